@@ -1,0 +1,83 @@
+import { chatCompletionRequestSchema, chatCompletionResponseSchema, openAIErrorBody } from '@tessera/shared';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { ANONYMOUS_PRIORITY, type CoordinatorContext } from '../coordinator-context.ts';
+import { waitForTask } from '../dispatch/wait-for-task.ts';
+import { terminalError } from './terminal-error.ts';
+import { chatChunk, chatRequestToSpec, chatResponse } from './openai-mapping.ts';
+import { abortWhenClientLeaves } from './abort-when-client-leaves.ts';
+
+export function registerChatCompletionsRoute(app: FastifyInstance, context: CoordinatorContext): void {
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/v1/chat/completions',
+    {
+      schema: {
+        tags: ['OpenAI'],
+        summary: 'Create a chat completion (OpenAI-compatible); `stream: true` answers with server-sent events',
+        body: chatCompletionRequestSchema,
+        response: { 200: chatCompletionResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const spec = chatRequestToSpec(context.catalog, request.body);
+      const record = context.dispatcher.submit({ api: 'chat.completion', spec, priority: ANONYMOUS_PRIORITY });
+      const signal = abortWhenClientLeaves(reply.raw);
+
+      if (request.body.stream !== true) {
+        const event = await waitForTask(context.dispatcher, record, undefined, signal);
+        if (event === undefined) return reply;
+        if (event.type !== 'succeeded') throw terminalError(event);
+        return reply.header('x-tessera-task-id', record.id).send(chatResponse(event.record));
+      }
+
+      // Server-sent events, written straight to the socket: fastify's serializer has no place in a stream.
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-tessera-task-id': record.id,
+      });
+      const send = (data: unknown): void => {
+        if (!raw.writableEnded) raw.write(`data: ${JSON.stringify(data)}\n\n`);
+      };
+      send(chatChunk(record, { role: 'assistant', content: '' }, null));
+      let forwarded = '';
+      const event = await waitForTask(
+        context.dispatcher,
+        record,
+        (delta) => {
+          forwarded += delta;
+          send(chatChunk(record, { content: delta }, null));
+        },
+        signal,
+      );
+      if (event === undefined) return reply;
+      if (event.type === 'succeeded' && event.record.result?.output.kind === 'chat') {
+        const { output, usage } = event.record.result;
+        if (output.text.startsWith(forwarded)) {
+          // The tab may send fewer chunks than its final text (or none): the result is authoritative.
+          const rest = output.text.slice(forwarded.length);
+          if (rest.length > 0) send(chatChunk(record, { content: rest }, null));
+          send(chatChunk(record, {}, output.finishReason));
+          if (request.body.stream_options?.include_usage === true) {
+            send({
+              ...chatChunk(record, {}, null),
+              choices: [],
+              usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
+            });
+          }
+        } else {
+          send(openAIErrorBody('task_failed', 'The task was retried on another tab, whose answer differs from the text already streamed. Retry the request.'));
+        }
+      } else if (event.type !== 'succeeded') {
+        const error = terminalError(event);
+        send(openAIErrorBody(error.code, error.message));
+      }
+      raw.end('data: [DONE]\n\n');
+      return reply;
+    },
+  );
+}

@@ -1,0 +1,30 @@
+import { embeddingRequestSchema, embeddingResponseSchema } from '@tessera/shared';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { ANONYMOUS_PRIORITY, type CoordinatorContext } from '../coordinator-context.ts';
+import { waitForTask } from '../dispatch/wait-for-task.ts';
+import { abortWhenClientLeaves } from './abort-when-client-leaves.ts';
+import { terminalError } from './terminal-error.ts';
+import { embeddingRequestToSpec, embeddingResponse } from './openai-mapping.ts';
+
+export function registerEmbeddingsRoute(app: FastifyInstance, context: CoordinatorContext): void {
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/v1/embeddings',
+    {
+      schema: {
+        tags: ['OpenAI'],
+        summary: 'Create embeddings for one string or an array of strings (OpenAI-compatible)',
+        body: embeddingRequestSchema,
+        response: { 200: embeddingResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const spec = embeddingRequestToSpec(context.catalog, request.body);
+      const record = context.dispatcher.submit({ api: 'embedding', spec, priority: ANONYMOUS_PRIORITY });
+      const event = await waitForTask(context.dispatcher, record, undefined, abortWhenClientLeaves(reply.raw));
+      if (event === undefined) return reply;
+      if (event.type !== 'succeeded') throw terminalError(event);
+      return reply.header('x-tessera-task-id', record.id).send(embeddingResponse(event.record, request.body.encoding_format ?? 'float'));
+    },
+  );
+}

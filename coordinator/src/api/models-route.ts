@@ -1,0 +1,43 @@
+import { TesseraError, findModel, modelListSchema, modelObjectSchema } from '@tessera/shared';
+import type { ModelCatalogEntry, ModelObject } from '@tessera/shared';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { CoordinatorContext } from '../coordinator-context.ts';
+
+/** Catalog entries in OpenAI's model shape, each with how many connected tabs serve it right now. */
+function modelObject(context: CoordinatorContext, model: ModelCatalogEntry): ModelObject {
+  let online = 0;
+  for (const session of context.registry.candidatesFor(model.id)) if (session.role === 'worker') online++;
+  return {
+    id: model.id,
+    object: 'model',
+    created: Math.floor(context.startedAt / 1000),
+    owned_by: model.source.kind === 'hub' ? model.source.repo.split('/')[0] ?? 'tessera' : 'tessera',
+    task: model.task,
+    engine: model.engine,
+    online_workers: online,
+  };
+}
+
+export function registerModelsRoute(app: FastifyInstance, context: CoordinatorContext): void {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  typed.get(
+    '/v1/models',
+    { schema: { tags: ['OpenAI'], summary: 'List the catalog; models served by a connected tab come first', response: { 200: modelListSchema } } },
+    async () => {
+      const data = context.catalog.map((model) => modelObject(context, model));
+      data.sort((a, b) => Number(b.online_workers > 0) - Number(a.online_workers > 0));
+      return { object: 'list' as const, data };
+    },
+  );
+  typed.get(
+    '/v1/models/*',
+    { schema: { tags: ['OpenAI'], summary: 'Retrieve one model (ids contain a slash)', params: z.object({ '*': z.string() }), response: { 200: modelObjectSchema } } },
+    async (request) => {
+      const model = findModel(context.catalog, request.params['*']);
+      if (model === undefined) throw new TesseraError('model_not_found', `The model '${request.params['*']}' does not exist.`, 'model');
+      return modelObject(context, model);
+    },
+  );
+}

@@ -1,0 +1,128 @@
+import { TesseraError, encodeEmbeddingBase64, findModel } from '@tessera/shared';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  ChatCompletionResponse,
+  ChatTaskSpec,
+  EmbeddingRequest,
+  EmbeddingResponse,
+  EmbeddingsTaskSpec,
+  ModelCatalogEntry,
+  ModelTask,
+  TaskView,
+} from '@tessera/shared';
+import { openAIErrorBody } from '@tessera/shared';
+import type { TaskRecord } from '../queue/task-record.ts';
+
+export const DEFAULT_MAX_TOKENS = 256;
+
+function requireModel(catalog: readonly ModelCatalogEntry[], id: string, task: ModelTask, endpoint: string): ModelCatalogEntry {
+  const model = findModel(catalog, id);
+  if (model === undefined) {
+    throw new TesseraError('model_not_found', `The model '${id}' does not exist. GET /v1/models lists the models Tessera serves.`, 'model');
+  }
+  if (model.task !== task) {
+    throw new TesseraError('model_kind_mismatch', `The model '${id}' does ${model.task}; ${endpoint} needs a ${task} model.`, 'model');
+  }
+  return model;
+}
+
+/** Turns a validated OpenAI chat request into the task a tab runs, refusing what we cannot honour. */
+export function chatRequestToSpec(catalog: readonly ModelCatalogEntry[], request: ChatCompletionRequest): ChatTaskSpec {
+  const model = requireModel(catalog, request.model, 'text-generation', '/v1/chat/completions');
+  if ((request.n ?? 1) !== 1) throw new TesseraError('unsupported_parameter', 'Only n=1 is supported; send several requests for several choices.', 'n');
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, model.contextLength);
+  return {
+    kind: 'chat',
+    model: model.id,
+    messages: request.messages.map((message) => ({
+      role: message.role,
+      content: typeof message.content === 'string' ? message.content : message.content.map((part) => part.text).join(''),
+    })),
+    params: {
+      maxTokens,
+      temperature: request.temperature ?? 1,
+      topP: request.top_p ?? 1,
+      seed: request.seed ?? null,
+      stop: request.stop === undefined || request.stop === null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop,
+    },
+  };
+}
+
+export function embeddingRequestToSpec(catalog: readonly ModelCatalogEntry[], request: EmbeddingRequest): EmbeddingsTaskSpec {
+  const model = requireModel(catalog, request.model, 'feature-extraction', '/v1/embeddings');
+  if (request.dimensions !== undefined && request.dimensions !== model.embeddingDimensions) {
+    throw new TesseraError('unsupported_parameter', `'${model.id}' embeds into ${model.embeddingDimensions} dimensions; other sizes are not supported.`, 'dimensions');
+  }
+  return { kind: 'embeddings', model: model.id, texts: typeof request.input === 'string' ? [request.input] : request.input };
+}
+
+const seconds = (ms: number): number => Math.floor(ms / 1000);
+
+export function completionId(record: TaskRecord): string {
+  return `chatcmpl-${record.id}`;
+}
+
+function fingerprint(record: TaskRecord): string | null {
+  return record.result === null ? null : `tessera-${record.result.nodeId.slice(0, 8)}`;
+}
+
+export function chatResponse(record: TaskRecord): ChatCompletionResponse {
+  const result = record.result;
+  if (result === null || result.output.kind !== 'chat') throw new TesseraError('internal_error', 'The task has no chat result.');
+  return {
+    id: completionId(record),
+    object: 'chat.completion',
+    created: seconds(record.createdAt),
+    model: record.spec.model,
+    system_fingerprint: fingerprint(record),
+    choices: [{ index: 0, message: { role: 'assistant', content: result.output.text, refusal: null }, logprobs: null, finish_reason: result.output.finishReason }],
+    usage: {
+      prompt_tokens: result.usage.promptTokens,
+      completion_tokens: result.usage.completionTokens,
+      total_tokens: result.usage.promptTokens + result.usage.completionTokens,
+    },
+  };
+}
+
+export function chatChunk(record: TaskRecord, delta: ChatCompletionChunk['choices'][number]['delta'], finishReason: 'stop' | 'length' | null): ChatCompletionChunk {
+  return {
+    id: completionId(record),
+    object: 'chat.completion.chunk',
+    created: seconds(record.createdAt),
+    model: record.spec.model,
+    system_fingerprint: fingerprint(record),
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+  };
+}
+
+export function embeddingResponse(record: TaskRecord, encoding: 'float' | 'base64'): EmbeddingResponse {
+  const result = record.result;
+  if (result === null || result.output.kind !== 'embeddings') throw new TesseraError('internal_error', 'The task has no embeddings result.');
+  return {
+    object: 'list',
+    model: record.spec.model,
+    data: result.output.vectors.map((vector, index) => ({
+      object: 'embedding',
+      index,
+      embedding: encoding === 'base64' ? encodeEmbeddingBase64(vector) : vector,
+    })),
+    usage: { prompt_tokens: result.usage.promptTokens, total_tokens: result.usage.promptTokens },
+  };
+}
+
+export function taskView(record: TaskRecord, queuePosition: number | null): TaskView {
+  return {
+    id: record.id,
+    object: 'task',
+    type: record.api,
+    model: record.spec.model,
+    status: record.status,
+    queue_position: queuePosition,
+    attempts: record.attempts,
+    created_at: seconds(record.createdAt),
+    finished_at: record.finishedAt === null ? null : seconds(record.finishedAt),
+    result: record.status !== 'succeeded' ? null : record.api === 'chat.completion' ? chatResponse(record) : embeddingResponse(record, 'float'),
+    error: record.error === null ? null : openAIErrorBody(record.error.code, record.error.message).error,
+  };
+}

@@ -1,0 +1,162 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { MODEL_CATALOG, PROTOCOL_VERSION, TesseraError, openAIErrorBody } from '@tessera/shared';
+import type { ModelCatalogEntry } from '@tessera/shared';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { join } from 'node:path';
+import { Server as SocketServer } from 'socket.io';
+import { registerChatCompletionsRoute } from './api/chat-completions-route.ts';
+import { registerEmbeddingsRoute } from './api/embeddings-route.ts';
+import { registerModelsRoute } from './api/models-route.ts';
+import { registerNetworkRoute } from './api/network-route.ts';
+import { registerTasksRoute } from './api/tasks-route.ts';
+import type { CoordinatorConfig } from './config.ts';
+import type { CoordinatorContext } from './coordinator-context.ts';
+import { openDatabase } from './db/open-database.ts';
+import { Dispatcher } from './dispatch/dispatcher.ts';
+import { CoordinatorMetrics } from './http/coordinator-metrics.ts';
+import { registerHealthRoutes } from './http/health-routes.ts';
+import { installOpenAIErrorHandler } from './http/openai-error-handler.ts';
+import { registerStaticHosting } from './http/static-hosting.ts';
+import { TaskStore } from './queue/task-store.ts';
+import { WorkerGateway } from './workers/worker-gateway.ts';
+import { WorkerRegistry } from './workers/worker-registry.ts';
+
+export interface BuildAppOptions {
+  config: CoordinatorConfig;
+  /** fastify's logger option; `false` in tests. */
+  logger?: FastifyServerOptions['logger'];
+  catalog?: readonly ModelCatalogEntry[];
+  /** SQLite file; defaults to `<dataDir>/tessera.db`. `:memory:` for throwaway apps. */
+  databaseFile?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The coordinator's parts, for tests and tools that embed the app. */
+    tessera: CoordinatorContext;
+  }
+}
+
+export type CoordinatorApp = FastifyInstance;
+
+const API_PREFIXES = ['/v1/', '/api/'];
+
+/**
+ * Builds the coordinator: HTTP API, worker gateway, queue and pages, not yet listening. Long-lived loops
+ * (lease reaper, heartbeat sweeper) start with `ready()` and stop with `close()`.
+ *
+ * @example
+ * const app = await buildApp({ config: loadConfig() });
+ * await app.listen({ port: 8787 });
+ */
+export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp> {
+  const { config } = options;
+  const catalog = options.catalog ?? MODEL_CATALOG;
+  const app = Fastify({ logger: options.logger ?? { level: config.logLevel }, bodyLimit: config.bodyLimitBytes, disableRequestLogging: false });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installOpenAIErrorHandler(app);
+
+  const db = openDatabase(options.databaseFile ?? join(config.dataDir, 'tessera.db'));
+  const store = new TaskStore(db);
+  const registry = new WorkerRegistry();
+  const metrics = new CoordinatorMetrics();
+  const dispatcher = new Dispatcher({
+    store,
+    registry,
+    catalog,
+    leaseMs: config.leaseMs,
+    queueTimeoutMs: config.queueTimeoutMs,
+    maxAttempts: config.maxAttempts,
+    maxQueuedTasks: config.maxQueuedTasks,
+    reapIntervalMs: Math.min(1000, config.leaseMs / 4, config.queueTimeoutMs / 4),
+    logger: app.log,
+    metrics,
+  });
+  const context: CoordinatorContext = { config, catalog, store, registry, dispatcher, metrics, startedAt: Date.now() };
+
+  const io = new SocketServer(app.server, {
+    serveClient: false,
+    // Embedding results for a full batch are a few MB of JSON; anything larger is refused by socket.io.
+    maxHttpBufferSize: 16 * 1024 * 1024,
+    pingInterval: 10_000,
+    pingTimeout: 10_000,
+  });
+  const gateway = new WorkerGateway({
+    io,
+    registry,
+    dispatcher,
+    catalog,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    leaseMs: config.leaseMs,
+    helloTimeoutMs: 10_000,
+    maxViolations: 50,
+    logger: app.log,
+    metrics,
+  });
+
+  app.addHook('onReady', async () => {
+    dispatcher.start();
+    gateway.start();
+  });
+  app.addHook('preClose', async () => {
+    gateway.stop();
+    dispatcher.stop();
+    // Close tab connections ourselves so the HTTP server can shut down; io.close() would close it twice.
+    io.disconnectSockets(true);
+    io.of('/worker').disconnectSockets(true);
+    io.engine.close();
+  });
+  app.addHook('onClose', async () => {
+    db.close();
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Tessera coordinator API',
+        version: `protocol ${PROTOCOL_VERSION}`,
+        description: 'OpenAI-compatible inference served by volunteer browser tabs, plus native async tasks.',
+      },
+      tags: [
+        { name: 'OpenAI', description: 'Drop-in for the OpenAI API: point the official client at this server' },
+        { name: 'Tasks', description: 'Submit, poll and cancel tasks asynchronously' },
+        { name: 'Network', description: 'State of the volunteer network' },
+        { name: 'Operations', description: 'Health and metrics' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(fastifyRateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      allowList: (request) => !API_PREFIXES.some((prefix) => request.url.startsWith(prefix)),
+      errorResponseBuilder: (_request, context) =>
+        new TesseraError('rate_limited', `Rate limit of ${context.max} requests per minute reached; retry in ${context.after}.`),
+    });
+  }
+
+  registerChatCompletionsRoute(app, context);
+  registerEmbeddingsRoute(app, context);
+  registerModelsRoute(app, context);
+  registerTasksRoute(app, context);
+  registerNetworkRoute(app, context);
+  registerHealthRoutes(app, context);
+  await registerStaticHosting(app, { clientDir: config.clientDir, modelsDir: config.modelsDir });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (API_PREFIXES.some((prefix) => request.url.startsWith(prefix))) {
+      return reply.code(404).send(openAIErrorBody('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}. See /docs.`));
+    }
+    return reply.code(404).type('text/plain').send('Not found');
+  });
+
+  app.decorate('tessera', context);
+  return app;
+}

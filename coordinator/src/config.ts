@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Every setting of the coordinator, with its default, env variable and help text in one table. */
+export const CONFIG_FIELDS = {
+  host: { env: 'HOST', help: 'address to listen on', schema: z.string().default('127.0.0.1') },
+  port: { env: 'PORT', help: 'port to listen on', schema: z.coerce.number().int().min(0).max(65535).default(8787) },
+  dataDir: { env: 'TESSERA_DATA_DIR', help: 'folder for the SQLite database', schema: z.string().default(resolve(repoRoot, 'data')) },
+  modelsDir: { env: 'TESSERA_MODELS_DIR', help: 'folder of mirrored model files served at /models/', schema: z.string().default(resolve(repoRoot, 'coordinator/models')) },
+  clientDir: { env: 'TESSERA_CLIENT_DIR', help: 'built pages served at / (npm run build)', schema: z.string().default(resolve(repoRoot, 'client/dist')) },
+  leaseMs: { env: 'TESSERA_LEASE_MS', help: 'how long a tab may go without progress on a task before it is requeued', schema: z.coerce.number().int().min(100).default(30_000) },
+  queueTimeoutMs: { env: 'TESSERA_QUEUE_TIMEOUT_MS', help: 'how long a task waits for a capable tab before failing with no_capacity', schema: z.coerce.number().int().min(100).default(120_000) },
+  maxAttempts: { env: 'TESSERA_MAX_ATTEMPTS', help: 'tabs a task is tried on before it fails', schema: z.coerce.number().int().min(1).max(20).default(3) },
+  maxQueuedTasks: { env: 'TESSERA_MAX_QUEUED_TASKS', help: 'queued tasks beyond which the API answers 503 queue_full', schema: z.coerce.number().int().min(1).default(100_000) },
+  heartbeatIntervalMs: { env: 'TESSERA_HEARTBEAT_MS', help: 'how often tabs send heartbeats; three missed ones drop a tab', schema: z.coerce.number().int().min(100).default(5_000) },
+  bodyLimitBytes: { env: 'TESSERA_BODY_LIMIT_BYTES', help: 'largest accepted request body', schema: z.coerce.number().int().min(1024).default(1_048_576) },
+  rateLimitPerMinute: { env: 'TESSERA_RATE_LIMIT_PER_MINUTE', help: 'API requests per minute per client address (0 disables)', schema: z.coerce.number().int().min(0).default(600) },
+  logLevel: { env: 'LOG_LEVEL', help: 'fatal, error, warn, info, debug or trace', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
+} as const;
+
+type Fields = typeof CONFIG_FIELDS;
+export type CoordinatorConfig = { [Key in keyof Fields]: z.output<Fields[Key]['schema']> };
+
+const configSchema = z.object(
+  Object.fromEntries(Object.entries(CONFIG_FIELDS).map(([key, field]) => [key, field.schema])) as { [Key in keyof Fields]: Fields[Key]['schema'] },
+);
+
+/** Builds the config from defaults, then the environment, then explicit overrides (CLI flags, tests). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Fields, unknown>> = {}): CoordinatorConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(CONFIG_FIELDS)) {
+    const fromEnv = env[field.env];
+    if (fromEnv !== undefined && fromEnv !== '') raw[key] = fromEnv;
+  }
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) raw[key] = value;
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0]);
+      const field = Object.hasOwn(CONFIG_FIELDS, key) ? CONFIG_FIELDS[key as keyof Fields] : undefined;
+      return `  ${key}${field ? ` (${field.env})` : ''}: ${issue.message}`;
+    });
+    throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+export function configHelp(): string {
+  const rows = Object.entries(CONFIG_FIELDS).map(([key, field]) => {
+    const fallback = field.schema.parse(undefined);
+    const flag = `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    return `  ${flag.padEnd(26)} ${field.env.padEnd(30)} ${field.help} (default: ${String(fallback)})`;
+  });
+  return [
+    'Usage: npm run serve -- [options]   (or: npm start, which builds the pages first)',
+    '',
+    'Runs the Tessera coordinator: OpenAI-compatible API, task queue, worker gateway and pages.',
+    'Every option can also be set with the environment variable shown.',
+    '',
+    `  ${'flag'.padEnd(26)} ${'environment'.padEnd(30)} meaning`,
+    ...rows,
+    '  --help                     show this help',
+  ].join('\n');
+}
+
+/** Parses `--lease-ms 5000` / `--lease-ms=5000` style flags into config overrides. */
+export function parseFlags(argv: readonly string[]): { help: boolean; overrides: Partial<Record<keyof Fields, string>> } {
+  const overrides: Partial<Record<keyof Fields, string>> = {};
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (match === null) throw new Error(`Unexpected argument '${arg}'. See --help.`);
+    const key = (match[1] ?? '').replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    if (!Object.hasOwn(CONFIG_FIELDS, key)) throw new Error(`Unknown option '--${match[1]}'. See --help.`);
+    const value = match[2] ?? argv[++i];
+    if (value === undefined) throw new Error(`Option '--${match[1]}' needs a value.`);
+    overrides[key as keyof Fields] = value;
+  }
+  return { help, overrides };
+}

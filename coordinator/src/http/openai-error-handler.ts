@@ -1,0 +1,49 @@
+import { ERROR_CODES, TesseraError, openAIErrorBody } from '@tessera/shared';
+import type { ErrorCode } from '@tessera/shared';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+
+/** fastify's own error codes that are the caller's fault, mapped to ours. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+};
+
+/**
+ * Every error leaves the API in OpenAI's shape (`{ error: { message, type, param, code } }`) with a
+ * stable code from the shared registry. Only unexpected errors are logged as errors, with their stack;
+ * the caller sees a generic message for those.
+ */
+export function installOpenAIErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const issue = error.validation[0];
+      const param = issue?.instancePath.replace(/^\//, '').replaceAll('/', '.') || null;
+      const message = error.validation
+        .slice(0, 3)
+        .map((item) => `${item.instancePath.replace(/^\//, '').replaceAll('/', '.') || 'body'}: ${item.message ?? 'is invalid'}`)
+        .join('; ');
+      return reply.code(400).send(openAIErrorBody('invalid_request', `Invalid request: ${message}`, param));
+    }
+    if (error instanceof TesseraError) {
+      if (error.status >= 500) request.log.warn({ code: error.code }, error.message);
+      return reply.code(error.status).send(openAIErrorBody(error.code, error.message, error.param));
+    }
+    const mapped = FASTIFY_CODES[error.code];
+    if (mapped !== undefined) {
+      const message = mapped === 'invalid_json' ? `The request body is not valid JSON: ${error.message}` : error.message;
+      return reply.code(ERROR_CODES[mapped].status).send(openAIErrorBody(mapped, message));
+    }
+    if (error.statusCode === 429) {
+      return reply.code(429).send(openAIErrorBody('rate_limited', error.message));
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send(openAIErrorBody('invalid_request', error.message));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send(openAIErrorBody('internal_error', 'Internal error in the coordinator; it has been logged.'));
+  });
+}

@@ -1,0 +1,30 @@
+import type { NodeId, TaskId, TaskOutput, TaskSpec, TaskStatus, TaskTimings, TaskUsage, WireError } from '@tessera/shared';
+
+/** Which public API the task came through, so its result is rendered in that API's shape. */
+export type TaskApi = 'chat.completion' | 'embedding';
+
+export interface TaskResultRecord {
+  output: TaskOutput;
+  usage: TaskUsage;
+  timings: TaskTimings;
+  nodeId: NodeId;
+}
+
+export interface TaskRecord {
+  id: TaskId;
+  api: TaskApi;
+  spec: TaskSpec;
+  status: TaskStatus;
+  /** Lower runs first. */
+  priority: number;
+  attempts: number;
+  maxAttempts: number;
+  nodeId: NodeId | null;
+  leaseExpiresAt: number | null;
+  createdAt: number;
+  /** A task still queued at this time fails with `no_capacity`. */
+  deadlineAt: number;
+  finishedAt: number | null;
+  result: TaskResultRecord | null;
+  error: WireError | null;
+}

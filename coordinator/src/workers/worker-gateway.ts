@@ -1,0 +1,231 @@
+import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, findModel, newNodeId, parseWorkerToCoordinator, wireError } from '@tessera/shared';
+import type {
+  CoordinatorToWorkerEvents,
+  CoordinatorToWorkerMessage,
+  ModelCatalogEntry,
+  OfferedModel,
+  WireError,
+  WorkerHello,
+  WorkerToCoordinatorEvents,
+  WorkerToCoordinatorMessage,
+} from '@tessera/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Server, Socket } from 'socket.io';
+import type { Dispatcher, WorkerMessageOutcome } from '../dispatch/dispatcher.ts';
+import type { CoordinatorMetrics } from '../http/coordinator-metrics.ts';
+import type { WorkerRegistry } from './worker-registry.ts';
+import type { WorkerSession } from './worker-session.ts';
+
+export interface WorkerGatewayOptions {
+  io: Server;
+  registry: WorkerRegistry;
+  dispatcher: Dispatcher;
+  catalog: readonly ModelCatalogEntry[];
+  heartbeatIntervalMs: number;
+  leaseMs: number;
+  /** A socket that has not said `worker:hello` by then is dropped. */
+  helloTimeoutMs: number;
+  /** Refused messages a tab may send before it is disconnected. */
+  maxViolations: number;
+  logger: FastifyBaseLogger;
+  metrics: CoordinatorMetrics;
+  now?: () => number;
+}
+
+type WorkerSocket = Socket<WorkerToCoordinatorEvents, CoordinatorToWorkerEvents>;
+
+const KNOWN_EVENTS: ReadonlySet<string> = new Set<keyof WorkerToCoordinatorEvents>(['worker:hello', 'worker:heartbeat', 'task:accept', 'task:chunk', 'task:result', 'task:error']);
+
+/** socket.io's emit is typed per event name; the switch lets TypeScript check each payload. */
+function sendToTab(socket: WorkerSocket, message: CoordinatorToWorkerMessage): void {
+  switch (message.event) {
+    case 'worker:welcome':
+      socket.emit(message.event, message.payload);
+      return;
+    case 'task:assign':
+      socket.emit(message.event, message.payload);
+      return;
+    case 'task:cancel':
+      socket.emit(message.event, message.payload);
+      return;
+    case 'protocol:error':
+      socket.emit(message.event, message.payload);
+      return;
+    default:
+      assertNever(message, 'coordinator message');
+  }
+}
+
+/** Keeps the offered models that are in the catalog, once each. */
+function offeredModels(catalog: readonly ModelCatalogEntry[], offered: readonly OfferedModel[]): Map<string, OfferedModel> {
+  const models = new Map<string, OfferedModel>();
+  for (const model of offered) if (findModel(catalog, model.id) !== undefined && !models.has(model.id)) models.set(model.id, model);
+  return models;
+}
+
+/**
+ * The `/worker` socket.io namespace: turns tab messages into dispatcher calls. Every payload is parsed
+ * against its shared schema; a refused one changes nothing, is answered with `protocol:error` and logged,
+ * and a tab that keeps sending them is disconnected.
+ */
+export class WorkerGateway {
+  readonly #options: WorkerGatewayOptions;
+  readonly #now: () => number;
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(options: WorkerGatewayOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    const namespace = this.#options.io.of(WORKER_NAMESPACE);
+    namespace.on('connection', (socket: WorkerSocket) => this.#onConnection(socket));
+    this.#sweeper = setInterval(() => this.sweep(), this.#options.heartbeatIntervalMs);
+    this.#sweeper.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  /** Drops tabs whose heartbeats stopped (L1 liveness); their tasks go back to the queue. */
+  sweep(): void {
+    const cutoff = this.#now() - this.#options.heartbeatIntervalMs * 3;
+    for (const session of [...this.#options.registry.all()]) {
+      if (session.lastSeenAt < cutoff) {
+        this.#options.logger.warn({ nodeId: session.nodeId }, 'tab missed its heartbeats; dropping it');
+        session.channel.disconnect();
+        this.#forget(session);
+      }
+    }
+  }
+
+  #onConnection(socket: WorkerSocket): void {
+    const log = this.#options.logger.child({ socketId: socket.id });
+    let session: WorkerSession | undefined;
+    let violations = 0;
+    const helloTimer = setTimeout(() => {
+      if (session === undefined) {
+        log.info('no worker:hello in time; closing');
+        socket.disconnect(true);
+      }
+    }, this.#options.helloTimeoutMs);
+
+    const refuse = (event: string, error: WireError): void => {
+      violations++;
+      this.#options.metrics.protocolError(KNOWN_EVENTS.has(event) ? event : 'unknown');
+      log.warn({ event, code: error.code, nodeId: session?.nodeId }, `refused tab message: ${error.message}`);
+      sendToTab(socket, { event: 'protocol:error', payload: { event: event.slice(0, 100), error } });
+      if (violations >= this.#options.maxViolations) {
+        log.warn({ nodeId: session?.nodeId }, 'too many refused messages; disconnecting tab');
+        socket.disconnect(true);
+      }
+    };
+
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      const name = typeof event === 'string' ? event : 'unknown';
+      const parsed = parseWorkerToCoordinator(event, args);
+      if (!parsed.ok) {
+        refuse(name, wireError('protocol_violation', `Invalid ${name.slice(0, 100)} message: ${parsed.reason}`));
+        return;
+      }
+      const { message } = parsed;
+      if (message.event === 'worker:hello') {
+        if (session !== undefined) {
+          refuse(name, wireError('protocol_violation', 'worker:hello was already received on this connection.'));
+          return;
+        }
+        if (message.payload.protocolVersion !== PROTOCOL_VERSION) {
+          refuse(name, wireError('protocol_version_unsupported', `Protocol version ${message.payload.protocolVersion} is not supported; this coordinator speaks ${PROTOCOL_VERSION}. Reload the page.`));
+          socket.disconnect(true);
+          return;
+        }
+        clearTimeout(helloTimer);
+        session = this.#join(socket, message.payload);
+        log.info({ nodeId: session.nodeId, role: session.role, models: [...session.models.keys()], gpu: message.payload.capabilities.gpu?.description ?? null }, 'tab joined');
+        return;
+      }
+      if (session === undefined) {
+        refuse(name, wireError('protocol_violation', `Send worker:hello before ${name}.`));
+        return;
+      }
+      session.lastSeenAt = this.#now();
+      const outcome = this.#handle(session, message);
+      if (!outcome.ok) refuse(name, outcome.error);
+    });
+
+    socket.on('disconnect', (reason) => {
+      clearTimeout(helloTimer);
+      if (session === undefined) return;
+      log.info({ nodeId: session.nodeId, reason, activeTasks: session.activeTasks.size }, 'tab left');
+      this.#forget(session);
+    });
+  }
+
+  #join(socket: WorkerSocket, hello: WorkerHello): WorkerSession {
+    const now = this.#now();
+    const session: WorkerSession = {
+      nodeId: newNodeId(),
+      role: hello.role,
+      channel: {
+        send: (message) => sendToTab(socket, message),
+        disconnect: () => {
+          socket.disconnect(true);
+        },
+      },
+      capabilities: hello.capabilities,
+      models: offeredModels(this.#options.catalog, hello.capabilities.models),
+      activeTasks: new Set(),
+      connectedAt: now,
+      lastSeenAt: now,
+      lastAssignedAt: 0,
+      completedTasks: 0,
+      failedTasks: 0,
+      tokensPerSecond: hello.capabilities.benchmarkTokensPerSecond,
+    };
+    this.#options.registry.add(session);
+    this.#reportWorkers();
+    sendToTab(socket, { event: 'worker:welcome', payload: { nodeId: session.nodeId, heartbeatIntervalMs: this.#options.heartbeatIntervalMs, leaseMs: this.#options.leaseMs } });
+    this.#options.dispatcher.workerAvailable(session);
+    return session;
+  }
+
+  #handle(session: WorkerSession, message: Exclude<WorkerToCoordinatorMessage, { event: 'worker:hello' }>): WorkerMessageOutcome {
+    const { dispatcher } = this.#options;
+    switch (message.event) {
+      case 'worker:heartbeat':
+        this.#options.registry.updateModels(session, offeredModels(this.#options.catalog, message.payload.models));
+        dispatcher.workerAvailable(session);
+        return { ok: true };
+      case 'task:accept':
+        return dispatcher.taskAccepted(session, message.payload.taskId);
+      case 'task:chunk':
+        return dispatcher.taskChunk(session, message.payload);
+      case 'task:result':
+        return dispatcher.taskResult(session, message.payload);
+      case 'task:error':
+        return dispatcher.taskError(session, message.payload);
+      default:
+        return assertNever(message, 'worker message');
+    }
+  }
+
+  #forget(session: WorkerSession): void {
+    if (this.#options.registry.remove(session.nodeId) === undefined) return;
+    this.#options.dispatcher.workerGone(session);
+    this.#reportWorkers();
+  }
+
+  #reportWorkers(): void {
+    let workers = 0;
+    let guards = 0;
+    for (const session of this.#options.registry.all()) {
+      if (session.role === 'guard') guards++;
+      else workers++;
+    }
+    this.#options.metrics.workersConnected('worker', workers);
+    this.#options.metrics.workersConnected('guard', guards);
+  }
+}

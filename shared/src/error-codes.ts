@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/**
+ * Every error the system reports, in one registry. `status` is the HTTP status the API answers with,
+ * `type` the OpenAI error type, `retryable` whether the same request may succeed later unchanged.
+ */
+export const ERROR_CODES = {
+  invalid_json: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'The request body is not valid JSON.' },
+  invalid_request: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'A field is missing, has the wrong type or is out of range.' },
+  unsupported_parameter: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'The parameter is valid OpenAI but not supported by Tessera.' },
+  body_too_large: { status: 413, type: 'invalid_request_error', retryable: false, summary: 'The request body is larger than the configured limit.' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error', retryable: false, summary: 'The request body must be application/json.' },
+  model_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No model with this id is in the catalog.' },
+  model_kind_mismatch: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'The model exists but does not serve this endpoint.' },
+  task_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No task with this id exists.' },
+  route_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No such route.' },
+  rate_limited: { status: 429, type: 'rate_limit_error', retryable: true, summary: 'Too many requests; wait and retry.' },
+  queue_full: { status: 503, type: 'server_error', retryable: true, summary: 'The task queue is full.' },
+  no_capacity: { status: 503, type: 'server_error', retryable: true, summary: 'No tab served the model before the queue timeout.' },
+  attempts_exhausted: { status: 502, type: 'server_error', retryable: true, summary: 'Every attempt to run the task on a tab failed.' },
+  task_already_finished: { status: 409, type: 'invalid_request_error', retryable: false, summary: 'The task already finished and cannot be cancelled.' },
+  task_cancelled: { status: 409, type: 'invalid_request_error', retryable: false, summary: 'The task was cancelled.' },
+  task_failed: { status: 500, type: 'server_error', retryable: true, summary: 'The worker reported an error running the task.' },
+  internal_error: { status: 500, type: 'server_error', retryable: true, summary: 'An unexpected error in the coordinator.' },
+  // Errors a tab or the coordinator report over the socket.
+  protocol_violation: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'A socket payload did not match its schema.' },
+  protocol_version_unsupported: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'The tab speaks a protocol version the coordinator does not.' },
+  not_assigned: { status: 409, type: 'invalid_request_error', retryable: false, summary: 'The tab sent a message about a task it does not hold.' },
+  model_load_failed: { status: 500, type: 'server_error', retryable: true, summary: 'The tab could not load the model.' },
+  inference_failed: { status: 500, type: 'server_error', retryable: true, summary: 'The engine failed while running the task.' },
+  lease_expired: { status: 504, type: 'server_error', retryable: true, summary: 'The tab did not finish within its lease.' },
+  worker_disconnected: { status: 502, type: 'server_error', retryable: true, summary: 'The tab left while running the task.' },
+} as const satisfies Record<string, { status: number; type: string; retryable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+export const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
+
+/** The shape an error takes on any wire (socket, peer, postMessage): plain data, never a stringified Error. */
+export const wireErrorSchema = z.strictObject({
+  code: errorCodeSchema,
+  message: z.string().max(2000),
+  retryable: z.boolean(),
+});
+export type WireError = z.infer<typeof wireErrorSchema>;
+
+/** An error that carries a registry code; thrown inside either side and mapped at the edge. */
+export class TesseraError extends Error {
+  readonly code: ErrorCode;
+  readonly param: string | null;
+  constructor(code: ErrorCode, message: string = ERROR_CODES[code].summary, param: string | null = null) {
+    super(message);
+    this.name = 'TesseraError';
+    this.code = code;
+    this.param = param;
+  }
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+  toWire(): WireError {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
+
+export function wireError(code: ErrorCode, message: string = ERROR_CODES[code].summary): WireError {
+  return { code, message, retryable: ERROR_CODES[code].retryable };
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { gpuInfoSchema, offeredModelSchema, workerRoleSchema } from './socket-events.ts';
+
+export const networkNodeSchema = z.object({
+  nodeId: z.string(),
+  role: workerRoleSchema,
+  connectedAt: z.number().int(),
+  lastSeenAt: z.number().int(),
+  gpu: gpuInfoSchema.nullable(),
+  backends: z.array(z.string()),
+  models: z.array(offeredModelSchema),
+  activeTasks: z.number().int(),
+  maxConcurrentTasks: z.number().int(),
+  completedTasks: z.number().int(),
+  failedTasks: z.number().int(),
+  tokensPerSecond: z.number().nullable(),
+});
+export type NetworkNode = z.infer<typeof networkNodeSchema>;
+
+export const networkSnapshotSchema = z.object({
+  nodes: z.array(networkNodeSchema),
+  queue: z.object({ queued: z.number().int(), assigned: z.number().int(), byModel: z.record(z.string(), z.number().int()) }),
+  totals: z.object({ succeeded: z.number().int(), failed: z.number().int(), cancelled: z.number().int() }),
+  throughput: z.object({ tasksPerMinute: z.number(), tokensPerSecond: z.number() }),
+  uptimeSeconds: z.number(),
+});
+export type NetworkSnapshot = z.infer<typeof networkSnapshotSchema>;

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+export const CHAT_LIMITS = { maxMessages: 256, maxContentChars: 100_000, maxTokens: 4096, maxStopSequences: 4 } as const;
+
+const textPartSchema = z.object({ type: z.literal('text'), text: z.string().max(CHAT_LIMITS.maxContentChars) });
+
+export const chatMessageSchema = z.object({
+  role: z.enum(['system', 'developer', 'user', 'assistant']),
+  content: z.union([z.string().max(CHAT_LIMITS.maxContentChars), z.array(textPartSchema).min(1)]),
+  name: z.string().max(64).optional(),
+});
+export type ChatMessageInput = z.infer<typeof chatMessageSchema>;
+
+/**
+ * The subset of OpenAI's chat completion request Tessera serves. Unknown fields are ignored (clients add
+ * new ones often); known fields with values we cannot honour are refused with `unsupported_parameter`.
+ */
+export const chatCompletionRequestSchema = z.object({
+  model: z.string().min(1).max(200),
+  messages: z.array(chatMessageSchema).min(1).max(CHAT_LIMITS.maxMessages),
+  max_tokens: z.number().int().min(1).max(CHAT_LIMITS.maxTokens).nullish(),
+  max_completion_tokens: z.number().int().min(1).max(CHAT_LIMITS.maxTokens).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  seed: z.number().int().nullish(),
+  n: z.number().int().min(1).max(128).nullish(),
+  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(CHAT_LIMITS.maxStopSequences)]).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  user: z.string().max(256).optional(),
+});
+export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
+
+export const finishReasonSchema = z.enum(['stop', 'length']);
+export type FinishReason = z.infer<typeof finishReasonSchema>;
+
+export const completionUsageSchema = z.object({
+  prompt_tokens: z.number().int().min(0),
+  completion_tokens: z.number().int().min(0),
+  total_tokens: z.number().int().min(0),
+});
+export type CompletionUsage = z.infer<typeof completionUsageSchema>;
+
+export const chatCompletionResponseSchema = z.object({
+  id: z.string(),
+  object: z.literal('chat.completion'),
+  created: z.number().int(),
+  model: z.string(),
+  system_fingerprint: z.string().nullable(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      message: z.object({ role: z.literal('assistant'), content: z.string(), refusal: z.null() }),
+      logprobs: z.null(),
+      finish_reason: finishReasonSchema,
+    }),
+  ),
+  usage: completionUsageSchema,
+});
+export type ChatCompletionResponse = z.infer<typeof chatCompletionResponseSchema>;
+
+export const chatCompletionChunkSchema = z.object({
+  id: z.string(),
+  object: z.literal('chat.completion.chunk'),
+  created: z.number().int(),
+  model: z.string(),
+  system_fingerprint: z.string().nullable(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      delta: z.object({ role: z.literal('assistant').optional(), content: z.string().optional() }),
+      logprobs: z.null(),
+      finish_reason: finishReasonSchema.nullable(),
+    }),
+  ),
+  usage: completionUsageSchema.nullable().optional(),
+});
+export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { chatCompletionRequestSchema, chatCompletionResponseSchema } from './openai/chat-completion.ts';
+import { embeddingRequestSchema, embeddingResponseSchema } from './openai/embedding.ts';
+import { openAIErrorBodySchema } from './openai/error-body.ts';
+import { taskStatusSchema } from './task.ts';
+
+/** Native async API (as AI Horde users expect): submit, poll, cancel. The bodies reuse OpenAI's shapes. */
+export const createTaskRequestSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('chat.completion'), request: chatCompletionRequestSchema }),
+  z.object({ type: z.literal('embedding'), request: embeddingRequestSchema }),
+]);
+export type CreateTaskRequest = z.infer<typeof createTaskRequestSchema>;
+
+export const taskViewSchema = z.object({
+  id: z.string(),
+  object: z.literal('task'),
+  type: z.enum(['chat.completion', 'embedding']),
+  model: z.string(),
+  status: taskStatusSchema,
+  /** 0-based place among queued tasks for the same model; null once assigned or finished. */
+  queue_position: z.number().int().nullable(),
+  attempts: z.number().int(),
+  created_at: z.number().int(),
+  finished_at: z.number().int().nullable(),
+  result: z.union([chatCompletionResponseSchema, embeddingResponseSchema]).nullable(),
+  error: openAIErrorBodySchema.shape.error.nullable(),
+});
+export type TaskView = z.infer<typeof taskViewSchema>;
+
+export const taskIdParamsSchema = z.object({ id: z.string().min(1).max(100) });
