@@ -59,6 +59,8 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installOpenAIErrorHandler(app);
+  // The API takes JSON only; without this, fastify would hand a text/plain body to the JSON schema.
+  app.removeContentTypeParser('text/plain');
 
   const db = openDatabase(options.databaseFile ?? join(config.dataDir, 'tessera.db'));
   const store = new TaskStore(db);

@@ -14,3 +14,4 @@ export * from './socket-messages.ts';
 export * from './tasks-api.ts';
 export * from './network-api.ts';
 export * from './engine-messages.ts';
+export * from './tiny-model-files.generated.ts';

@@ -38,6 +38,8 @@ interface StreamState {
 interface OpenTask {
   record: TaskRecord;
   stream: StreamState;
+  /** Tabs that already failed this task; a retry goes elsewhere. */
+  failedOn: Set<NodeId>;
 }
 
 export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number };
@@ -83,7 +85,7 @@ export class Dispatcher {
   /** Reloads open tasks after a restart and starts the lease and deadline reaper. */
   start(): void {
     for (const record of this.#options.store.recoverOpenTasks()) {
-      this.#open.set(record.id, { record, stream: freshStream() });
+      this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set() });
       this.#queue.enqueue(record.spec.model, { id: record.id, priority: record.priority });
       this.#queuedCount++;
     }
@@ -120,7 +122,7 @@ export class Dispatcher {
       error: null,
     };
     this.#options.store.insert(record);
-    this.#open.set(record.id, { record, stream: freshStream() });
+    this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set() });
     this.#queue.enqueue(model.id, { id: record.id, priority: record.priority });
     this.#queuedCount++;
     this.#options.metrics.taskSubmitted(request.spec.kind, this.#queuedCount);
@@ -291,12 +293,16 @@ export class Dispatcher {
     for (;;) {
       const nextId = this.#queue.peek(model.id, isQueued);
       if (nextId === undefined) return;
-      const candidates = [...this.#options.registry.candidatesFor(model.id)];
-      const chosen = pickWorker(model, candidates.map(asCandidate));
+      const task = this.#open.get(nextId);
+      if (task === undefined) return;
+      const candidates: PlacementCandidate[] = [];
+      for (const session of this.#options.registry.candidatesFor(model.id)) {
+        if (!task.failedOn.has(session.nodeId)) candidates.push(asCandidate(session));
+      }
+      const chosen = pickWorker(model, candidates);
       if (chosen === undefined) return;
       const session = this.#options.registry.get(chosen.nodeId);
-      const task = this.#open.get(nextId);
-      if (session === undefined || task === undefined) return;
+      if (session === undefined) return;
       this.#queue.shift(model.id, isQueued);
       this.#assign(task, session);
     }
@@ -333,6 +339,7 @@ export class Dispatcher {
   #retryOrFail(task: OpenTask, cause: WireError, releaseFromTab = true): void {
     const { record } = task;
     if (record.status !== 'assigned') return;
+    if (record.nodeId !== null) task.failedOn.add(record.nodeId);
     if (releaseFromTab && record.nodeId !== null) this.#options.registry.get(record.nodeId)?.activeTasks.delete(record.id);
     if (record.attempts >= record.maxAttempts) {
       this.#fail(task, wireError('attempts_exhausted', `The task failed on ${record.attempts} tab(s); last error: ${cause.message}`));

@@ -1,0 +1,98 @@
+import { PROTOCOL_VERSION, TINY_GPT2_ID, WORKER_NAMESPACE, protocolErrorSchema } from '@tessera/shared';
+import type { ProtocolError, TaskAssign } from '@tessera/shared';
+import { io } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { answerHonestly } from './support/honest-answers.ts';
+import { ScriptedTab, capabilitiesFor, loaded } from './support/scripted-tab.ts';
+import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
+
+let server: TestApp | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function rawSocket(url: string) {
+  const socket = io(`${url}${WORKER_NAMESPACE}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+  const errors: ProtocolError[] = [];
+  socket.on('protocol:error', (payload: unknown) => errors.push(protocolErrorSchema.parse(payload)));
+  return { socket, errors };
+}
+
+const hello = () => ({ protocolVersion: PROTOCOL_VERSION, role: 'worker', publicKey: null, capabilities: capabilitiesFor([loaded(TINY_GPT2_ID)]) });
+
+describe('a hostile tab sending garbage over the socket', () => {
+  it('is refused message by message, changes no state, and the coordinator keeps serving', async () => {
+    server = await startTestApp();
+    const { socket, errors } = rawSocket(server.url);
+    await new Promise<void>((resolve) => socket.on('connect', resolve));
+    const before = server.app.tessera.store.counts();
+
+    socket.emit('task:result', { taskId: 'x' }); // before hello
+    socket.emit('worker:hello', { protocolVersion: PROTOCOL_VERSION }); // incomplete hello
+    await eventually(() => (errors.length >= 2 ? true : undefined), 2000, 'two refusals');
+    expect(server.app.tessera.registry.size).toBe(0);
+
+    socket.emit('worker:hello', hello());
+    await eventually(() => (server?.app.tessera.registry.size === 1 ? true : undefined), 2000, 'join');
+    const garbage: Array<[string, ...unknown[]]> = [
+      ['made:up', { a: 1 }],
+      ['task:result', 'not an object'],
+      ['task:result', { taskId: crypto.randomUUID(), output: { kind: 'chat', text: 'x', finishReason: 'stop', tokenIds: [] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 1 }, signature: null }],
+      ['task:chunk', { taskId: crypto.randomUUID(), seq: -1, delta: 'x' }],
+      ['task:error', { taskId: crypto.randomUUID(), code: 'no_such_code', message: 'x', retryable: true }],
+      ['worker:heartbeat', { activeTaskIds: [], models: [], extra: 'field' }],
+      ['worker:hello', hello()],
+      ['task:accept', { taskId: crypto.randomUUID() }, 'two payloads'],
+      ['task:chunk', { taskId: crypto.randomUUID(), seq: 0, delta: 'y'.repeat(100_000) }],
+    ];
+    for (const [event, ...args] of garbage) socket.emit(event, ...args);
+    await eventually(() => (errors.length >= 2 + garbage.length ? true : undefined), 3000, 'every garbage message refused');
+    expect(errors.map((error) => error.error.code)).toEqual(expect.arrayContaining(['protocol_violation', 'not_assigned']));
+    expect(server.app.tessera.store.counts()).toEqual(before);
+
+    const honest = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly });
+    await honest.ready();
+    // The hostile tab holds a registered session that never answers; make it ineligible by disconnecting it.
+    socket.disconnect();
+    const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'still fine' }] }) });
+    expect((await response.json()).choices[0].message.content).toBe('echo: still fine');
+    honest.close();
+  });
+
+  it('a result that does not answer its task is refused and the task goes to an honest tab', async () => {
+    server = await startTestApp();
+    const liar = new ScriptedTab({
+      url: server.url,
+      models: [loaded(TINY_GPT2_ID)],
+      onAssign: (assign: TaskAssign, socket) =>
+        socket.emit('task:result', { taskId: assign.taskId, output: { kind: 'embeddings', vectors: [[1]] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 1 }, signature: null }),
+    });
+    await liar.ready();
+    const responsePromise = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'truth' }] }) });
+    await eventually(() => liar.received.find((message) => message.event === 'protocol:error'), 3000, 'refusal');
+    liar.close();
+    const honest = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly });
+    await honest.ready();
+    expect((await (await responsePromise).json()).choices[0].message.content).toBe('echo: truth');
+    honest.close();
+  });
+
+  it('a tab that keeps sending garbage is disconnected', async () => {
+    server = await startTestApp();
+    const { socket } = rawSocket(server.url);
+    await new Promise<void>((resolve) => socket.on('connect', resolve));
+    const disconnected = new Promise<void>((resolve) => socket.on('disconnect', () => resolve()));
+    for (let i = 0; i < 60; i++) socket.emit('garbage', i);
+    await disconnected;
+    expect(socket.connected).toBe(false);
+  });
+
+  it('a tab speaking another protocol version is told so and dropped', async () => {
+    server = await startTestApp();
+    const { socket, errors } = rawSocket(server.url);
+    socket.emit('worker:hello', { ...hello(), protocolVersion: PROTOCOL_VERSION + 1 });
+    await new Promise<void>((resolve) => socket.on('disconnect', () => resolve()));
+    expect(errors[0]?.error.code).toBe('protocol_version_unsupported');
+  });
+});

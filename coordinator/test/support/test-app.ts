@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp, type CoordinatorApp } from '../../src/app.ts';
+import { loadConfig, type CoordinatorConfig } from '../../src/config.ts';
+
+export interface TestApp {
+  app: CoordinatorApp;
+  url: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A real coordinator listening on a random loopback port with its own SQLite file. */
+export async function startTestApp(overrides: Partial<Record<keyof CoordinatorConfig, unknown>> = {}, dataDir?: string): Promise<TestApp> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'tessera-test-'));
+  const config = loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', rateLimitPerMinute: 0, ...overrides });
+  const app = await buildApp({ config, logger: false });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    app,
+    url: address,
+    dataDir: dir,
+    close: async () => {
+      await app.close();
+      if (dataDir === undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
