@@ -15,3 +15,4 @@ export * from './tasks-api.ts';
 export * from './network-api.ts';
 export * from './engine-messages.ts';
 export * from './tiny-model-files.generated.ts';
+export * from './vector-math.ts';

@@ -12,7 +12,7 @@ import type {
 import { io, type Socket } from 'socket.io-client';
 
 /** What a scripted tab does with an assignment: answer through the socket it is given, or not at all. */
-export type AssignmentHandler = (assign: TaskAssign, socket: ScriptedTabSocket) => void | Promise<void>;
+export type AssignmentHandler = (assign: TaskAssign, socket: ScriptedTabSocket) => unknown;
 export type ScriptedTabSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
 
 export interface ScriptedTabOptions {

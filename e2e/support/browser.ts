@@ -1,0 +1,70 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
+
+/** The flags DESIGN.md section 9 measured for headless Debian Chromium on our machines. */
+const BASE_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  // Anything but loopback fails name resolution: a test cannot reach the internet even by mistake.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost',
+];
+
+export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Browser> {
+  // Without a GPU, --enable-unsafe-webgpu gives SwiftShader's software adapter (DESIGN.md section 9).
+  const args = options.webgpu ? [...BASE_ARGS, '--enable-unsafe-webgpu'] : BASE_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
+}
+
+/** Records every request a context makes, so a test can assert that none left loopback. */
+export class NetworkLog {
+  readonly urls: string[] = [];
+
+  constructor(context: BrowserContext) {
+    context.on('request', (request) => this.urls.push(request.url()));
+  }
+
+  offLoopback(): string[] {
+    return this.urls.filter((url) => {
+      if (url.startsWith('data:') || url.startsWith('blob:')) return false;
+      const { hostname } = new URL(url);
+      return !(hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]');
+    });
+  }
+}
+
+export interface VolunteerTabOptions {
+  models?: readonly string[];
+  backend?: 'wasm' | 'webgpu';
+  role?: 'worker' | 'guard';
+}
+
+/** Opens the volunteer page the way automation does: consent given by `autostart=1`. */
+export async function openVolunteerTab(context: BrowserContext, coordinatorUrl: string, options: VolunteerTabOptions = {}): Promise<Page> {
+  const page = await context.newPage();
+  await gotoVolunteerPage(page, coordinatorUrl, options);
+  return page;
+}
+
+/** Same as `openVolunteerTab` for a page the test prepared first (routes, throttling). */
+export async function gotoVolunteerPage(page: Page, coordinatorUrl: string, options: VolunteerTabOptions = {}): Promise<void> {
+  const logs: string[] = [];
+  page.on('console', (message) => logs.push(`[${message.type()}] ${message.text()}`));
+  page.on('pageerror', (error) => logs.push(`[pageerror] ${error.message}`));
+  Object.assign(page, { tesseraLogs: logs });
+  const params = new URLSearchParams({ autostart: '1', backend: options.backend ?? 'wasm' });
+  if (options.models) params.set('models', options.models.join(','));
+  if (options.role) params.set('role', options.role);
+  await page.goto(`${coordinatorUrl}/?${params.toString()}`);
+}
+
+/** The page's console, for failure messages. */
+export function pageLogs(page: Page): string {
+  const logs: unknown = Reflect.get(page, 'tesseraLogs');
+  return Array.isArray(logs) ? logs.join('\n') : '';
+}
