@@ -12,7 +12,7 @@ const BASE_ARGS = [
   '--disable-sync',
   '--disable-quic',
   // Anything but loopback fails name resolution: a test cannot reach the internet even by mistake.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
 ];
 
 export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Browser> {

@@ -164,8 +164,8 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     webLlm: {
       modelUrl: 'https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f16_1-MLC',
       modelLibUrl:
-        'https://raw.githubusercontent.com/mlc-ai/binary-mlc-llm-libs/main/web-llm-models/v0_2_80/Qwen2-0.5B-Instruct-q4f16_1-ctx4k_cs1k-webgpu.wasm',
-      vramRequiredMiB: 945,
+        'https://raw.githubusercontent.com/mlc-ai/binary-mlc-llm-libs/main/web-llm-models/v0_2_86/base/Qwen2-0.5B-Instruct-q4f16_1_cs1k-webgpu.wasm',
+      vramRequiredMiB: 944.62,
       contextWindowSize: 4096,
     },
   },

@@ -15,6 +15,7 @@ export async function registerStaticHosting(app: FastifyInstance, options: { cli
     reply.header('cross-origin-opener-policy', 'same-origin');
     reply.header('cross-origin-embedder-policy', 'require-corp');
     if (request.url.startsWith('/models/')) {
+      reply.header('cache-control', 'no-cache');
       reply.header('cross-origin-resource-policy', 'cross-origin');
       reply.header('access-control-allow-origin', '*');
     } else {
@@ -29,8 +30,8 @@ export async function registerStaticHosting(app: FastifyInstance, options: { cli
     index: false,
     list: false,
     dotfiles: 'deny',
-    cacheControl: true,
-    maxAge: '1h',
+    // Revalidate with the ETag each time: a regenerated model must not stay stale in a long-lived tab.
+    cacheControl: false,
   });
 
   const built = existsSync(join(options.clientDir, 'index.html'));

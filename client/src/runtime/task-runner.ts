@@ -1,0 +1,191 @@
+import { TesseraError, assertNever } from '@tessera/shared';
+import type { TaskAccept, TaskAssign, TaskChunk, TaskError, TaskId, TaskResult, TaskSpec } from '@tessera/shared';
+import type { InferenceEngine } from './inference-engine.ts';
+import { isCancellation, toWireError } from './wire-error.ts';
+
+/** Where a task's messages go: the coordinator connection in a tab, a recorder in tests. */
+export interface TaskSink {
+  accept(payload: TaskAccept): void;
+  chunk(payload: TaskChunk): void;
+  result(payload: TaskResult): void;
+  error(payload: TaskError): void;
+}
+
+export type ServedTaskStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'refused';
+
+/** One line of the volunteer page's "recent tasks" list. */
+export interface ServedTask {
+  taskId: TaskId;
+  kind: TaskSpec['kind'];
+  model: string;
+  status: ServedTaskStatus;
+  startedAt: number;
+  /** Generated tokens (chat) or embedded inputs (embeddings). */
+  units: number;
+  firstTokenMs: number | null;
+  totalMs: number | null;
+  tokensPerSecond: number | null;
+  error: string | null;
+}
+
+export interface TaskRunnerOptions {
+  engine: InferenceEngine;
+  sink: TaskSink;
+  maxConcurrentTasks: number;
+  /** Resolves once the model is loaded (loading it on demand if the tab offers it), or throws. */
+  ensureModel: (modelId: string) => Promise<void>;
+  /** Called whenever a task starts, progresses to an end, or is refused. */
+  onUpdate?: (task: ServedTask) => void;
+  /** Milliseconds on a monotonic clock. */
+  now?: () => number;
+  /** Wall clock for `startedAt`. */
+  wallClock?: () => number;
+}
+
+/** The coordinator refuses chunks longer than this (`taskChunkSchema`). */
+export const MAX_CHUNK_CHARS = 4096;
+
+/** Splits a delta into pieces of at most `max` characters without cutting a surrogate pair. */
+export function splitDelta(delta: string, max = MAX_CHUNK_CHARS): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  while (start < delta.length) {
+    let end = Math.min(start + max, delta.length);
+    const last = delta.charCodeAt(end - 1);
+    if (end < delta.length && last >= 0xd800 && last <= 0xdbff) end--;
+    pieces.push(delta.slice(start, end));
+    start = end;
+  }
+  return pieces;
+}
+
+interface ActiveTask {
+  controller: AbortController;
+  record: ServedTask;
+}
+
+/**
+ * Runs assigned tasks on the engine and reports them: `task:accept`, then `task:chunk`s for chat, then
+ * `task:result` or `task:error`. At most `maxConcurrentTasks` run at once; an assignment beyond that is
+ * refused with a retryable error so the coordinator places it elsewhere. A cancelled task reports
+ * nothing more (the coordinator already gave it up).
+ */
+export class TaskRunner {
+  readonly #options: TaskRunnerOptions;
+  readonly #now: () => number;
+  readonly #wallClock: () => number;
+  readonly #active = new Map<TaskId, ActiveTask>();
+
+  constructor(options: TaskRunnerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+    this.#wallClock = options.wallClock ?? Date.now;
+  }
+
+  get activeTaskIds(): TaskId[] {
+    return [...this.#active.keys()];
+  }
+
+  get maxConcurrentTasks(): number {
+    return this.#options.maxConcurrentTasks;
+  }
+
+  /** Handles `task:assign`; resolves when the task has ended one way or another. */
+  async assign(assign: TaskAssign): Promise<void> {
+    const { taskId, task } = assign;
+    const { sink } = this.#options;
+    const record: ServedTask = {
+      taskId,
+      kind: task.kind,
+      model: task.model,
+      status: 'running',
+      startedAt: this.#wallClock(),
+      units: 0,
+      firstTokenMs: null,
+      totalMs: null,
+      tokensPerSecond: null,
+      error: null,
+    };
+    if (this.#active.has(taskId)) return;
+    if (this.#active.size >= this.#options.maxConcurrentTasks) {
+      const message = `This tab already runs ${this.#active.size} of at most ${this.#options.maxConcurrentTasks} tasks.`;
+      sink.error({ taskId, code: 'no_capacity', message, retryable: true });
+      this.#update({ ...record, status: 'refused', error: message });
+      return;
+    }
+    const controller = new AbortController();
+    this.#active.set(taskId, { controller, record });
+    sink.accept({ taskId });
+    this.#update(record);
+    const started = this.#now();
+    try {
+      await this.#options.ensureModel(task.model);
+      const result = await this.#run(assign, controller.signal, started, record);
+      if (controller.signal.aborted) throw new TesseraError('task_cancelled');
+      sink.result(result);
+      const totalMs = result.timings.totalMs;
+      const units = result.output.kind === 'chat' ? result.usage.completionTokens : result.output.vectors.length;
+      this.#update({
+        ...record,
+        status: 'succeeded',
+        units,
+        firstTokenMs: result.timings.firstTokenMs,
+        totalMs,
+        tokensPerSecond: result.output.kind === 'chat' && totalMs > 0 ? (units * 1000) / totalMs : null,
+      });
+    } catch (error) {
+      const totalMs = this.#now() - started;
+      if (controller.signal.aborted || isCancellation(error)) {
+        this.#update({ ...record, status: 'cancelled', totalMs });
+      } else {
+        const wire = toWireError(error, 'inference_failed');
+        sink.error({ taskId, ...wire });
+        this.#update({ ...record, status: 'failed', totalMs, error: `${wire.code}: ${wire.message}` });
+      }
+    } finally {
+      this.#active.delete(taskId);
+    }
+  }
+
+  /** Handles `task:cancel`: the run stops after its current step and reports nothing more. */
+  cancel(taskId: TaskId): void {
+    this.#active.get(taskId)?.controller.abort();
+  }
+
+  /** The connection dropped: the coordinator has already put these tasks back in its queue. */
+  cancelAll(): void {
+    for (const task of this.#active.values()) task.controller.abort();
+  }
+
+  async #run(assign: TaskAssign, signal: AbortSignal, started: number, record: ServedTask): Promise<TaskResult> {
+    const { taskId, task } = assign;
+    const { engine, sink } = this.#options;
+    switch (task.kind) {
+      case 'chat': {
+        let seq = 0;
+        let firstTokenMs: number | null = null;
+        const run = await engine.generate({
+          task,
+          signal,
+          onDelta: (delta) => {
+            if (signal.aborted) return;
+            firstTokenMs ??= this.#now() - started;
+            for (const piece of splitDelta(delta)) sink.chunk({ taskId, seq: seq++, delta: piece });
+            this.#update({ ...record, units: seq });
+          },
+        });
+        return { taskId, output: run.output, usage: run.usage, timings: { firstTokenMs, totalMs: this.#now() - started }, signature: null };
+      }
+      case 'embeddings': {
+        const run = await engine.embed({ task, signal });
+        return { taskId, output: run.output, usage: run.usage, timings: { firstTokenMs: null, totalMs: this.#now() - started }, signature: null };
+      }
+      default:
+        return assertNever(task, 'task kind');
+    }
+  }
+
+  #update(task: ServedTask): void {
+    this.#options.onUpdate?.(task);
+  }
+}

@@ -1,0 +1,62 @@
+import { TINY_BERT_ID, TINY_GPT2_ID, backendSchema, workerRoleSchema } from '@tessera/shared';
+import type { Backend, WorkerRole } from '@tessera/shared';
+import { z } from 'zod';
+
+/** How the volunteer page runs, from its URL; every field has a default, so a bare `/` works. */
+export interface VolunteerOptions {
+  /** Skip the consent click: load the models, then join (for automation and kiosks). */
+  autostart: boolean;
+  models: string[];
+  /** null: WebGPU when a hardware (non-fallback) adapter exists, else WASM. */
+  backend: Backend | null;
+  role: WorkerRole;
+  /** Coordinator origin; the page's own origin unless given. */
+  coordinatorOrigin: string;
+  maxConcurrentTasks: number;
+}
+
+export const DEFAULT_MODELS: readonly string[] = [TINY_GPT2_ID, TINY_BERT_ID];
+export const MAX_CONCURRENT_TASKS = 16;
+
+const flagSchema = z.enum(['1', 'true', 'yes', '0', 'false', 'no']).transform((value) => value === '1' || value === 'true' || value === 'yes');
+const modelsSchema = z
+  .string()
+  .transform((value) => value.split(',').map((id) => id.trim()).filter((id) => id.length > 0))
+  .pipe(z.array(z.string().max(200)).min(1).max(64));
+const originSchema = z.url({ protocol: /^https?$/ }).transform((value) => new URL(value).origin);
+const maxConcurrentSchema = z.coerce.number().int().min(1).max(MAX_CONCURRENT_TASKS);
+
+export interface ParsedVolunteerOptions {
+  options: VolunteerOptions;
+  /** Parameters that were present but invalid, and so fell back to their default. */
+  warnings: string[];
+}
+
+/**
+ * Reads the volunteer page's query parameters (documented in client/README.md). `/guard` selects the
+ * guard role unless `role=` says otherwise.
+ */
+export function parseVolunteerOptions(search: string, pathname: string, pageOrigin: string): ParsedVolunteerOptions {
+  const params = new URLSearchParams(search);
+  const warnings: string[] = [];
+  function read<Value>(name: string, schema: z.ZodType<Value>, fallback: Value): Value {
+    const raw = params.get(name);
+    if (raw === null || raw === '') return fallback;
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    warnings.push(`Ignored ${name}=${raw.slice(0, 100)}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`);
+    return fallback;
+  }
+  const pathRole: WorkerRole = pathname.replace(/\/+$/, '') === '/guard' ? 'guard' : 'worker';
+  return {
+    options: {
+      autostart: read('autostart', flagSchema, false),
+      models: read('models', modelsSchema, [...DEFAULT_MODELS]),
+      backend: read('backend', backendSchema.nullable(), null),
+      role: read('role', workerRoleSchema, pathRole),
+      coordinatorOrigin: read('coordinator', originSchema, pageOrigin),
+      maxConcurrentTasks: read('maxConcurrent', maxConcurrentSchema, 1),
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,378 @@
+import { TesseraError, findModel } from '@tessera/shared';
+import type { Backend, Capabilities, EngineId, EngineSettings, LoadProgress, ModelCatalogEntry, OfferedModel, TaskId } from '@tessera/shared';
+import { CoordinatorConnection } from '../runtime/coordinator-connection.ts';
+import type { ConnectionState } from '../runtime/coordinator-connection.ts';
+import type { InferenceEngine } from '../runtime/inference-engine.ts';
+import { TaskRunner } from '../runtime/task-runner.ts';
+import type { ServedTask } from '../runtime/task-runner.ts';
+import { toWireError } from '../runtime/wire-error.ts';
+import { availableBackends, defaultBackend, modelFit } from './device-fit.ts';
+import type { DeviceInfo, ModelFit } from './device-fit.ts';
+import type { VolunteerOptions } from './volunteer-options.ts';
+
+/** What the page shows as `data-testid="runtime-state"`. */
+export type RuntimeState = 'idle' | 'loading' | 'serving' | 'error';
+
+export type ModelLoadStatus = 'waiting' | 'loading' | 'loaded' | 'failed';
+
+export interface ModelLoadState {
+  id: string;
+  status: ModelLoadStatus;
+  progress: LoadProgress | null;
+  error: string | null;
+  loadMs: number | null;
+}
+
+export interface CatalogChoice {
+  entry: ModelCatalogEntry;
+  fit: ModelFit;
+}
+
+export interface RuntimeEvent {
+  at: number;
+  message: string;
+}
+
+/** The engine as the page needs it: the interface plus the one-time configuration of the worker. */
+export interface ConfigurableEngine extends InferenceEngine {
+  configure(settings: EngineSettings): Promise<void>;
+}
+
+export interface VolunteerDependencies {
+  options: VolunteerOptions;
+  /** Query parameters that were ignored, to show. */
+  warnings: readonly string[];
+  catalog: readonly ModelCatalogEntry[];
+  pageOrigin: string;
+  hubUrl: string;
+  probeDevice: () => Promise<DeviceInfo>;
+  /** Starts the engine Web Worker; called once, on consent. */
+  startEngine: () => ConfigurableEngine;
+}
+
+const RECENT_TASKS = 50;
+const RECENT_EVENTS = 20;
+
+/**
+ * The volunteer runtime as the page sees it: device, chosen models, consent, model loads, the
+ * coordinator link and the tasks served. Components read its fields and call its methods; they make no
+ * socket or engine calls themselves.
+ */
+export class VolunteerState {
+  readonly options: VolunteerOptions;
+  readonly warnings = $state<string[]>([]);
+  readonly catalog: readonly ModelCatalogEntry[];
+
+  device = $state.raw<DeviceInfo | null>(null);
+  backend = $state<Backend>('wasm');
+  selected = $state<string[]>([]);
+  consented = $state(false);
+  runtimeState = $state<RuntimeState>('idle');
+  connectionState = $state<ConnectionState>('disconnected');
+  nodeId = $state<string | null>(null);
+  models = $state.raw<Record<string, ModelLoadState>>({});
+  tasks = $state.raw<ServedTask[]>([]);
+  events = $state.raw<RuntimeEvent[]>([]);
+  totals = $state.raw({ served: 0, failed: 0, cancelled: 0, refused: 0, tokens: 0, embeddings: 0, busyMs: 0 });
+  activeTasks = $state(0);
+
+  readonly choices: CatalogChoice[] = $derived.by(() => {
+    const device = this.device;
+    return this.catalog.map((entry) => ({
+      entry,
+      fit: device === null ? { ok: false, reason: 'checking the device…' } : modelFit(entry, this.backend, device),
+    }));
+  });
+
+  readonly backends: Backend[] = $derived(this.device === null ? ['wasm'] : availableBackends(this.device));
+
+  /** Generated tokens per second of busy time over the tasks served so far. */
+  readonly tokensPerSecond: number | null = $derived(this.totals.busyMs > 0 ? (this.totals.tokens * 1000) / this.totals.busyMs : null);
+
+  readonly #deps: VolunteerDependencies;
+  #engine: ConfigurableEngine | null = null;
+  #engineReady: Promise<ConfigurableEngine> | null = null;
+  #connection: CoordinatorConnection | null = null;
+  #runner: TaskRunner | null = null;
+  readonly #loads = new Map<string, Promise<void>>();
+  #initialized = false;
+
+  constructor(deps: VolunteerDependencies) {
+    this.#deps = deps;
+    this.options = deps.options;
+    this.catalog = deps.catalog;
+    this.warnings.push(...deps.warnings);
+  }
+
+  /** Probes the device, applies the URL's choices, and starts at once with `?autostart=1`. */
+  async init(): Promise<void> {
+    if (this.#initialized) return;
+    this.#initialized = true;
+    const device = await this.#deps.probeDevice();
+    this.device = device;
+    const requested = this.options.backend;
+    this.backend = requested ?? defaultBackend(device);
+    if (requested === 'webgpu' && device.gpu === null) {
+      this.warnings.push(`backend=webgpu was asked for, but ${device.gpuUnavailableReason ?? 'there is no adapter'}; loads will fail.`);
+    }
+    const selected: string[] = [];
+    for (const id of this.options.models) {
+      const entry = findModel(this.catalog, id);
+      if (entry === undefined) {
+        this.warnings.push(`Unknown model ${id}: not in the catalog.`);
+        continue;
+      }
+      const fit = modelFit(entry, this.backend, device);
+      if (!fit.ok) {
+        this.warnings.push(`${id} cannot run here: ${fit.reason}.`);
+        continue;
+      }
+      selected.push(id);
+    }
+    this.selected = selected;
+    if (this.options.autostart) await this.lend();
+  }
+
+  isSelected(id: string): boolean {
+    return this.selected.includes(id);
+  }
+
+  /** Adds or removes a model; while serving, it is loaded or unloaded and the coordinator told. */
+  toggle(id: string): void {
+    if (this.isSelected(id)) {
+      this.selected = this.selected.filter((other) => other !== id);
+      if (this.#engine !== null) void this.#unload(id);
+      return;
+    }
+    const choice = this.choices.find((candidate) => candidate.entry.id === id);
+    if (choice === undefined || !choice.fit.ok) return;
+    this.selected = [...this.selected, id];
+    if (this.runtimeState === 'serving') void this.#load(id).catch(() => undefined);
+  }
+
+  setBackend(backend: Backend): void {
+    if (this.consented) return;
+    this.backend = backend;
+    this.selected = this.selected.filter((id) => this.choices.find((choice) => choice.entry.id === id)?.fit.ok === true);
+  }
+
+  /** Consent given: load the chosen models in the engine worker, then join the coordinator. */
+  async lend(): Promise<void> {
+    if (this.consented) return;
+    this.consented = true;
+    this.runtimeState = 'loading';
+    try {
+      await this.#ready();
+    } catch (error) {
+      this.#fail(`The engine worker did not start: ${toWireError(error, 'internal_error').message}`);
+      return;
+    }
+    const ids = [...this.selected];
+    const fresh = (id: string): ModelLoadState => ({ id, status: 'waiting', progress: null, error: null, loadMs: null });
+    this.models = Object.fromEntries(
+      ids.map((id) => {
+        const current = this.models[id];
+        return [id, current?.status === 'loaded' ? current : fresh(id)];
+      }),
+    );
+    for (const id of ids) await this.#load(id).catch(() => undefined);
+    if (!this.consented) return;
+    if (!ids.some((id) => this.models[id]?.status === 'loaded')) {
+      this.#fail(ids.length === 0 ? 'No model is selected.' : 'No model could be loaded.');
+      return;
+    }
+    this.runtimeState = 'serving';
+    this.#connect();
+  }
+
+  /** Leaves the network; loaded models stay in memory for the next start. */
+  stop(): void {
+    this.consented = false;
+    this.#runner?.cancelAll();
+    this.#connection?.close();
+    this.#connection = null;
+    this.nodeId = null;
+    this.runtimeState = 'idle';
+    this.#log('Stopped lending this device.');
+  }
+
+  /** The engine worker, started and configured once; a failed start is retried on the next call. */
+  #ready(): Promise<ConfigurableEngine> {
+    if (this.#engineReady !== null) return this.#engineReady;
+    const ready = (async () => {
+      const engine = this.#deps.startEngine();
+      await engine.configure({
+        coordinatorOrigin: this.options.coordinatorOrigin,
+        hubUrl: this.#deps.hubUrl,
+        // The ORT runtime ships with the pages (dist/ort/), which may come from another origin than the API.
+        ortBaseUrl: new URL('/ort/', this.#deps.pageOrigin).href,
+        cacheModels: true,
+      });
+      this.#engine = engine;
+      return engine;
+    })();
+    ready.catch(() => {
+      this.#engineReady = null;
+    });
+    this.#engineReady = ready;
+    return ready;
+  }
+
+  #load(id: string): Promise<void> {
+    const inFlight = this.#loads.get(id);
+    if (inFlight !== undefined) return inFlight;
+    if (this.models[id]?.status === 'loaded') return Promise.resolve();
+    const entry = findModel(this.catalog, id);
+    if (entry === undefined) return Promise.reject(new TesseraError('model_load_failed', `${id} is not in the catalog.`));
+    const load = (async () => {
+      const engine = await this.#ready();
+      this.#setModel(id, { status: 'loading', progress: null, error: null, loadMs: null });
+      this.#connection?.sendHeartbeat();
+      try {
+        const loaded = await engine.load({
+          model: entry,
+          backend: this.backend,
+          onProgress: (progress) => this.#setModel(id, { progress }),
+        });
+        this.#setModel(id, { status: 'loaded', loadMs: loaded.loadMs });
+        this.#log(`Loaded ${id} on ${loaded.backend} in ${(loaded.loadMs / 1000).toFixed(1)} s.`);
+      } catch (error) {
+        const wire = toWireError(error, 'model_load_failed');
+        this.#setModel(id, { status: 'failed', error: wire.message });
+        this.#log(`Could not load ${id}: ${wire.message}`);
+        throw error;
+      } finally {
+        this.#loads.delete(id);
+        this.#connection?.sendHeartbeat();
+      }
+    })();
+    this.#loads.set(id, load);
+    return load;
+  }
+
+  async #unload(id: string): Promise<void> {
+    const rest = { ...this.models };
+    delete rest[id];
+    this.models = rest;
+    this.#connection?.sendHeartbeat();
+    try {
+      await this.#engine?.unload(id);
+    } catch (error) {
+      this.#log(`Could not unload ${id}: ${toWireError(error, 'internal_error').message}`);
+    }
+  }
+
+  #connect(): void {
+    const engine = this.#engine;
+    if (engine === null || this.#connection !== null) return;
+    const connection = new CoordinatorConnection({
+      origin: this.options.coordinatorOrigin,
+      hello: () => ({ role: this.options.role, publicKey: null, capabilities: this.#capabilities() }),
+      heartbeat: () => ({ activeTaskIds: this.#activeTaskIds(), models: this.#offeredModels() }),
+      onState: (state) => {
+        this.connectionState = state;
+      },
+      onWelcome: (welcome) => {
+        this.nodeId = welcome.nodeId;
+        this.#log(`Joined the network as ${welcome.nodeId.slice(0, 8)} (${this.options.role}).`);
+      },
+      onAssign: (assign) => void runner.assign(assign),
+      onCancel: (cancel) => runner.cancel(cancel.taskId),
+      onDisconnect: (reason) => {
+        runner.cancelAll();
+        if (this.consented) this.#log(`Disconnected from the coordinator (${reason}); reconnecting.`);
+      },
+      onProtocolError: (error) => this.#log(`The coordinator refused ${error.event}: ${error.error.message}`),
+    });
+    const runner = new TaskRunner({
+      engine,
+      sink: connection,
+      maxConcurrentTasks: this.options.maxConcurrentTasks,
+      ensureModel: (modelId) => this.#ensureModel(modelId),
+      onUpdate: (task) => this.#record(task),
+    });
+    this.#connection = connection;
+    this.#runner = runner;
+    connection.connect();
+  }
+
+  #ensureModel(modelId: string): Promise<void> {
+    if (this.models[modelId]?.status === 'loaded') return Promise.resolve();
+    if (!this.selected.includes(modelId)) return Promise.reject(new TesseraError('model_load_failed', `This tab does not offer ${modelId}.`));
+    return this.#load(modelId);
+  }
+
+  #offeredModels(): OfferedModel[] {
+    return this.selected
+      .filter((id) => this.models[id]?.status !== 'failed')
+      .map((id) => ({ id, state: this.models[id]?.status === 'loaded' ? 'loaded' : 'available', backend: this.backend }));
+  }
+
+  #activeTaskIds(): TaskId[] {
+    return this.#runner?.activeTaskIds ?? [];
+  }
+
+  #capabilities(): Capabilities {
+    const device = this.device;
+    const engines: EngineId[] = ['transformers'];
+    if (device?.gpu && !device.gpu.isFallbackAdapter) engines.push('web-llm');
+    return {
+      userAgent: navigator.userAgent.slice(0, 512),
+      hardwareConcurrency: device?.hardwareConcurrency ?? 1,
+      gpu: device?.gpu ?? null,
+      backends: this.backends,
+      engines,
+      models: this.#offeredModels(),
+      benchmarkTokensPerSecond: null,
+      maxConcurrentTasks: this.options.maxConcurrentTasks,
+    };
+  }
+
+  #record(task: ServedTask): void {
+    const others = this.tasks.filter((other) => other.taskId !== task.taskId);
+    this.tasks = [task, ...others].slice(0, RECENT_TASKS);
+    // The runner forgets a task just after reporting its end, so leave it out here already.
+    const active = this.#runner?.activeTaskIds ?? [];
+    this.activeTasks = active.filter((id) => task.status === 'running' || id !== task.taskId).length;
+    const totals = { ...this.totals };
+    switch (task.status) {
+      case 'running':
+        // Counted once it ends.
+        return;
+      case 'succeeded':
+        totals.served++;
+        if (task.kind === 'chat') {
+          totals.tokens += task.units;
+          totals.busyMs += task.totalMs ?? 0;
+        } else {
+          totals.embeddings += task.units;
+        }
+        break;
+      case 'failed':
+        totals.failed++;
+        this.#log(`Task ${task.taskId.slice(0, 8)} on ${task.model} failed: ${task.error ?? 'unknown error'}`);
+        break;
+      case 'cancelled':
+        totals.cancelled++;
+        break;
+      case 'refused':
+        totals.refused++;
+        break;
+    }
+    this.totals = totals;
+  }
+
+  #setModel(id: string, patch: Partial<ModelLoadState>): void {
+    const current = this.models[id] ?? { id, status: 'waiting', progress: null, error: null, loadMs: null };
+    this.models = { ...this.models, [id]: { ...current, ...patch } };
+  }
+
+  #fail(message: string): void {
+    this.runtimeState = 'error';
+    this.#log(message);
+  }
+
+  #log(message: string): void {
+    this.events = [{ at: Date.now(), message }, ...this.events].slice(0, RECENT_EVENTS);
+  }
+}

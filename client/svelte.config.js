@@ -1,0 +1,4 @@
+// Svelte 5 compiles `<script lang="ts">` natively; no preprocessor needed. svelte-check reads this file.
+export default {
+  compilerOptions: { runes: true },
+};
