@@ -22,6 +22,10 @@ import { installOpenAIErrorHandler } from './http/openai-error-handler.ts';
 import { registerStaticHosting } from './http/static-hosting.ts';
 import { TaskStore } from './queue/task-store.ts';
 import { WorkerGateway } from './workers/worker-gateway.ts';
+import { ReputationBook } from './identity/reputation-book.ts';
+import { Verifier } from './verification/verifier.ts';
+import { CapabilityProbe } from './verification/capability-probe.ts';
+import { TIER_PLACEMENT_RANK, tierOf } from '@tessera/shared';
 import { WorkerRegistry } from './workers/worker-registry.ts';
 
 export interface BuildAppOptions {
@@ -66,7 +70,12 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   const store = new TaskStore(db);
   const registry = new WorkerRegistry();
   const metrics = new CoordinatorMetrics();
+  const reputation = new ReputationBook(db);
+  const verifier = new Verifier({ registry, reputation, guardLeaseMs: config.guardLeaseMs, checkTimeoutMs: config.checkTimeoutMs, logger: app.log });
   const dispatcher = new Dispatcher({
+    checker: verifier,
+    reputation,
+    placementRank: (session) => TIER_PLACEMENT_RANK[tierOf(reputation.get(session.key.publicKey))],
     store,
     registry,
     catalog,
@@ -78,7 +87,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     logger: app.log,
     metrics,
   });
-  const context: CoordinatorContext = { config, catalog, store, registry, dispatcher, metrics, startedAt: Date.now() };
+  const context: CoordinatorContext = { config, catalog, store, registry, dispatcher, metrics, reputation, verifier, startedAt: Date.now() };
 
   const io = new SocketServer(app.server, {
     serveClient: false,
@@ -87,10 +96,14 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
-  const gateway = new WorkerGateway({
+  const probe = new CapabilityProbe({ catalog, leaseMs: config.leaseMs, logger: app.log, onSettled: (session) => gateway.reindex(session) });
+  const gateway: WorkerGateway = new WorkerGateway({
     io,
     registry,
     dispatcher,
+    verifier,
+    probe,
+    reputation,
     catalog,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     leaseMs: config.leaseMs,
@@ -107,6 +120,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   app.addHook('preClose', async () => {
     gateway.stop();
     dispatcher.stop();
+    verifier.stop();
     // Close tab connections ourselves so the HTTP server can shut down; io.close() would close it twice.
     io.disconnectSockets(true);
     io.of('/worker').disconnectSockets(true);

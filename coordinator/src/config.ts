@@ -15,6 +15,8 @@ export const CONFIG_FIELDS = {
   queueTimeoutMs: { env: 'TESSERA_QUEUE_TIMEOUT_MS', help: 'how long a task waits for a capable tab before failing with no_capacity', schema: z.coerce.number().int().min(100).default(120_000) },
   maxAttempts: { env: 'TESSERA_MAX_ATTEMPTS', help: 'tabs a task is tried on before it fails', schema: z.coerce.number().int().min(1).max(20).default(3) },
   maxQueuedTasks: { env: 'TESSERA_MAX_QUEUED_TASKS', help: 'queued tasks beyond which the API answers 503 queue_full', schema: z.coerce.number().int().min(1).default(100_000) },
+  guardLeaseMs: { env: 'TESSERA_GUARD_LEASE_MS', help: 'how long one guard has to answer a check before another is asked', schema: z.coerce.number().int().min(100).default(15_000) },
+  checkTimeoutMs: { env: 'TESSERA_CHECK_TIMEOUT_MS', help: 'how long a check may take before the result is delivered unverified', schema: z.coerce.number().int().min(100).default(30_000) },
   heartbeatIntervalMs: { env: 'TESSERA_HEARTBEAT_MS', help: 'how often tabs send heartbeats; three missed ones drop a tab', schema: z.coerce.number().int().min(100).default(5_000) },
   bodyLimitBytes: { env: 'TESSERA_BODY_LIMIT_BYTES', help: 'largest accepted request body', schema: z.coerce.number().int().min(1024).default(1_048_576) },
   rateLimitPerMinute: { env: 'TESSERA_RATE_LIMIT_PER_MINUTE', help: 'API requests per minute per client address (0 disables)', schema: z.coerce.number().int().min(0).default(600) },

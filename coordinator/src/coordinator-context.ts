@@ -4,6 +4,8 @@ import type { Dispatcher } from './dispatch/dispatcher.ts';
 import type { CoordinatorMetrics } from './http/coordinator-metrics.ts';
 import type { TaskStore } from './queue/task-store.ts';
 import type { WorkerRegistry } from './workers/worker-registry.ts';
+import type { ReputationBook } from './identity/reputation-book.ts';
+import type { Verifier } from './verification/verifier.ts';
 
 /** The parts routes need, built once in `buildApp`. */
 export interface CoordinatorContext {
@@ -13,6 +15,8 @@ export interface CoordinatorContext {
   registry: WorkerRegistry;
   dispatcher: Dispatcher;
   metrics: CoordinatorMetrics;
+  reputation: ReputationBook;
+  verifier: Verifier;
   startedAt: number;
 }
 

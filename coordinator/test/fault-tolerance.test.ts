@@ -2,7 +2,7 @@ import { TINY_GPT2_ID, openAIErrorBodySchema, taskViewSchema } from '@tessera/sh
 import type { TaskAssign, TaskView } from '@tessera/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
-import { ScriptedTab, loaded, type ScriptedTabSocket } from './support/scripted-tab.ts';
+import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
 const chat = (content: string, extra: Record<string, unknown> = {}) => ({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0, ...extra });
@@ -30,9 +30,9 @@ async function getTask(server: TestApp, id: string): Promise<TaskView> {
 }
 
 function holdTask(held: TaskAssign[]) {
-  return (assign: TaskAssign, socket: ScriptedTabSocket) => {
+  return (assign: TaskAssign, tab: ScriptedTab) => {
     held.push(assign);
-    socket.emit('task:accept', { taskId: assign.taskId });
+    tab.socket.emit('task:accept', { taskId: assign.taskId });
   };
 }
 
@@ -80,7 +80,7 @@ describe('tasks survive failing tabs', () => {
         new ScriptedTab({
           url: server.url,
           models: [loaded(TINY_GPT2_ID)],
-          onAssign: (assign, socket) => socket.emit('task:error', { taskId: assign.taskId, code: 'inference_failed', message: 'out of memory', retryable: true }),
+          onAssign: (assign, tab) => tab.socket.emit('task:error', { taskId: assign.taskId, code: 'inference_failed', message: 'out of memory', retryable: true }),
         }),
       );
       await failing.ready();
@@ -107,10 +107,10 @@ describe('tasks survive failing tabs', () => {
       new ScriptedTab({
         url: server.url,
         models: [loaded(TINY_GPT2_ID)],
-        onAssign: (assign, socket) => {
-          socket.emit('task:accept', { taskId: assign.taskId });
-          socket.emit('task:chunk', { taskId: assign.taskId, seq: 0, delta: echoText(assign).slice(0, 7) });
-          setTimeout(() => socket.disconnect(), 100);
+        onAssign: (assign, tab) => {
+          tab.socket.emit('task:accept', { taskId: assign.taskId });
+          tab.socket.emit('task:chunk', { taskId: assign.taskId, seq: 0, delta: echoText(assign).slice(0, 7) });
+          setTimeout(() => tab.close(), 100);
         },
       }),
     );

@@ -1,9 +1,10 @@
-import { PROTOCOL_VERSION, TINY_GPT2_ID, WORKER_NAMESPACE, protocolErrorSchema } from '@tessera/shared';
+import { PROTOCOL_VERSION, TINY_GPT2_ID, WORKER_NAMESPACE, newTaskId, protocolErrorSchema, resultSigningBytes, toBase64Url } from '@tessera/shared';
+import { sign } from 'node:crypto';
 import type { ProtocolError, TaskAssign } from '@tessera/shared';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { answerHonestly } from './support/honest-answers.ts';
-import { ScriptedTab, capabilitiesFor, loaded } from './support/scripted-tab.ts';
+import { ScriptedTab, capabilitiesFor, loaded, newIdentity } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
 let server: TestApp | undefined;
@@ -19,7 +20,7 @@ function rawSocket(url: string) {
   return { socket, errors };
 }
 
-const hello = () => ({ protocolVersion: PROTOCOL_VERSION, role: 'worker', publicKey: null, capabilities: capabilitiesFor([loaded(TINY_GPT2_ID)]) });
+const hello = () => ({ protocolVersion: PROTOCOL_VERSION, role: 'worker', publicKey: newIdentity().publicKey, capabilities: capabilitiesFor([loaded(TINY_GPT2_ID)]) });
 
 describe('a hostile tab sending garbage over the socket', () => {
   it('is refused message by message, changes no state, and the coordinator keeps serving', async () => {
@@ -38,7 +39,7 @@ describe('a hostile tab sending garbage over the socket', () => {
     const garbage: Array<[string, ...unknown[]]> = [
       ['made:up', { a: 1 }],
       ['task:result', 'not an object'],
-      ['task:result', { taskId: crypto.randomUUID(), output: { kind: 'chat', text: 'x', finishReason: 'stop', tokenIds: [] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 1 }, signature: null }],
+      ['task:result', { taskId: crypto.randomUUID(), output: { kind: 'chat', text: 'x', finishReason: 'stop', tokenIds: [] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 1 }, signature: 'x'.repeat(86) }],
       ['task:chunk', { taskId: crypto.randomUUID(), seq: -1, delta: 'x' }],
       ['task:error', { taskId: crypto.randomUUID(), code: 'no_such_code', message: 'x', retryable: true }],
       ['worker:heartbeat', { activeTaskIds: [], models: [], extra: 'field' }],
@@ -48,7 +49,7 @@ describe('a hostile tab sending garbage over the socket', () => {
     ];
     for (const [event, ...args] of garbage) socket.emit(event, ...args);
     await eventually(() => (errors.length >= 2 + garbage.length ? true : undefined), 3000, 'every garbage message refused');
-    expect(errors.map((error) => error.error.code)).toEqual(expect.arrayContaining(['protocol_violation', 'not_assigned']));
+    expect(errors.map((error) => error.error.code)).toEqual(expect.arrayContaining(['protocol_violation', 'signature_invalid']));
     expect(server.app.tessera.store.counts()).toEqual(before);
 
     const honest = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly });
@@ -65,8 +66,7 @@ describe('a hostile tab sending garbage over the socket', () => {
     const liar = new ScriptedTab({
       url: server.url,
       models: [loaded(TINY_GPT2_ID)],
-      onAssign: (assign: TaskAssign, socket) =>
-        socket.emit('task:result', { taskId: assign.taskId, output: { kind: 'embeddings', vectors: [[1]] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 1 }, signature: null }),
+      onAssign: (assign: TaskAssign, tab) => tab.sendResult(assign.taskId, { kind: 'embeddings', vectors: [[1]] }),
     });
     await liar.ready();
     const responsePromise = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'truth' }] }) });
@@ -94,5 +94,39 @@ describe('a hostile tab sending garbage over the socket', () => {
     socket.emit('worker:hello', { ...hello(), protocolVersion: PROTOCOL_VERSION + 1 });
     await new Promise<void>((resolve) => socket.on('disconnect', () => resolve()));
     expect(errors[0]?.error.code).toBe('protocol_version_unsupported');
+  });
+
+  it('refuses results for tasks the tab does not hold, forged signatures and replays from another connection', async () => {
+    server = await startTestApp();
+    const held: TaskAssign[] = [];
+    const identity = newIdentity();
+    const first = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], identity, onAssign: (assign) => held.push(assign) });
+    await first.ready();
+    const output = { kind: 'chat' as const, text: 'echo: forged', finishReason: 'stop' as const, tokenIds: [1, 2] };
+    const usage = { promptTokens: 1, completionTokens: 2 };
+
+    first.sendResult(newTaskId(), output, usage);
+    await eventually(() => first.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'not_assigned'), 2000, 'not_assigned');
+
+    const responsePromise = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'forged' }] }) });
+    const assign = await eventually(() => held[0], 3000, 'assignment');
+    // Signed by someone else's key: refused, and the task counts as failed on this tab.
+    const stranger = newIdentity();
+    const forged = toBase64Url(sign(null, resultSigningBytes({ nodeId: first.nodeId, taskId: assign.taskId, output, usage }), stranger.privateKey));
+    first.socket.emit('task:result', { taskId: assign.taskId, output, usage, timings: { firstTokenMs: 1, totalMs: 2 }, signature: forged });
+    await eventually(() => first.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'signature_invalid'), 2000, 'signature_invalid');
+
+    // The same key on a new connection cannot replay a signature made for the old one.
+    const replayed = first.signResult(assign.taskId, output, usage);
+    const second = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], identity, onAssign: (next) => second.socket.emit('task:result', { taskId: next.taskId, output, usage, timings: { firstTokenMs: 1, totalMs: 2 }, signature: replayed }) });
+    await second.ready();
+    first.close();
+    await eventually(() => second.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'signature_invalid'), 3000, 'replay refused');
+    second.close();
+    const honest = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly });
+    await honest.ready();
+    const body = await (await responsePromise).json();
+    expect(body.choices[0].message.content).toBe('echo: forged');
+    honest.close();
   });
 });

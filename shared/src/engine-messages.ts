@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { wireErrorSchema } from './error-codes.ts';
 import { backendSchema, engineIdSchema, modelCatalogEntrySchema } from './model-catalog.ts';
+import { CHAT_LIMITS } from './openai/chat-completion.ts';
 import { taskOutputSchema, taskSpecSchema, taskUsageSchema } from './task.ts';
+import { chatEvidenceSchema } from './verification/verify-messages.ts';
 
 /**
  * The messages between a tab's main-thread `EngineProxy` and the Web Worker that runs the inference
@@ -10,6 +12,7 @@ import { taskOutputSchema, taskSpecSchema, taskUsageSchema } from './task.ts';
  *
  * Every request carries a `requestId` the page picks; every reply names the request it answers.
  * A run streams `engine:delta` messages before its single `engine:output` or `engine:failed`.
+ * A guard's `engine:score` is answered by one `engine:scored` or `engine:failed`.
  */
 
 export const engineRequestIdSchema = z.number().int().min(0);
@@ -64,7 +67,17 @@ export const engineRequestSchema = z.discriminatedUnion('type', [
   }),
   /** Runs a chat (streams deltas) or an embeddings task on a loaded model. */
   z.strictObject({ type: z.literal('engine:run'), requestId: engineRequestIdSchema, task: taskSpecSchema }),
-  /** Stops the run `targetRequestId`; that run then fails with `task_cancelled`. Has no reply of its own. */
+  /**
+   * Guards: re-scores claimed chat tokens in one forward pass over prompt + `tokenIds` (no generation).
+   * The prompt is built exactly as generation builds it. Only chat tasks can be scored.
+   */
+  z.strictObject({
+    type: z.literal('engine:score'),
+    requestId: engineRequestIdSchema,
+    task: taskSpecSchema.refine((task) => task.kind === 'chat', 'only chat tasks are scored'),
+    tokenIds: z.array(z.number().int().min(0)).max(CHAT_LIMITS.maxTokens),
+  }),
+  /** Stops the run or score `targetRequestId`; it then fails with `task_cancelled`. Has no reply of its own. */
   z.strictObject({ type: z.literal('engine:cancel'), targetRequestId: engineRequestIdSchema }),
   z.strictObject({ type: z.literal('engine:unload'), requestId: engineRequestIdSchema, modelId: z.string().min(1).max(200) }),
   z.strictObject({ type: z.literal('engine:list'), requestId: engineRequestIdSchema }),
@@ -80,6 +93,8 @@ export const engineReplySchema = z.discriminatedUnion('type', [
   /** A piece of generated text, in order; the concatenation is the run's output text. */
   z.strictObject({ type: z.literal('engine:delta'), requestId: engineRequestIdSchema, delta: z.string().min(1).max(65_536) }),
   z.strictObject({ type: z.literal('engine:output'), requestId: engineRequestIdSchema, output: taskOutputSchema, usage: taskUsageSchema }),
+  /** The guard's evidence for an `engine:score`: one score per claimed token, the end score, the decoding. */
+  z.strictObject({ type: z.literal('engine:scored'), requestId: engineRequestIdSchema, evidence: chatEvidenceSchema }),
   z.strictObject({ type: z.literal('engine:unloaded'), requestId: engineRequestIdSchema }),
   z.strictObject({ type: z.literal('engine:listed'), requestId: engineRequestIdSchema, models: z.array(loadedModelSchema).max(64) }),
   /** The request failed; errors cross as registry codes, never as `String(err)`. */

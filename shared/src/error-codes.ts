@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   // Errors a tab or the coordinator report over the socket.
   protocol_violation: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'A socket payload did not match its schema.' },
   protocol_version_unsupported: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'The tab speaks a protocol version the coordinator does not.' },
+  signature_invalid: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'A signed message did not verify against the tab\'s key.' },
   not_assigned: { status: 409, type: 'invalid_request_error', retryable: false, summary: 'The tab sent a message about a task it does not hold.' },
   model_load_failed: { status: 500, type: 'server_error', retryable: true, summary: 'The tab could not load the model.' },
   inference_failed: { status: 500, type: 'server_error', retryable: true, summary: 'The engine failed while running the task.' },

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { wireErrorSchema } from './error-codes.ts';
 import { backendSchema, engineIdSchema } from './model-catalog.ts';
 import { taskIdSchema, nodeIdSchema } from './ids.ts';
+import { publicKeySchema, signatureSchema } from './signing/signed-payloads.ts';
+import { jobIdSchema, verifyAssignSchema, verifyErrorSchema, verifyVerdictSchema } from './verification/verify-messages.ts';
 import { taskOutputSchema, taskSpecSchema, taskTimingsSchema, taskUsageSchema } from './task.ts';
 
 /** The socket.io namespace tabs connect to. */
@@ -51,8 +53,8 @@ export type Capabilities = z.infer<typeof capabilitiesSchema>;
 export const workerHelloSchema = z.strictObject({
   protocolVersion: z.number().int().min(1),
   role: workerRoleSchema,
-  /** Ed25519 public key (raw, base64url); required once results are signed (issue 3). */
-  publicKey: z.string().max(200).nullable(),
+  /** The tab's Ed25519 public key (raw, base64url), kept in IndexedDB: its identity across visits. */
+  publicKey: publicKeySchema,
   capabilities: capabilitiesSchema,
 });
 export type WorkerHello = z.infer<typeof workerHelloSchema>;
@@ -94,8 +96,8 @@ export const taskResultSchema = z.strictObject({
   output: taskOutputSchema,
   usage: taskUsageSchema,
   timings: taskTimingsSchema,
-  /** Ed25519 signature over the canonical result (issue 3); null until signing ships. */
-  signature: z.string().max(200).nullable(),
+  /** Ed25519 signature over `resultSigningBytes` (signing/signed-payloads.ts). */
+  signature: signatureSchema,
 });
 export type TaskResult = z.infer<typeof taskResultSchema>;
 
@@ -109,6 +111,9 @@ export type TaskCancel = z.infer<typeof taskCancelSchema>;
 export const protocolErrorSchema = z.strictObject({ event: z.string().max(100), error: wireErrorSchema });
 export type ProtocolError = z.infer<typeof protocolErrorSchema>;
 
+export const verifyCancelSchema = z.strictObject({ jobId: jobIdSchema, reason: z.string().max(500) });
+export type VerifyCancel = z.infer<typeof verifyCancelSchema>;
+
 /** Every event a tab may send, with the schema the coordinator parses it with. */
 export const workerToCoordinatorSchemas = {
   'worker:hello': workerHelloSchema,
@@ -117,6 +122,8 @@ export const workerToCoordinatorSchemas = {
   'task:chunk': taskChunkSchema,
   'task:result': taskResultSchema,
   'task:error': taskErrorSchema,
+  'verify:verdict': verifyVerdictSchema,
+  'verify:error': verifyErrorSchema,
 } as const;
 
 /** Every event the coordinator may send, with the schema the tab parses it with. */
@@ -124,6 +131,8 @@ export const coordinatorToWorkerSchemas = {
   'worker:welcome': workerWelcomeSchema,
   'task:assign': taskAssignSchema,
   'task:cancel': taskCancelSchema,
+  'verify:assign': verifyAssignSchema,
+  'verify:cancel': verifyCancelSchema,
   'protocol:error': protocolErrorSchema,
 } as const;
 

@@ -10,7 +10,7 @@ describe('socket message parsing', () => {
       {
         protocolVersion: PROTOCOL_VERSION,
         role: 'worker',
-        publicKey: null,
+        publicKey: 'A'.repeat(43),
         capabilities: { userAgent: 'x', hardwareConcurrency: 4, gpu: null, backends: ['wasm'], engines: ['transformers'], models: [{ id: 'tessera/tiny-gpt2', state: 'loaded', backend: 'wasm' }], benchmarkTokensPerSecond: null, maxConcurrentTasks: 1 },
       },
     ]);

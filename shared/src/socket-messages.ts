@@ -55,6 +55,14 @@ export function parseWorkerToCoordinator(event: unknown, args: readonly unknown[
       const r = toCoordinator['task:error'].safeParse(payload);
       return r.success ? { ok: true, message: { event: 'task:error', payload: r.data } } : { ok: false, reason: reason(r.error) };
     }
+    case 'verify:verdict': {
+      const r = toCoordinator['verify:verdict'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'verify:verdict', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
+    case 'verify:error': {
+      const r = toCoordinator['verify:error'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'verify:error', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
     default:
       return unknownEvent(event);
   }
@@ -76,6 +84,14 @@ export function parseCoordinatorToWorker(event: unknown, args: readonly unknown[
     case 'task:cancel': {
       const r = toWorker['task:cancel'].safeParse(payload);
       return r.success ? { ok: true, message: { event: 'task:cancel', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
+    case 'verify:assign': {
+      const r = toWorker['verify:assign'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'verify:assign', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
+    case 'verify:cancel': {
+      const r = toWorker['verify:cancel'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'verify:cancel', payload: r.data } } : { ok: false, reason: reason(r.error) };
     }
     case 'protocol:error': {
       const r = toWorker['protocol:error'].safeParse(payload);

@@ -3,6 +3,7 @@ import type { NetworkSnapshot } from '@tessera/shared';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CoordinatorContext } from '../coordinator-context.ts';
+import { accuracyOf, checkProbability, tierOf } from '@tessera/shared';
 
 export function networkSnapshot(context: CoordinatorContext): NetworkSnapshot {
   const open = context.dispatcher.openCounts();
@@ -22,11 +23,28 @@ export function networkSnapshot(context: CoordinatorContext): NetworkSnapshot {
       completedTasks: session.completedTasks,
       failedTasks: session.failedTasks,
       tokensPerSecond: session.tokensPerSecond,
+      keyFingerprint: session.key.fingerprint,
+      reputation: reputationView(context, session.key.publicKey),
+      refusedModels: [...session.modelChecks].filter(([, check]) => check === 'refused').map(([id]) => id),
+      verdicts: { ...session.verdicts },
     })),
     queue: { queued: open.queued, assigned: open.assigned, byModel: context.dispatcher.queuedByModel() },
     totals: { succeeded: counts.succeeded, failed: counts.failed, cancelled: counts.cancelled },
     throughput,
+    verification: { ...context.verifier.counts },
     uptimeSeconds: Math.round((Date.now() - context.startedAt) / 1000),
+  };
+}
+
+function reputationView(context: CoordinatorContext, publicKey: string) {
+  const stats = context.reputation.get(publicKey);
+  return {
+    tier: tierOf(stats),
+    accuracy: accuracyOf(stats),
+    validChecks: stats.validChecks,
+    invalidChecks: stats.invalidChecks,
+    consecutiveValid: stats.consecutiveValid,
+    checkProbability: checkProbability(stats.consecutiveValid),
   };
 }
 

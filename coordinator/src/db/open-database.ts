@@ -24,6 +24,12 @@ const MIGRATIONS: readonly string[] = [
      error TEXT
    ) STRICT`,
   `CREATE INDEX tasks_open ON tasks (status) WHERE status IN ('queued', 'assigned')`,
+  `CREATE TABLE identities (
+     public_key TEXT PRIMARY KEY,
+     stats TEXT NOT NULL,
+     first_seen_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL
+   ) STRICT`,
 ];
 
 /**

@@ -1,7 +1,7 @@
 import { TesseraError, findModel, newTaskId, outputMatchesSpec, wireError } from '@tessera/shared';
 import type { ErrorCode, ModelCatalogEntry, NodeId, TaskChunk, TaskError, TaskId, TaskResult, TaskSpec, WireError } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { TaskApi, TaskRecord } from '../queue/task-record.ts';
+import type { TaskApi, TaskRecord, TaskResultRecord } from '../queue/task-record.ts';
 import { TaskQueue } from '../queue/task-queue.ts';
 import type { TaskStore } from '../queue/task-store.ts';
 import { pickWorker, type PlacementCandidate } from '../scheduling/pick-worker.ts';
@@ -9,6 +9,14 @@ import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 import type { TaskEvent, TaskListener } from './task-event.ts';
 import type { DispatcherMetrics } from './dispatcher-metrics.ts';
+import type { CheckOutcome } from '../verification/check-outcome.ts';
+import { movingAverage, type ReputationBook } from '../identity/reputation-book.ts';
+
+/** The part of the verifier the dispatcher uses. */
+export interface ResultChecker {
+  shouldCheck(worker: WorkerSession): boolean;
+  check(request: { spec: TaskSpec; claim: TaskResult['output']; worker: WorkerSession }): Promise<CheckOutcome>;
+}
 
 export interface DispatcherOptions {
   store: TaskStore;
@@ -21,6 +29,12 @@ export interface DispatcherOptions {
   reapIntervalMs: number;
   logger: FastifyBaseLogger;
   metrics: DispatcherMetrics;
+  /** Guards' re-checks; without one, no result is checked. */
+  checker?: ResultChecker;
+  /** Where tabs' reputations are kept (completed and failed tasks, speed). */
+  reputation?: ReputationBook;
+  /** Placement preference from the tab's tier: lower first, Infinity for no work at all. */
+  placementRank?: (session: WorkerSession) => number;
   now?: () => number;
 }
 
@@ -40,6 +54,10 @@ interface OpenTask {
   stream: StreamState;
   /** Tabs that already failed this task; a retry goes elsewhere. */
   failedOn: Set<NodeId>;
+  /** A guard will check this attempt's result before it is delivered; its stream is held back. */
+  checked: boolean;
+  /** The result is with the guards. */
+  verifying: boolean;
 }
 
 export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number };
@@ -50,8 +68,9 @@ function refuse(code: ErrorCode, message: string): WorkerMessageOutcome {
   return { ok: false, error: wireError(code, message) };
 }
 
-function asCandidate(session: WorkerSession): PlacementCandidate {
+function asCandidate(session: WorkerSession, tierRank: number): PlacementCandidate {
   return {
+    tierRank,
     nodeId: session.nodeId,
     role: session.role,
     models: session.models,
@@ -85,7 +104,7 @@ export class Dispatcher {
   /** Reloads open tasks after a restart and starts the lease and deadline reaper. */
   start(): void {
     for (const record of this.#options.store.recoverOpenTasks()) {
-      this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set() });
+      this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), checked: false, verifying: false });
       this.#queue.enqueue(record.spec.model, { id: record.id, priority: record.priority });
       this.#queuedCount++;
     }
@@ -122,7 +141,7 @@ export class Dispatcher {
       error: null,
     };
     this.#options.store.insert(record);
-    this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set() });
+    this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), checked: false, verifying: false });
     this.#queue.enqueue(model.id, { id: record.id, priority: record.priority });
     this.#queuedCount++;
     this.#options.metrics.taskSubmitted(request.spec.kind, this.#queuedCount);
@@ -211,7 +230,7 @@ export class Dispatcher {
     stream.attemptText += chunk.delta;
     // Progress renews the lease: a long generation is fine, a stalled one is not.
     record.leaseExpiresAt = this.#now() + this.#options.leaseMs;
-    if (stream.diverged) return OK;
+    if (stream.diverged || task.checked) return OK;
     if (stream.attemptText.length <= stream.sentText.length) {
       if (!stream.sentText.startsWith(stream.attemptText)) stream.diverged = true;
       return OK;
@@ -235,21 +254,15 @@ export class Dispatcher {
       this.#retryOrFail(task, wireError('protocol_violation', 'The tab returned a result that does not answer the task.'));
       return refuse('protocol_violation', 'The result does not match the task (kind, count or length).');
     }
-    const finishedAt = this.#now();
-    const stored = { output: result.output, usage: result.usage, timings: result.timings, nodeId: session.nodeId };
-    if (!this.#options.store.markSucceeded(record.id, stored, finishedAt)) return refuse('not_assigned', 'The task is no longer open.');
     session.activeTasks.delete(record.id);
-    session.completedTasks++;
-    if (result.output.kind === 'chat' && result.timings.totalMs > 0 && result.usage.completionTokens > 0) {
-      const speed = (result.usage.completionTokens * 1000) / result.timings.totalMs;
-      session.tokensPerSecond = session.tokensPerSecond === null ? speed : session.tokensPerSecond * 0.8 + speed * 0.2;
+    const checker = this.#options.checker;
+    if (task.checked && checker !== undefined) {
+      task.verifying = true;
+      record.leaseExpiresAt = null;
+      void checker.check({ spec: record.spec, claim: result.output, worker: session }).then((outcome) => this.#afterCheck(task, session, result, outcome));
+    } else {
+      this.#succeed(task, session, result, 'unchecked');
     }
-    record.status = 'succeeded';
-    record.result = stored;
-    record.finishedAt = finishedAt;
-    record.leaseExpiresAt = null;
-    this.#close(task, { type: 'succeeded', record });
-    this.#options.metrics.taskFinished('succeeded', this.#queuedCount, finishedAt - record.createdAt, result.usage.completionTokens);
     this.workerAvailable(session);
     return OK;
   }
@@ -263,6 +276,42 @@ export class Dispatcher {
     else this.#fail(task, wireError('task_failed', `The worker could not run the task: ${error.message}`));
     this.workerAvailable(session);
     return OK;
+  }
+
+  #afterCheck(task: OpenTask, session: WorkerSession, result: TaskResult, outcome: CheckOutcome): void {
+    if (!task.verifying || this.#open.get(task.record.id) !== task) return;
+    task.verifying = false;
+    if (outcome.verdict === 'invalid') {
+      session.failedTasks++;
+      this.#retryOrFail(task, wireError('task_failed', `A guard found the tab's result wrong: ${outcome.reason}`));
+      return;
+    }
+    this.#succeed(task, session, result, outcome.verdict === 'valid' ? 'passed' : 'unverified');
+  }
+
+  #succeed(task: OpenTask, session: WorkerSession, result: TaskResult, check: TaskResultRecord['check']): void {
+    const { record } = task;
+    const finishedAt = this.#now();
+    const stored: TaskResultRecord = { output: result.output, usage: result.usage, timings: result.timings, nodeId: session.nodeId, check };
+    if (!this.#options.store.markSucceeded(record.id, stored, finishedAt)) return;
+    session.completedTasks++;
+    let speed: number | null = null;
+    if (result.output.kind === 'chat' && result.timings.totalMs > 0 && result.usage.completionTokens > 0) {
+      speed = (result.usage.completionTokens * 1000) / result.timings.totalMs;
+      session.tokensPerSecond = movingAverage(session.tokensPerSecond, speed);
+    }
+    this.#options.reputation?.update(session.key.publicKey, (stats) => ({
+      ...stats,
+      tasksCompleted: stats.tasksCompleted + 1,
+      latencyMs: movingAverage(stats.latencyMs, result.timings.totalMs),
+      tokensPerSecond: speed === null ? stats.tokensPerSecond : movingAverage(stats.tokensPerSecond, speed),
+    }));
+    record.status = 'succeeded';
+    record.result = stored;
+    record.finishedAt = finishedAt;
+    record.leaseExpiresAt = null;
+    this.#close(task, { type: 'succeeded', record });
+    this.#options.metrics.taskFinished('succeeded', this.#queuedCount, finishedAt - record.createdAt, result.usage.completionTokens);
   }
 
   /** Expires leases and queue deadlines; runs on a timer, callable directly in tests. */
@@ -297,7 +346,7 @@ export class Dispatcher {
       if (task === undefined) return;
       const candidates: PlacementCandidate[] = [];
       for (const session of this.#options.registry.candidatesFor(model.id)) {
-        if (!task.failedOn.has(session.nodeId)) candidates.push(asCandidate(session));
+        if (!task.failedOn.has(session.nodeId)) candidates.push(asCandidate(session, this.#options.placementRank?.(session) ?? 0));
       }
       const chosen = pickWorker(model, candidates);
       if (chosen === undefined) return;
@@ -320,6 +369,8 @@ export class Dispatcher {
     record.leaseExpiresAt = leaseExpiresAt;
     task.stream.attemptText = '';
     task.stream.nextSeq = 0;
+    task.checked = this.#options.checker?.shouldCheck(session) ?? false;
+    task.verifying = false;
     this.#queuedCount--;
     session.activeTasks.add(record.id);
     session.lastAssignedAt = now;
@@ -339,7 +390,11 @@ export class Dispatcher {
   #retryOrFail(task: OpenTask, cause: WireError, releaseFromTab = true): void {
     const { record } = task;
     if (record.status !== 'assigned') return;
-    if (record.nodeId !== null) task.failedOn.add(record.nodeId);
+    if (record.nodeId !== null) {
+      task.failedOn.add(record.nodeId);
+      const session = this.#options.registry.get(record.nodeId);
+      if (session !== undefined) this.#options.reputation?.update(session.key.publicKey, (stats) => ({ ...stats, tasksFailed: stats.tasksFailed + 1 }));
+    }
     if (releaseFromTab && record.nodeId !== null) this.#options.registry.get(record.nodeId)?.activeTasks.delete(record.id);
     if (record.attempts >= record.maxAttempts) {
       this.#fail(task, wireError('attempts_exhausted', `The task failed on ${record.attempts} tab(s); last error: ${cause.message}`));
@@ -392,7 +447,7 @@ export class Dispatcher {
 
   #heldBy(session: WorkerSession, id: TaskId): OpenTask | undefined {
     const task = this.#open.get(id);
-    if (task === undefined || task.record.status !== 'assigned' || task.record.nodeId !== session.nodeId) return undefined;
+    if (task === undefined || task.record.status !== 'assigned' || task.record.nodeId !== session.nodeId || task.verifying) return undefined;
     return task;
   }
 

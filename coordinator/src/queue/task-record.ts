@@ -8,6 +8,8 @@ export interface TaskResultRecord {
   usage: TaskUsage;
   timings: TaskTimings;
   nodeId: NodeId;
+  /** Whether a guard confirmed it (`passed`), none was sampled (`unchecked`), or none could (`unverified`). */
+  check: 'passed' | 'unchecked' | 'unverified';
 }
 
 export interface TaskRecord {

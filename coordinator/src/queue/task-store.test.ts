@@ -33,7 +33,7 @@ describe('TaskStore', () => {
     const waiting = insert(store, 3);
     const node = newNodeId();
     expect(store.markAssigned(done, node, 1, 100)).toBe(true);
-    expect(store.markSucceeded(done, { output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] }, usage: { promptTokens: 1, completionTokens: 1 }, timings: { firstTokenMs: 1, totalMs: 2 }, nodeId: node }, 50)).toBe(true);
+    expect(store.markSucceeded(done, { output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] }, usage: { promptTokens: 1, completionTokens: 1 }, timings: { firstTokenMs: 1, totalMs: 2 }, nodeId: node, check: 'unchecked' }, 50)).toBe(true);
     expect(store.markAssigned(running, node, 1, 100)).toBe(true);
     db.close();
 
@@ -52,7 +52,7 @@ describe('TaskStore', () => {
     const id = insert(store, 1);
     expect(store.markCancelled(id, 5)).toBe(true);
     expect(store.markAssigned(id, newNodeId(), 1, 10)).toBe(false);
-    expect(store.markSucceeded(id, { output: { kind: 'chat', text: '', finishReason: 'stop', tokenIds: [] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 0 }, nodeId: newNodeId() }, 6)).toBe(false);
+    expect(store.markSucceeded(id, { output: { kind: 'chat', text: '', finishReason: 'stop', tokenIds: [] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 0 }, nodeId: newNodeId(), check: 'unchecked' }, 6)).toBe(false);
     expect(store.markFailed(id, { code: 'internal_error', message: 'x', retryable: true }, 7)).toBe(false);
     expect(store.get(id)?.status).toBe('cancelled');
   });

@@ -9,6 +9,7 @@ const resultRecordSchema = z.object({
   usage: taskUsageSchema,
   timings: taskTimingsSchema,
   nodeId: nodeIdSchema,
+  check: z.enum(['passed', 'unchecked', 'unverified']),
 });
 
 const taskRowSchema = z.object({

@@ -3,6 +3,8 @@ import type { Backend, ModelCatalogEntry, ModelState, NodeId, WorkerRole, Offere
 /** What placement needs to know about a tab; a subset of the session so the function stays pure. */
 export interface PlacementCandidate {
   nodeId: NodeId;
+  /** From the tab's reputation tier: lower is preferred; Infinity means no work (banned). */
+  tierRank: number;
   role: WorkerRole;
   models: ReadonlyMap<string, OfferedModel>;
   gpu: GpuInfo | null;
@@ -27,8 +29,8 @@ export function deviceFits(model: ModelCatalogEntry, backend: Backend, gpu: GpuI
 
 /**
  * Picks the tab for a task, or none. Order of preference: the model already in memory (a load costs
- * seconds to minutes), then on disk, then least loaded, then fastest, then whoever waited longest since
- * its last task (spreads work across equal tabs).
+ * seconds to minutes), then on disk, then least loaded, then better reputation tier, then fastest, then
+ * whoever waited longest since its last task (spreads work across equal tabs). Banned tabs get nothing.
  */
 export function pickWorker<Candidate extends PlacementCandidate>(
   model: ModelCatalogEntry,
@@ -37,13 +39,14 @@ export function pickWorker<Candidate extends PlacementCandidate>(
   let best: Candidate | undefined;
   let bestKey: readonly number[] | undefined;
   for (const candidate of candidates) {
-    if (candidate.role !== 'worker') continue;
+    if (candidate.role !== 'worker' || candidate.tierRank === Infinity) continue;
     if (candidate.activeTaskCount >= candidate.maxConcurrentTasks) continue;
     const offered = candidate.models.get(model.id);
     if (offered === undefined || !deviceFits(model, offered.backend, candidate.gpu)) continue;
     const key = [
       STATE_COST[offered.state],
       candidate.activeTaskCount / candidate.maxConcurrentTasks,
+      candidate.tierRank,
       -(candidate.tokensPerSecond ?? 0),
       candidate.lastAssignedAt,
     ] as const;

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, findModel, newNodeId, parseWorkerToCoordinator, wireError } from '@tessera/shared';
+import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, findModel, newNodeId, parseWorkerToCoordinator, resultSigningBytes, wireError } from '@tessera/shared';
 import type {
   CoordinatorToWorkerEvents,
   CoordinatorToWorkerMessage,
@@ -13,13 +13,20 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Server, Socket } from 'socket.io';
 import type { Dispatcher, WorkerMessageOutcome } from '../dispatch/dispatcher.ts';
 import type { CoordinatorMetrics } from '../http/coordinator-metrics.ts';
+import { Ed25519Key } from '../identity/ed25519-key.ts';
+import type { ReputationBook } from '../identity/reputation-book.ts';
+import type { CapabilityProbe } from '../verification/capability-probe.ts';
+import type { Verifier } from '../verification/verifier.ts';
 import type { WorkerRegistry } from './worker-registry.ts';
-import type { WorkerSession } from './worker-session.ts';
+import { servableModels, type WorkerSession } from './worker-session.ts';
 
 export interface WorkerGatewayOptions {
   io: Server;
   registry: WorkerRegistry;
   dispatcher: Dispatcher;
+  verifier: Verifier;
+  probe: CapabilityProbe;
+  reputation: ReputationBook;
   catalog: readonly ModelCatalogEntry[];
   heartbeatIntervalMs: number;
   leaseMs: number;
@@ -34,7 +41,16 @@ export interface WorkerGatewayOptions {
 
 type WorkerSocket = Socket<WorkerToCoordinatorEvents, CoordinatorToWorkerEvents>;
 
-const KNOWN_EVENTS: ReadonlySet<string> = new Set<keyof WorkerToCoordinatorEvents>(['worker:hello', 'worker:heartbeat', 'task:accept', 'task:chunk', 'task:result', 'task:error']);
+const KNOWN_EVENTS: ReadonlySet<string> = new Set<keyof WorkerToCoordinatorEvents>([
+  'worker:hello',
+  'worker:heartbeat',
+  'task:accept',
+  'task:chunk',
+  'task:result',
+  'task:error',
+  'verify:verdict',
+  'verify:error',
+]);
 
 /** socket.io's emit is typed per event name; the switch lets TypeScript check each payload. */
 function sendToTab(socket: WorkerSocket, message: CoordinatorToWorkerMessage): void {
@@ -46,6 +62,12 @@ function sendToTab(socket: WorkerSocket, message: CoordinatorToWorkerMessage): v
       socket.emit(message.event, message.payload);
       return;
     case 'task:cancel':
+      socket.emit(message.event, message.payload);
+      return;
+    case 'verify:assign':
+      socket.emit(message.event, message.payload);
+      return;
+    case 'verify:cancel':
       socket.emit(message.event, message.payload);
       return;
     case 'protocol:error':
@@ -63,10 +85,13 @@ function offeredModels(catalog: readonly ModelCatalogEntry[], offered: readonly 
   return models;
 }
 
+const OK: WorkerMessageOutcome = { ok: true };
+
 /**
- * The `/worker` socket.io namespace: turns tab messages into dispatcher calls. Every payload is parsed
- * against its shared schema; a refused one changes nothing, is answered with `protocol:error` and logged,
- * and a tab that keeps sending them is disconnected.
+ * The `/worker` socket.io namespace: turns tab messages into dispatcher, verifier and probe calls. Every
+ * payload is parsed against its shared schema and every result and verdict must carry a valid signature
+ * of the tab's key; a refused message changes nothing, is answered with `protocol:error` and logged, and a
+ * tab that keeps sending them is disconnected.
  */
 export class WorkerGateway {
   readonly #options: WorkerGatewayOptions;
@@ -100,6 +125,14 @@ export class WorkerGateway {
         this.#forget(session);
       }
     }
+  }
+
+  /** Re-derives what placement may give the tab after its offer or a check changed. */
+  reindex(session: WorkerSession): void {
+    if (this.#options.registry.get(session.nodeId) !== session) return;
+    this.#options.registry.updateModels(session, servableModels(session));
+    if (session.role === 'guard') this.#options.verifier.guardAvailable();
+    else this.#options.dispatcher.workerAvailable(session);
   }
 
   #onConnection(socket: WorkerSocket): void {
@@ -142,9 +175,16 @@ export class WorkerGateway {
           socket.disconnect(true);
           return;
         }
+        let key: Ed25519Key;
+        try {
+          key = new Ed25519Key(message.payload.publicKey);
+        } catch {
+          refuse(name, wireError('protocol_violation', 'publicKey is not a valid Ed25519 public key.'));
+          return;
+        }
         clearTimeout(helloTimer);
-        session = this.#join(socket, message.payload);
-        log.info({ nodeId: session.nodeId, role: session.role, models: [...session.models.keys()], gpu: message.payload.capabilities.gpu?.description ?? null }, 'tab joined');
+        session = this.#join(socket, message.payload, key);
+        log.info({ nodeId: session.nodeId, key: key.fingerprint, role: session.role, models: [...session.offeredModels.keys()], gpu: message.payload.capabilities.gpu?.description ?? null }, 'tab joined');
         return;
       }
       if (session === undefined) {
@@ -164,11 +204,12 @@ export class WorkerGateway {
     });
   }
 
-  #join(socket: WorkerSocket, hello: WorkerHello): WorkerSession {
+  #join(socket: WorkerSocket, hello: WorkerHello, key: Ed25519Key): WorkerSession {
     const now = this.#now();
     const session: WorkerSession = {
       nodeId: newNodeId(),
       role: hello.role,
+      key,
       channel: {
         send: (message) => sendToTab(socket, message),
         disconnect: () => {
@@ -176,37 +217,67 @@ export class WorkerGateway {
         },
       },
       capabilities: hello.capabilities,
-      models: offeredModels(this.#options.catalog, hello.capabilities.models),
+      offeredModels: offeredModels(this.#options.catalog, hello.capabilities.models),
+      models: new Map(),
+      modelChecks: new Map(),
       activeTasks: new Set(),
+      activeJobs: new Set(),
       connectedAt: now,
       lastSeenAt: now,
       lastAssignedAt: 0,
       completedTasks: 0,
       failedTasks: 0,
+      verdicts: { valid: 0, invalid: 0 },
       tokensPerSecond: hello.capabilities.benchmarkTokensPerSecond,
     };
     this.#options.registry.add(session);
     this.#reportWorkers();
     sendToTab(socket, { event: 'worker:welcome', payload: { nodeId: session.nodeId, heartbeatIntervalMs: this.#options.heartbeatIntervalMs, leaseMs: this.#options.leaseMs } });
-    this.#options.dispatcher.workerAvailable(session);
+    this.#options.probe.probe(session);
+    this.reindex(session);
     return session;
   }
 
   #handle(session: WorkerSession, message: Exclude<WorkerToCoordinatorMessage, { event: 'worker:hello' }>): WorkerMessageOutcome {
-    const { dispatcher } = this.#options;
+    const { dispatcher, probe, verifier } = this.#options;
     switch (message.event) {
       case 'worker:heartbeat':
-        this.#options.registry.updateModels(session, offeredModels(this.#options.catalog, message.payload.models));
-        dispatcher.workerAvailable(session);
-        return { ok: true };
+        session.offeredModels = offeredModels(this.#options.catalog, message.payload.models);
+        probe.probe(session);
+        this.reindex(session);
+        return OK;
       case 'task:accept':
-        return dispatcher.taskAccepted(session, message.payload.taskId);
+        return probe.owns(message.payload.taskId) ? OK : dispatcher.taskAccepted(session, message.payload.taskId);
       case 'task:chunk':
-        return dispatcher.taskChunk(session, message.payload);
-      case 'task:result':
-        return dispatcher.taskResult(session, message.payload);
+        return probe.owns(message.payload.taskId) ? OK : dispatcher.taskChunk(session, message.payload);
+      case 'task:result': {
+        const result = message.payload;
+        if (probe.owns(result.taskId)) {
+          return probe.result(session, result) ? OK : { ok: false, error: wireError('signature_invalid', 'The result signature does not verify against this tab\'s key.') };
+        }
+        const signed = resultSigningBytes({ nodeId: session.nodeId, taskId: result.taskId, output: result.output, usage: result.usage });
+        if (!session.key.verify(signed, result.signature)) {
+          const error = wireError('signature_invalid', 'The result signature does not verify against this tab\'s key.');
+          // A mis-signed answer counts as a failed attempt: the task goes to another tab.
+          dispatcher.taskError(session, { taskId: result.taskId, ...error, retryable: true });
+          return { ok: false, error };
+        }
+        return dispatcher.taskResult(session, result);
+      }
       case 'task:error':
+        if (probe.owns(message.payload.taskId)) {
+          probe.error(session, message.payload);
+          return OK;
+        }
         return dispatcher.taskError(session, message.payload);
+      case 'verify:verdict': {
+        const outcome = verifier.verdict(session, message.payload);
+        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+      }
+      case 'verify:error': {
+        const outcome = verifier.error(session, message.payload);
+        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+      }
       default:
         return assertNever(message, 'worker message');
     }
@@ -214,7 +285,11 @@ export class WorkerGateway {
 
   #forget(session: WorkerSession): void {
     if (this.#options.registry.remove(session.nodeId) === undefined) return;
+    this.#options.probe.forget(session);
     this.#options.dispatcher.workerGone(session);
+    this.#options.verifier.guardGone(session);
+    const connectedSeconds = (this.#now() - session.connectedAt) / 1000;
+    this.#options.reputation.update(session.key.publicKey, (stats) => ({ ...stats, uptimeSeconds: stats.uptimeSeconds + connectedSeconds }));
     this.#reportWorkers();
   }
 

@@ -1,5 +1,5 @@
 import type { TaskAssign } from '@tessera/shared';
-import type { ScriptedTabSocket } from './scripted-tab.ts';
+import type { ScriptedTab } from './scripted-tab.ts';
 
 /** A deterministic stand-in for a model: chat echoes the last message word by word. */
 export function echoText(assign: TaskAssign): string {
@@ -14,27 +14,15 @@ export function vectorFor(text: string): number[] {
   return raw.map((value) => value / norm);
 }
 
-/** Answers like an honest tab: accept, stream words as chunks, then the result. */
-export function answerHonestly(assign: TaskAssign, socket: ScriptedTabSocket): void {
-  socket.emit('task:accept', { taskId: assign.taskId });
+/** Answers like an honest tab: accept, stream words as chunks, then the signed result. */
+export function answerHonestly(assign: TaskAssign, tab: ScriptedTab): void {
+  tab.socket.emit('task:accept', { taskId: assign.taskId });
   if (assign.task.kind === 'chat') {
     const text = echoText(assign);
     const pieces = text.split(/(?<= )/);
-    pieces.forEach((delta, seq) => socket.emit('task:chunk', { taskId: assign.taskId, seq, delta }));
-    socket.emit('task:result', {
-      taskId: assign.taskId,
-      output: { kind: 'chat', text, finishReason: 'stop', tokenIds: pieces.map((_, index) => index) },
-      usage: { promptTokens: 3, completionTokens: pieces.length },
-      timings: { firstTokenMs: 1, totalMs: 2 },
-      signature: null,
-    });
+    pieces.forEach((delta, seq) => tab.socket.emit('task:chunk', { taskId: assign.taskId, seq, delta }));
+    tab.sendResult(assign.taskId, { kind: 'chat', text, finishReason: 'stop', tokenIds: pieces.map((_, index) => index) }, { promptTokens: 3, completionTokens: pieces.length });
   } else {
-    socket.emit('task:result', {
-      taskId: assign.taskId,
-      output: { kind: 'embeddings', vectors: assign.task.texts.map(vectorFor) },
-      usage: { promptTokens: assign.task.texts.length, completionTokens: 0 },
-      timings: { firstTokenMs: null, totalMs: 1 },
-      signature: null,
-    });
+    tab.sendResult(assign.taskId, { kind: 'embeddings', vectors: assign.task.texts.map(vectorFor) }, { promptTokens: assign.task.texts.length, completionTokens: 0 });
   }
 }

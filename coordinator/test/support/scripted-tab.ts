@@ -1,26 +1,51 @@
-import { PROTOCOL_VERSION, WORKER_NAMESPACE, parseCoordinatorToWorker } from '@tessera/shared';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { MODEL_CATALOG, PROTOCOL_VERSION, WORKER_NAMESPACE, findModel, parseCoordinatorToWorker, resultSigningBytes, toBase64Url, verdictSigningBytes } from '@tessera/shared';
 import type {
   Capabilities,
   CoordinatorToWorkerEvents,
   CoordinatorToWorkerMessage,
   OfferedModel,
   TaskAssign,
+  TaskId,
+  TaskOutput,
+  TaskUsage,
+  Verdict,
+  VerifyAssign,
+  VerifyEvidence,
   WorkerRole,
   WorkerToCoordinatorEvents,
   WorkerWelcome,
 } from '@tessera/shared';
 import { io, type Socket } from 'socket.io-client';
 
-/** What a scripted tab does with an assignment: answer through the socket it is given, or not at all. */
-export type AssignmentHandler = (assign: TaskAssign, socket: ScriptedTabSocket) => unknown;
 export type ScriptedTabSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
+/** What a scripted tab does with an assignment: answer through the tab it is given, or not at all. */
+export type AssignmentHandler = (assign: TaskAssign, tab: ScriptedTab) => unknown;
+export type VerifyHandler = (assign: VerifyAssign, tab: ScriptedTab) => unknown;
+
+/** An Ed25519 identity: what a tab keeps in IndexedDB. Reuse one to reconnect as the same tab. */
+export interface TabIdentity {
+  publicKey: string;
+  privateKey: KeyObject;
+}
+
+export function newIdentity(): TabIdentity {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const jwk = publicKey.export({ format: 'jwk' });
+  if (typeof jwk.x !== 'string') throw new Error('no raw key in JWK');
+  return { publicKey: jwk.x, privateKey };
+}
 
 export interface ScriptedTabOptions {
   url: string;
   models: readonly OfferedModel[];
   role?: WorkerRole;
   maxConcurrentTasks?: number;
-  onAssign: AssignmentHandler;
+  identity?: TabIdentity;
+  onAssign?: AssignmentHandler;
+  onVerify?: VerifyHandler;
+  /** Answer the coordinator's known-answer check correctly (default), or hand it to `onAssign`. */
+  passCanary?: boolean;
 }
 
 export function capabilitiesFor(models: readonly OfferedModel[], maxConcurrentTasks = 1): Capabilities {
@@ -36,17 +61,25 @@ export function capabilitiesFor(models: readonly OfferedModel[], maxConcurrentTa
   };
 }
 
+/** Whether an assignment is the known-answer check of its model. */
+export function isCanary(assign: TaskAssign): boolean {
+  const canary = findModel(MODEL_CATALOG, assign.task.model)?.canary;
+  return assign.task.kind === 'chat' && canary !== null && canary !== undefined && assign.task.params.temperature === 0 && assign.task.messages.length === 1 && assign.task.messages[0]?.content === canary.prompt;
+}
+
 /**
- * A Node socket.io client speaking the real tab protocol with scripted answers: honest, slow, silent or
- * hostile. Used by coordinator tests and the routing benchmark.
+ * A Node socket.io client speaking the real tab protocol, with a real Ed25519 key, and scripted answers:
+ * honest, slow, silent or hostile. Used by coordinator tests and the benchmarks.
  */
 export class ScriptedTab {
   readonly socket: ScriptedTabSocket;
+  readonly identity: TabIdentity;
   readonly received: CoordinatorToWorkerMessage[] = [];
   welcome: WorkerWelcome | undefined;
   readonly #welcomed: Promise<WorkerWelcome>;
 
   constructor(private readonly options: ScriptedTabOptions) {
+    this.identity = options.identity ?? newIdentity();
     this.socket = io(`${options.url}${WORKER_NAMESPACE}`, { transports: ['websocket'], reconnection: false, forceNew: true });
     this.#welcomed = new Promise((resolve, reject) => {
       this.socket.on('connect_error', reject);
@@ -59,7 +92,10 @@ export class ScriptedTab {
           this.welcome = message.payload;
           resolve(message.payload);
         } else if (message.event === 'task:assign') {
-          void options.onAssign(message.payload, this.socket);
+          if ((options.passCanary ?? true) && isCanary(message.payload)) this.answerCanary(message.payload);
+          else void options.onAssign?.(message.payload, this);
+        } else if (message.event === 'verify:assign') {
+          void options.onVerify?.(message.payload, this);
         }
       });
     });
@@ -67,7 +103,7 @@ export class ScriptedTab {
       this.socket.emit('worker:hello', {
         protocolVersion: PROTOCOL_VERSION,
         role: options.role ?? 'worker',
-        publicKey: null,
+        publicKey: this.identity.publicKey,
         capabilities: capabilitiesFor(options.models, options.maxConcurrentTasks),
       });
     });
@@ -76,6 +112,32 @@ export class ScriptedTab {
   /** Resolves once the coordinator welcomed the tab. */
   ready(): Promise<WorkerWelcome> {
     return this.#welcomed;
+  }
+
+  get nodeId(): WorkerWelcome['nodeId'] {
+    if (this.welcome === undefined) throw new Error('not welcomed yet');
+    return this.welcome.nodeId;
+  }
+
+  signResult(taskId: TaskId, output: TaskOutput, usage: TaskUsage): string {
+    return toBase64Url(sign(null, resultSigningBytes({ nodeId: this.nodeId, taskId, output, usage }), this.identity.privateKey));
+  }
+
+  /** Sends a signed result (a hostile script can sign anything it likes, or use `socket` directly). */
+  sendResult(taskId: TaskId, output: TaskOutput, usage: TaskUsage = { promptTokens: 1, completionTokens: output.kind === 'chat' ? output.tokenIds.length : 0 }): void {
+    this.socket.emit('task:result', { taskId, output, usage, timings: { firstTokenMs: 1, totalMs: 2 }, signature: this.signResult(taskId, output, usage) });
+  }
+
+  sendVerdict(jobId: VerifyAssign['jobId'], verdict: Verdict, evidence: VerifyEvidence, reason = 'scripted'): void {
+    const signature = toBase64Url(sign(null, verdictSigningBytes({ nodeId: this.nodeId, jobId, verdict, evidence }), this.identity.privateKey));
+    this.socket.emit('verify:verdict', { jobId, verdict, reason, evidence, signature });
+  }
+
+  answerCanary(assign: TaskAssign): void {
+    const canary = findModel(MODEL_CATALOG, assign.task.model)?.canary;
+    if (!canary) throw new Error('no canary');
+    const tokenIds = Array.from({ length: 11 }, (_, i) => i);
+    this.sendResult(assign.taskId, { kind: 'chat', text: canary.expectedCompletion, finishReason: 'stop', tokenIds }, { promptTokens: 1, completionTokens: tokenIds.length });
   }
 
   close(): void {

@@ -1,0 +1,250 @@
+import { DEFAULT_REPLICATION_POLICY, TIER_PLACEMENT_RANK, checkProbability, judgeClaim, recordCheck, tierOf, verdictSigningBytes } from '@tessera/shared';
+import type { NodeId, ReplicationPolicy, TaskOutput, TaskSpec, VerifyError, VerifyJobId, VerifyVerdict } from '@tessera/shared';
+import { jobIdSchema } from '@tessera/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ReputationBook } from '../identity/reputation-book.ts';
+import type { WorkerRegistry } from '../workers/worker-registry.ts';
+import type { WorkerSession } from '../workers/worker-session.ts';
+import type { CheckOutcome } from './check-outcome.ts';
+
+export interface VerifierOptions {
+  registry: WorkerRegistry;
+  reputation: ReputationBook;
+  /** How long one guard has to answer before the job goes to another. */
+  guardLeaseMs: number;
+  /** How long a check may take in all before the result is delivered unverified. */
+  checkTimeoutMs: number;
+  logger: FastifyBaseLogger;
+  policy?: ReplicationPolicy;
+  /** Uniform [0, 1); injectable so simulations and tests are reproducible. */
+  random?: () => number;
+  now?: () => number;
+}
+
+interface FirstVerdict {
+  guard: NodeId;
+  guardKey: string;
+  reason: string;
+}
+
+interface Job {
+  id: VerifyJobId;
+  spec: TaskSpec;
+  claim: TaskOutput;
+  workerKey: string;
+  asked: Set<NodeId>;
+  guard: WorkerSession | undefined;
+  guardTimer: NodeJS.Timeout | undefined;
+  deadlineTimer: NodeJS.Timeout;
+  firstInvalid: FirstVerdict | undefined;
+  resolve: (outcome: CheckOutcome) => void;
+}
+
+export interface VerificationCounts {
+  checked: number;
+  caught: number;
+  unverifiedForLackOfGuards: number;
+  pending: number;
+}
+
+function cryptoRandom(): number {
+  const [value] = crypto.getRandomValues(new Uint32Array(1));
+  return (value ?? 0) / 2 ** 32;
+}
+
+/**
+ * Guards re-check a sample of results before they are delivered. The sample rate per tab follows the
+ * adaptive replication policy (shared); a guard's "invalid" goes to a second guard when one is free, and
+ * whoever loses the disagreement loses reputation. Guards never learn whose work they check and never
+ * check work signed with their own key.
+ */
+export class Verifier {
+  readonly #options: VerifierOptions;
+  readonly #random: () => number;
+  readonly #jobs = new Map<VerifyJobId, Job>();
+  readonly #waiting: Job[] = [];
+  readonly counts: VerificationCounts = { checked: 0, caught: 0, unverifiedForLackOfGuards: 0, pending: 0 };
+
+  constructor(options: VerifierOptions) {
+    this.#options = options;
+    this.#random = options.random ?? cryptoRandom;
+  }
+
+  /** Decided when the task is assigned, so the stream of a checked task can be held back. */
+  shouldCheck(worker: WorkerSession): boolean {
+    const stats = this.#options.reputation.get(worker.key.publicKey);
+    return this.#random() < checkProbability(stats.consecutiveValid, this.#options.policy ?? DEFAULT_REPLICATION_POLICY);
+  }
+
+  check(request: { spec: TaskSpec; claim: TaskOutput; worker: WorkerSession }): Promise<CheckOutcome> {
+    return new Promise((resolve) => {
+      const id = jobIdSchema.parse(crypto.randomUUID());
+      const job: Job = {
+        id,
+        spec: request.spec,
+        claim: request.claim,
+        workerKey: request.worker.key.publicKey,
+        asked: new Set(),
+        guard: undefined,
+        guardTimer: undefined,
+        deadlineTimer: setTimeout(() => this.#timeOut(job), this.#options.checkTimeoutMs),
+        firstInvalid: undefined,
+        resolve,
+      };
+      job.deadlineTimer.unref();
+      this.#jobs.set(id, job);
+      this.counts.pending = this.#jobs.size;
+      this.#dispatch(job);
+    });
+  }
+
+  verdict(guard: WorkerSession, verdict: VerifyVerdict): { ok: true } | { ok: false; code: 'not_assigned' | 'signature_invalid' | 'protocol_violation'; message: string } {
+    const job = this.#jobs.get(verdict.jobId);
+    if (job === undefined || job.guard !== guard) return { ok: false, code: 'not_assigned', message: `Verify job ${verdict.jobId} is not assigned to this guard.` };
+    const signed = verdictSigningBytes({ nodeId: guard.nodeId, jobId: verdict.jobId, verdict: verdict.verdict, evidence: verdict.evidence });
+    if (!guard.key.verify(signed, verdict.signature)) return { ok: false, code: 'signature_invalid', message: 'The verdict signature does not verify against this guard\'s key.' };
+    this.#releaseGuard(job);
+    const judged = judgeClaim(job.spec, job.claim, verdict.evidence);
+    if (judged.verdict !== verdict.verdict) {
+      // The guard's evidence does not support its own verdict: a broken or lying guard.
+      this.#options.logger.warn({ guard: guard.key.fingerprint, jobId: job.id }, 'guard verdict contradicts its evidence');
+      this.#penalizeGuard(guard.key.publicKey);
+      this.#dispatch(job);
+      return { ok: false, code: 'protocol_violation', message: `The verdict '${verdict.verdict}' contradicts its evidence (${judged.reason}).` };
+    }
+    if (verdict.verdict === 'valid') guard.verdicts.valid++;
+    else guard.verdicts.invalid++;
+
+    if (job.firstInvalid === undefined) {
+      if (verdict.verdict === 'valid') return this.#finish(job, { verdict: 'valid', reason: judged.reason });
+      job.firstInvalid = { guard: guard.nodeId, guardKey: guard.key.publicKey, reason: judged.reason };
+      // A second opinion when a guard is free now; otherwise the first verdict stands.
+      if (this.#pickGuard(job) === undefined) return this.#finish(job, { verdict: 'invalid', reason: judged.reason });
+      this.#dispatch(job);
+      return { ok: true };
+    }
+    if (verdict.verdict === 'invalid') return this.#finish(job, { verdict: 'invalid', reason: job.firstInvalid.reason });
+    this.#options.logger.warn({ jobId: job.id, firstGuard: job.firstInvalid.guardKey.slice(0, 12), secondGuard: guard.key.fingerprint }, 'guards disagree; the second guard decides: valid');
+    this.#penalizeGuard(job.firstInvalid.guardKey);
+    return this.#finish(job, { verdict: 'valid', reason: 'a second guard overruled the first' });
+  }
+
+  error(guard: WorkerSession, error: VerifyError): { ok: true } | { ok: false; code: 'not_assigned'; message: string } {
+    const job = this.#jobs.get(error.jobId);
+    if (job === undefined || job.guard !== guard) return { ok: false, code: 'not_assigned', message: `Verify job ${error.jobId} is not assigned to this guard.` };
+    this.#options.logger.info({ guard: guard.key.fingerprint, code: error.code }, `guard could not check: ${error.message}`);
+    this.#releaseGuard(job);
+    this.#dispatch(job);
+    return { ok: true };
+  }
+
+  /** A guard joined or freed a slot: give it waiting jobs. */
+  guardAvailable(): void {
+    for (const job of this.#waiting.splice(0)) this.#dispatch(job);
+  }
+
+  /** A guard left: its jobs go to other guards. */
+  guardGone(guard: WorkerSession): void {
+    for (const job of this.#jobs.values()) {
+      if (job.guard === guard) {
+        this.#releaseGuard(job);
+        this.#dispatch(job);
+      }
+    }
+  }
+
+  stop(): void {
+    for (const job of [...this.#jobs.values()]) this.#finish(job, { verdict: 'unverified', reason: 'the coordinator is shutting down' });
+  }
+
+  #dispatch(job: Job): void {
+    if (!this.#jobs.has(job.id)) return;
+    const guard = this.#pickGuard(job);
+    if (guard === undefined) {
+      if (job.firstInvalid !== undefined && !this.#anyGuardCouldCheck(job)) {
+        this.#finish(job, { verdict: 'invalid', reason: job.firstInvalid.reason });
+      } else if (!this.#anyGuardCouldCheck(job)) {
+        this.counts.unverifiedForLackOfGuards++;
+        this.#finish(job, { verdict: 'unverified', reason: `no guard serves ${job.spec.model}` });
+      } else {
+        this.#waiting.push(job);
+      }
+      return;
+    }
+    job.guard = guard;
+    job.asked.add(guard.nodeId);
+    guard.activeJobs.add(job.id);
+    job.guardTimer = setTimeout(() => {
+      this.#options.logger.warn({ guard: guard.key.fingerprint, jobId: job.id }, 'guard did not answer in time');
+      guard.channel.send({ event: 'verify:cancel', payload: { jobId: job.id, reason: 'lease expired' } });
+      this.#releaseGuard(job);
+      this.#dispatch(job);
+    }, this.#options.guardLeaseMs);
+    job.guardTimer.unref();
+    guard.channel.send({ event: 'verify:assign', payload: { jobId: job.id, leaseMs: this.#options.guardLeaseMs, task: job.spec, claim: job.claim } });
+  }
+
+  /** A free guard that serves the model, was not asked yet, and is not the worker itself. */
+  #pickGuard(job: Job): WorkerSession | undefined {
+    let best: WorkerSession | undefined;
+    for (const session of this.#options.registry.candidatesFor(job.spec.model)) {
+      if (!this.#couldCheck(session, job) || job.asked.has(session.nodeId)) continue;
+      if (session.activeJobs.size >= session.capabilities.maxConcurrentTasks) continue;
+      if (best === undefined || session.activeJobs.size < best.activeJobs.size) best = session;
+    }
+    return best;
+  }
+
+  #anyGuardCouldCheck(job: Job): boolean {
+    for (const session of this.#options.registry.candidatesFor(job.spec.model)) {
+      if (this.#couldCheck(session, job) && !job.asked.has(session.nodeId)) return true;
+    }
+    return false;
+  }
+
+  #couldCheck(session: WorkerSession, job: Job): boolean {
+    if (session.role !== 'guard' || session.key.publicKey === job.workerKey) return false;
+    return TIER_PLACEMENT_RANK[tierOf(this.#options.reputation.get(session.key.publicKey))] !== Infinity;
+  }
+
+  #releaseGuard(job: Job): void {
+    clearTimeout(job.guardTimer);
+    job.guardTimer = undefined;
+    if (job.guard !== undefined) {
+      job.guard.activeJobs.delete(job.id);
+      job.guard = undefined;
+      queueMicrotask(() => this.guardAvailable());
+    }
+  }
+
+  #timeOut(job: Job): void {
+    if (!this.#jobs.has(job.id)) return;
+    if (job.guard !== undefined) job.guard.channel.send({ event: 'verify:cancel', payload: { jobId: job.id, reason: 'check timed out' } });
+    this.#releaseGuard(job);
+    if (job.firstInvalid !== undefined) this.#finish(job, { verdict: 'invalid', reason: job.firstInvalid.reason });
+    else this.#finish(job, { verdict: 'unverified', reason: 'no guard answered in time' });
+  }
+
+  #finish(job: Job, outcome: CheckOutcome): { ok: true } {
+    clearTimeout(job.deadlineTimer);
+    this.#releaseGuard(job);
+    this.#jobs.delete(job.id);
+    const waitingIndex = this.#waiting.indexOf(job);
+    if (waitingIndex !== -1) this.#waiting.splice(waitingIndex, 1);
+    this.counts.pending = this.#jobs.size;
+    if (outcome.verdict !== 'unverified') {
+      this.counts.checked++;
+      if (outcome.verdict === 'invalid') this.counts.caught++;
+      const stats = this.#options.reputation.update(job.workerKey, (current) => recordCheck(current, outcome.verdict === 'valid' ? 'valid' : 'invalid'));
+      if (outcome.verdict === 'invalid') {
+        this.#options.logger.warn({ worker: job.workerKey.slice(0, 12), tier: tierOf(stats), reason: outcome.reason }, 'caught a wrong result');
+      }
+    }
+    job.resolve(outcome);
+    return { ok: true };
+  }
+
+  #penalizeGuard(guardKey: string): void {
+    this.#options.reputation.update(guardKey, (current) => recordCheck(current, 'invalid'));
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * How close an honest tab's output must be to a guard's recomputation. Measured (DESIGN.md §6): greedy
+ * token ids are identical across Node, browser WASM and browser WebGPU and logits differ by ≤ 1e-5 in
+ * fp32; fp16 GPU kernels differ more, so ties within 0.05 logits are accepted either way. Embedding
+ * vectors differ by ≤ 7.5e-8 (normalized), far inside the cosine bound.
+ */
+export const VERIFICATION_TOLERANCES = {
+  /** A greedy token passes if its logit is within this of the guard's best. */
+  greedyLogitTolerance: 0.05,
+  /** A sampled token must be among the guard's top this-many tokens... */
+  sampledMaxRank: 64,
+  /** ...and have at least this probability under the task's temperature. */
+  sampledMinProbability: 1e-4,
+  /** Each embedding must have at least this cosine to the guard's own. */
+  embeddingMinCosine: 0.9999,
+} as const;
+
+export type VerificationTolerances = typeof VERIFICATION_TOLERANCES;
