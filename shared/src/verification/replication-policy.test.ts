@@ -8,7 +8,7 @@ describe('checkProbability', () => {
     expect(checkProbability(9)).toBe(1);
     expect(checkProbability(11)).toBeCloseTo(1 / 2);
     expect(checkProbability(13)).toBeCloseTo(1 / 4);
-    expect(checkProbability(10_000)).toBe(0.09);
+    expect(checkProbability(10_000)).toBe(0.08);
   });
 });
 

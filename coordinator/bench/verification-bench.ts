@@ -1,0 +1,156 @@
+/**
+ * `npm run bench:verify`: how well the real verification policy (shared/src/verification) catches
+ * cheaters and what it costs, by simulation. Prints figures; asserts nothing.
+ *
+ * - Detection: a tab that cheats on a fraction of tasks meets `checkProbability` (adaptive replication)
+ *   and `recordCheck`/`tierOf` (reputation) exactly as the coordinator applies them.
+ * - Guard compute: checks per task of an honest tab, in token-forwards (a check re-scores prompt + output
+ *   in one pass: the same FLOPs as generating, so this is the conservative figure) and in wall time with
+ *   decode costing `decodeToPrefillTime` × a prefill token (batched prefill is that much faster per token).
+ * - False positives: honest greedy and sampled outputs re-scored by a guard whose logits differ by runtime
+ *   noise (fp32 ≈ 1e-5, fp16 GPU ≈ 5e-3), judged by `judgeChatClaim` with the shipped tolerances.
+ */
+import { DEFAULT_REPLICATION_POLICY, checkProbability, emptyReputation, judgeChatClaim, recordCheck, tierOf } from '@tessera/shared';
+import type { ChatTaskSpec, ReplicationPolicy, TokenScore } from '@tessera/shared';
+
+interface Options {
+  trials: number;
+  tasks: number;
+  seed: number;
+  promptTokens: number;
+  outputTokens: number;
+  decodeToPrefillTime: number;
+  floor: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { trials: 4000, tasks: 1000, seed: 42, promptTokens: 200, outputTokens: 200, decodeToPrefillTime: 10, floor: DEFAULT_REPLICATION_POLICY.floorProbability };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help') {
+      console.log(`Usage: npm run bench:verify -- [--trials N] [--tasks N] [--seed N] [--floor P] [--decode-to-prefill-time K] [--quick]
+Simulates the shipped verification policy against cheating and honest tabs and prints detection rates,
+guard compute and false positives. Defaults: ${JSON.stringify(options)}`);
+      process.exit(0);
+    }
+    const value = Number(argv[i + 1]);
+    if (arg === '--quick') options.trials = 500;
+    else if (arg === '--trials') (options.trials = value), i++;
+    else if (arg === '--tasks') (options.tasks = value), i++;
+    else if (arg === '--seed') (options.seed = value), i++;
+    else if (arg === '--floor') (options.floor = value), i++;
+    else if (arg === '--decode-to-prefill-time') (options.decodeToPrefillTime = value), i++;
+    else throw new Error(`unknown option ${arg}; see --help`);
+  }
+  return options;
+}
+
+/** Reproducible uniform [0,1) (mulberry32); the coordinator itself uses crypto randomness. */
+function rng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+interface CheaterRun {
+  caughtAt: number | null;
+  checks: number;
+}
+
+/** One tab over `tasks` tasks; it is stopped (demoted) at the first caught lie. */
+function runTab(cheatRate: number, tasks: number, random: () => number, policy: ReplicationPolicy): CheaterRun {
+  let stats = emptyReputation();
+  let checks = 0;
+  for (let task = 1; task <= tasks; task++) {
+    const cheats = random() < cheatRate;
+    if (random() >= checkProbability(stats.consecutiveValid, policy)) continue;
+    checks++;
+    if (cheats) return { caughtAt: task, checks };
+    stats = recordCheck(stats, 'valid');
+  }
+  return { caughtAt: null, checks };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
+
+/** A logits row, the honest choice, and a guard's view of the same row with runtime noise added. */
+function falsePositiveRate(temperature: number, noise: number, samples: number, random: () => number): number {
+  const vocab = 512;
+  const spec: ChatTaskSpec = { kind: 'chat', model: 'sim', messages: [{ role: 'user', content: 'x' }], params: { maxTokens: 1, temperature, topP: 1, seed: null, stop: [] } };
+  let refused = 0;
+  for (let s = 0; s < samples; s++) {
+    const worker = Array.from({ length: vocab }, () => gaussian(random) * 3);
+    let chosen = 0;
+    if (temperature === 0) {
+      for (let i = 1; i < vocab; i++) if ((worker[i] ?? 0) > (worker[chosen] ?? 0)) chosen = i;
+    } else {
+      const weights = worker.map((logit) => Math.exp(logit / temperature));
+      let pick = random() * weights.reduce((a, b) => a + b, 0);
+      for (chosen = 0; chosen < vocab - 1 && pick > (weights[chosen] ?? 0); chosen++) pick -= weights[chosen] ?? 0;
+    }
+    const guard = worker.map((logit) => logit + gaussian(random) * noise);
+    const chosenLogit = guard[chosen] ?? 0;
+    const maxLogit = Math.max(...guard);
+    const rank = guard.filter((logit) => logit > chosenLogit).length;
+    const logSumExp = temperature === 0 ? 0 : Math.log(guard.reduce((sum, logit) => sum + Math.exp((logit - maxLogit) / temperature), 0)) + maxLogit / temperature;
+    const score: TokenScore = { chosenLogit, maxLogit, rank, logProb: temperature === 0 ? 0 : chosenLogit / temperature - logSumExp };
+    const judged = judgeChatClaim(spec, { kind: 'chat', text: '', finishReason: 'length', tokenIds: [chosen] }, { kind: 'chat', scores: [score], decodedText: '', endScore: null, promptTokens: 1 });
+    if (judged.verdict === 'invalid') refused++;
+  }
+  return refused / samples;
+}
+
+function main(): void {
+  const options = parseOptions(process.argv.slice(2));
+  const policy: ReplicationPolicy = { ...DEFAULT_REPLICATION_POLICY, floorProbability: options.floor };
+  const random = rng(options.seed);
+  const started = performance.now();
+  console.log(`Tessera verification benchmark — ${options.trials} simulated tabs × ${options.tasks} tasks, policy: ${policy.probationChecks} probation checks, then 1/N, floor ${policy.floorProbability}\n`);
+
+  console.log('cheat rate   caught ≤ tasks    median caught at   p95 caught at   goal');
+  for (const rate of [0.01, 0.05, 0.2]) {
+    const runs = Array.from({ length: options.trials }, () => runTab(rate, options.tasks, random, policy));
+    const caught = runs.filter((run) => run.caughtAt !== null).map((run) => run.caughtAt ?? 0).sort((a, b) => a - b);
+    const share = caught.length / runs.length;
+    const goal = rate === 0.05 ? `≥ 99% within ${options.tasks}: ${share >= 0.99 ? 'met' : 'NOT met'}` : '';
+    console.log(
+      `${`${(rate * 100).toFixed(0)}%`.padEnd(13)}${`${(share * 100).toFixed(2)}%`.padEnd(18)}${String(percentile(caught, 0.5)).padEnd(19)}${String(percentile(caught, 0.95)).padEnd(16)}${goal}`,
+    );
+  }
+
+  const honest = Array.from({ length: options.trials }, () => runTab(0, options.tasks, random, policy));
+  const checkedShare = honest.reduce((sum, run) => sum + run.checks, 0) / (options.trials * options.tasks);
+  const workerTime = options.promptTokens + options.outputTokens * options.decodeToPrefillTime;
+  const guardTime = options.promptTokens + options.outputTokens;
+  let stats = emptyReputation();
+  for (let i = 0; i < 15; i++) stats = recordCheck(stats, 'valid');
+  console.log(`\nhonest tabs: ${(checkedShare * 100).toFixed(2)}% of tasks re-checked; false accusations by policy: 0 (a valid check never lowers a tier: ${tierOf(stats)})`);
+  console.log(`guard compute / worker compute:  ${(checkedShare * 100).toFixed(2)}% in token-forwards (same FLOPs per check)   goal ≤ 10%: ${checkedShare <= 0.1 ? 'met' : 'NOT met'}`);
+  console.log(`                                  ${((checkedShare * guardTime * 100) / workerTime).toFixed(2)}% in time (prompt ${options.promptTokens}, output ${options.outputTokens}, decode ${options.decodeToPrefillTime}× prefill per token)`);
+
+  console.log('\nfalse positives of the tolerances (honest token, guard logits with runtime noise):');
+  console.log('decoding        noise σ     refused');
+  for (const [temperature, noise, label] of [
+    [0, 1e-5, 'greedy'],
+    [0, 5e-3, 'greedy'],
+    [0.8, 1e-5, 'T=0.8'],
+    [0.8, 5e-3, 'T=0.8'],
+  ] as const) {
+    const samples = Math.max(2000, options.trials * 5);
+    console.log(`${label.padEnd(16)}${noise.toExponential(0).padEnd(12)}${(falsePositiveRate(temperature, noise, samples, random) * 100).toFixed(3)}% of ${samples}`);
+  }
+  console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+main();
