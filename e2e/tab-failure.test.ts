@@ -27,18 +27,21 @@ describe('a tab that dies mid-task', () => {
     if (!canary) throw new Error('tiny-gpt2 has no canary');
     const context = await browser.newContext();
     const dying = await context.newPage();
-    // Hold back the dying tab's answers, so the task is provably still running on it when it closes.
+    // Once it serves, hold back the dying tab's answers, so the task is provably still running on it
+    // when it closes. (Before that it must answer its known-answer check to be given work at all.)
+    let holding = false;
     let heldAnswers = 0;
     await dying.routeWebSocket(/\/socket\.io\//, (socket) => {
       const server = socket.connectToServer();
       socket.onMessage((message) => {
-        if (typeof message === 'string' && ANSWER_FRAME.test(message)) heldAnswers++;
+        if (holding && typeof message === 'string' && ANSWER_FRAME.test(message)) heldAnswers++;
         else server.send(message);
       });
       server.onMessage((message) => socket.send(message));
     });
     await gotoVolunteerPage(dying, coordinator.url, { models: [TINY_GPT2_ID] });
     await waitForServingTabs(coordinator.url, 1, [TINY_GPT2_ID], 120_000, () => pageLogs(dying));
+    holding = true;
 
     const client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: 'not-needed', maxRetries: 0, timeout: 120_000 });
     const answer = client.chat.completions.create({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: canary.prompt }], max_tokens: canary.maxTokens, temperature: 0 });
@@ -53,7 +56,8 @@ describe('a tab that dies mid-task', () => {
     const taskId = completion.id.replace(/^chatcmpl-/, '');
     const task = taskViewSchema.parse(await (await fetch(`${coordinator.url}/api/v1/tasks/${taskId}`)).json());
     expect(task.attempts).toBe(2);
-    expect(Number(await survivor.getByTestId('tasks-served').textContent())).toBe(1);
+    // The survivor served its known-answer check and this task.
+    expect(Number(await survivor.getByTestId('tasks-served').textContent())).toBe(2);
     await context.close();
   });
 });

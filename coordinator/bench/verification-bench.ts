@@ -7,7 +7,7 @@
  * - Guard compute: checks per task of an honest tab, in token-forwards (a check re-scores prompt + output
  *   in one pass: the same FLOPs as generating, so this is the conservative figure) and in wall time with
  *   decode costing `decodeToPrefillTime` × a prefill token (batched prefill is that much faster per token).
- * - False positives: honest greedy and sampled outputs re-scored by a guard whose logits differ by runtime
+ * - False positives: honest greedy and sampled claims re-scored by a guard whose logits differ by runtime
  *   noise (fp32 ≈ 1e-5, fp16 GPU ≈ 5e-3), judged by `judgeChatClaim` with the shipped tolerances.
  */
 import { DEFAULT_REPLICATION_POLICY, checkProbability, emptyReputation, judgeChatClaim, recordCheck, tierOf } from '@tessera/shared';
@@ -84,31 +84,54 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 }
 
-/** A logits row, the honest choice, and a guard's view of the same row with runtime noise added. */
-function falsePositiveRate(temperature: number, noise: number, samples: number, random: () => number): number {
-  const vocab = 512;
-  const spec: ChatTaskSpec = { kind: 'chat', model: 'sim', messages: [{ role: 'user', content: 'x' }], params: { maxTokens: 1, temperature, topP: 1, seed: null, stop: [] } };
+/** A token's score as a guard computes it: logit, rank, log p and the moments of log p at that position. */
+function scoreRow(row: readonly number[], tokenId: number, temperature: number): TokenScore {
+  const chosenLogit = row[tokenId] ?? 0;
+  const maxLogit = Math.max(...row);
+  const rank = row.filter((logit) => logit > chosenLogit).length;
+  if (temperature === 0) return { chosenLogit, maxLogit, rank, logProb: 0, expectedLogProb: 0, logProbVariance: 0 };
+  const logSum = Math.log(row.reduce((sum, logit) => sum + Math.exp((logit - maxLogit) / temperature), 0));
+  let mean = 0;
+  let meanOfSquares = 0;
+  for (const logit of row) {
+    const logP = (logit - maxLogit) / temperature - logSum;
+    mean += Math.exp(logP) * logP;
+    meanOfSquares += Math.exp(logP) * logP * logP;
+  }
+  return { chosenLogit, maxLogit, rank, logProb: (chosenLogit - maxLogit) / temperature - logSum, expectedLogProb: mean, logProbVariance: Math.max(0, meanOfSquares - mean * mean) };
+}
+
+/**
+ * Share of claims a guard refuses: each claim is `length` tokens decoded (greedy, or sampled at
+ * `temperature`) from random logits rows, with `tamperShare` of them swapped for arbitrary tokens; the
+ * guard sees the same rows plus runtime noise and judges the whole claim with the shipped tolerances.
+ */
+function refusalRate(temperature: number, noise: number, claims: number, length: number, tamperShare: number, random: () => number): number {
+  const vocab = 256;
+  const spec: ChatTaskSpec = { kind: 'chat', model: 'sim', messages: [{ role: 'user', content: 'x' }], params: { maxTokens: length, temperature, topP: 1, seed: null, stop: [] } };
   let refused = 0;
-  for (let s = 0; s < samples; s++) {
-    const worker = Array.from({ length: vocab }, () => gaussian(random) * 3);
-    let chosen = 0;
-    if (temperature === 0) {
-      for (let i = 1; i < vocab; i++) if ((worker[i] ?? 0) > (worker[chosen] ?? 0)) chosen = i;
-    } else {
-      const weights = worker.map((logit) => Math.exp(logit / temperature));
-      let pick = random() * weights.reduce((a, b) => a + b, 0);
-      for (chosen = 0; chosen < vocab - 1 && pick > (weights[chosen] ?? 0); chosen++) pick -= weights[chosen] ?? 0;
+  for (let c = 0; c < claims; c++) {
+    const tokenIds: number[] = [];
+    const scores: TokenScore[] = [];
+    for (let position = 0; position < length; position++) {
+      const worker = Array.from({ length: vocab }, () => gaussian(random) * 3);
+      let chosen = 0;
+      if (temperature === 0) {
+        for (let i = 1; i < vocab; i++) if ((worker[i] ?? 0) > (worker[chosen] ?? 0)) chosen = i;
+      } else {
+        const weights = worker.map((logit) => Math.exp(logit / temperature));
+        let pick = random() * weights.reduce((a, b) => a + b, 0);
+        for (chosen = 0; chosen < vocab - 1 && pick > (weights[chosen] ?? 0); chosen++) pick -= weights[chosen] ?? 0;
+      }
+      // A cheater swaps some tokens for arbitrary ones.
+      if (random() < tamperShare) chosen = Math.floor(random() * vocab);
+      tokenIds.push(chosen);
+      scores.push(scoreRow(worker.map((logit) => logit + gaussian(random) * noise), chosen, temperature));
     }
-    const guard = worker.map((logit) => logit + gaussian(random) * noise);
-    const chosenLogit = guard[chosen] ?? 0;
-    const maxLogit = Math.max(...guard);
-    const rank = guard.filter((logit) => logit > chosenLogit).length;
-    const logSumExp = temperature === 0 ? 0 : Math.log(guard.reduce((sum, logit) => sum + Math.exp((logit - maxLogit) / temperature), 0)) + maxLogit / temperature;
-    const score: TokenScore = { chosenLogit, maxLogit, rank, logProb: temperature === 0 ? 0 : chosenLogit / temperature - logSumExp };
-    const judged = judgeChatClaim(spec, { kind: 'chat', text: '', finishReason: 'length', tokenIds: [chosen] }, { kind: 'chat', scores: [score], decodedText: '', endScore: null, promptTokens: 1 });
+    const judged = judgeChatClaim(spec, { kind: 'chat', text: '', finishReason: 'length', tokenIds }, { kind: 'chat', scores, decodedText: '', endScore: null, promptTokens: 1 });
     if (judged.verdict === 'invalid') refused++;
   }
-  return refused / samples;
+  return refused / claims;
 }
 
 function main(): void {
@@ -139,16 +162,19 @@ function main(): void {
   console.log(`guard compute / worker compute:  ${(checkedShare * 100).toFixed(2)}% in token-forwards (same FLOPs per check)   goal ≤ 10%: ${checkedShare <= 0.1 ? 'met' : 'NOT met'}`);
   console.log(`                                  ${((checkedShare * guardTime * 100) / workerTime).toFixed(2)}% in time (prompt ${options.promptTokens}, output ${options.outputTokens}, decode ${options.decodeToPrefillTime}× prefill per token)`);
 
-  console.log('\nfalse positives of the tolerances (honest token, guard logits with runtime noise):');
-  console.log('decoding        noise σ     refused');
+  const claims = Math.max(100, Math.round(options.trials / 20));
+  const length = 50;
+  console.log(`\n${length}-token claims re-scored by a guard whose logits carry runtime noise (refused share)`);
+  console.log('decoding        noise σ     honest (false positives)   10% of tokens swapped   all swapped');
   for (const [temperature, noise, label] of [
     [0, 1e-5, 'greedy'],
     [0, 5e-3, 'greedy'],
     [0.8, 1e-5, 'T=0.8'],
     [0.8, 5e-3, 'T=0.8'],
+    [1.5, 5e-3, 'T=1.5'],
   ] as const) {
-    const samples = Math.max(2000, options.trials * 5);
-    console.log(`${label.padEnd(16)}${noise.toExponential(0).padEnd(12)}${(falsePositiveRate(temperature, noise, samples, random) * 100).toFixed(3)}% of ${samples}`);
+    const rates = [0, 0.1, 1].map((tamper) => `${(refusalRate(temperature, noise, claims, length, tamper, random) * 100).toFixed(2)}%`);
+    console.log(`${label.padEnd(16)}${noise.toExponential(0).padEnd(12)}${(rates[0] ?? '').padEnd(27)}${(rates[1] ?? '').padEnd(24)}${rates[2] ?? ''}`);
   }
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }

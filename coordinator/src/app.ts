@@ -71,7 +71,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   const registry = new WorkerRegistry();
   const metrics = new CoordinatorMetrics();
   const reputation = new ReputationBook(db);
-  const verifier = new Verifier({ registry, reputation, guardLeaseMs: config.guardLeaseMs, checkTimeoutMs: config.checkTimeoutMs, logger: app.log });
+  const verifier = new Verifier({ registry, catalog, reputation, guardLeaseMs: config.guardLeaseMs, checkTimeoutMs: config.checkTimeoutMs, logger: app.log });
   const dispatcher = new Dispatcher({
     checker: verifier,
     reputation,

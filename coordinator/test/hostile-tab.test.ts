@@ -118,7 +118,7 @@ describe('a hostile tab sending garbage over the socket', () => {
 
     // The same key on a new connection cannot replay a signature made for the old one.
     const replayed = first.signResult(assign.taskId, output, usage);
-    const second = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], identity, onAssign: (next) => second.socket.emit('task:result', { taskId: next.taskId, output, usage, timings: { firstTokenMs: 1, totalMs: 2 }, signature: replayed }) });
+    const second: ScriptedTab = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], identity, onAssign: (next: TaskAssign): unknown => second.socket.emit('task:result', { taskId: next.taskId, output, usage, timings: { firstTokenMs: 1, totalMs: 2 }, signature: replayed }) });
     await second.ready();
     first.close();
     await eventually(() => second.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'signature_invalid'), 3000, 'replay refused');

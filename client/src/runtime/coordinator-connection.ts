@@ -1,8 +1,9 @@
 import { io } from 'socket.io-client';
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
-import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, parseCoordinatorToWorker, taskResultSchema } from '@tessera/shared';
+import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, parseCoordinatorToWorker, taskResultSchema, verifyVerdictSchema } from '@tessera/shared';
 import type {
   CoordinatorToWorkerEvents,
+  NodeId,
   ProtocolError,
   TaskAccept,
   TaskAssign,
@@ -10,11 +11,16 @@ import type {
   TaskChunk,
   TaskError,
   TaskResult,
+  VerifyAssign,
+  VerifyCancel,
+  VerifyError,
+  VerifyVerdict,
   WorkerHeartbeat,
   WorkerHello,
   WorkerToCoordinatorEvents,
   WorkerWelcome,
 } from '@tessera/shared';
+import type { VerifySink } from './guard-runner.ts';
 import type { TaskSink } from './task-runner.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
@@ -29,6 +35,9 @@ export interface CoordinatorConnectionOptions {
   heartbeat: () => WorkerHeartbeat;
   onAssign: (assign: TaskAssign) => void;
   onCancel: (cancel: TaskCancel) => void;
+  /** Guards: a claimed output to check. */
+  onVerifyAssign: (assign: VerifyAssign) => void;
+  onVerifyCancel: (cancel: VerifyCancel) => void;
   onState?: (state: ConnectionState) => void;
   onWelcome?: (welcome: WorkerWelcome) => void;
   /** The link dropped: tasks in flight are already back in the coordinator's queue. */
@@ -41,13 +50,15 @@ export interface CoordinatorConnectionOptions {
 /**
  * The tab's link to the coordinator: socket.io namespace `/worker`. Says `worker:hello` on every
  * (re)connect, heartbeats at the interval `worker:welcome` gives, parses every incoming payload with its
- * shared schema (logging and ignoring invalid ones), and is the `TaskSink` the task runner reports to.
+ * shared schema (logging and ignoring invalid ones), and is the `TaskSink` the task runner and the
+ * `VerifySink` the guard runner report to.
  */
-export class CoordinatorConnection implements TaskSink {
+export class CoordinatorConnection implements TaskSink, VerifySink {
   readonly #options: CoordinatorConnectionOptions;
   #socket: WorkerSocket | null = null;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #state: ConnectionState = 'disconnected';
+  #nodeId: NodeId | null = null;
 
   constructor(options: CoordinatorConnectionOptions) {
     this.#options = options;
@@ -55,6 +66,11 @@ export class CoordinatorConnection implements TaskSink {
 
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  /** This connection's node id from `worker:welcome`; null before it and after a disconnect. */
+  get nodeId(): NodeId | null {
+    return this.#nodeId;
   }
 
   connect(): void {
@@ -70,6 +86,7 @@ export class CoordinatorConnection implements TaskSink {
     });
     socket.on('disconnect', (reason) => {
       this.#stopHeartbeat();
+      this.#nodeId = null;
       this.#setState(socket.active ? 'connecting' : 'disconnected');
       this.#options.onDisconnect?.(reason);
     });
@@ -82,6 +99,7 @@ export class CoordinatorConnection implements TaskSink {
 
   close(): void {
     this.#stopHeartbeat();
+    this.#nodeId = null;
     this.#socket?.disconnect();
     this.#socket?.removeAllListeners();
     this.#socket = null;
@@ -116,6 +134,21 @@ export class CoordinatorConnection implements TaskSink {
     this.#socket?.emit('task:error', payload);
   }
 
+  verdict(payload: VerifyVerdict): void {
+    // A verdict the coordinator would refuse is reported as the failed check it is.
+    const checked = verifyVerdictSchema.safeParse(payload);
+    if (!checked.success) {
+      const reason = checked.error.issues[0]?.message ?? 'invalid verdict';
+      this.verifyError({ jobId: payload.jobId, code: 'inference_failed', message: `The guard produced an invalid verdict: ${reason}` });
+      return;
+    }
+    this.#socket?.emit('verify:verdict', checked.data);
+  }
+
+  verifyError(payload: VerifyError): void {
+    this.#socket?.emit('verify:error', payload);
+  }
+
   #onEvent(event: string, args: readonly unknown[]): void {
     const parsed = parseCoordinatorToWorker(event, args);
     if (!parsed.ok) {
@@ -125,6 +158,7 @@ export class CoordinatorConnection implements TaskSink {
     const message = parsed.message;
     switch (message.event) {
       case 'worker:welcome':
+        this.#nodeId = message.payload.nodeId;
         this.#startHeartbeat(message.payload.heartbeatIntervalMs);
         this.#options.onWelcome?.(message.payload);
         return;
@@ -133,6 +167,12 @@ export class CoordinatorConnection implements TaskSink {
         return;
       case 'task:cancel':
         this.#options.onCancel(message.payload);
+        return;
+      case 'verify:assign':
+        this.#options.onVerifyAssign(message.payload);
+        return;
+      case 'verify:cancel':
+        this.#options.onVerifyCancel(message.payload);
         return;
       case 'protocol:error':
         console.warn(`coordinator refused ${message.payload.event}: ${message.payload.error.code}: ${message.payload.error.message}`);

@@ -77,6 +77,26 @@ describe('EngineProxy over the engine worker messages', () => {
     expect((await proxy.listLoaded()).map((model) => model.modelId)).toEqual([TINY_GPT2_ID]);
   });
 
+  it('scores claimed tokens through engine:score and engine:scored', async () => {
+    const engine = new FakeEngine();
+    const { proxy, close } = connect(engine);
+    cleanup = close;
+    await proxy.configure(settings);
+    await proxy.load({ model: entry(TINY_GPT2_ID), backend: 'wasm' });
+    const evidence = await proxy.score({ task: chat(), tokenIds: [10, 11, 12] });
+    expect(evidence).toMatchObject({ kind: 'chat', decodedText: 'Hello world', endScore: { rank: 0 }, promptTokens: 3 });
+    expect(evidence.scores.map((score) => score.rank)).toEqual([0, 0, 0]);
+
+    engine.stepMs = 30;
+    const controller = new AbortController();
+    const cancelled = proxy.score({ task: chat(), tokenIds: [10], signal: controller.signal });
+    controller.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'task_cancelled' });
+
+    engine.failNext = new TesseraError('invalid_request', 'Claimed token 0 (id 99999) is outside the vocabulary of 301.');
+    await expect(proxy.score({ task: chat(), tokenIds: [99_999] })).rejects.toMatchObject({ code: 'invalid_request' });
+  });
+
   it('carries errors as registry codes, not strings', async () => {
     const engine = new FakeEngine();
     const { proxy, close } = connect(engine);

@@ -1,6 +1,6 @@
 import { TesseraError, assertNever, engineReplySchema, outputMatchesSpec } from '@tessera/shared';
-import type { EngineReply, EngineRequest, EngineSettings, LoadedModel, LoadProgress, WireError } from '@tessera/shared';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest } from './inference-engine.ts';
+import type { ChatEvidence, EngineReply, EngineRequest, EngineSettings, LoadedModel, LoadProgress, WireError } from '@tessera/shared';
+import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
 import type { MessageEndpoint } from './message-endpoint.ts';
 import { fromWireError } from './wire-error.ts';
 
@@ -58,6 +58,12 @@ export class EngineProxy implements InferenceEngine {
     if (reply.type !== 'engine:output') throw unexpected(reply, 'engine:output');
     if (reply.output.kind !== 'embeddings' || !outputMatchesSpec(task, reply.output)) throw unexpected(reply, 'an embeddings output');
     return { output: reply.output, usage: reply.usage };
+  }
+
+  async score({ task, tokenIds, signal }: ScoreRequest): Promise<ChatEvidence> {
+    const reply = await this.#call((requestId) => ({ type: 'engine:score', requestId, task, tokenIds: [...tokenIds] }), {}, signal);
+    if (reply.type !== 'engine:scored') throw unexpected(reply, 'engine:scored');
+    return reply.evidence;
   }
 
   async unload(modelId: string): Promise<void> {
@@ -135,6 +141,7 @@ export class EngineProxy implements InferenceEngine {
       case 'engine:configured':
       case 'engine:loaded':
       case 'engine:output':
+      case 'engine:scored':
       case 'engine:unloaded':
       case 'engine:listed':
         this.#pending.delete(reply.requestId);

@@ -1,6 +1,6 @@
 import { TesseraError } from '@tessera/shared';
-import type { EngineId, LoadedModel } from '@tessera/shared';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest } from './inference-engine.ts';
+import type { ChatEvidence, EngineId, LoadedModel } from '@tessera/shared';
+import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
 
 /** Makes an engine on first use, so a tab that serves only transformers.js models never imports web-llm. */
 export type EngineFactories = Record<EngineId, () => Promise<InferenceEngine>>;
@@ -33,6 +33,10 @@ export class EngineRouter implements InferenceEngine {
 
   async embed(request: EmbedRequest): Promise<EmbeddingsRun> {
     return (await this.#engineFor(request.task.model)).embed(request);
+  }
+
+  async score(request: ScoreRequest): Promise<ChatEvidence> {
+    return (await this.#engineFor(request.task.model)).score(request);
   }
 
   async unload(modelId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { TesseraError, assertNever, engineRequestSchema, outputMatchesSpec, wireError } from '@tessera/shared';
+import { TesseraError, assertNever, chatEvidenceSchema, engineRequestSchema, outputMatchesSpec, wireError } from '@tessera/shared';
 import type { EngineReply, EngineRequest, EngineSettings } from '@tessera/shared';
 import type { InferenceEngine } from './inference-engine.ts';
 import type { MessageEndpoint } from './message-endpoint.ts';
@@ -88,6 +88,8 @@ export class EngineWorkerHandler {
       }
       case 'engine:run':
         return this.#run(requestId, request.task);
+      case 'engine:score':
+        return this.#score(requestId, request.task, request.tokenIds);
       case 'engine:unload':
         await this.#configured().unload(request.modelId);
         return { type: 'engine:unloaded', requestId };
@@ -114,6 +116,21 @@ export class EngineWorkerHandler {
     }
   }
 
+  async #score(requestId: number, task: Extract<EngineRequest, { type: 'engine:score' }>['task'], tokenIds: number[]): Promise<EngineReply> {
+    if (task.kind !== 'chat') throw new TesseraError('model_kind_mismatch', 'Only chat outputs are scored.');
+    const engine = this.#configured();
+    const controller = new AbortController();
+    this.#runs.set(requestId, controller);
+    try {
+      // Checked here: a reply the proxy refuses to parse would leave the guard waiting forever.
+      const evidence = chatEvidenceSchema.safeParse(await engine.score({ task, tokenIds, signal: controller.signal }));
+      if (!evidence.success) throw new TesseraError('inference_failed', `The engine produced invalid evidence: ${evidence.error.issues[0]?.message ?? 'unknown'}`);
+      return { type: 'engine:scored', requestId, evidence: evidence.data };
+    } finally {
+      this.#runs.delete(requestId);
+    }
+  }
+
   #configured(): InferenceEngine {
     if (this.#engine === null) throw new TesseraError('protocol_violation', 'Send engine:configure first.');
     return this.#engine;
@@ -129,6 +146,7 @@ function fallbackCode(request: EngineRequest): 'model_load_failed' | 'inference_
     case 'engine:load':
       return 'model_load_failed';
     case 'engine:run':
+    case 'engine:score':
       return 'inference_failed';
     case 'engine:configure':
     case 'engine:cancel':

@@ -1,10 +1,15 @@
 import { TesseraError } from '@tessera/shared';
-import type { LoadedModel } from '@tessera/shared';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest } from './inference-engine.ts';
+import type { ChatEvidence, LoadedModel, TokenScore } from '@tessera/shared';
+import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
+
+const TOP: TokenScore = { chosenLogit: 5, maxLogit: 5, rank: 0, logProb: -0.01, expectedLogProb: -0.05, logProbVariance: 0.1 };
+const UNLIKELY: TokenScore = { chosenLogit: 1, maxLogit: 5, rank: 3, logProb: -30, expectedLogProb: -0.05, logProbVariance: 0.1 };
 
 /**
  * A deterministic `InferenceEngine` for tests of the layers around engines (proxy, worker handler, task
- * runner): it "generates" a fixed list of deltas, one per tick, and honours cancellation between them.
+ * and guard runners): it "generates" a fixed list of deltas, one per tick, as token ids 10, 11, 12…,
+ * honours cancellation between them, and scores claims as a model would that generates exactly that:
+ * its own tokens are the top choice, any other token is unlikely, and it ends after its last delta.
  */
 export class FakeEngine implements InferenceEngine {
   readonly loaded = new Map<string, LoadedModel>();
@@ -46,6 +51,21 @@ export class FakeEngine implements InferenceEngine {
     return {
       output: { kind: 'embeddings', vectors: task.texts.map((text) => [text.length, 1, 0]) },
       usage: { promptTokens: task.texts.length * 2, completionTokens: 0 },
+    };
+  }
+
+  async score({ task, tokenIds, signal }: ScoreRequest): Promise<ChatEvidence> {
+    this.#maybeFail();
+    this.#require(task.model);
+    await new Promise((resolve) => setTimeout(resolve, this.stepMs));
+    if (signal?.aborted) throw new TesseraError('task_cancelled', 'The check was cancelled.');
+    const own = (id: number, index: number): boolean => id === index + 10 && index < this.deltas.length;
+    return {
+      kind: 'chat',
+      scores: tokenIds.map((id, index) => (own(id, index) ? TOP : UNLIKELY)),
+      decodedText: tokenIds.map((id, index) => (own(id, index) ? this.deltas[index] : '?')).join(''),
+      endScore: tokenIds.length >= this.deltas.length ? TOP : UNLIKELY,
+      promptTokens: 3,
     };
   }
 

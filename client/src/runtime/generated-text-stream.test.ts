@@ -71,6 +71,17 @@ describe('GeneratedTextStream', () => {
     expect(deltas.join('')).toBe(stream.text);
   });
 
+  it('holds back a trailing space the next token could clean up, so deltas stay a prefix of the final decoding', () => {
+    const stream = new GeneratedTextStream([]);
+    expect(stream.push('Hello ').delta).toBe('Hello');
+    // transformers.js decodes "Hello " + "," as "Hello," when clean_up_tokenization_spaces is on.
+    expect(stream.push('Hello,').delta).toBe(',');
+    expect(stream.push('Hello, do n').delta).toBe(' do');
+    expect(stream.push("Hello, don't").delta).toBe("n't");
+    expect(stream.finish("Hello, don't ").delta).toBe(' ');
+    expect(stream.text).toBe("Hello, don't ");
+  });
+
   it('ignores input after it stopped', () => {
     const stream = new GeneratedTextStream(['.']);
     stream.push('one.');

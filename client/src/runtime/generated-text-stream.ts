@@ -28,6 +28,15 @@ export function pendingStopPrefixLength(text: string, stops: readonly string[]):
 /** Decoders emit U+FFFD while a multi-byte character is split across tokens; wait for the rest. */
 const INCOMPLETE_CHARACTER = '\uFFFD';
 
+/**
+ * What a tokenizer's `clean_up_tokenization_spaces` rewrites when it decodes (transformers.js and
+ * Python transformers alike): a space before these is dropped. The start of one at the end of the text
+ * may still be rewritten by the next token (`"a "` becomes `"a."`), so it is held back like a possible
+ * stop sequence. That keeps every streamed delta a prefix of the decoding of all tokens, which is what
+ * a guard checks the final text against.
+ */
+export const CLEANUP_PATTERNS: readonly string[] = [' .', ' ?', ' !', ' ,', " ' ", " n't", " 'm", " 's", " 've", " 're"];
+
 export interface TextStreamStep {
   /** New text to stream now; empty when nothing is safe to show yet. */
   delta: string;
@@ -40,8 +49,8 @@ export interface TextStreamStep {
  * `stop` semantics: the answer ends just before the first stop sequence, which is never streamed.
  *
  * Invariant: the concatenation of every delta returned (including `finish`'s) equals `text`, so a
- * streamed answer and the final result always agree, even if a tokenizer's clean-up rewrote text that
- * was already streamed.
+ * streamed answer and the final result always agree. Text a tokenizer's clean-up could still rewrite is
+ * held back (`CLEANUP_PATTERNS`), so `text` is also a prefix of the final decoding.
  */
 export class GeneratedTextStream {
   readonly #stops: readonly string[];
@@ -68,7 +77,8 @@ export class GeneratedTextStream {
       this.#stopped = true;
       return { delta: this.#advanceTo(decoded, stopAt), stopped: true };
     }
-    let safe = decoded.length - pendingStopPrefixLength(decoded, this.#stops);
+    const pending = Math.max(pendingStopPrefixLength(decoded, this.#stops), pendingStopPrefixLength(decoded, CLEANUP_PATTERNS));
+    let safe = decoded.length - pending;
     while (safe > 0 && decoded[safe - 1] === INCOMPLETE_CHARACTER) safe--;
     return { delta: this.#advanceTo(decoded, safe), stopped: false };
   }

@@ -1,5 +1,6 @@
 import type {
   Backend,
+  ChatEvidence,
   ChatTaskSpec,
   EmbeddingsTaskSpec,
   LoadedModel,
@@ -31,6 +32,15 @@ export interface EmbedRequest {
   signal?: AbortSignal;
 }
 
+export interface ScoreRequest {
+  /** The task as the worker ran it: the prompt is rebuilt from it exactly as generation builds it. */
+  task: ChatTaskSpec;
+  /** The token ids the worker claims to have generated. */
+  tokenIds: readonly number[];
+  /** Aborting rejects the call with `task_cancelled` (the forward pass itself runs to its end). */
+  signal?: AbortSignal;
+}
+
 export interface ChatRun {
   output: ChatOutput;
   usage: TaskUsage;
@@ -53,6 +63,12 @@ export interface InferenceEngine {
   load(request: LoadRequest): Promise<LoadedModel>;
   generate(request: GenerateRequest): Promise<ChatRun>;
   embed(request: EmbedRequest): Promise<EmbeddingsRun>;
+  /**
+   * Guards: scores claimed chat tokens in one forward pass (no generation). Rejects with
+   * `invalid_request` for a claim no tab could have produced (ids outside the vocabulary, longer than
+   * the context), and with `model_kind_mismatch` on an engine that cannot expose logits (web-llm).
+   */
+  score(request: ScoreRequest): Promise<ChatEvidence>;
   /** Frees the model's memory; unloading a model that is not loaded is a no-op. */
   unload(modelId: string): Promise<void>;
   listLoaded(): Promise<LoadedModel[]>;

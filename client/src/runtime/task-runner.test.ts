@@ -1,6 +1,8 @@
-import { MODEL_CATALOG, TINY_BERT_ID, TINY_GPT2_ID, findModel, newTaskId } from '@tessera/shared';
-import type { TaskAccept, TaskAssign, TaskChunk, TaskError, TaskResult } from '@tessera/shared';
+import { MODEL_CATALOG, TINY_BERT_ID, TINY_GPT2_ID, findModel, fromBase64Url, newNodeId, newTaskId, resultSigningBytes, taskResultSchema } from '@tessera/shared';
+import type { NodeId, TaskAccept, TaskAssign, TaskChunk, TaskError, TaskOutput, TaskResult } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
+import { ED25519, ephemeralTabIdentity } from '../identity/tab-identity.ts';
+import type { TabIdentity } from '../identity/tab-identity.ts';
 import { FakeEngine } from './fake-engine.ts';
 import { TaskRunner, splitDelta } from './task-runner.ts';
 import type { ServedTask, TaskSink } from './task-runner.ts';
@@ -39,7 +41,21 @@ function chatAssign(maxTokens = 16): TaskAssign {
   };
 }
 
-async function setup(maxConcurrentTasks = 1): Promise<{ engine: FakeEngine; sink: RecordingSink; runner: TaskRunner; updates: ServedTask[] }> {
+async function verifies(identity: TabIdentity, signature: string, bytes: Uint8Array): Promise<boolean> {
+  const key = await crypto.subtle.importKey('raw', new Uint8Array(fromBase64Url(identity.publicKey)), ED25519, true, ['verify']);
+  return crypto.subtle.verify(ED25519, key, new Uint8Array(fromBase64Url(signature)), new Uint8Array(bytes));
+}
+
+interface Setup {
+  engine: FakeEngine;
+  sink: RecordingSink;
+  runner: TaskRunner;
+  updates: ServedTask[];
+  identity: TabIdentity;
+  nodeId: NodeId;
+}
+
+async function setup(maxConcurrentTasks = 1, welcomed = true): Promise<Setup> {
   const engine = new FakeEngine();
   for (const id of [TINY_GPT2_ID, TINY_BERT_ID]) {
     const model = findModel(MODEL_CATALOG, id);
@@ -47,16 +63,20 @@ async function setup(maxConcurrentTasks = 1): Promise<{ engine: FakeEngine; sink
   }
   const sink = new RecordingSink();
   const updates: ServedTask[] = [];
+  const identity = await ephemeralTabIdentity();
+  const nodeId = newNodeId();
   const runner = new TaskRunner({
     engine,
     sink,
+    identity,
+    nodeId: () => (welcomed ? nodeId : null),
     maxConcurrentTasks,
     ensureModel: async (modelId) => {
       if (!engine.loaded.has(modelId)) throw new Error(`no ${modelId}`);
     },
     onUpdate: (task) => updates.push(task),
   });
-  return { engine, sink, runner, updates };
+  return { engine, sink, runner, updates, identity, nodeId };
 }
 
 describe('TaskRunner', () => {
@@ -73,7 +93,6 @@ describe('TaskRunner', () => {
       taskId: assign.taskId,
       output: { kind: 'chat', text: 'Hello world', finishReason: 'stop', tokenIds: [10, 11, 12] },
       usage: { promptTokens: 3, completionTokens: 3 },
-      signature: null,
     });
     expect(result.payload.timings.firstTokenMs).not.toBeNull();
     expect(result.payload.timings.totalMs).toBeGreaterThanOrEqual(result.payload.timings.firstTokenMs ?? 0);
@@ -81,10 +100,38 @@ describe('TaskRunner', () => {
     expect(runner.activeTaskIds).toEqual([]);
   });
 
-  it('runs embeddings without chunks', async () => {
-    const { sink, runner } = await setup();
-    await runner.assign({ taskId: newTaskId(), leaseMs: 30_000, attempt: 1, task: { kind: 'embeddings', model: TINY_BERT_ID, texts: ['a', 'bb'] } });
+  it('signs each result for this connection\'s node id, as the coordinator checks it', async () => {
+    const { sink, runner, identity, nodeId } = await setup();
+    const assign = chatAssign();
+    await runner.assign(assign);
+    const result = sink.sent.at(-1);
+    if (result?.event !== 'task:result') throw new Error('no result');
+    expect(taskResultSchema.safeParse(result.payload).success).toBe(true);
+    const { output, usage, signature } = result.payload;
+    expect(await verifies(identity, signature, resultSigningBytes({ nodeId, taskId: assign.taskId, output, usage }))).toBe(true);
+    // Not valid for another connection, another task, or another output.
+    expect(await verifies(identity, signature, resultSigningBytes({ nodeId: newNodeId(), taskId: assign.taskId, output, usage }))).toBe(false);
+    expect(await verifies(identity, signature, resultSigningBytes({ nodeId, taskId: newTaskId(), output, usage }))).toBe(false);
+    const forged: TaskOutput = { kind: 'chat', text: 'Hello there', finishReason: 'stop', tokenIds: [10, 11, 12] };
+    expect(await verifies(identity, signature, resultSigningBytes({ nodeId, taskId: assign.taskId, output: forged, usage }))).toBe(false);
+  });
+
+  it('runs embeddings without chunks, signed too', async () => {
+    const { sink, runner, identity, nodeId } = await setup();
+    const assign: TaskAssign = { taskId: newTaskId(), leaseMs: 30_000, attempt: 1, task: { kind: 'embeddings', model: TINY_BERT_ID, texts: ['a', 'bb'] } };
+    await runner.assign(assign);
     expect(sink.events()).toEqual(['task:accept', 'task:result']);
+    const result = sink.sent.at(-1);
+    if (result?.event !== 'task:result') throw new Error('no result');
+    const { output, usage, signature } = result.payload;
+    expect(await verifies(identity, signature, resultSigningBytes({ nodeId, taskId: assign.taskId, output, usage }))).toBe(true);
+  });
+
+  it('refuses a task before worker:welcome gave this connection a node id', async () => {
+    const { sink, runner } = await setup(1, false);
+    const assign = chatAssign();
+    await runner.assign(assign);
+    expect(sink.sent).toEqual([{ event: 'task:error', payload: { taskId: assign.taskId, code: 'internal_error', message: 'This tab has not been welcomed on this connection yet.', retryable: true } }]);
   });
 
   it('reports engine failures as task:error with the registry code', async () => {

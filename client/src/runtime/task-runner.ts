@@ -1,5 +1,6 @@
-import { TesseraError, assertNever } from '@tessera/shared';
-import type { TaskAccept, TaskAssign, TaskChunk, TaskError, TaskId, TaskResult, TaskSpec } from '@tessera/shared';
+import { TesseraError, assertNever, resultSigningBytes } from '@tessera/shared';
+import type { NodeId, TaskAccept, TaskAssign, TaskChunk, TaskError, TaskId, TaskResult, TaskSpec } from '@tessera/shared';
+import type { TabIdentity } from '../identity/tab-identity.ts';
 import type { InferenceEngine } from './inference-engine.ts';
 import { isCancellation, toWireError } from './wire-error.ts';
 
@@ -31,6 +32,10 @@ export interface ServedTask {
 export interface TaskRunnerOptions {
   engine: InferenceEngine;
   sink: TaskSink;
+  /** Signs every result (`resultSigningBytes`). */
+  identity: Pick<TabIdentity, 'sign'>;
+  /** The node id of the current connection (`worker:welcome`); results are signed for it. */
+  nodeId: () => NodeId | null;
   maxConcurrentTasks: number;
   /** Resolves once the model is loaded (loading it on demand if the tab offers it), or throws. */
   ensureModel: (modelId: string) => Promise<void>;
@@ -66,9 +71,10 @@ interface ActiveTask {
 
 /**
  * Runs assigned tasks on the engine and reports them: `task:accept`, then `task:chunk`s for chat, then
- * `task:result` or `task:error`. At most `maxConcurrentTasks` run at once; an assignment beyond that is
- * refused with a retryable error so the coordinator places it elsewhere. A cancelled task reports
- * nothing more (the coordinator already gave it up).
+ * `task:result` (signed with the tab's key for the connection's node id) or `task:error`. At most
+ * `maxConcurrentTasks` run at once; an assignment beyond that is refused with a retryable error so the
+ * coordinator places it elsewhere. A cancelled task reports nothing more (the coordinator already gave
+ * it up).
  */
 export class TaskRunner {
   readonly #options: TaskRunnerOptions;
@@ -113,6 +119,14 @@ export class TaskRunner {
       this.#update({ ...record, status: 'refused', error: message });
       return;
     }
+    const nodeId = this.#options.nodeId();
+    if (nodeId === null) {
+      // Assignments come after worker:welcome; without a node id there is nothing to sign the result for.
+      const message = 'This tab has not been welcomed on this connection yet.';
+      sink.error({ taskId, code: 'internal_error', message, retryable: true });
+      this.#update({ ...record, status: 'refused', error: message });
+      return;
+    }
     const controller = new AbortController();
     this.#active.set(taskId, { controller, record });
     sink.accept({ taskId });
@@ -120,7 +134,7 @@ export class TaskRunner {
     const started = this.#now();
     try {
       await this.#options.ensureModel(task.model);
-      const result = await this.#run(assign, controller.signal, started, record);
+      const result = await this.#run(assign, nodeId, controller.signal, started, record);
       if (controller.signal.aborted) throw new TesseraError('task_cancelled');
       sink.result(result);
       const totalMs = result.timings.totalMs;
@@ -157,9 +171,13 @@ export class TaskRunner {
     for (const task of this.#active.values()) task.controller.abort();
   }
 
-  async #run(assign: TaskAssign, signal: AbortSignal, started: number, record: ServedTask): Promise<TaskResult> {
+  async #run(assign: TaskAssign, nodeId: NodeId, signal: AbortSignal, started: number, record: ServedTask): Promise<TaskResult> {
     const { taskId, task } = assign;
     const { engine, sink } = this.#options;
+    const signed = async (result: Omit<TaskResult, 'signature'>): Promise<TaskResult> => {
+      const bytes = resultSigningBytes({ nodeId, taskId, output: result.output, usage: result.usage });
+      return { ...result, signature: await this.#options.identity.sign(bytes) };
+    };
     switch (task.kind) {
       case 'chat': {
         let seq = 0;
@@ -174,11 +192,11 @@ export class TaskRunner {
             this.#update({ ...record, units: seq });
           },
         });
-        return { taskId, output: run.output, usage: run.usage, timings: { firstTokenMs, totalMs: this.#now() - started }, signature: null };
+        return signed({ taskId, output: run.output, usage: run.usage, timings: { firstTokenMs, totalMs: this.#now() - started } });
       }
       case 'embeddings': {
         const run = await engine.embed({ task, signal });
-        return { taskId, output: run.output, usage: run.usage, timings: { firstTokenMs: null, totalMs: this.#now() - started }, signature: null };
+        return signed({ taskId, output: run.output, usage: run.usage, timings: { firstTokenMs: null, totalMs: this.#now() - started } });
       }
       default:
         return assertNever(task, 'task kind');

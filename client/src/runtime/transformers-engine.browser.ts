@@ -1,24 +1,16 @@
-import {
-  LogitsProcessor,
-  LogitsProcessorList,
-  StoppingCriteria,
-  Tensor,
-  TextStreamer,
-  env,
-  pipeline,
-  random,
-} from '@huggingface/transformers';
-import type { FeatureExtractionPipeline, PreTrainedTokenizer, ProgressInfo, TextGenerationPipeline } from '@huggingface/transformers';
-import { TesseraError, assertNever, formatPlainPrompt } from '@tessera/shared';
-import type { EngineSettings, LoadedModel, ModelCatalogEntry, TaskMessage } from '@tessera/shared';
+import { Tensor, env, pipeline } from '@huggingface/transformers';
+import type { FeatureExtractionPipeline, ProgressInfo } from '@huggingface/transformers';
+import { TesseraError, assertNever } from '@tessera/shared';
+import type { ChatEvidence, EngineSettings, LoadedModel, ModelCatalogEntry } from '@tessera/shared';
+import { causalLm } from './causal-lm.ts';
+import type { CausalLm } from './causal-lm.ts';
+import { generateChat } from './chat-generation.ts';
+import { scoreChat } from './chat-scoring.ts';
 import { DownloadProgress } from './download-progress.ts';
 import type { FileProgressEvent } from './download-progress.ts';
-import { finishReason } from './finish-reason.ts';
-import { GeneratedTextStream } from './generated-text-stream.ts';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest } from './inference-engine.ts';
+import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
 import { isAllowedModelUrl, modelLocation } from './model-location.ts';
 import type { ModelLocation } from './model-location.ts';
-import { nucleusFilter } from './nucleus-filter.ts';
 import { SerialQueue } from './serial-queue.ts';
 
 /** The onnxruntime-web build transformers.js 4.3 loads for both the WASM and the WebGPU backends. */
@@ -28,8 +20,7 @@ interface TextGenerationModel {
   task: 'text-generation';
   entry: ModelCatalogEntry;
   info: LoadedModel;
-  pipe: TextGenerationPipeline;
-  eosTokenIds: ReadonlySet<number>;
+  lm: CausalLm;
 }
 
 interface EmbeddingModel {
@@ -40,36 +31,6 @@ interface EmbeddingModel {
 }
 
 type LoadedTransformersModel = TextGenerationModel | EmbeddingModel;
-
-/** Ends generation when a stop sequence matched or the run was cancelled (checked after each token). */
-class FlagStoppingCriteria extends StoppingCriteria {
-  readonly #shouldStop: () => boolean;
-
-  constructor(shouldStop: () => boolean) {
-    super();
-    this.#shouldStop = shouldStop;
-  }
-
-  override _call(inputIds: number[][]): boolean[] {
-    const stop = this.#shouldStop();
-    return inputIds.map(() => stop);
-  }
-}
-
-class NucleusLogitsProcessor extends LogitsProcessor {
-  readonly #topP: number;
-
-  constructor(topP: number) {
-    super();
-    this.#topP = topP;
-  }
-
-  override _call(_inputIds: bigint[][], logits: Tensor): Tensor {
-    const vocabSize = logits.dims.at(-1);
-    if (logits.data instanceof Float32Array && vocabSize !== undefined) nucleusFilter(logits.data, vocabSize, this.#topP);
-    return logits;
-  }
-}
 
 function cancelled(): TesseraError {
   return new TesseraError('task_cancelled', 'The run was cancelled.');
@@ -92,41 +53,10 @@ function toFileProgressEvent(info: ProgressInfo): FileProgressEvent {
   }
 }
 
-/** The chat roles templates know: `developer` is OpenAI's newer name for `system`. */
-function templateMessages(messages: readonly TaskMessage[]): { role: string; content: string }[] {
-  return messages.map((message) => ({ role: message.role === 'developer' ? 'system' : message.role, content: message.content }));
-}
-
-function promptTokenIds(model: TextGenerationModel, messages: readonly TaskMessage[]): number[] {
-  const tokenizer: PreTrainedTokenizer = model.pipe.tokenizer;
-  const format = model.entry.promptFormat;
-  switch (format) {
-    case 'plain':
-      return tokenizer.encode(formatPlainPrompt(messages));
-    case 'chat-template': {
-      const prompt = tokenizer.apply_chat_template(templateMessages(messages), { tokenize: false, add_generation_prompt: true });
-      // The template already wrote any BOS token; adding special tokens again would double it.
-      return tokenizer.encode(prompt, { add_special_tokens: false });
-    }
-    default:
-      return assertNever(format, 'prompt format');
-  }
-}
-
-function eosTokenIds(pipe: TextGenerationPipeline): Set<number> {
-  const ids = new Set<number>();
-  const add = (value: unknown): void => {
-    if (typeof value === 'number') ids.add(value);
-    else if (Array.isArray(value)) for (const item of value) add(item);
-  };
-  add(pipe.model.generation_config?.eos_token_id);
-  add(pipe.tokenizer.eos_token_id);
-  return ids;
-}
-
 /**
- * transformers.js (onnxruntime-web) engine: text generation and embeddings on the WASM or WebGPU
- * backend. Runs inside the engine Web Worker.
+ * transformers.js (onnxruntime-web) engine: text generation, one-pass scoring of claimed tokens (guards)
+ * and embeddings on the WASM or WebGPU backend. Runs inside the engine Web Worker. Generation and
+ * scoring live in `chat-generation.ts` and `chat-scoring.ts`, which also run in Node for tests.
  *
  * transformers.js keeps its file locations in a global `env`, so loads run one at a time, each with the
  * location of its own model; a fetch guard refuses any request a mirrored model's load makes outside
@@ -193,7 +123,7 @@ export class TransformersEngine implements InferenceEngine {
       switch (task) {
         case 'text-generation': {
           const pipe = await pipeline('text-generation', location.repo, options);
-          this.#models.set(entry.id, { task, entry, info: info(), pipe, eosTokenIds: eosTokenIds(pipe) });
+          this.#models.set(entry.id, { task, entry, info: info(), lm: causalLm(entry, pipe) });
           break;
         }
         case 'feature-extraction': {
@@ -217,73 +147,12 @@ export class TransformersEngine implements InferenceEngine {
     return loaded.info;
   }
 
-  async generate({ task, onDelta, signal }: GenerateRequest): Promise<ChatRun> {
-    const model = this.#models.get(task.model);
-    if (model === undefined) throw new TesseraError('model_load_failed', `${task.model} is not loaded in this tab.`);
-    if (model.task !== 'text-generation') throw new TesseraError('model_kind_mismatch', `${task.model} does not generate text.`);
-    if (signal?.aborted) throw cancelled();
+  async generate(request: GenerateRequest): Promise<ChatRun> {
+    return generateChat(this.#causalLm(request.task.model), request);
+  }
 
-    const promptIds = promptTokenIds(model, task.messages);
-    const room = model.entry.contextLength - promptIds.length;
-    if (room < 1) {
-      throw new TesseraError('invalid_request', `The prompt has ${promptIds.length} tokens; ${task.model} reads at most ${model.entry.contextLength}.`);
-    }
-    const maxNewTokens = Math.min(task.params.maxTokens, room);
-    const tokenizer = model.pipe.tokenizer;
-    const generated: number[] = [];
-    const text = new GeneratedTextStream(task.params.stop);
-    const onToken = (tokenId: number): void => {
-      generated.push(tokenId);
-      const { delta } = text.push(tokenizer.decode(generated, { skip_special_tokens: true }));
-      if (delta) onDelta?.(delta);
-    };
-
-    const greedy = task.params.temperature === 0;
-    const logitsProcessor = new LogitsProcessorList();
-    if (!greedy && task.params.topP < 1) logitsProcessor.push(new NucleusLogitsProcessor(task.params.topP));
-    // Sampling draws from transformers.js's global generator; seeding it makes a seeded request
-    // repeatable when the tab runs one task at a time.
-    if (!greedy) random.seed(task.params.seed ?? undefined);
-
-    const length = promptIds.length;
-    await model.pipe.model.generate({
-      inputs: new Tensor('int64', BigInt64Array.from(promptIds, (id) => BigInt(id)), [1, length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]),
-      max_new_tokens: maxNewTokens,
-      do_sample: !greedy,
-      ...(greedy ? {} : { temperature: task.params.temperature, top_k: 0 }),
-      repetition_penalty: 1,
-      logits_processor: logitsProcessor,
-      stopping_criteria: new FlagStoppingCriteria(() => text.stopped || signal?.aborted === true),
-      // Only its token callback is used: the text is decoded in full after each token (see onToken),
-      // which handles stop sequences and split characters; its own word-wise text goes nowhere.
-      streamer: new TextStreamer(tokenizer, {
-        skip_prompt: true,
-        callback_function: () => undefined,
-        token_callback_function: (tokens) => {
-          for (const token of tokens) onToken(Number(token));
-        },
-      }),
-    });
-    if (signal?.aborted) throw cancelled();
-
-    const { delta } = text.finish(tokenizer.decode(generated, { skip_special_tokens: true }));
-    if (delta) onDelta?.(delta);
-    const last = generated.at(-1);
-    return {
-      output: {
-        kind: 'chat',
-        text: text.text,
-        finishReason: finishReason({
-          generatedTokens: generated.length,
-          maxNewTokens,
-          stoppedBySequence: text.stopped,
-          endedWithEos: last !== undefined && model.eosTokenIds.has(last),
-        }),
-        tokenIds: generated,
-      },
-      usage: { promptTokens: promptIds.length, completionTokens: generated.length },
-    };
+  async score(request: ScoreRequest): Promise<ChatEvidence> {
+    return scoreChat(this.#causalLm(request.task.model), request);
   }
 
   async embed({ task, signal }: EmbedRequest): Promise<EmbeddingsRun> {
@@ -312,10 +181,17 @@ export class TransformersEngine implements InferenceEngine {
     const model = this.#models.get(modelId);
     if (model === undefined) return;
     this.#models.delete(modelId);
-    await model.pipe.dispose();
+    await (model.task === 'text-generation' ? model.lm.pipe : model.pipe).dispose();
   }
 
   listLoaded(): Promise<LoadedModel[]> {
     return Promise.resolve([...this.#models.values()].map((model) => model.info));
+  }
+
+  #causalLm(modelId: string): CausalLm {
+    const model = this.#models.get(modelId);
+    if (model === undefined) throw new TesseraError('model_load_failed', `${modelId} is not loaded in this tab.`);
+    if (model.task !== 'text-generation') throw new TesseraError('model_kind_mismatch', `${modelId} does not generate text.`);
+    return model.lm;
   }
 }

@@ -14,6 +14,7 @@ describe('parseVolunteerOptions', () => {
         role: 'worker',
         coordinatorOrigin: origin,
         maxConcurrentTasks: 1,
+        identity: 'persistent',
       },
       warnings: [],
     });
@@ -21,7 +22,7 @@ describe('parseVolunteerOptions', () => {
 
   it('reads every documented parameter', () => {
     const { options, warnings } = parseVolunteerOptions(
-      '?autostart=1&models=a/b,%20c/d&backend=wasm&role=guard&coordinator=http://10.0.0.2:9000/x&maxConcurrent=3',
+      '?autostart=1&models=a/b,%20c/d&backend=wasm&role=guard&coordinator=http://10.0.0.2:9000/x&maxConcurrent=3&identity=ephemeral',
       '/',
       origin,
     );
@@ -33,6 +34,7 @@ describe('parseVolunteerOptions', () => {
       role: 'guard',
       coordinatorOrigin: 'http://10.0.0.2:9000',
       maxConcurrentTasks: 3,
+      identity: 'ephemeral',
     });
   });
 
@@ -43,12 +45,13 @@ describe('parseVolunteerOptions', () => {
   });
 
   it('falls back to defaults for invalid values and says so', () => {
-    const { options, warnings } = parseVolunteerOptions('?backend=cuda&maxConcurrent=0&coordinator=javascript:alert(1)&autostart=maybe&models=,', '/', origin);
+    const { options, warnings } = parseVolunteerOptions('?backend=cuda&maxConcurrent=0&coordinator=javascript:alert(1)&autostart=maybe&models=,&identity=shared', '/', origin);
     expect(options.backend).toBeNull();
     expect(options.maxConcurrentTasks).toBe(1);
     expect(options.coordinatorOrigin).toBe(origin);
     expect(options.autostart).toBe(false);
     expect(options.models).toEqual([TINY_GPT2_ID, TINY_BERT_ID]);
-    expect(warnings).toHaveLength(5);
+    expect(options.identity).toBe('persistent');
+    expect(warnings).toHaveLength(6);
   });
 });

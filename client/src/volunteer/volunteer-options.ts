@@ -1,6 +1,7 @@
 import { TINY_BERT_ID, TINY_GPT2_ID, backendSchema, workerRoleSchema } from '@tessera/shared';
 import type { Backend, WorkerRole } from '@tessera/shared';
 import { z } from 'zod';
+import type { IdentityMode } from '../identity/tab-identity.ts';
 
 /** How the volunteer page runs, from its URL; every field has a default, so a bare `/` works. */
 export interface VolunteerOptions {
@@ -13,6 +14,12 @@ export interface VolunteerOptions {
   /** Coordinator origin; the page's own origin unless given. */
   coordinatorOrigin: string;
   maxConcurrentTasks: number;
+  /**
+   * `persistent`: the key pair kept in IndexedDB (one identity per origin and browser profile);
+   * `ephemeral`: a key that dies with the page, so automation can run several identities in one
+   * browser context.
+   */
+  identity: IdentityMode;
 }
 
 export const DEFAULT_MODELS: readonly string[] = [TINY_GPT2_ID, TINY_BERT_ID];
@@ -25,6 +32,7 @@ const modelsSchema = z
   .pipe(z.array(z.string().max(200)).min(1).max(64));
 const originSchema = z.url({ protocol: /^https?$/ }).transform((value) => new URL(value).origin);
 const maxConcurrentSchema = z.coerce.number().int().min(1).max(MAX_CONCURRENT_TASKS);
+const identitySchema = z.enum(['persistent', 'ephemeral']);
 
 export interface ParsedVolunteerOptions {
   options: VolunteerOptions;
@@ -56,6 +64,7 @@ export function parseVolunteerOptions(search: string, pathname: string, pageOrig
       role: read('role', workerRoleSchema, pathRole),
       coordinatorOrigin: read('coordinator', originSchema, pageOrigin),
       maxConcurrentTasks: read('maxConcurrent', maxConcurrentSchema, 1),
+      identity: read('identity', identitySchema, 'persistent'),
     },
     warnings,
   };

@@ -1,13 +1,19 @@
-import { TesseraError, findModel } from '@tessera/shared';
-import type { Backend, Capabilities, EngineId, EngineSettings, LoadProgress, ModelCatalogEntry, OfferedModel, TaskId } from '@tessera/shared';
+import { TesseraError, assertNever, findModel } from '@tessera/shared';
+import type { Backend, Capabilities, EngineId, EngineSettings, LoadProgress, ModelCatalogEntry, OfferedModel, TaskAssign, TaskId, VerifyAssign } from '@tessera/shared';
+import type { IdentityMode, LoadedIdentity, TabIdentity } from '../identity/tab-identity.ts';
 import { CoordinatorConnection } from '../runtime/coordinator-connection.ts';
 import type { ConnectionState } from '../runtime/coordinator-connection.ts';
+import { GuardRunner } from '../runtime/guard-runner.ts';
+import type { GuardCheck } from '../runtime/guard-runner.ts';
 import type { InferenceEngine } from '../runtime/inference-engine.ts';
 import { TaskRunner } from '../runtime/task-runner.ts';
 import type { ServedTask } from '../runtime/task-runner.ts';
 import { toWireError } from '../runtime/wire-error.ts';
 import { availableBackends, defaultBackend, modelFit } from './device-fit.ts';
 import type { DeviceInfo, ModelFit } from './device-fit.ts';
+import { NodeStanding } from './node-standing.svelte.ts';
+import type { SnapshotSource } from './node-standing.svelte.ts';
+import { roleFit } from './role-fit.ts';
 import type { VolunteerOptions } from './volunteer-options.ts';
 
 /** What the page shows as `data-testid="runtime-state"`. */
@@ -46,11 +52,16 @@ export interface VolunteerDependencies {
   pageOrigin: string;
   hubUrl: string;
   probeDevice: () => Promise<DeviceInfo>;
+  /** The tab's signing key: IndexedDB-backed or ephemeral (`?identity=`); rejects without Ed25519. */
+  loadIdentity: (mode: IdentityMode) => Promise<LoadedIdentity>;
+  /** `GET /api/v1/network`, for this tab's reputation. */
+  networkSnapshot: SnapshotSource;
   /** Starts the engine Web Worker; called once, on consent. */
   startEngine: () => ConfigurableEngine;
 }
 
 const RECENT_TASKS = 50;
+const RECENT_CHECKS = 50;
 const RECENT_EVENTS = 20;
 
 /**
@@ -75,13 +86,24 @@ export class VolunteerState {
   events = $state.raw<RuntimeEvent[]>([]);
   totals = $state.raw({ served: 0, failed: 0, cancelled: 0, refused: 0, tokens: 0, embeddings: 0, busyMs: 0 });
   activeTasks = $state(0);
+  /** Guards: the checks made, newest first, and their outcomes. */
+  checks = $state.raw<GuardCheck[]>([]);
+  verdictTotals = $state.raw({ valid: 0, invalid: 0, errors: 0, cancelled: 0, refused: 0 });
+  /** This tab's public key (base64url) once its identity is loaded. */
+  publicKey = $state<string | null>(null);
+  identityMode = $state<IdentityMode | null>(null);
+  /** Why this tab cannot join at all (a browser without Ed25519), shown instead of the consent button. */
+  identityError = $state<string | null>(null);
+  /** How the coordinator rates this tab, polled while connected. */
+  readonly standing: NodeStanding;
 
   readonly choices: CatalogChoice[] = $derived.by(() => {
     const device = this.device;
-    return this.catalog.map((entry) => ({
-      entry,
-      fit: device === null ? { ok: false, reason: 'checking the device…' } : modelFit(entry, this.backend, device),
-    }));
+    return this.catalog.map((entry) => {
+      const forRole = roleFit(entry, this.options.role);
+      if (!forRole.ok) return { entry, fit: forRole };
+      return { entry, fit: device === null ? { ok: false, reason: 'checking the device…' } : modelFit(entry, this.backend, device) };
+    });
   });
 
   readonly backends: Backend[] = $derived(this.device === null ? ['wasm'] : availableBackends(this.device));
@@ -92,8 +114,10 @@ export class VolunteerState {
   readonly #deps: VolunteerDependencies;
   #engine: ConfigurableEngine | null = null;
   #engineReady: Promise<ConfigurableEngine> | null = null;
+  #identity: TabIdentity | null = null;
   #connection: CoordinatorConnection | null = null;
   #runner: TaskRunner | null = null;
+  #guard: GuardRunner | null = null;
   readonly #loads = new Map<string, Promise<void>>();
   #initialized = false;
 
@@ -102,12 +126,14 @@ export class VolunteerState {
     this.options = deps.options;
     this.catalog = deps.catalog;
     this.warnings.push(...deps.warnings);
+    this.standing = new NodeStanding(deps.networkSnapshot);
   }
 
-  /** Probes the device, applies the URL's choices, and starts at once with `?autostart=1`. */
+  /** Loads the tab's key, probes the device, applies the URL's choices, and starts at once with `?autostart=1`. */
   async init(): Promise<void> {
     if (this.#initialized) return;
     this.#initialized = true;
+    const identityLoaded = this.#loadIdentity();
     const device = await this.#deps.probeDevice();
     this.device = device;
     const requested = this.options.backend;
@@ -130,6 +156,7 @@ export class VolunteerState {
       selected.push(id);
     }
     this.selected = selected;
+    if (!(await identityLoaded)) return;
     if (this.options.autostart) await this.lend();
   }
 
@@ -158,7 +185,7 @@ export class VolunteerState {
 
   /** Consent given: load the chosen models in the engine worker, then join the coordinator. */
   async lend(): Promise<void> {
-    if (this.consented) return;
+    if (this.consented || this.#identity === null) return;
     this.consented = true;
     this.runtimeState = 'loading';
     try {
@@ -189,11 +216,29 @@ export class VolunteerState {
   stop(): void {
     this.consented = false;
     this.#runner?.cancelAll();
+    this.#guard?.cancelAll();
     this.#connection?.close();
     this.#connection = null;
     this.nodeId = null;
+    this.standing.stop();
     this.runtimeState = 'idle';
     this.#log('Stopped lending this device.');
+  }
+
+  /** Loads the signing key; false (and the page says why) when this browser cannot make one. */
+  async #loadIdentity(): Promise<boolean> {
+    try {
+      const { identity, warning } = await this.#deps.loadIdentity(this.options.identity);
+      this.#identity = identity;
+      this.publicKey = identity.publicKey;
+      this.identityMode = identity.mode;
+      if (warning !== null) this.warnings.push(warning);
+      return true;
+    } catch (error) {
+      this.identityError = error instanceof Error ? error.message : 'This tab could not make its signing key.';
+      this.#fail(this.identityError);
+      return false;
+    }
   }
 
   /** The engine worker, started and configured once; a failed start is retried on the next call. */
@@ -264,36 +309,86 @@ export class VolunteerState {
 
   #connect(): void {
     const engine = this.#engine;
-    if (engine === null || this.#connection !== null) return;
+    const identity = this.#identity;
+    if (engine === null || identity === null || this.#connection !== null) return;
+    const role = this.options.role;
     const connection = new CoordinatorConnection({
       origin: this.options.coordinatorOrigin,
-      hello: () => ({ role: this.options.role, publicKey: null, capabilities: this.#capabilities() }),
+      hello: () => ({ role, publicKey: identity.publicKey, capabilities: this.#capabilities() }),
       heartbeat: () => ({ activeTaskIds: this.#activeTaskIds(), models: this.#offeredModels() }),
       onState: (state) => {
         this.connectionState = state;
       },
       onWelcome: (welcome) => {
         this.nodeId = welcome.nodeId;
-        this.#log(`Joined the network as ${welcome.nodeId.slice(0, 8)} (${this.options.role}).`);
+        this.standing.follow(welcome.nodeId);
+        this.#log(`Joined the network as ${welcome.nodeId.slice(0, 8)} (${role}).`);
       },
-      onAssign: (assign) => void runner.assign(assign),
+      onAssign: (assign) => this.#onTask(assign),
       onCancel: (cancel) => runner.cancel(cancel.taskId),
+      onVerifyAssign: (assign) => this.#onVerify(assign),
+      onVerifyCancel: (cancel) => guard.cancel(cancel.jobId),
       onDisconnect: (reason) => {
         runner.cancelAll();
+        guard.cancelAll();
         if (this.consented) this.#log(`Disconnected from the coordinator (${reason}); reconnecting.`);
       },
       onProtocolError: (error) => this.#log(`The coordinator refused ${error.event}: ${error.error.message}`),
     });
-    const runner = new TaskRunner({
+    const shared = {
       engine,
+      identity,
+      nodeId: () => connection.nodeId,
+      ensureModel: (modelId: string) => this.#ensureModel(modelId),
+    };
+    const runner = new TaskRunner({
+      ...shared,
       sink: connection,
       maxConcurrentTasks: this.options.maxConcurrentTasks,
-      ensureModel: (modelId) => this.#ensureModel(modelId),
       onUpdate: (task) => this.#record(task),
+    });
+    const guard = new GuardRunner({
+      ...shared,
+      sink: connection,
+      maxConcurrentJobs: this.options.maxConcurrentTasks,
+      onUpdate: (check) => this.#recordCheck(check),
     });
     this.#connection = connection;
     this.#runner = runner;
+    this.#guard = guard;
     connection.connect();
+  }
+
+  /** Workers run tasks; a guard is never sent one, and answers one it gets anyway with a retryable refusal. */
+  #onTask(assign: TaskAssign): void {
+    const role = this.options.role;
+    switch (role) {
+      case 'worker':
+        void this.#runner?.assign(assign);
+        return;
+      case 'guard':
+        this.#connection?.error({ taskId: assign.taskId, code: 'no_capacity', message: 'This tab is a guard: it checks results and runs no tasks.', retryable: true });
+        this.#log(`Refused task ${assign.taskId.slice(0, 8)}: guards run no tasks.`);
+        return;
+      default:
+        assertNever(role, 'role');
+    }
+  }
+
+  /** Guards check claims; a worker answers a check it gets anyway with verify:error. */
+  #onVerify(assign: VerifyAssign): void {
+    const role = this.options.role;
+    switch (role) {
+      case 'guard':
+        void this.#guard?.assign(assign);
+        return;
+      case 'worker':
+        this.#connection?.verifyError({ jobId: assign.jobId, code: 'invalid_request', message: 'This tab is a worker, not a guard: it checks no results.' });
+        this.#log(`Refused check ${assign.jobId.slice(0, 8)}: workers check no results.`);
+        return;
+      default:
+        assertNever(role, 'role');
+    }
   }
 
   #ensureModel(modelId: string): Promise<void> {
@@ -315,7 +410,8 @@ export class VolunteerState {
   #capabilities(): Capabilities {
     const device = this.device;
     const engines: EngineId[] = ['transformers'];
-    if (device?.gpu && !device.gpu.isFallbackAdapter) engines.push('web-llm');
+    // Guards score logits, which web-llm does not expose.
+    if (this.options.role === 'worker' && device?.gpu && !device.gpu.isFallbackAdapter) engines.push('web-llm');
     return {
       userAgent: navigator.userAgent.slice(0, 512),
       hardwareConcurrency: device?.hardwareConcurrency ?? 1,
@@ -360,6 +456,37 @@ export class VolunteerState {
         break;
     }
     this.totals = totals;
+  }
+
+  #recordCheck(check: GuardCheck): void {
+    const others = this.checks.filter((other) => other.jobId !== check.jobId);
+    this.checks = [check, ...others].slice(0, RECENT_CHECKS);
+    const totals = { ...this.verdictTotals };
+    switch (check.status) {
+      case 'running':
+        // Counted once it ends.
+        return;
+      case 'valid':
+        totals.valid++;
+        break;
+      case 'invalid':
+        totals.invalid++;
+        this.#log(`Check ${check.jobId.slice(0, 8)} on ${check.model}: invalid (${check.reason ?? 'no reason'}).`);
+        break;
+      case 'error':
+        totals.errors++;
+        this.#log(`Check ${check.jobId.slice(0, 8)} on ${check.model} could not run: ${check.reason ?? 'unknown error'}`);
+        break;
+      case 'cancelled':
+        totals.cancelled++;
+        break;
+      case 'refused':
+        totals.refused++;
+        break;
+      default:
+        assertNever(check.status, 'check status');
+    }
+    this.verdictTotals = totals;
   }
 
   #setModel(id: string, patch: Partial<ModelLoadState>): void {

@@ -10,11 +10,12 @@ import type { WorkerSession } from '../workers/worker-session.ts';
 import type { TaskEvent, TaskListener } from './task-event.ts';
 import type { DispatcherMetrics } from './dispatcher-metrics.ts';
 import type { CheckOutcome } from '../verification/check-outcome.ts';
+import type { CheckDecision } from '../verification/verifier.ts';
 import { movingAverage, type ReputationBook } from '../identity/reputation-book.ts';
 
 /** The part of the verifier the dispatcher uses. */
 export interface ResultChecker {
-  shouldCheck(worker: WorkerSession): boolean;
+  sampleCheck(worker: WorkerSession, spec: TaskSpec): CheckDecision;
   check(request: { spec: TaskSpec; claim: TaskResult['output']; worker: WorkerSession }): Promise<CheckOutcome>;
 }
 
@@ -54,8 +55,8 @@ interface OpenTask {
   stream: StreamState;
   /** Tabs that already failed this task; a retry goes elsewhere. */
   failedOn: Set<NodeId>;
-  /** A guard will check this attempt's result before it is delivered; its stream is held back. */
-  checked: boolean;
+  /** Whether a guard checks this attempt's result before delivery (its stream is then held back). */
+  check: CheckDecision;
   /** The result is with the guards. */
   verifying: boolean;
 }
@@ -104,7 +105,7 @@ export class Dispatcher {
   /** Reloads open tasks after a restart and starts the lease and deadline reaper. */
   start(): void {
     for (const record of this.#options.store.recoverOpenTasks()) {
-      this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), checked: false, verifying: false });
+      this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), check: 'skip', verifying: false });
       this.#queue.enqueue(record.spec.model, { id: record.id, priority: record.priority });
       this.#queuedCount++;
     }
@@ -141,7 +142,7 @@ export class Dispatcher {
       error: null,
     };
     this.#options.store.insert(record);
-    this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), checked: false, verifying: false });
+    this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), check: 'skip', verifying: false });
     this.#queue.enqueue(model.id, { id: record.id, priority: record.priority });
     this.#queuedCount++;
     this.#options.metrics.taskSubmitted(request.spec.kind, this.#queuedCount);
@@ -230,7 +231,7 @@ export class Dispatcher {
     stream.attemptText += chunk.delta;
     // Progress renews the lease: a long generation is fine, a stalled one is not.
     record.leaseExpiresAt = this.#now() + this.#options.leaseMs;
-    if (stream.diverged || task.checked) return OK;
+    if (stream.diverged || task.check === 'check') return OK;
     if (stream.attemptText.length <= stream.sentText.length) {
       if (!stream.sentText.startsWith(stream.attemptText)) stream.diverged = true;
       return OK;
@@ -256,12 +257,12 @@ export class Dispatcher {
     }
     session.activeTasks.delete(record.id);
     const checker = this.#options.checker;
-    if (task.checked && checker !== undefined) {
+    if (task.check === 'check' && checker !== undefined) {
       task.verifying = true;
       record.leaseExpiresAt = null;
       void checker.check({ spec: record.spec, claim: result.output, worker: session }).then((outcome) => this.#afterCheck(task, session, result, outcome));
     } else {
-      this.#succeed(task, session, result, 'unchecked');
+      this.#succeed(task, session, result, task.check === 'unverifiable' ? 'unverified' : 'unchecked');
     }
     this.workerAvailable(session);
     return OK;
@@ -369,7 +370,7 @@ export class Dispatcher {
     record.leaseExpiresAt = leaseExpiresAt;
     task.stream.attemptText = '';
     task.stream.nextSeq = 0;
-    task.checked = this.#options.checker?.shouldCheck(session) ?? false;
+    task.check = this.#options.checker?.sampleCheck(session, record.spec) ?? 'skip';
     task.verifying = false;
     this.#queuedCount--;
     session.activeTasks.add(record.id);

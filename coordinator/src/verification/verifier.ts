@@ -1,5 +1,5 @@
-import { DEFAULT_REPLICATION_POLICY, TIER_PLACEMENT_RANK, checkProbability, judgeClaim, recordCheck, tierOf, verdictSigningBytes } from '@tessera/shared';
-import type { NodeId, ReplicationPolicy, TaskOutput, TaskSpec, VerifyError, VerifyJobId, VerifyVerdict } from '@tessera/shared';
+import { DEFAULT_REPLICATION_POLICY, TIER_PLACEMENT_RANK, checkProbability, findModel, judgeClaim, recordCheck, tierOf, verdictSigningBytes } from '@tessera/shared';
+import type { ModelCatalogEntry, NodeId, ReplicationPolicy, TaskOutput, TaskSpec, VerifyError, VerifyJobId, VerifyVerdict } from '@tessera/shared';
 import { jobIdSchema } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ReputationBook } from '../identity/reputation-book.ts';
@@ -9,6 +9,7 @@ import type { CheckOutcome } from './check-outcome.ts';
 
 export interface VerifierOptions {
   registry: WorkerRegistry;
+  catalog: readonly ModelCatalogEntry[];
   reputation: ReputationBook;
   /** How long one guard has to answer before the job goes to another. */
   guardLeaseMs: number;
@@ -40,6 +41,8 @@ interface Job {
   resolve: (outcome: CheckOutcome) => void;
 }
 
+export type CheckDecision = 'check' | 'skip' | 'unverifiable';
+
 export interface VerificationCounts {
   checked: number;
   caught: number;
@@ -70,10 +73,21 @@ export class Verifier {
     this.#random = options.random ?? cryptoRandom;
   }
 
-  /** Decided when the task is assigned, so the stream of a checked task can be held back. */
-  shouldCheck(worker: WorkerSession): boolean {
+  /**
+   * Decided when the task is assigned, so the stream of a checked task can be held back: `check` when the
+   * policy samples it and a guard could check it, `unverifiable` when it is sampled but no guard serves
+   * the model (the result is delivered and marked unverified), `skip` otherwise. Models whose engine
+   * exposes no logits (web-llm) cannot be re-scored, so their results are never sampled.
+   */
+  sampleCheck(worker: WorkerSession, spec: TaskSpec): CheckDecision {
+    if (findModel(this.#options.catalog, spec.model)?.engine !== 'transformers') return 'skip';
     const stats = this.#options.reputation.get(worker.key.publicKey);
-    return this.#random() < checkProbability(stats.consecutiveValid, this.#options.policy ?? DEFAULT_REPLICATION_POLICY);
+    if (this.#random() >= checkProbability(stats.consecutiveValid, this.#options.policy ?? DEFAULT_REPLICATION_POLICY)) return 'skip';
+    for (const session of this.#options.registry.candidatesFor(spec.model)) {
+      if (this.#couldCheck(session, worker.key.publicKey)) return 'check';
+    }
+    this.counts.unverifiedForLackOfGuards++;
+    return 'unverifiable';
   }
 
   check(request: { spec: TaskSpec; claim: TaskOutput; worker: WorkerSession }): Promise<CheckOutcome> {
@@ -104,7 +118,7 @@ export class Verifier {
     const signed = verdictSigningBytes({ nodeId: guard.nodeId, jobId: verdict.jobId, verdict: verdict.verdict, evidence: verdict.evidence });
     if (!guard.key.verify(signed, verdict.signature)) return { ok: false, code: 'signature_invalid', message: 'The verdict signature does not verify against this guard\'s key.' };
     this.#releaseGuard(job);
-    const judged = judgeClaim(job.spec, job.claim, verdict.evidence);
+    const judged = judgeClaim(job.spec, job.claim, verdict.evidence, { contextLength: findModel(this.#options.catalog, job.spec.model)?.contextLength });
     if (judged.verdict !== verdict.verdict) {
       // The guard's evidence does not support its own verdict: a broken or lying guard.
       this.#options.logger.warn({ guard: guard.key.fingerprint, jobId: job.id }, 'guard verdict contradicts its evidence');
@@ -164,8 +178,7 @@ export class Verifier {
       if (job.firstInvalid !== undefined && !this.#anyGuardCouldCheck(job)) {
         this.#finish(job, { verdict: 'invalid', reason: job.firstInvalid.reason });
       } else if (!this.#anyGuardCouldCheck(job)) {
-        this.counts.unverifiedForLackOfGuards++;
-        this.#finish(job, { verdict: 'unverified', reason: `no guard serves ${job.spec.model}` });
+        this.#finish(job, { verdict: 'unverified', reason: `no guard left to check ${job.spec.model}` });
       } else {
         this.#waiting.push(job);
       }
@@ -188,7 +201,7 @@ export class Verifier {
   #pickGuard(job: Job): WorkerSession | undefined {
     let best: WorkerSession | undefined;
     for (const session of this.#options.registry.candidatesFor(job.spec.model)) {
-      if (!this.#couldCheck(session, job) || job.asked.has(session.nodeId)) continue;
+      if (!this.#couldCheck(session, job.workerKey) || job.asked.has(session.nodeId)) continue;
       if (session.activeJobs.size >= session.capabilities.maxConcurrentTasks) continue;
       if (best === undefined || session.activeJobs.size < best.activeJobs.size) best = session;
     }
@@ -197,13 +210,14 @@ export class Verifier {
 
   #anyGuardCouldCheck(job: Job): boolean {
     for (const session of this.#options.registry.candidatesFor(job.spec.model)) {
-      if (this.#couldCheck(session, job) && !job.asked.has(session.nodeId)) return true;
+      if (this.#couldCheck(session, job.workerKey) && !job.asked.has(session.nodeId)) return true;
     }
     return false;
   }
 
-  #couldCheck(session: WorkerSession, job: Job): boolean {
-    if (session.role !== 'guard' || session.key.publicKey === job.workerKey) return false;
+  /** A guard that is not banned and does not hold the worker's key. */
+  #couldCheck(session: WorkerSession, workerKey: string): boolean {
+    if (session.role !== 'guard' || session.key.publicKey === workerKey) return false;
     return TIER_PLACEMENT_RANK[tierOf(this.#options.reputation.get(session.key.publicKey))] !== Infinity;
   }
 

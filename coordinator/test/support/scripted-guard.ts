@@ -3,8 +3,8 @@ import { cosineSimilarity, judgeClaim } from '@tessera/shared';
 import { echoText, vectorFor } from './honest-answers.ts';
 import type { ScriptedTab } from './scripted-tab.ts';
 
-const TOP: TokenScore = { chosenLogit: 10, maxLogit: 10, rank: 0, logProb: 0 };
-const WRONG: TokenScore = { chosenLogit: 2, maxLogit: 10, rank: 7, logProb: -8 };
+const TOP: TokenScore = { chosenLogit: 10, maxLogit: 10, rank: 0, logProb: 0, expectedLogProb: 0, logProbVariance: 0 };
+const WRONG: TokenScore = { chosenLogit: 2, maxLogit: 10, rank: 7, logProb: -8, expectedLogProb: 0, logProbVariance: 0 };
 
 /**
  * What a guard running the echo "model" of the scripted tabs would measure: every claimed token scores

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatTaskSpec } from '../task.ts';
-import { judgeChatClaim, judgeClaim, judgeEmbeddingClaim } from './judge-claim.ts';
+import { judgeChatClaim, judgeClaim, judgeEmbeddingClaim, sampledLikelihoodZ } from './judge-claim.ts';
 import type { ChatEvidence, TokenScore } from './verify-messages.ts';
 
 const spec = (params: Partial<ChatTaskSpec['params']> = {}): ChatTaskSpec => ({
@@ -9,15 +9,15 @@ const spec = (params: Partial<ChatTaskSpec['params']> = {}): ChatTaskSpec => ({
   messages: [{ role: 'user', content: 'Tessera' }],
   params: { maxTokens: 8, temperature: 0, topP: 1, seed: null, stop: [], ...params },
 });
-const top: TokenScore = { chosenLogit: 9, maxLogit: 9, rank: 0, logProb: 0 };
-const second: TokenScore = { chosenLogit: 7, maxLogit: 9, rank: 1, logProb: -2.1 };
+const top: TokenScore = { chosenLogit: 9, maxLogit: 9, rank: 0, logProb: -0.2, expectedLogProb: -0.5, logProbVariance: 0.4 };
+const second: TokenScore = { chosenLogit: 7, maxLogit: 9, rank: 1, logProb: -2.1, expectedLogProb: -0.5, logProbVariance: 0.4 };
 const claim = { kind: 'chat' as const, text: ' is a', finishReason: 'stop' as const, tokenIds: [1, 2] };
 const evidence = (overrides: Partial<ChatEvidence> = {}): ChatEvidence => ({ kind: 'chat', scores: [top, top], decodedText: ' is a', endScore: top, promptTokens: 1, ...overrides });
 
 describe('judgeChatClaim', () => {
   it('accepts greedy tokens that are the guard top choice, within tolerance', () => {
     expect(judgeChatClaim(spec(), claim, evidence()).verdict).toBe('valid');
-    const nearTie: TokenScore = { chosenLogit: 8.99, maxLogit: 9, rank: 1, logProb: 0 };
+    const nearTie: TokenScore = { ...top, chosenLogit: 8.99, rank: 1 };
     expect(judgeChatClaim(spec(), claim, evidence({ scores: [top, nearTie] })).verdict).toBe('valid');
   });
 
@@ -27,10 +27,25 @@ describe('judgeChatClaim', () => {
     expect(judged.reason).toMatch(/token 1 \(id 2\)/);
   });
 
-  it('accepts plausible sampled tokens and refuses improbable ones', () => {
+  it('accepts plausible sampled sequences and refuses an impossible token', () => {
     expect(judgeChatClaim(spec({ temperature: 0.8 }), claim, evidence({ scores: [top, second], endScore: second })).verdict).toBe('valid');
-    const absurd: TokenScore = { chosenLogit: -20, maxLogit: 9, rank: 5000, logProb: -29 };
-    expect(judgeChatClaim(spec({ temperature: 0.8 }), claim, evidence({ scores: [top, absurd] })).verdict).toBe('invalid');
+    const absurd: TokenScore = { ...top, chosenLogit: -20, rank: 5000, logProb: -29 };
+    expect(judgeChatClaim(spec({ temperature: 0.8 }), claim, evidence({ scores: [top, absurd] })).reason).toMatch(/token 1/);
+  });
+
+  it('refuses a sampled sequence far less likely than honest sampling, by its z-score', () => {
+    const unlikely: TokenScore = { ...top, logProb: -4, expectedLogProb: -0.5, logProbVariance: 0.25 };
+    const many = Array.from({ length: 8 }, () => unlikely);
+    const judged = judgeChatClaim(spec({ temperature: 1, maxTokens: 8 }), { ...claim, finishReason: 'length', tokenIds: many.map((_, i) => i) }, evidence({ scores: many }));
+    expect(judged.verdict).toBe('invalid');
+    expect(judged.reason).toMatch(/z = -19\.8/);
+    expect(sampledLikelihoodZ([top, second])).toBeCloseTo((-0.2 - 2.1 + 1) / Math.sqrt(0.8), 10);
+  });
+
+  it('accepts a length stop short of max_tokens when the context window is full', () => {
+    const atContext = { ...claim, finishReason: 'length' as const };
+    expect(judgeChatClaim(spec({ maxTokens: 8 }), atContext, evidence({ promptTokens: 126 })).verdict).toBe('invalid');
+    expect(judgeChatClaim(spec({ maxTokens: 8 }), atContext, evidence({ promptTokens: 126 }), { contextLength: 128 }).verdict).toBe('valid');
   });
 
   it('refuses text that is not the decoding of the tokens, and truncation without a stop sequence', () => {

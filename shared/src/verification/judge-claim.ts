@@ -12,7 +12,29 @@ const invalid = (reason: string): Judgement => ({ verdict: 'invalid', reason });
 
 function tokenPasses(score: TokenScore, temperature: number, tolerances: VerificationTolerances): boolean {
   if (temperature === 0) return score.maxLogit - score.chosenLogit <= tolerances.greedyLogitTolerance;
-  return score.rank < tolerances.sampledMaxRank && score.logProb >= Math.log(tolerances.sampledMinProbability);
+  return score.logProb >= Math.log(tolerances.sampledMinProbability);
+}
+
+/**
+ * How far a sampled sequence's log-likelihood lies below what honest sampling gives, in standard
+ * deviations: (Σ log p − Σ E[log p]) / √Σ Var[log p]. Null when the distributions were deterministic.
+ */
+export function sampledLikelihoodZ(scores: readonly TokenScore[]): number | null {
+  let observed = 0;
+  let expected = 0;
+  let variance = 0;
+  for (const score of scores) {
+    observed += score.logProb;
+    expected += score.expectedLogProb;
+    variance += score.logProbVariance;
+  }
+  return variance > 0 ? (observed - expected) / Math.sqrt(variance) : null;
+}
+
+export interface JudgeOptions {
+  /** The model's context window: generation may stop short of max_tokens when it fills. */
+  contextLength?: number;
+  tolerances?: VerificationTolerances;
 }
 
 /**
@@ -22,13 +44,10 @@ function tokenPasses(score: TokenScore, temperature: number, tolerances: Verific
  * pick; and an early stop is the model's own end-of-sequence choice. Used by guards to reach a verdict and
  * by the coordinator to re-derive it from the evidence.
  */
-export function judgeChatClaim(
-  spec: ChatTaskSpec,
-  claim: Extract<TaskOutput, { kind: 'chat' }>,
-  evidence: ChatEvidence,
-  tolerances: VerificationTolerances = VERIFICATION_TOLERANCES,
-): Judgement {
+export function judgeChatClaim(spec: ChatTaskSpec, claim: Extract<TaskOutput, { kind: 'chat' }>, evidence: ChatEvidence, options: JudgeOptions = {}): Judgement {
+  const tolerances = options.tolerances ?? VERIFICATION_TOLERANCES;
   const { temperature, maxTokens, stop } = spec.params;
+  const contextFull = options.contextLength !== undefined && evidence.promptTokens + claim.tokenIds.length >= options.contextLength;
   if (evidence.scores.length !== claim.tokenIds.length) {
     return invalid(`the guard scored ${evidence.scores.length} tokens but the claim has ${claim.tokenIds.length}`);
   }
@@ -38,8 +57,8 @@ export function judgeChatClaim(
   if (cutAtStop && !stop.some((sequence) => evidence.decodedText.startsWith(sequence, claim.text.length))) {
     return invalid('the text is cut short of its tokens without a stop sequence');
   }
-  if (claim.finishReason === 'length' && claim.tokenIds.length !== maxTokens) {
-    return invalid(`finish_reason is length but ${claim.tokenIds.length} of ${maxTokens} tokens were generated`);
+  if (claim.finishReason === 'length' && claim.tokenIds.length !== maxTokens && !contextFull) {
+    return invalid(`finish_reason is length but ${claim.tokenIds.length} of ${maxTokens} tokens were generated and the context is not full`);
   }
   if (claim.finishReason === 'stop' && !cutAtStop) {
     // Stopped without a stop sequence: the model itself must choose end-of-sequence next.
@@ -51,14 +70,15 @@ export function judgeChatClaim(
     const score = evidence.scores[mismatch];
     return invalid(`token ${mismatch} (id ${claim.tokenIds[mismatch]}) is not the model's choice (rank ${score?.rank}, ${score ? (score.maxLogit - score.chosenLogit).toFixed(3) : '?'} logits below the best)`);
   }
+  if (temperature > 0) {
+    const z = sampledLikelihoodZ(evidence.scores);
+    if (z !== null && z < tolerances.sampledMinZ) return invalid(`the tokens are far less likely than sampling gives (z = ${z.toFixed(1)})`);
+  }
   return VALID;
 }
 
-export function judgeEmbeddingClaim(
-  claim: Extract<TaskOutput, { kind: 'embeddings' }>,
-  evidence: EmbeddingEvidence,
-  tolerances: VerificationTolerances = VERIFICATION_TOLERANCES,
-): Judgement {
+export function judgeEmbeddingClaim(claim: Extract<TaskOutput, { kind: 'embeddings' }>, evidence: EmbeddingEvidence, options: JudgeOptions = {}): Judgement {
+  const tolerances = options.tolerances ?? VERIFICATION_TOLERANCES;
   if (evidence.cosines.length !== claim.vectors.length) return invalid(`${evidence.cosines.length} cosines for ${claim.vectors.length} vectors`);
   const worst = evidence.cosines.reduce((min, value) => Math.min(min, value), 1);
   if (worst < tolerances.embeddingMinCosine) return invalid(`an embedding has cosine ${worst.toFixed(6)} to the guard's, below ${tolerances.embeddingMinCosine}`);
@@ -66,11 +86,12 @@ export function judgeEmbeddingClaim(
 }
 
 /** Dispatches on the task kind; a claim or evidence of the wrong kind is invalid. */
-export function judgeClaim(spec: TaskSpec, claim: TaskOutput, evidence: VerifyEvidence, tolerances: VerificationTolerances = VERIFICATION_TOLERANCES): Judgement {
+export function judgeClaim(spec: TaskSpec, claim: TaskOutput, evidence: VerifyEvidence, options: JudgeOptions = {}): Judgement {
   if (spec.kind === 'chat') {
     if (claim.kind !== 'chat' || evidence.kind !== 'chat') return invalid('a chat task needs a chat claim and chat evidence');
-    return judgeChatClaim(spec, claim, evidence, tolerances);
+    return judgeChatClaim(spec, claim, evidence, options);
   }
   if (claim.kind !== 'embeddings' || evidence.kind !== 'embeddings') return invalid('an embeddings task needs embeddings evidence');
-  return judgeEmbeddingClaim(claim, evidence, tolerances);
+  if (claim.vectors.length !== spec.texts.length) return invalid(`${claim.vectors.length} vectors for ${spec.texts.length} texts`);
+  return judgeEmbeddingClaim(claim, evidence, options);
 }

@@ -7,10 +7,14 @@
 export const VERIFICATION_TOLERANCES = {
   /** A greedy token passes if its logit is within this of the guard's best. */
   greedyLogitTolerance: 0.05,
-  /** A sampled token must be among the guard's top this-many tokens... */
-  sampledMaxRank: 64,
-  /** ...and have at least this probability under the task's temperature. */
-  sampledMinProbability: 1e-4,
+  /**
+   * Sampled decoding is judged on the whole sequence: its log-likelihood under the guard's distributions,
+   * standardised by their expected value and variance, must not fall below this z (an honest sample sits
+   * near 0; top-p only raises it)...
+   */
+  sampledMinZ: -6,
+  /** ...and no single token may be this improbable (the mass of all such tokens is below V × 1e-12). */
+  sampledMinProbability: 1e-12,
   /** Each embedding must have at least this cosine to the guard's own. */
   embeddingMinCosine: 0.9999,
 } as const;

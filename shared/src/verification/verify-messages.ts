@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { CHAT_LIMITS } from '../openai/chat-completion.ts';
 import { EMBEDDING_LIMITS } from '../openai/embedding.ts';
 import { taskOutputSchema, taskSpecSchema } from '../task.ts';
+import { errorCodeSchema } from '../error-codes.ts';
+import { signatureSchema } from '../signing/signed-payloads.ts';
 
 export const jobIdSchema = z.uuid().brand<'VerifyJobId'>();
 export type VerifyJobId = z.infer<typeof jobIdSchema>;
@@ -19,6 +21,10 @@ export const tokenScoreSchema = z.strictObject({
   rank: z.number().int().min(0),
   /** log P(token) under the task's temperature (natural log; 0 for temperature 0). */
   logProb: z.number(),
+  /** E[log P] over the guard's distribution at that position (minus its entropy; 0 for temperature 0). */
+  expectedLogProb: z.number(),
+  /** Var[log P] over the guard's distribution at that position (0 for temperature 0). */
+  logProbVariance: z.number().min(0),
 });
 export type TokenScore = z.infer<typeof tokenScoreSchema>;
 
@@ -65,14 +71,14 @@ export const verifyVerdictSchema = z.strictObject({
   verdict: verdictSchema,
   reason: z.string().max(500),
   evidence: verifyEvidenceSchema,
-  signature: z.string().max(200),
+  signature: signatureSchema,
 });
 export type VerifyVerdict = z.infer<typeof verifyVerdictSchema>;
 
 /** `verify:error`: the guard could not check (model not loaded, engine failure). Not a verdict. */
 export const verifyErrorSchema = z.strictObject({
   jobId: jobIdSchema,
-  code: z.string().max(100),
+  code: errorCodeSchema,
   message: z.string().max(2000),
 });
 export type VerifyError = z.infer<typeof verifyErrorSchema>;

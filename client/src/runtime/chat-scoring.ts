@@ -1,0 +1,93 @@
+import { Tensor } from '@huggingface/transformers';
+import { TesseraError } from '@tessera/shared';
+import type { ChatEvidence, TokenScore } from '@tessera/shared';
+import { decodeGenerated, promptTokenIds, vocabularySize } from './causal-lm.ts';
+import type { CausalLm } from './causal-lm.ts';
+import type { ScoreRequest } from './inference-engine.ts';
+import { bestTokenScore, scoreToken } from './token-score.ts';
+
+function cancelled(): TesseraError {
+  return new TesseraError('task_cancelled', 'The check was cancelled.');
+}
+
+function isTensor(value: unknown): value is Tensor {
+  return value instanceof Tensor;
+}
+
+function finite(score: TokenScore): boolean {
+  return Number.isFinite(score.chosenLogit) && Number.isFinite(score.maxLogit) && Number.isFinite(score.logProb);
+}
+
+/** Ids inside the model's vocabulary may still be unknown to its tokenizer (padding rows); they decode to nothing. */
+function decodeClaim(lm: CausalLm, tokenIds: readonly number[]): string {
+  try {
+    return decodeGenerated(lm, tokenIds);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A guard's evidence about claimed chat tokens, from ONE forward pass of the causal LM over the prompt
+ * (built exactly as generation builds it) followed by the claimed tokens: no generation loop. The
+ * logits row at position `promptLength − 1 + i` is the model's prediction for claimed token `i`; the row
+ * after the last claimed token scores the end-of-sequence token (the best of them, if several).
+ *
+ * A claim that cannot be the model's output at all (an id outside the vocabulary, more tokens than the
+ * context leaves room for) is refused with `invalid_request` before any work; a guard turns that into an
+ * `invalid` verdict. Anything the engine itself gets wrong (non-finite logits, a failed session run) is
+ * `inference_failed`: the guard could not check.
+ */
+export async function scoreChat(lm: CausalLm, { task, tokenIds, signal }: ScoreRequest): Promise<ChatEvidence> {
+  if (signal?.aborted) throw cancelled();
+  const promptIds = promptTokenIds(lm, task.messages);
+  const promptLength = promptIds.length;
+  if (promptLength === 0) throw new TesseraError('invalid_request', 'The prompt encodes to no tokens; there is nothing to predict the first token from.');
+  if (promptLength + tokenIds.length > lm.entry.contextLength) {
+    throw new TesseraError(
+      'invalid_request',
+      `${promptLength} prompt tokens and ${tokenIds.length} claimed tokens exceed ${task.model}'s context of ${lm.entry.contextLength}: no tab could have generated them.`,
+    );
+  }
+  const vocabulary = vocabularySize(lm);
+  const outside = vocabulary === null ? -1 : tokenIds.findIndex((id) => id >= vocabulary);
+  if (outside !== -1) {
+    throw new TesseraError('invalid_request', `Claimed token ${outside} (id ${tokenIds[outside]}) is outside ${task.model}'s vocabulary of ${vocabulary}.`);
+  }
+
+  const ids = [...promptIds, ...tokenIds];
+  const length = ids.length;
+  const outputs: unknown = await lm.pipe.model({
+    input_ids: new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, length]),
+    attention_mask: new Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]),
+  });
+  const produced = typeof outputs === 'object' && outputs !== null ? Object.values(outputs).filter(isTensor) : [];
+  try {
+    if (signal?.aborted) throw cancelled();
+    const logitsTensor: unknown = typeof outputs === 'object' && outputs !== null ? Reflect.get(outputs, 'logits') : undefined;
+    if (!isTensor(logitsTensor)) throw new TesseraError('inference_failed', 'The forward pass returned no logits.');
+    const [batch, rows, vocab] = logitsTensor.dims;
+    // A session may compute only the trailing rows (`num_logits_to_keep`); row r is position length − rows + r.
+    if (batch !== 1 || rows === undefined || vocab === undefined || rows < tokenIds.length + 1 || rows > length) {
+      throw new TesseraError('inference_failed', `Unexpected logits shape [${logitsTensor.dims.join(', ')}] for ${length} positions.`);
+    }
+    const logits = logitsTensor.type === 'float32' ? logitsTensor : logitsTensor.to('float32');
+    const data = logits.data;
+    if (!(data instanceof Float32Array)) throw new TesseraError('inference_failed', `Logits of type ${logits.type} could not be read.`);
+    const firstRow = length - rows;
+    const row = (position: number): Float32Array => {
+      const index = position - firstRow;
+      return data.subarray(index * vocab, (index + 1) * vocab);
+    };
+    const temperature = task.params.temperature;
+    const scores = tokenIds.map((tokenId, i) => scoreToken(row(promptLength - 1 + i), tokenId, temperature));
+    const endScore = bestTokenScore(row(length - 1), lm.eosTokenIds, temperature);
+    if (!scores.every(finite) || (endScore !== null && !finite(endScore))) {
+      throw new TesseraError('inference_failed', 'The model produced non-finite logits on this device.');
+    }
+    return { kind: 'chat', scores, decodedText: decodeClaim(lm, tokenIds), endScore, promptTokens: promptLength };
+  } finally {
+    // WebGPU sessions keep their key/value outputs in GPU buffers; free them now, not at garbage collection.
+    for (const tensor of produced) if (tensor.location === 'gpu-buffer') tensor.dispose();
+  }
+}

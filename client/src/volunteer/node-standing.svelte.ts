@@ -1,0 +1,62 @@
+import type { NetworkNode, NetworkSnapshot } from '@tessera/shared';
+import { describeError } from '../api/api-error.ts';
+import { findNode } from './reputation-text.ts';
+
+export const STANDING_POLL_INTERVAL_MS = 3000;
+
+/** Reads the network snapshot; `fetchNetworkSnapshot` bound to the coordinator in the app. */
+export type SnapshotSource = (signal: AbortSignal) => Promise<NetworkSnapshot>;
+
+/**
+ * How the coordinator sees this tab: its row of `GET /api/v1/network` (reputation tier, accuracy,
+ * check probability, key fingerprint, models refused after a failed known-answer check, a guard's
+ * verdicts), found by the node id of the current connection and polled while the tab is connected.
+ */
+export class NodeStanding {
+  node = $state.raw<NetworkNode | null>(null);
+  error = $state<string | null>(null);
+  updatedAt = $state<number | null>(null);
+
+  readonly #source: SnapshotSource;
+  #nodeId: string | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #abort: AbortController | null = null;
+
+  constructor(source: SnapshotSource) {
+    this.#source = source;
+  }
+
+  /** Follows `nodeId` (a new one after every reconnect), polling at once and then every few seconds. */
+  follow(nodeId: string): void {
+    if (nodeId === this.#nodeId) return;
+    this.stop();
+    this.#nodeId = nodeId;
+    void this.#poll(nodeId);
+  }
+
+  stop(): void {
+    this.#nodeId = null;
+    clearTimeout(this.#timer);
+    this.#abort?.abort();
+    this.#abort = null;
+    this.node = null;
+    this.error = null;
+  }
+
+  async #poll(nodeId: string): Promise<void> {
+    const abort = new AbortController();
+    this.#abort = abort;
+    try {
+      const snapshot = await this.#source(abort.signal);
+      if (this.#nodeId !== nodeId) return;
+      this.node = findNode(snapshot, nodeId);
+      this.error = this.node === null ? 'The coordinator does not list this tab (yet).' : null;
+      this.updatedAt = Date.now();
+    } catch (error) {
+      if (this.#nodeId !== nodeId) return;
+      this.error = describeError(error);
+    }
+    // Chained, not on an interval, so a slow coordinator never gets overlapping requests.
+    if (this.#nodeId === nodeId) this.#timer = setTimeout(() => void this.#poll(nodeId), STANDING_POLL_INTERVAL_MS);
+  }
+}
