@@ -3,7 +3,8 @@
 // 1. Chromium for the end-to-end tests: Debian's package, installed with apt when missing (never a downloaded browser).
 // 2. Typecheck (tsc for shared/coordinator/e2e, svelte-check for the client).
 // 3. Build the pages the coordinator serves (the e2e tabs load them).
-// 4. Every vitest project: shared, coordinator, client, e2e.
+// 4. The Solidity contracts: Hardhat 3 on Node 22 (fetched from the npm registry by npx), compiler from npm's solc.
+// 5. Every vitest project: shared, coordinator, client, e2e.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -34,4 +35,5 @@ const only = process.argv.slice(2);
 ensureChromium();
 run('typecheck', 'npm', ['run', '--silent', 'typecheck']);
 run('build pages', 'npm', ['run', '--silent', 'build']);
+if (only.length === 0) run('contracts', 'npm', ['run', '--silent', 'test', '-w', 'contracts']);
 run('tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=./scripts/summary-reporter.ts', ...only]);

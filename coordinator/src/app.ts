@@ -25,7 +25,13 @@ import { WorkerGateway } from './workers/worker-gateway.ts';
 import { ReputationBook } from './identity/reputation-book.ts';
 import { Verifier } from './verification/verifier.ts';
 import { CapabilityProbe } from './verification/capability-probe.ts';
-import { TIER_PLACEMENT_RANK, tierOf } from '@tessera/shared';
+import { TIER_PLACEMENT_RANK, creditFor, findModel as findCatalogModel, tierOf, workUnits } from '@tessera/shared';
+import { Ledger } from './rewards/ledger.ts';
+import { EpochSettler } from './rewards/epoch-settler.ts';
+import { createSkippingHcsPublisher, createSdkHcsPublisher, type HcsPublisher } from './rewards/hcs-publisher.ts';
+import { createViemRewardChain, type RewardChain } from './rewards/reward-chain.ts';
+import { registerRewardsRoutes } from './rewards/rewards-routes.ts';
+import type { AccountDirectory, EvmAddress } from './rewards/account-directory.ts';
 import { WorkerRegistry } from './workers/worker-registry.ts';
 
 export interface BuildAppOptions {
@@ -35,6 +41,8 @@ export interface BuildAppOptions {
   catalog?: readonly ModelCatalogEntry[];
   /** SQLite file; defaults to `<dataDir>/tessera.db`. `:memory:` for throwaway apps. */
   databaseFile?: string;
+  /** Linked wallets; defaults to none (nothing settles until wallets can be linked). */
+  accounts?: AccountDirectory;
 }
 
 declare module 'fastify' {
@@ -71,9 +79,21 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   const registry = new WorkerRegistry();
   const metrics = new CoordinatorMetrics();
   const reputation = new ReputationBook(db);
-  const verifier = new Verifier({ registry, catalog, reputation, guardLeaseMs: config.guardLeaseMs, checkTimeoutMs: config.checkTimeoutMs, logger: app.log });
+  const ledger = new Ledger(db, { epochLengthMs: config.epochLengthMs });
+  const ratePerUnit = BigInt(config.rewardPerUnit);
+  const accounts: AccountDirectory = options.accounts ?? { linkedAccount: () => undefined };
+  const verifier = new Verifier({ onCaught: (workerKey) => ledger.slashEscrow(workerKey), registry, catalog, reputation, guardLeaseMs: config.guardLeaseMs, checkTimeoutMs: config.checkTimeoutMs, logger: app.log });
   const dispatcher = new Dispatcher({
     checker: verifier,
+    onSucceeded: (record, session) => {
+      if (record.result === null) return;
+      const tier = tierOf(reputation.get(session.key.publicKey));
+      const units = workUnits(record.result.output, record.result.usage);
+      const modelMultiplier = findCatalogModel(catalog, record.spec.model)?.rewardMultiplier ?? 0;
+      // Newcomers' unconfirmed work waits in escrow until the epoch closes; a catch forfeits it.
+      const escrow = record.result.check !== 'passed' && (tier === 'probation' || tier === 'demoted');
+      ledger.credit({ taskId: record.id, publicKey: session.key.publicKey, model: record.spec.model, units, amount: creditFor({ units, ratePerUnit, modelMultiplier, tier }), escrow });
+    },
     reputation,
     placementRank: (session) => TIER_PLACEMENT_RANK[tierOf(reputation.get(session.key.publicKey))],
     store,
@@ -87,7 +107,16 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     logger: app.log,
     metrics,
   });
-  const context: CoordinatorContext = { config, catalog, store, registry, dispatcher, metrics, reputation, verifier, startedAt: Date.now() };
+  const chain: RewardChain | undefined =
+    config.evmRpcUrl !== '' && config.rewardDistributorAddress !== '' && config.settlementPrivateKey !== ''
+      ? await createViemRewardChain({ rpcUrl: config.evmRpcUrl, distributorAddress: config.rewardDistributorAddress as EvmAddress, privateKey: config.settlementPrivateKey as EvmAddress })
+      : undefined;
+  const hcs: HcsPublisher & { close?: () => void } =
+    config.hederaOperatorId !== '' && config.hederaOperatorKey !== '' && config.hcsTopicId !== '' && config.hederaNetwork !== 'local'
+      ? createSdkHcsPublisher({ network: config.hederaNetwork, operatorId: config.hederaOperatorId, operatorKey: config.hederaOperatorKey, topicId: config.hcsTopicId })
+      : createSkippingHcsPublisher((message) => app.log.info(message));
+  const settler = new EpochSettler({ ledger, directory: accounts, chain, hcs, logger: app.log, intervalMs: Math.min(5000, Math.max(250, config.epochLengthMs / 10)) });
+  const context: CoordinatorContext = { config, catalog, store, registry, dispatcher, metrics, reputation, verifier, ledger, settler, accounts, startedAt: Date.now() };
 
   const io = new SocketServer(app.server, {
     serveClient: false,
@@ -114,13 +143,17 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   });
 
   app.addHook('onReady', async () => {
+    ledger.currentEpoch();
     dispatcher.start();
     gateway.start();
+    settler.start();
   });
   app.addHook('preClose', async () => {
     gateway.stop();
     dispatcher.stop();
     verifier.stop();
+    await settler.stop();
+    hcs.close?.();
     // Close tab connections ourselves so the HTTP server can shut down; io.close() would close it twice.
     io.disconnectSockets(true);
     io.of('/worker').disconnectSockets(true);
@@ -141,6 +174,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
         { name: 'OpenAI', description: 'Drop-in for the OpenAI API: point the official client at this server' },
         { name: 'Tasks', description: 'Submit, poll and cancel tasks asynchronously' },
         { name: 'Network', description: 'State of the volunteer network' },
+        { name: 'Rewards', description: 'Credit, epochs and claims' },
         { name: 'Operations', description: 'Health and metrics' },
       ],
     },
@@ -164,6 +198,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   registerTasksRoute(app, context);
   registerNetworkRoute(app, context);
   registerHealthRoutes(app, context);
+  registerRewardsRoutes(app, { ledger, accounts, reputation, chain });
   await registerStaticHosting(app, { clientDir: config.clientDir, modelsDir: config.modelsDir });
 
   app.setNotFoundHandler((request, reply) => {

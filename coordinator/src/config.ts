@@ -20,6 +20,15 @@ export const CONFIG_FIELDS = {
   heartbeatIntervalMs: { env: 'TESSERA_HEARTBEAT_MS', help: 'how often tabs send heartbeats; three missed ones drop a tab', schema: z.coerce.number().int().min(100).default(5_000) },
   bodyLimitBytes: { env: 'TESSERA_BODY_LIMIT_BYTES', help: 'largest accepted request body', schema: z.coerce.number().int().min(1024).default(1_048_576) },
   rateLimitPerMinute: { env: 'TESSERA_RATE_LIMIT_PER_MINUTE', help: 'API requests per minute per client address (0 disables)', schema: z.coerce.number().int().min(0).default(600) },
+  epochLengthMs: { env: 'TESSERA_EPOCH_LENGTH_MS', help: 'length of a reward epoch', schema: z.coerce.number().int().min(1000).default(3_600_000) },
+  rewardPerUnit: { env: 'TESSERA_REWARD_PER_UNIT', help: 'smallest token units paid per generated token or embedded input, before multipliers', schema: z.string().regex(/^\d+$/).default('1000') },
+  evmRpcUrl: { env: 'TESSERA_EVM_RPC_URL', help: 'JSON-RPC endpoint for settlement (Hedera JSON-RPC relay; a local node in development); empty: no settlement on chain', schema: z.string().default('') },
+  rewardDistributorAddress: { env: 'TESSERA_REWARD_DISTRIBUTOR', help: 'address of the RewardDistributor contract', schema: z.string().regex(/^(0x[0-9a-fA-F]{40})?$/).default('') },
+  settlementPrivateKey: { env: 'TESSERA_SETTLEMENT_KEY', help: 'hex private key holding the distributor poster role (secret; never logged)', schema: z.string().regex(/^(0x[0-9a-fA-F]{64})?$/).default('') },
+  hederaNetwork: { env: 'TESSERA_HEDERA_NETWORK', help: 'testnet, mainnet or local', schema: z.enum(['testnet', 'mainnet', 'local']).default('testnet') },
+  hederaOperatorId: { env: 'TESSERA_HEDERA_OPERATOR_ID', help: 'Hedera account that pays for HCS messages (0.0.N); empty: HCS summaries skipped', schema: z.string().default('') },
+  hederaOperatorKey: { env: 'TESSERA_HEDERA_OPERATOR_KEY', help: "that account's DER private key (secret; never logged)", schema: z.string().default('') },
+  hcsTopicId: { env: 'TESSERA_HCS_TOPIC_ID', help: 'HCS topic for epoch summaries (0.0.N)', schema: z.string().default('') },
   logLevel: { env: 'LOG_LEVEL', help: 'fatal, error, warn, info, debug or trace', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;
 
@@ -52,7 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 
 export function configHelp(): string {
   const rows = Object.entries(CONFIG_FIELDS).map(([key, field]) => {
-    const fallback = field.schema.parse(undefined);
+    const fallback = field.schema.parse(undefined) || '(empty)';
     const flag = `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
     return `  ${flag.padEnd(26)} ${field.env.padEnd(30)} ${field.help} (default: ${String(fallback)})`;
   });

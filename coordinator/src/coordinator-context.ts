@@ -6,6 +6,9 @@ import type { TaskStore } from './queue/task-store.ts';
 import type { WorkerRegistry } from './workers/worker-registry.ts';
 import type { ReputationBook } from './identity/reputation-book.ts';
 import type { Verifier } from './verification/verifier.ts';
+import type { Ledger } from './rewards/ledger.ts';
+import type { EpochSettler } from './rewards/epoch-settler.ts';
+import type { AccountDirectory } from './rewards/account-directory.ts';
 
 /** The parts routes need, built once in `buildApp`. */
 export interface CoordinatorContext {
@@ -17,6 +20,9 @@ export interface CoordinatorContext {
   metrics: CoordinatorMetrics;
   reputation: ReputationBook;
   verifier: Verifier;
+  ledger: Ledger;
+  settler: EpochSettler;
+  accounts: AccountDirectory;
   startedAt: number;
 }
 

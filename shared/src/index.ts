@@ -24,3 +24,5 @@ export * from './verification/verification-tolerances.ts';
 export * from './verification/judge-claim.ts';
 export * from './verification/replication-policy.ts';
 export * from './verification/reputation.ts';
+export * from './rewards/reward-math.ts';
+export * from './rewards/rewards-api.ts';

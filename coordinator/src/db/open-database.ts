@@ -30,6 +30,45 @@ const MIGRATIONS: readonly string[] = [
      first_seen_at INTEGER NOT NULL,
      last_seen_at INTEGER NOT NULL
    ) STRICT`,
+  `CREATE TABLE epochs (
+     epoch INTEGER PRIMARY KEY,
+     started_at INTEGER NOT NULL,
+     ends_at INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     root TEXT,
+     total TEXT,
+     tx_hash TEXT,
+     hcs_sequence TEXT,
+     closed_at INTEGER
+   ) STRICT`,
+  `CREATE TABLE credits (
+     task_id TEXT PRIMARY KEY,
+     public_key TEXT NOT NULL,
+     model TEXT NOT NULL,
+     epoch INTEGER NOT NULL,
+     units TEXT NOT NULL,
+     amount TEXT NOT NULL,
+     status TEXT NOT NULL,
+     settled_epoch INTEGER,
+     created_at INTEGER NOT NULL
+   ) STRICT`,
+  `CREATE INDEX credits_by_key ON credits (public_key, status)`,
+  `CREATE TABLE claims (
+     epoch INTEGER NOT NULL,
+     account TEXT NOT NULL,
+     account_id TEXT NOT NULL,
+     amount TEXT NOT NULL,
+     proof TEXT NOT NULL,
+     claimed INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (epoch, account)
+   ) STRICT`,
+  `CREATE TABLE claim_sources (
+     epoch INTEGER NOT NULL,
+     account TEXT NOT NULL,
+     public_key TEXT NOT NULL,
+     amount TEXT NOT NULL,
+     PRIMARY KEY (epoch, account, public_key)
+   ) STRICT`,
 ];
 
 /**

@@ -34,6 +34,8 @@ export interface DispatcherOptions {
   checker?: ResultChecker;
   /** Where tabs' reputations are kept (completed and failed tasks, speed). */
   reputation?: ReputationBook;
+  /** Runs in the same transaction that stores a result: credit for the work is never lost or doubled. */
+  onSucceeded?: (record: TaskRecord, session: WorkerSession) => void;
   /** Placement preference from the tab's tier: lower first, Infinity for no work at all. */
   placementRank?: (session: WorkerSession) => number;
   now?: () => number;
@@ -294,7 +296,12 @@ export class Dispatcher {
     const { record } = task;
     const finishedAt = this.#now();
     const stored: TaskResultRecord = { output: result.output, usage: result.usage, timings: result.timings, nodeId: session.nodeId, check };
-    if (!this.#options.store.markSucceeded(record.id, stored, finishedAt)) return;
+    const committed = this.#options.store.transaction(() => {
+      if (!this.#options.store.markSucceeded(record.id, stored, finishedAt)) return false;
+      this.#options.onSucceeded?.({ ...record, status: 'succeeded', result: stored, finishedAt }, session);
+      return true;
+    });
+    if (!committed) return;
     session.completedTasks++;
     let speed: number | null = null;
     if (result.output.kind === 'chat' && result.timings.totalMs > 0 && result.usage.completionTokens > 0) {

@@ -17,6 +17,8 @@ export interface VerifierOptions {
   checkTimeoutMs: number;
   logger: FastifyBaseLogger;
   policy?: ReplicationPolicy;
+  /** A worker's result was found wrong (its escrow is slashed). */
+  onCaught?: (workerKey: string) => void;
   /** Uniform [0, 1); injectable so simulations and tests are reproducible. */
   random?: () => number;
   now?: () => number;
@@ -251,6 +253,7 @@ export class Verifier {
       if (outcome.verdict === 'invalid') this.counts.caught++;
       const stats = this.#options.reputation.update(job.workerKey, (current) => recordCheck(current, outcome.verdict === 'valid' ? 'valid' : 'invalid'));
       if (outcome.verdict === 'invalid') {
+        this.#options.onCaught?.(job.workerKey);
         this.#options.logger.warn({ worker: job.workerKey.slice(0, 12), tier: tierOf(stats), reason: outcome.reason }, 'caught a wrong result');
       }
     }

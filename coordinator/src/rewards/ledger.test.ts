@@ -1,0 +1,100 @@
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../db/open-database.ts';
+import type { AccountDirectory, LinkedAccount } from './account-directory.ts';
+import { Ledger } from './ledger.ts';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+function file(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-ledger-'));
+  dirs.push(dir);
+  return join(dir, 'tessera.db');
+}
+
+const ALICE = 'a'.repeat(43);
+const BOB = 'b'.repeat(43);
+const CAROL = 'c'.repeat(43);
+const ALICE_ACCOUNT: LinkedAccount = { accountId: '0.0.1001', evmAddress: '0x00000000000000000000000000000000000003e9' };
+const BOB_ACCOUNT: LinkedAccount = { accountId: '0.0.1002', evmAddress: '0xAbCdEf0000000000000000000000000000000002' };
+
+function directory(links: Record<string, LinkedAccount>): AccountDirectory {
+  return { linkedAccount: (key) => links[key] };
+}
+
+let taskCounter = 0;
+function credit(ledger: Ledger, publicKey: string, amount: bigint, escrow = false): void {
+  ledger.credit({ taskId: `task-${++taskCounter}`, publicKey, model: 'm', units: 1n, amount, escrow });
+}
+
+describe('Ledger', () => {
+  it('keeps escrow apart from credit and slashes only escrow', () => {
+    let now = 0;
+    const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, now: () => now });
+    credit(ledger, ALICE, 100n, true);
+    credit(ledger, ALICE, 50n, true);
+    credit(ledger, ALICE, 7n);
+    expect(ledger.balances(ALICE, undefined)).toMatchObject({ escrowed: 150n, credited: 7n });
+    expect(ledger.slashEscrow(ALICE)).toBe(150n);
+    expect(ledger.balances(ALICE, undefined)).toMatchObject({ escrowed: 0n, credited: 7n, slashed: 150n });
+    now = 999;
+    expect(ledger.epochDue()).toBe(false);
+    now = 1000;
+    expect(ledger.epochDue()).toBe(true);
+  });
+
+  it('closes an epoch into one leaf per linked account with proofs that verify; unlinked credit waits', () => {
+    const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000 });
+    credit(ledger, ALICE, 1_000n);
+    credit(ledger, ALICE, 234n, true);
+    credit(ledger, BOB, 5n);
+    credit(ledger, CAROL, 42n);
+    const closed = ledger.closeEpoch(directory({ [ALICE]: ALICE_ACCOUNT, [BOB]: BOB_ACCOUNT }));
+    expect(closed).toMatchObject({ epoch: 1, total: 1_239n, accounts: 2 });
+    const claims = [...ledger.claims(ALICE_ACCOUNT.evmAddress), ...ledger.claims(BOB_ACCOUNT.evmAddress)];
+    expect(claims.map((claim) => claim.amount)).toEqual(['1234', '5']);
+    for (const claim of claims) {
+      expect(StandardMerkleTree.verify(closed.root ?? '', ['address', 'uint256'], [claim.account, claim.amount], claim.proof)).toBe(true);
+      expect(claim.posted).toBe(false);
+    }
+    expect(ledger.balances(ALICE, ALICE_ACCOUNT.evmAddress)).toMatchObject({ escrowed: 0n, credited: 0n, claimable: 1_234n });
+    expect(ledger.balances(CAROL, undefined)).toMatchObject({ credited: 42n });
+    expect(ledger.currentEpoch().epoch).toBe(2);
+
+    // Carol links later: her credit settles in the next epoch.
+    const next = ledger.closeEpoch(directory({ [CAROL]: { accountId: '0.0.7', evmAddress: '0x0000000000000000000000000000000000000007' } }));
+    expect(next).toMatchObject({ epoch: 2, total: 42n, accounts: 1 });
+    ledger.markPosted(1, '0xabc');
+    ledger.markClaimed(1, ALICE_ACCOUNT.evmAddress);
+    expect(ledger.balances(ALICE, ALICE_ACCOUNT.evmAddress)).toMatchObject({ claimable: 0n, claimed: 1_234n });
+    expect(ledger.unpostedEpochs().map((epoch) => epoch.epoch)).toEqual([2]);
+  });
+
+  it('sums two identities that linked the same account into one leaf, and ranks the leaderboard', () => {
+    const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000 });
+    credit(ledger, ALICE, 10n);
+    credit(ledger, BOB, 20n);
+    const closed = ledger.closeEpoch(directory({ [ALICE]: ALICE_ACCOUNT, [BOB]: ALICE_ACCOUNT }));
+    expect(closed).toMatchObject({ total: 30n, accounts: 1 });
+    expect(ledger.balances(BOB, ALICE_ACCOUNT.evmAddress).claimable).toBe(20n);
+    expect(ledger.leaderboard().map((entry) => [entry.publicKey, entry.earned])).toEqual([
+      [BOB, 20n],
+      [ALICE, 10n],
+    ]);
+  });
+
+  it('loses nothing across a restart', () => {
+    const path = file();
+    const db = openDatabase(path);
+    const ledger = new Ledger(db, { epochLengthMs: 1000 });
+    credit(ledger, ALICE, 99n, true);
+    credit(ledger, ALICE, 1n);
+    db.close();
+    const reopened = new Ledger(openDatabase(path), { epochLengthMs: 1000 });
+    expect(reopened.balances(ALICE, undefined)).toMatchObject({ escrowed: 99n, credited: 1n });
+    expect(reopened.currentEpoch().epoch).toBe(1);
+  });
+});
