@@ -32,6 +32,8 @@ import { createSkippingHcsPublisher, createSdkHcsPublisher, type HcsPublisher } 
 import { createViemRewardChain, type RewardChain } from './rewards/reward-chain.ts';
 import { registerRewardsRoutes } from './rewards/rewards-routes.ts';
 import type { AccountDirectory, EvmAddress } from './rewards/account-directory.ts';
+import { createWalletLinkService } from './wallet/wallet-link-service.ts';
+import { registerWalletRoutes } from './wallet/wallet-routes.ts';
 import { WorkerRegistry } from './workers/worker-registry.ts';
 
 export interface BuildAppOptions {
@@ -41,7 +43,7 @@ export interface BuildAppOptions {
   catalog?: readonly ModelCatalogEntry[];
   /** SQLite file; defaults to `<dataDir>/tessera.db`. `:memory:` for throwaway apps. */
   databaseFile?: string;
-  /** Linked wallets; defaults to none (nothing settles until wallets can be linked). */
+  /** Linked wallets; defaults to the wallet-link service (tests may pass their own). */
   accounts?: AccountDirectory;
 }
 
@@ -56,6 +58,15 @@ export type CoordinatorApp = FastifyInstance;
 
 const API_PREFIXES = ['/v1/', '/api/'];
 
+/** Query parameters that may carry secrets (a development wallet key) never reach the log. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&;#](?:walletKey|key|token|apiKey)=)[^&#;]*/gi, '$1[redacted]');
+}
+
+function redactedRequest(request: { method: string; url: string; ip?: string }): Record<string, unknown> {
+  return { method: request.method, url: redactUrl(request.url), remoteAddress: request.ip };
+}
+
 /**
  * Builds the coordinator: HTTP API, worker gateway, queue and pages, not yet listening. Long-lived loops
  * (lease reaper, heartbeat sweeper) start with `ready()` and stop with `close()`.
@@ -67,7 +78,11 @@ const API_PREFIXES = ['/v1/', '/api/'];
 export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp> {
   const { config } = options;
   const catalog = options.catalog ?? MODEL_CATALOG;
-  const app = Fastify({ logger: options.logger ?? { level: config.logLevel }, bodyLimit: config.bodyLimitBytes, disableRequestLogging: false });
+  const logger = options.logger ?? { level: config.logLevel };
+  const app = Fastify({
+    logger: typeof logger === 'object' && logger !== null ? { ...logger, serializers: { req: redactedRequest } } : logger,
+    bodyLimit: config.bodyLimitBytes,
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installOpenAIErrorHandler(app);
@@ -81,7 +96,16 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   const reputation = new ReputationBook(db);
   const ledger = new Ledger(db, { epochLengthMs: config.epochLengthMs });
   const ratePerUnit = BigInt(config.rewardPerUnit);
-  const accounts: AccountDirectory = options.accounts ?? { linkedAccount: () => undefined };
+  const wallet = createWalletLinkService({
+    db,
+    network: config.hederaNetwork,
+    mirrorNodeUrl: config.mirrorNodeUrl,
+    mirrorNodeTimeoutMs: config.mirrorNodeTimeoutMs,
+    challengeTtlMs: config.walletChallengeTtlMs,
+    walletConnectProjectId: config.walletConnectProjectId,
+    logger: app.log,
+  });
+  const accounts: AccountDirectory = options.accounts ?? wallet;
   const verifier = new Verifier({ onCaught: (workerKey) => ledger.slashEscrow(workerKey), registry, catalog, reputation, guardLeaseMs: config.guardLeaseMs, checkTimeoutMs: config.checkTimeoutMs, logger: app.log });
   const dispatcher = new Dispatcher({
     checker: verifier,
@@ -175,6 +199,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
         { name: 'Tasks', description: 'Submit, poll and cancel tasks asynchronously' },
         { name: 'Network', description: 'State of the volunteer network' },
         { name: 'Rewards', description: 'Credit, epochs and claims' },
+        { name: 'Wallet', description: 'Link a Hedera account to a tab key, for rewards' },
         { name: 'Operations', description: 'Health and metrics' },
       ],
     },
@@ -197,6 +222,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   registerModelsRoute(app, context);
   registerTasksRoute(app, context);
   registerNetworkRoute(app, context);
+  registerWalletRoutes(app, { wallet });
   registerHealthRoutes(app, context);
   registerRewardsRoutes(app, { ledger, accounts, reputation, chain });
   await registerStaticHosting(app, { clientDir: config.clientDir, modelsDir: config.modelsDir });

@@ -29,6 +29,10 @@ export const CONFIG_FIELDS = {
   hederaOperatorId: { env: 'TESSERA_HEDERA_OPERATOR_ID', help: 'Hedera account that pays for HCS messages (0.0.N); empty: HCS summaries skipped', schema: z.string().default('') },
   hederaOperatorKey: { env: 'TESSERA_HEDERA_OPERATOR_KEY', help: "that account's DER private key (secret; never logged)", schema: z.string().default('') },
   hcsTopicId: { env: 'TESSERA_HCS_TOPIC_ID', help: 'HCS topic for epoch summaries (0.0.N)', schema: z.string().default('') },
+  mirrorNodeUrl: { env: 'TESSERA_MIRROR_NODE_URL', help: 'mirror node REST base URL; empty: the public one of testnet or mainnet (local needs one)', schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default('') },
+  mirrorNodeTimeoutMs: { env: 'TESSERA_MIRROR_NODE_TIMEOUT_MS', help: 'how long a wallet link waits for the mirror node', schema: z.coerce.number().int().min(100).default(5_000) },
+  walletChallengeTtlMs: { env: 'TESSERA_WALLET_CHALLENGE_TTL_MS', help: 'how long a wallet link challenge can be signed', schema: z.coerce.number().int().min(10_000).max(3_600_000).default(300_000) },
+  walletConnectProjectId: { env: 'TESSERA_WALLETCONNECT_PROJECT_ID', help: 'WalletConnect project id for HashPack pairing on the volunteer page (empty: off)', schema: z.string().trim().max(200).default('') },
   logLevel: { env: 'LOG_LEVEL', help: 'fatal, error, warn, info, debug or trace', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;
 

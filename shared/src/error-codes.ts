@@ -31,6 +31,17 @@ export const ERROR_CODES = {
   inference_failed: { status: 500, type: 'server_error', retryable: true, summary: 'The engine failed while running the task.' },
   lease_expired: { status: 504, type: 'server_error', retryable: true, summary: 'The tab did not finish within its lease.' },
   worker_disconnected: { status: 502, type: 'server_error', retryable: true, summary: 'The tab left while running the task.' },
+  // Wallet link (coordinator/src/wallet/README.md).
+  wallet_linking_unavailable: { status: 503, type: 'server_error', retryable: false, summary: 'Wallet linking is not configured on this coordinator.' },
+  challenge_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No open wallet challenge has this id.' },
+  challenge_expired: { status: 410, type: 'invalid_request_error', retryable: false, summary: 'The wallet challenge expired; ask for a new one.' },
+  challenge_used: { status: 409, type: 'invalid_request_error', retryable: false, summary: 'The wallet challenge was already used; ask for a new one.' },
+  wallet_signature_invalid: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'The wallet signature does not verify with the account\'s key.' },
+  wallet_key_mismatch: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'The wallet signed with a key that is not the account\'s key.' },
+  wallet_key_unsupported: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'The account has no single ED25519 or ECDSA key to sign with.' },
+  account_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'The mirror node knows no such Hedera account.' },
+  mirror_node_unavailable: { status: 503, type: 'server_error', retryable: true, summary: 'The Hedera mirror node could not be reached or failed.' },
+  wallet_link_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No Hedera account is linked to this tab key.' },
 } as const satisfies Record<string, { status: number; type: string; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -26,3 +26,7 @@ export * from './verification/replication-policy.ts';
 export * from './verification/reputation.ts';
 export * from './rewards/reward-math.ts';
 export * from './rewards/rewards-api.ts';
+export * from './wallet/hex.ts';
+export * from './wallet/hedera-account-id.ts';
+export * from './wallet/hedera-signed-message.ts';
+export * from './wallet/wallet-api.ts';
