@@ -42,6 +42,8 @@ export interface VolunteerTabOptions {
   models?: readonly string[];
   backend?: 'wasm' | 'webgpu';
   role?: 'worker' | 'guard';
+  /** Fragment parameters (never sent to the server), e.g. a development wallet. */
+  fragment?: Record<string, string>;
 }
 
 /** Opens the volunteer page the way automation does: consent given by `autostart=1`. */
@@ -60,7 +62,8 @@ export async function gotoVolunteerPage(page: Page, coordinatorUrl: string, opti
   const params = new URLSearchParams({ autostart: '1', backend: options.backend ?? 'wasm' });
   if (options.models) params.set('models', options.models.join(','));
   if (options.role) params.set('role', options.role);
-  await page.goto(`${coordinatorUrl}/?${params.toString()}`);
+  const fragment = options.fragment ? `#${new URLSearchParams(options.fragment).toString()}` : '';
+  await page.goto(`${coordinatorUrl}/?${params.toString()}${fragment}`);
 }
 
 /** The page's console, for failure messages. */

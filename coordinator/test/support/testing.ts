@@ -2,3 +2,4 @@
 export { ScriptedTab, capabilitiesFor, isCanary, loaded, newIdentity, type ScriptedTabOptions, type TabIdentity } from './scripted-tab.ts';
 export { answerHonestly, echoText, vectorFor } from './honest-answers.ts';
 export { echoEvidence, guardHonestly } from './scripted-guard.ts';
+export { MirrorNodeServer, type MirrorAccountFixture } from './mirror-node-server.ts';
