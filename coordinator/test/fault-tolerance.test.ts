@@ -1,20 +1,14 @@
 import { TINY_GPT2_ID, openAIErrorBodySchema, taskViewSchema } from '@tessera/shared';
 import type { TaskAssign, TaskView } from '@tessera/shared';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
 const chat = (content: string, extra: Record<string, unknown> = {}) => ({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0, ...extra });
 
-const opened: Array<{ close(): unknown }> = [];
-function track<T extends { close(): unknown }>(thing: T): T {
-  opened.push(thing);
-  return thing;
-}
-afterEach(async () => {
-  for (const thing of opened.splice(0).reverse()) await thing.close();
-});
+const track = closeAfterEach();
 
 async function submitTask(server: TestApp, content: string): Promise<TaskView> {
   const response = await fetch(`${server.url}/api/v1/tasks`, {

@@ -1,19 +1,13 @@
 import { TINY_BERT_ID, TINY_GPT2_ID, networkSnapshotSchema, taskViewSchema } from '@tessera/shared';
 import type { NetworkNode, TaskAssign, VerifyAssign } from '@tessera/shared';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { echoEvidence, guardHonestly } from './support/scripted-guard.ts';
 import { ScriptedTab, loaded, newIdentity } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
-const opened: Array<{ close(): unknown }> = [];
-function track<T extends { close(): unknown }>(thing: T): T {
-  opened.push(thing);
-  return thing;
-}
-afterEach(async () => {
-  for (const thing of opened.splice(0).reverse()) await thing.close();
-});
+const track = closeAfterEach();
 
 async function chat(server: TestApp, content: string): Promise<{ text: string; taskId: string }> {
   const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0 }) });
