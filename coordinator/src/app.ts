@@ -34,6 +34,7 @@ import { registerRewardsRoutes } from './rewards/rewards-routes.ts';
 import type { AccountDirectory, EvmAddress } from './rewards/account-directory.ts';
 import { createWalletLinkService } from './wallet/wallet-link-service.ts';
 import { registerWalletRoutes } from './wallet/wallet-routes.ts';
+import { PeerSignalling } from './peers/peer-signalling.ts';
 import { WorkerRegistry } from './workers/worker-registry.ts';
 
 export interface BuildAppOptions {
@@ -157,6 +158,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     verifier,
     probe,
     reputation,
+    peers: new PeerSignalling({ directory: registry, catalog }),
     catalog,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     leaseMs: config.leaseMs,

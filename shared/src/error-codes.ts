@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PEER_ERROR_CODES } from './peer/peer-errors.ts';
 
 /**
  * Every error the system reports, in one registry. `status` is the HTTP status the API answers with,
@@ -42,6 +43,8 @@ export const ERROR_CODES = {
   account_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'The mirror node knows no such Hedera account.' },
   mirror_node_unavailable: { status: 503, type: 'server_error', retryable: true, summary: 'The Hedera mirror node could not be reached or failed.' },
   wallet_link_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No Hedera account is linked to this tab key.' },
+  // Peer to peer (client/src/peer/README.md).
+  ...PEER_ERROR_CODES,
 } as const satisfies Record<string, { status: number; type: string; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

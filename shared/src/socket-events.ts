@@ -4,6 +4,7 @@ import { backendSchema, engineIdSchema } from './model-catalog.ts';
 import { taskIdSchema, nodeIdSchema } from './ids.ts';
 import { publicKeySchema, signatureSchema } from './signing/signed-payloads.ts';
 import { jobIdSchema, verifyAssignSchema, verifyErrorSchema, verifyVerdictSchema } from './verification/verify-messages.ts';
+import { peerSeedersSchema, peerSeekSchema, peerSignalRelayedSchema, peerSignalSchema } from './peer/peer-signal.ts';
 import { taskOutputSchema, taskSpecSchema, taskTimingsSchema, taskUsageSchema } from './task.ts';
 
 /** The socket.io namespace tabs connect to. */
@@ -124,6 +125,8 @@ export const workerToCoordinatorSchemas = {
   'task:error': taskErrorSchema,
   'verify:verdict': verifyVerdictSchema,
   'verify:error': verifyErrorSchema,
+  'peer:seek': peerSeekSchema,
+  'peer:signal': peerSignalSchema,
 } as const;
 
 /** Every event the coordinator may send, with the schema the tab parses it with. */
@@ -134,6 +137,8 @@ export const coordinatorToWorkerSchemas = {
   'verify:assign': verifyAssignSchema,
   'verify:cancel': verifyCancelSchema,
   'protocol:error': protocolErrorSchema,
+  'peer:seeders': peerSeedersSchema,
+  'peer:signal': peerSignalRelayedSchema,
 } as const;
 
 type EventMap<Schemas extends Record<string, z.ZodType>> = {

@@ -63,6 +63,14 @@ export function parseWorkerToCoordinator(event: unknown, args: readonly unknown[
       const r = toCoordinator['verify:error'].safeParse(payload);
       return r.success ? { ok: true, message: { event: 'verify:error', payload: r.data } } : { ok: false, reason: reason(r.error) };
     }
+    case 'peer:seek': {
+      const r = toCoordinator['peer:seek'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'peer:seek', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
+    case 'peer:signal': {
+      const r = toCoordinator['peer:signal'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'peer:signal', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
     default:
       return unknownEvent(event);
   }
@@ -96,6 +104,14 @@ export function parseCoordinatorToWorker(event: unknown, args: readonly unknown[
     case 'protocol:error': {
       const r = toWorker['protocol:error'].safeParse(payload);
       return r.success ? { ok: true, message: { event: 'protocol:error', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
+    case 'peer:seeders': {
+      const r = toWorker['peer:seeders'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'peer:seeders', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
+    case 'peer:signal': {
+      const r = toWorker['peer:signal'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'peer:signal', payload: r.data } } : { ok: false, reason: reason(r.error) };
     }
     default:
       return unknownEvent(event);

@@ -4,6 +4,10 @@ import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, parseCoordinatorToWork
 import type {
   CoordinatorToWorkerEvents,
   NodeId,
+  PeerSeek,
+  PeerSeeders,
+  PeerSignal,
+  PeerSignalRelayed,
   ProtocolError,
   TaskAccept,
   TaskAssign,
@@ -43,6 +47,10 @@ export interface CoordinatorConnectionOptions {
   /** The link dropped: tasks in flight are already back in the coordinator's queue. */
   onDisconnect?: (reason: string) => void;
   onProtocolError?: (error: ProtocolError) => void;
+  /** The answer to `seekPeers`: tabs this one may now signal (client/src/peer/README.md). */
+  onPeerSeeders?: (seeders: PeerSeeders) => void;
+  /** A WebRTC signal from an introduced tab, for `PeerHub.handleSignal`. */
+  onPeerSignal?: (signal: PeerSignalRelayed) => void;
   /** Seam for tests; defaults to socket.io-client's `io`. */
   createSocket?: (url: string, options: Partial<ManagerOptions & SocketOptions>) => WorkerSocket;
 }
@@ -149,6 +157,16 @@ export class CoordinatorConnection implements TaskSink, VerifySink {
     this.#socket?.emit('verify:error', payload);
   }
 
+  /** Asks the coordinator to introduce this tab to tabs that have a model's files. */
+  seekPeers(payload: PeerSeek): void {
+    this.#socket?.emit('peer:seek', payload);
+  }
+
+  /** Sends a WebRTC signal to an introduced tab through the coordinator (`PeerHub`'s `sendSignal`). */
+  signalPeer(payload: PeerSignal): void {
+    this.#socket?.emit('peer:signal', payload);
+  }
+
   #onEvent(event: string, args: readonly unknown[]): void {
     const parsed = parseCoordinatorToWorker(event, args);
     if (!parsed.ok) {
@@ -177,6 +195,12 @@ export class CoordinatorConnection implements TaskSink, VerifySink {
       case 'protocol:error':
         console.warn(`coordinator refused ${message.payload.event}: ${message.payload.error.code}: ${message.payload.error.message}`);
         this.#options.onProtocolError?.(message.payload);
+        return;
+      case 'peer:seeders':
+        this.#options.onPeerSeeders?.(message.payload);
+        return;
+      case 'peer:signal':
+        this.#options.onPeerSignal?.(message.payload);
         return;
       default:
         assertNever(message, 'coordinator message');

@@ -15,6 +15,7 @@ import type { Dispatcher, WorkerMessageOutcome } from '../dispatch/dispatcher.ts
 import type { CoordinatorMetrics } from '../http/coordinator-metrics.ts';
 import { Ed25519Key } from '../identity/ed25519-key.ts';
 import type { ReputationBook } from '../identity/reputation-book.ts';
+import type { PeerSignalling } from '../peers/peer-signalling.ts';
 import type { CapabilityProbe } from '../verification/capability-probe.ts';
 import type { Verifier } from '../verification/verifier.ts';
 import type { WorkerRegistry } from './worker-registry.ts';
@@ -27,6 +28,7 @@ export interface WorkerGatewayOptions {
   verifier: Verifier;
   probe: CapabilityProbe;
   reputation: ReputationBook;
+  peers: PeerSignalling;
   catalog: readonly ModelCatalogEntry[];
   heartbeatIntervalMs: number;
   leaseMs: number;
@@ -50,6 +52,8 @@ const KNOWN_EVENTS: ReadonlySet<string> = new Set<keyof WorkerToCoordinatorEvent
   'task:error',
   'verify:verdict',
   'verify:error',
+  'peer:seek',
+  'peer:signal',
 ]);
 
 /** socket.io's emit is typed per event name; the switch lets TypeScript check each payload. */
@@ -71,6 +75,12 @@ function sendToTab(socket: WorkerSocket, message: CoordinatorToWorkerMessage): v
       socket.emit(message.event, message.payload);
       return;
     case 'protocol:error':
+      socket.emit(message.event, message.payload);
+      return;
+    case 'peer:seeders':
+      socket.emit(message.event, message.payload);
+      return;
+    case 'peer:signal':
       socket.emit(message.event, message.payload);
       return;
     default:
@@ -278,6 +288,14 @@ export class WorkerGateway {
         const outcome = verifier.error(session, message.payload);
         return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
       }
+      case 'peer:seek': {
+        const outcome = this.#options.peers.seek(session, message.payload);
+        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+      }
+      case 'peer:signal': {
+        const outcome = this.#options.peers.relay(session, message.payload);
+        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+      }
       default:
         return assertNever(message, 'worker message');
     }
@@ -288,6 +306,7 @@ export class WorkerGateway {
     this.#options.probe.forget(session);
     this.#options.dispatcher.workerGone(session);
     this.#options.verifier.guardGone(session);
+    this.#options.peers.forget(session.nodeId);
     const connectedSeconds = (this.#now() - session.connectedAt) / 1000;
     this.#options.reputation.update(session.key.publicKey, (stats) => ({ ...stats, uptimeSeconds: stats.uptimeSeconds + connectedSeconds }));
     this.#reportWorkers();
