@@ -32,7 +32,8 @@ describe('peer signalling over the worker socket', () => {
     stranger.socket.emit('peer:signal', { to: seeder.nodeId, sessionId: newPeerSessionId(), data: offer });
     await eventually(() => stranger.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'peer_not_introduced'), 3000, 'refusal');
     // A tab may not claim to be someone else.
-    stranger.socket.emit('peer:signal', { to: seeder.nodeId, from: seeker.nodeId, sessionId, data: offer });
+    // Deliberately off-schema (`from` is the coordinator's to set); JSON round trip drops the static type.
+    stranger.socket.emit('peer:signal', JSON.parse(JSON.stringify({ to: seeder.nodeId, from: seeker.nodeId, sessionId, data: offer })));
     await eventually(() => stranger.received.filter((m) => m.event === 'protocol:error').length >= 2 ? true : undefined, 3000, 'spoof refused');
     expect(seeder.received.filter((m) => m.event === 'peer:signal')).toHaveLength(1);
 
