@@ -6,6 +6,7 @@ import { NetworkLog, launchChromium, openVolunteerTab, pageLogs } from './suppor
 import { startCoordinator, type RunningCoordinator } from './support/coordinator.ts';
 import { networkSnapshot, waitForServingTabs } from './support/network-state.ts';
 import { referenceEmbeddings, referenceGreedyCompletion } from './support/node-reference.ts';
+import { judgeInNode } from './support/node-guard.ts';
 
 const MODELS = [TINY_GPT2_ID, TINY_BERT_ID];
 const canary = findModel(MODEL_CATALOG, TINY_GPT2_ID)?.canary;
@@ -56,6 +57,8 @@ describe('two volunteer tabs serve the OpenAI API (WASM backend)', () => {
     expect(text).toBe(await referenceGreedyCompletion(TINY_GPT2_ID, canary.prompt, canary.maxTokens));
     expect(completion.usage?.completion_tokens).toBeGreaterThan(5);
     expect(completion.choices[0]?.finish_reason).toBe('stop');
+    // The browser (WASM) tab's tokens pass a guard running in Node (onnxruntime-node).
+    expect(await judgeInNode(coordinator, completion.id)).toMatchObject({ verdict: 'valid' });
   });
 
   it('streams the same completion token by token', async () => {
