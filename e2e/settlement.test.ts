@@ -1,5 +1,5 @@
 import { PrivateKey } from '@hashgraph/sdk';
-import { MODEL_CATALOG, TINY_GPT2_ID, epochViewSchema, findModel, hederaAccountIdSchema, longZeroEvmAddress, rewardsViewSchema } from '@tessera/shared';
+import { MODEL_CATALOG, TINY_GPT2_ID, epochViewSchema, findModel, formatAmount, hederaAccountIdSchema, longZeroEvmAddress, rewardsViewSchema } from '@tessera/shared';
 import type { RewardsView } from '@tessera/shared';
 import { MirrorNodeServer } from '@tessera/coordinator/testing';
 import OpenAI from 'openai';
@@ -107,6 +107,8 @@ describe('rewards: verified work → credit → epoch root on chain → claim', 
     expect(await rewards.balanceOf(evmAddress as Hex)).toBe(expected);
     await expect(rewards.claim(claim.epoch, claim.account as Hex, BigInt(claim.amount), claim.proof as Hex[])).rejects.toThrow();
     expect((await view()).balances).toMatchObject({ claimable: '0', claimed: expected.toString() });
+    // The volunteer sees the same on the page.
+    await expect.poll(() => worker.getByTestId('rewards-claimed').textContent(), { timeout: 20_000 }).toContain(formatAmount(expected));
     expect(DEV_KEYS.claimer).not.toBe(POSTER_KEY);
   });
 });

@@ -104,6 +104,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     mirrorNodeTimeoutMs: config.mirrorNodeTimeoutMs,
     challengeTtlMs: config.walletChallengeTtlMs,
     walletConnectProjectId: config.walletConnectProjectId,
+    distributorAddress: config.rewardDistributorAddress,
     logger: app.log,
   });
   const accounts: AccountDirectory = options.accounts ?? wallet;

@@ -123,7 +123,7 @@ describe('wallet link against a loopback mirror node', () => {
 
   it('tells the page the network, the WalletConnect project id and that linking works', async () => {
     const response = await subject.app.inject({ method: 'GET', url: '/api/v1/wallet/config' });
-    expect(walletConfigSchema.parse(response.json())).toEqual({ network: 'testnet', linkingAvailable: true, unavailableReason: null, walletConnectProjectId: 'project-123', challengeTtlMs: 300_000 });
+    expect(walletConfigSchema.parse(response.json())).toEqual({ network: 'testnet', linkingAvailable: true, unavailableReason: null, walletConnectProjectId: 'project-123', challengeTtlMs: 300_000, distributorAddress: null, mirrorNodeUrl: mirror.url });
   });
 
   it('issues a one-time challenge that names the tab key and the network', async () => {

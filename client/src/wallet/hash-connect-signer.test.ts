@@ -1,10 +1,11 @@
-import { AccountId, PrivateKey, SignerSignature } from '@hashgraph/sdk';
-import { signatureMapToBase64String, signerSignaturesToSignatureMap, stringToSignerMessage } from '@hashgraph/hedera-wallet-connect';
+import { AccountId, ContractExecuteTransaction, PrivateKey, SignerSignature, Transaction } from '@hashgraph/sdk';
+import { base64StringToTransaction, signatureMapToBase64String, signerSignaturesToSignatureMap, stringToSignerMessage } from '@hashgraph/hedera-wallet-connect';
+import { bytesToHex } from '@tessera/shared';
 import type { WalletConfig } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { hashConnectUnavailableReason } from './hash-connect-availability.ts';
 import { HashConnectSigner, signatureFromAnswer } from './hash-connect-signer.ts';
-import type { HashConnectAccountSigner, HashConnectClient, HashConnectEvent, HashConnectPairing } from './hash-connect-signer.ts';
+import type { HashConnectAccountSigner, HashConnectClient, HashConnectEvent, HashConnectPairing, HashConnectRequest } from './hash-connect-signer.ts';
 import { describeWalletSigner } from './wallet-signer-compliance.ts';
 
 class FakeEvent<Data> implements HashConnectEvent<Data> {
@@ -20,10 +21,7 @@ class FakeEvent<Data> implements HashConnectEvent<Data> {
   }
 }
 
-interface WalletRequest {
-  method: string;
-  params: { signerAccountId: string; message: string };
-}
+type WalletRequest = HashConnectRequest;
 
 /**
  * hashconnect as seen from the page, with a wallet behind it that answers `hedera_signMessage` the way
@@ -38,7 +36,8 @@ class FakeHashConnect implements HashConnectClient {
   modalOpened = 0;
   inits = 0;
   /** What the wallet does with a request; signs by default. */
-  answer: (request: WalletRequest) => Promise<unknown> = async (request) => this.sign(request.params.message);
+  answer: (request: WalletRequest) => Promise<unknown> = async (request) =>
+    request.method === 'hedera_signMessage' ? this.sign(request.params.message) : this.execute(request.params.transactionList);
 
   constructor(
     readonly accountId: string,
@@ -73,6 +72,16 @@ class FakeHashConnect implements HashConnectClient {
   async disconnect(): Promise<void> {
     this.connectedAccountIds = [];
     this.disconnectionEvent.emit();
+  }
+
+  /**
+   * What the reference `Wallet.hedera_signAndExecuteTransaction` answers (`TransactionResponse.toJSON()`),
+   * without a network: parses the list as the wallet does, signs it, and reports its id.
+   */
+  async execute(transactionList: string): Promise<{ nodeId: string; transactionHash: string; transactionId: string }> {
+    const transaction = base64StringToTransaction(transactionList);
+    await transaction.sign(this.key);
+    return { nodeId: '0.0.3', transactionHash: 'ab'.repeat(48), transactionId: transaction.transactionId?.toString() ?? '' };
   }
 
   sign(message: string): { signatureMap: string } {
@@ -176,10 +185,58 @@ describe('HashConnectSigner', () => {
 });
 
 describe('hashConnectUnavailableReason', () => {
-  const config: WalletConfig = { network: 'testnet', linkingAvailable: true, unavailableReason: null, walletConnectProjectId: 'p', challengeTtlMs: 300_000 };
+  const config: WalletConfig = { network: 'testnet', linkingAvailable: true, unavailableReason: null, walletConnectProjectId: 'p', challengeTtlMs: 300_000, distributorAddress: null, mirrorNodeUrl: null };
   it('needs a WalletConnect project id and a public network', () => {
     expect(hashConnectUnavailableReason(config)).toBeNull();
     expect(hashConnectUnavailableReason({ ...config, walletConnectProjectId: null })).toMatch(/no WalletConnect project id/);
     expect(hashConnectUnavailableReason({ ...config, network: 'local' })).toMatch(/local/);
+  });
+});
+
+describe('HashConnectSigner.executeContractCall', () => {
+  const call = {
+    contractEvmAddress: '0x5fbdb2315678afecb367f032d93f642f64180aa3',
+    callData: '0xa2f94bd3000000000000000000000000000000000000000000000000000000000000002a',
+    gas: 180_000,
+  } as const;
+
+  it('sends hedera_signAndExecuteTransaction with a ContractExecuteTransaction the reference wallet parses, paid by the paired account', async () => {
+    const client = new FakeHashConnect('0.0.4321', PrivateKey.generateED25519());
+    const signer = signerWith(client);
+    await signer.connect();
+    const { transactionId } = await signer.executeContractCall(call);
+
+    const [request] = client.requests;
+    expect(request?.method).toBe('hedera_signAndExecuteTransaction');
+    if (request?.method !== 'hedera_signAndExecuteTransaction') return;
+    expect(request.params.signerAccountId).toBe('hedera:testnet:0.0.4321');
+    // The fake wallet parsed and signed it with the reference library (which bundles its own SDK copy).
+    const bytes = Uint8Array.from(atob(request.params.transactionList), (c) => c.charCodeAt(0));
+    const transaction = Transaction.fromBytes(bytes);
+    if (!(transaction instanceof ContractExecuteTransaction)) throw new Error('not a ContractExecuteTransaction');
+    expect(transaction.transactionId?.accountId?.toString()).toBe('0.0.4321');
+    expect(transaction.transactionId?.toString()).toBe(transactionId);
+    expect(transaction.gas?.toNumber()).toBe(180_000);
+    expect(bytesToHex(transaction.functionParameters ?? new Uint8Array())).toBe(call.callData.slice(2));
+    expect(transaction.nodeAccountIds?.map(String)).toEqual(['0.0.3', '0.0.4', '0.0.5']);
+    // The SDK's ContractId._fromProtobuf drops evm_address; the body keeps it: ContractID field 4, 20 bytes.
+    expect(bytesToHex(bytes)).toContain(`2214${call.contractEvmAddress.slice(2)}`);
+  });
+
+  it('reports a declined transaction as rejected, and an answer without an id as failed', async () => {
+    const client = new FakeHashConnect('0.0.4321', PrivateKey.generateED25519());
+    const signer = signerWith(client);
+    await signer.connect();
+    client.answer = () => Promise.reject({ code: 9000, message: 'USER_REJECT' });
+    await expect(signer.executeContractCall(call)).rejects.toMatchObject({ reason: 'rejected', message: 'The wallet declined the transaction: USER_REJECT' });
+    client.answer = async () => ({ nodeId: '0.0.3' });
+    await expect(signer.executeContractCall(call)).rejects.toMatchObject({ reason: 'failed', message: expect.stringMatching(/without a transaction id/) });
+    client.answer = () => Promise.reject(new Error('INSUFFICIENT_PAYER_BALANCE'));
+    await expect(signer.executeContractCall(call)).rejects.toMatchObject({ reason: 'failed', message: expect.stringMatching(/INSUFFICIENT_PAYER_BALANCE/) });
+  });
+
+  it('needs a connected wallet', async () => {
+    const signer = signerWith(new FakeHashConnect('0.0.4321', PrivateKey.generateED25519()));
+    await expect(signer.executeContractCall(call)).rejects.toMatchObject({ reason: 'not_connected' });
   });
 });

@@ -2,9 +2,18 @@ import { AccountId, PublicKey } from '@hashgraph/sdk';
 import { bytesToHex, hederaAccountIdSchema } from '@tessera/shared';
 import type { HederaNetwork } from '@tessera/shared';
 import { z } from 'zod';
+import { contractCallTransactionBase64 } from './contract-call-transaction.ts';
 import { signatureMapFromBase64 } from './signature-map.ts';
 import { WalletSignerError, WalletSignerEvents, sameNetwork } from './wallet-signer.ts';
-import type { WalletConnection, WalletSignature, WalletSigner, WalletSignerEvent, WalletSignerState } from './wallet-signer.ts';
+import type {
+  ContractCall,
+  ContractCallSubmission,
+  WalletConnection,
+  WalletSignature,
+  WalletSigner,
+  WalletSignerEvent,
+  WalletSignerState,
+} from './wallet-signer.ts';
 
 /** hashconnect's `SessionData`, the part we read: the paired accounts and the network. */
 export interface HashConnectPairing {
@@ -18,9 +27,14 @@ export interface HashConnectEvent<Data> {
   off(listener: (data: Data) => void): boolean;
 }
 
+/** The HIP-820 requests we send: `hedera_signMessage` (a link) and `hedera_signAndExecuteTransaction` (a claim). */
+export type HashConnectRequest =
+  | { method: 'hedera_signMessage'; params: { signerAccountId: string; message: string } }
+  | { method: 'hedera_signAndExecuteTransaction'; params: { signerAccountId: string; transactionList: string } };
+
 /** hashconnect's signer for one account (a WalletConnect `DAppSigner`): we use its JSON-RPC `request`. */
 export interface HashConnectAccountSigner {
-  request(request: { method: string; params: { signerAccountId: string; message: string } }): Promise<unknown>;
+  request(request: HashConnectRequest): Promise<unknown>;
 }
 
 /**
@@ -50,6 +64,9 @@ export interface HashConnectSignerOptions {
 
 /** `hedera_signMessage`'s result (HIP-820 / @hashgraph/hedera-wallet-connect): a base64 `SignatureMap`. */
 const signMessageResultSchema = z.object({ signatureMap: z.string().min(1) });
+
+/** `hedera_signAndExecuteTransaction`'s result: the SDK's `TransactionResponse.toJSON()`. */
+const executeResultSchema = z.object({ transactionId: z.string().regex(/^\d+\.\d+\.\d+@\d+\.\d+/), transactionHash: z.string().optional(), nodeId: z.string().optional() });
 
 /** What a WalletConnect or wallet error says, in one line: they are often plain objects `{ code, message }`. */
 export function walletErrorText(error: unknown): string {
@@ -129,6 +146,35 @@ export class HashConnectSigner implements WalletSigner {
       throw new WalletSignerError(looksRejected(text) ? 'rejected' : 'failed', looksRejected(text) ? `The wallet declined to sign: ${text}` : `The wallet could not sign: ${text}`);
     }
     return signatureFromAnswer(answer);
+  }
+
+  /**
+   * Builds the `ContractExecuteTransaction` itself (@hashgraph/sdk, payer = the connected account) and
+   * sends it as `hedera_signAndExecuteTransaction`, the request hashconnect's own signer `call()` makes;
+   * the wallet shows it, signs it, submits it and answers with the transaction id. Not through
+   * `executeWithSigner`: hashconnect's signer is built on its own @hashgraph/sdk copy (2.41) and fetches
+   * the receipt through a client of its own; the claim flow reads the outcome from the mirror node.
+   */
+  async executeContractCall(call: ContractCall): Promise<ContractCallSubmission> {
+    const connection = this.#connection;
+    if (connection === null) throw new WalletSignerError('not_connected', 'Connect a wallet before sending a transaction.');
+    const client = await this.#clientOnce();
+    const transactionList = contractCallTransactionBase64(call, connection.accountId, this.#options.network);
+    let answer: unknown;
+    try {
+      const signer = client.getSigner(AccountId.fromString(connection.accountId));
+      this.#options.beforeRequest?.();
+      answer = await signer.request({
+        method: 'hedera_signAndExecuteTransaction',
+        params: { signerAccountId: `hedera:${this.#options.network}:${connection.accountId}`, transactionList },
+      });
+    } catch (error) {
+      const text = walletErrorText(error);
+      throw new WalletSignerError(looksRejected(text) ? 'rejected' : 'failed', looksRejected(text) ? `The wallet declined the transaction: ${text}` : `The wallet could not send the transaction: ${text}`);
+    }
+    const parsed = executeResultSchema.safeParse(answer);
+    if (!parsed.success) throw new WalletSignerError('failed', 'The wallet answered hedera_signAndExecuteTransaction without a transaction id.');
+    return { transactionId: parsed.data.transactionId };
   }
 
   async disconnect(): Promise<void> {

@@ -118,6 +118,20 @@ export class WalletLinkState {
     this.#abort?.abort();
   }
 
+  /**
+   * The wallet of `kind`, connected: the same signer linking uses (so one HashConnect pairing serves
+   * both), pairing first if needed; `signal` abandons the pairing. For the rewards panel's claims;
+   * rejects with `WalletSignerError`.
+   */
+  async connectedSigner(kind: WalletSignerKind, signal?: AbortSignal): Promise<WalletSigner> {
+    const config = this.config ?? (await this.#loadConfig());
+    if (config === null) throw new WalletSignerError('unavailable', this.error ?? 'The coordinator\'s wallet settings could not be read.');
+    const signer = await this.#signer(kind, config);
+    this.wallet = await signer.connect(signal);
+    this.signerKind = kind;
+    return signer;
+  }
+
   /** Ends the wallet session (the link stays: it is the coordinator's record). */
   async disconnectWallet(): Promise<void> {
     const kind = this.signerKind;

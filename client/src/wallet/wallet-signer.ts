@@ -19,6 +19,22 @@ export interface WalletSignature {
   publicKey: string;
 }
 
+/** A call of a contract on Hedera's EVM, paid (gas and fee) by the connected account. */
+export interface ContractCall {
+  /** The contract's EVM address, `0x` and 40 hex digits (long-zero or not). */
+  contractEvmAddress: `0x${string}`;
+  /** ABI-encoded call data: selector and arguments. */
+  callData: `0x${string}`;
+  /** Gas limit; Hedera charges at least 80 % of it, so keep it near the estimate. */
+  gas: number;
+}
+
+/** A contract call the wallet signed and sent: what to look up on the mirror node. */
+export interface ContractCallSubmission {
+  /** `0.0.N@seconds.nanos`, as the SDK writes transaction ids. */
+  transactionId: string;
+}
+
 export type WalletSignerEvent =
   | { type: 'wallet:pairing' }
   | { type: 'wallet:connected'; connection: WalletConnection }
@@ -38,6 +54,12 @@ export interface WalletSigner {
   /** Asks the wallet to sign `message` for the connected account; rejects with `WalletSignerError`. */
   signMessage(message: string): Promise<WalletSignature>;
   disconnect(): Promise<void>;
+  /**
+   * Signs and sends a `ContractExecuteTransaction` from the connected account, which pays the gas;
+   * resolves once the wallet has submitted it (not when it reached consensus). Only wallets that hold
+   * funds on the network implement it (`HashConnectSigner`); rejects with `WalletSignerError`.
+   */
+  executeContractCall?(call: ContractCall): Promise<ContractCallSubmission>;
   /** Calls `listener` on every event until the returned function is called. */
   subscribe(listener: (event: WalletSignerEvent) => void): () => void;
 }

@@ -41,6 +41,8 @@ export interface WalletLinkServiceOptions {
   mirrorNodeUrl?: string;
   /** Handed to the page for HashConnect; empty or absent: none. */
   walletConnectProjectId?: string;
+  /** Handed to the page for claims; empty or absent: settlement is off. */
+  distributorAddress?: string;
   challengeTtlMs?: number;
   mirrorNodeTimeoutMs?: number;
   /** Replaces the HTTP mirror node client (for tests of other parts). */
@@ -56,6 +58,8 @@ export interface WalletLinkServiceComponents {
   /** null: linking is unavailable (no mirror node for this network). */
   mirror: MirrorNodeClient | null;
   walletConnectProjectId: string | null;
+  distributorAddress: EvmAddress | null;
+  mirrorNodeUrl: string | null;
   challengeTtlMs: number;
   now: () => number;
   logger: WalletLogger;
@@ -74,13 +78,15 @@ export class WalletLinkService implements WalletLinks {
   }
 
   config(): WalletConfig {
-    const { network, mirror, walletConnectProjectId, challengeTtlMs } = this.#parts;
+    const { network, mirror, walletConnectProjectId, challengeTtlMs, distributorAddress, mirrorNodeUrl } = this.#parts;
     return {
       network,
       linkingAvailable: mirror !== null,
       unavailableReason: mirror === null ? `No mirror node is configured for the ${network} network (set TESSERA_MIRROR_NODE_URL).` : null,
       walletConnectProjectId,
       challengeTtlMs,
+      distributorAddress,
+      mirrorNodeUrl,
     };
   }
 
@@ -210,6 +216,8 @@ export function createWalletLinkService(options: WalletLinkServiceOptions): Wall
     challenges: new ChallengeBook({ network: options.network, ttlMs: challengeTtlMs, now }),
     mirror,
     walletConnectProjectId: projectId === '' ? null : projectId,
+    distributorAddress: options.distributorAddress ? evmAddressSchema.parse(options.distributorAddress.toLowerCase()) : null,
+    mirrorNodeUrl: mirrorUrl,
     challengeTtlMs,
     now,
     logger,

@@ -80,5 +80,9 @@ export const walletConfigSchema = z.object({
   walletConnectProjectId: z.string().nullable(),
   /** How long a challenge stays valid, ms. */
   challengeTtlMs: z.number().int(),
+  /** The RewardDistributor's EVM address (lowercase), where claims go; null when settlement is off. */
+  distributorAddress: evmAddressSchema.nullable(),
+  /** Mirror node REST base (no /api/v1) the page uses to check claims before sending and read their outcome; null: the network's public one. */
+  mirrorNodeUrl: z.url({ protocol: /^https?$/ }).nullable(),
 });
 export type WalletConfig = z.infer<typeof walletConfigSchema>;
