@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+
+export const PHASES = ['routing', 'http', 'latency', 'idle'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  phases: ReadonlySet<Phase>;
+  /** `--quick`: the small sizes. */
+  quick: boolean;
+  /** Answering tab connections for the throughput and latency phases. */
+  workers: number;
+  maxConcurrentTasks: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Tasks kept open by the in-process submitter. */
+  concurrency: number;
+  /** Requests kept in flight by the HTTP load generator. */
+  httpConcurrency: number;
+  /** Offered load of the latency phase, tasks per second. */
+  rate: number;
+  /** Idle tab connections. */
+  idle: number;
+  /** Child processes the idle tabs are spread over. */
+  idleProcesses: number;
+  /** No new idle connection is started after this long, so the phase stays bounded on a busy machine. */
+  idleBudgetMs: number;
+  /** Idle tabs send `worker:heartbeat` at the coordinator's interval instead of only answering pings. */
+  idleHeartbeats: boolean;
+  model: string;
+  /** Folder for a V8 CPU profile of the coordinator (`--cpu-prof`), written when it exits. */
+  cpuProfileDir: string | undefined;
+}
+
+const FULL = { workers: 50, maxConcurrentTasks: 8, warmupMs: 2000, durationMs: 10_000, concurrency: 1024, httpConcurrency: 256, rate: 1000, idle: 20_000, idleProcesses: 2, idleBudgetMs: 60_000 };
+const QUICK = { workers: 20, maxConcurrentTasks: 8, warmupMs: 300, durationMs: 1500, concurrency: 512, httpConcurrency: 128, rate: 1000, idle: 1500, idleProcesses: 1, idleBudgetMs: 6000 };
+
+export const HELP = `Usage: npm run bench -- [options]
+
+Measures the coordinator (a child process running the real buildApp) with simulated tabs (socket.io
+clients in other child processes that answer every task at once) and prints a table of figures. It
+asserts nothing. Phases:
+  routing   tasks/s through dispatcher.submit inside the coordinator process (queue, SQLite, sockets)
+  http      tasks/s through POST /v1/chat/completions on keep-alive connections
+  latency   added latency at a fixed offered rate, open loop, in-process and over HTTP
+  idle      coordinator memory with many idle tab connections
+
+Options (defaults in brackets; --quick uses smaller ones):
+  --quick                    smaller numbers, well under 30 s; for smoke runs
+  --phases LIST              comma-separated subset of ${PHASES.join(',')} [all]
+  --workers N                answering tab connections [${FULL.workers}; quick ${QUICK.workers}]
+  --max-concurrent N         maxConcurrentTasks each answering tab announces [${FULL.maxConcurrentTasks}]
+  --duration-ms N            measured window of each throughput and latency phase [${FULL.durationMs}; quick ${QUICK.durationMs}]
+  --warmup-ms N              unmeasured run-in before each window [${FULL.warmupMs}; quick ${QUICK.warmupMs}]
+  --concurrency N            tasks the in-process submitter keeps open [${FULL.concurrency}; quick ${QUICK.concurrency}]
+  --http-concurrency N       HTTP requests kept in flight [${FULL.httpConcurrency}; quick ${QUICK.httpConcurrency}]
+  --rate N                   tasks/s offered in the latency phase [${FULL.rate}]
+  --idle N                   idle tab connections [${FULL.idle}; quick ${QUICK.idle}]
+  --idle-processes N         client processes for the idle tabs [${FULL.idleProcesses}; quick ${QUICK.idleProcesses}]
+  --idle-budget-ms N         start no idle connection after this long; the rest is projected [${FULL.idleBudgetMs}; quick ${QUICK.idleBudgetMs}]
+  --idle-heartbeats          idle tabs also send worker:heartbeat like real tabs (default: pings only)
+  --model ID                 model the tabs offer and the tasks ask for [tessera/tiny-gpt2]
+  --cpu-prof DIR             write V8 CPU profiles of the coordinator(s) to DIR (open in Chrome DevTools)
+  --help                     show this help
+
+The coordinator's SQLite file goes to a fresh folder under $TMPDIR (default /tmp), removed at the end;
+TMPDIR=/dev/shm takes the disk out of the figures.`;
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} needs a positive integer, got '${raw}'. See --help.`);
+  return value;
+}
+
+/** Parses the benchmark's flags; `help` is set when the caller asked for the usage text. */
+export function parseBenchOptions(argv: readonly string[]): { help: true } | { help: false; options: BenchOptions } {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      quick: { type: 'boolean' },
+      phases: { type: 'string' },
+      workers: { type: 'string' },
+      'max-concurrent': { type: 'string' },
+      'duration-ms': { type: 'string' },
+      'warmup-ms': { type: 'string' },
+      concurrency: { type: 'string' },
+      'http-concurrency': { type: 'string' },
+      rate: { type: 'string' },
+      idle: { type: 'string' },
+      'idle-processes': { type: 'string' },
+      'idle-budget-ms': { type: 'string' },
+      'idle-heartbeats': { type: 'boolean' },
+      model: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  if (values.help === true) return { help: true };
+  const base = values.quick === true ? QUICK : FULL;
+  const phases = new Set<Phase>();
+  for (const name of (values.phases ?? PHASES.join(',')).split(',')) {
+    const phase = PHASES.find((candidate) => candidate === name.trim());
+    if (phase === undefined) throw new Error(`Unknown phase '${name}'; pick from ${PHASES.join(', ')}.`);
+    phases.add(phase);
+  }
+  const maxConcurrentTasks = positive('max-concurrent', values['max-concurrent'], base.maxConcurrentTasks);
+  if (maxConcurrentTasks > 16) throw new Error('--max-concurrent is at most 16 (the protocol limit).');
+  return {
+    help: false,
+    options: {
+      phases,
+      quick: values.quick === true,
+      workers: positive('workers', values.workers, base.workers),
+      maxConcurrentTasks,
+      warmupMs: positive('warmup-ms', values['warmup-ms'], base.warmupMs),
+      durationMs: positive('duration-ms', values['duration-ms'], base.durationMs),
+      concurrency: positive('concurrency', values.concurrency, base.concurrency),
+      httpConcurrency: positive('http-concurrency', values['http-concurrency'], base.httpConcurrency),
+      rate: positive('rate', values.rate, base.rate),
+      idle: positive('idle', values.idle, base.idle),
+      idleProcesses: positive('idle-processes', values['idle-processes'], base.idleProcesses),
+      idleBudgetMs: positive('idle-budget-ms', values['idle-budget-ms'], base.idleBudgetMs),
+      idleHeartbeats: values['idle-heartbeats'] === true,
+      model: values.model ?? 'tessera/tiny-gpt2',
+      cpuProfileDir: values['cpu-prof'],
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/** Number formatting and the result table of the routing benchmark. */
+
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentiles of a sample (NaN everywhere when it is empty). */
+export function percentiles(values: readonly number[]): Percentiles {
+  const sorted = Float64Array.from(values).sort();
+  const at = (fraction: number): number => (sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN));
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] ?? Number.NaN) };
+}
+
+export const integer = (value: number): string => Math.round(value).toLocaleString('en-US');
+export const mib = (bytes: number): string => `${integer(bytes / 1024 / 1024)} MiB`;
+export const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+export const cores = (cpuMs: number, wallMs: number): string => `${(cpuMs / wallMs).toFixed(2)} cores`;
+
+/** Microseconds as milliseconds with a precision that suits the size. */
+export function ms(us: number): string {
+  if (!Number.isFinite(us)) return '—';
+  const value = us / 1000;
+  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : integer(value)} ms`;
+}
+
+export function latencyFigure(p: Percentiles): string {
+  return `p50 ${ms(p.p50)} · p90 ${ms(p.p90)} · p99 ${ms(p.p99)} · max ${ms(p.max)}`;
+}
+
+export interface Row {
+  phase: string;
+  figure: string;
+  goal: string;
+  /** Whether the figure meets the goal; undefined when there is no goal. */
+  met?: boolean;
+}
+
+/** The figures as an aligned table, one row per phase, with a mark where a goal was or was not met. */
+export function renderTable(rows: readonly Row[]): string {
+  const header: Row = { phase: 'phase', figure: 'figure', goal: 'goal' };
+  const all = [header, ...rows];
+  const phaseWidth = Math.max(...all.map((row) => row.phase.length)) + 3;
+  const figureWidth = Math.max(...all.map((row) => row.figure.length)) + 3;
+  return all
+    .map((row) => {
+      const mark = row.met === undefined ? '' : row.met ? '  ✓' : '  ✗';
+      return `${row.phase.padEnd(phaseWidth)}${row.figure.padEnd(figureWidth)}${row.goal}${mark}`.trimEnd();
+    })
+    .join('\n');
+}
