@@ -20,6 +20,22 @@ export class Ed25519Key {
     }
   }
 
+  /**
+   * Same check, on libuv's thread pool: a verification costs ~130 µs, which on the event loop was a
+   * third of the coordinator's time per task.
+   */
+  verifyAsync(message: Uint8Array, signature: string): Promise<boolean> {
+    const bytes = fromBase64Url(signature);
+    if (bytes.length !== 64) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      try {
+        verify(null, message, this.#key, bytes, (error, valid) => resolve(error === null && valid));
+      } catch {
+        resolve(false);
+      }
+    });
+  }
+
   /** Short, stable, public: for logs and the dashboard. */
   get fingerprint(): string {
     return this.publicKey.slice(0, 12);

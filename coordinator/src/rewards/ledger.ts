@@ -2,6 +2,7 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { creditStatusSchema } from '@tessera/shared';
 import type { ClaimableEpoch, CreditEntry, CreditStatus, EpochView } from '@tessera/shared';
 import { z } from 'zod';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../db/open-database.ts';
 import type { AccountDirectory, EvmAddress } from './account-directory.ts';
 
@@ -62,6 +63,7 @@ export interface Balances {
  */
 export class Ledger {
   readonly #db: SqliteDatabase;
+  readonly #statements = new Map<string, Statement<unknown[]>>();
   readonly #epochLengthMs: number;
   readonly #now: () => number;
 
@@ -73,19 +75,18 @@ export class Ledger {
 
   /** The open epoch, opening the first one on a fresh database. */
   currentEpoch(): EpochRow {
-    const row: unknown = this.#db.prepare(`SELECT * FROM epochs WHERE status = 'open' ORDER BY epoch DESC LIMIT 1`).get();
+    const row: unknown = this.#sql(`SELECT * FROM epochs WHERE status = 'open' ORDER BY epoch DESC LIMIT 1`).get();
     if (row !== undefined) return epochRowSchema.parse(row);
-    const last: unknown = this.#db.prepare(`SELECT MAX(epoch) AS epoch FROM epochs`).get();
+    const last: unknown = this.#sql(`SELECT MAX(epoch) AS epoch FROM epochs`).get();
     const next = (z.object({ epoch: z.number().nullable() }).parse(last).epoch ?? 0) + 1;
     const now = this.#now();
-    this.#db.prepare(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`).run(next, now, now + this.#epochLengthMs);
+    this.#sql(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`).run(next, now, now + this.#epochLengthMs);
     return this.currentEpoch();
   }
 
   credit(entry: { taskId: string; publicKey: string; model: string; units: bigint; amount: bigint; escrow: boolean }): void {
     if (entry.amount <= 0n) return;
-    this.#db
-      .prepare(`INSERT OR IGNORE INTO credits (task_id, public_key, model, epoch, units, amount, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.#sql(`INSERT OR IGNORE INTO credits (task_id, public_key, model, epoch, units, amount, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(entry.taskId, entry.publicKey, entry.model, this.currentEpoch().epoch, entry.units.toString(), entry.amount.toString(), entry.escrow ? 'escrow' : 'credited', this.#now());
   }
 
@@ -93,7 +94,7 @@ export class Ledger {
   slashEscrow(publicKey: string): bigint {
     return this.#db.transaction(() => {
       const total = this.#sum(`SELECT amount FROM credits WHERE public_key = ? AND status = 'escrow'`, publicKey);
-      this.#db.prepare(`UPDATE credits SET status = 'slashed' WHERE public_key = ? AND status = 'escrow'`).run(publicKey);
+      this.#sql(`UPDATE credits SET status = 'slashed' WHERE public_key = ? AND status = 'escrow'`).run(publicKey);
       return total;
     })();
   }
@@ -110,10 +111,10 @@ export class Ledger {
   closeEpoch(directory: AccountDirectory): ClosedEpoch {
     return this.#db.transaction((): ClosedEpoch => {
       const epoch = this.currentEpoch();
-      this.#db.prepare(`UPDATE credits SET status = 'credited' WHERE status = 'escrow' AND epoch <= ?`).run(epoch.epoch);
+      this.#sql(`UPDATE credits SET status = 'credited' WHERE status = 'escrow' AND epoch <= ?`).run(epoch.epoch);
       const rows = z
         .array(z.object({ public_key: z.string(), amount: z.string() }))
-        .parse(this.#db.prepare(`SELECT public_key, amount FROM credits WHERE status = 'credited'`).all());
+        .parse(this.#sql(`SELECT public_key, amount FROM credits WHERE status = 'credited'`).all());
       const byKey = new Map<string, bigint>();
       for (const row of rows) byKey.set(row.public_key, (byKey.get(row.public_key) ?? 0n) + BigInt(row.amount));
       const byAccount = new Map<EvmAddress, { accountId: string; amount: bigint; keys: Map<string, bigint> }>();
@@ -133,9 +134,9 @@ export class Ledger {
         const values = [...byAccount].map(([address, entry]) => [address, entry.amount.toString()]);
         const tree = StandardMerkleTree.of(values, ['address', 'uint256']);
         root = tree.root as `0x${string}`;
-        const insertClaim = this.#db.prepare(`INSERT INTO claims (epoch, account, account_id, amount, proof) VALUES (?, ?, ?, ?, ?)`);
-        const insertSource = this.#db.prepare(`INSERT INTO claim_sources (epoch, account, public_key, amount) VALUES (?, ?, ?, ?)`);
-        const settle = this.#db.prepare(`UPDATE credits SET status = 'settled', settled_epoch = ? WHERE public_key = ? AND status = 'credited'`);
+        const insertClaim = this.#sql(`INSERT INTO claims (epoch, account, account_id, amount, proof) VALUES (?, ?, ?, ?, ?)`);
+        const insertSource = this.#sql(`INSERT INTO claim_sources (epoch, account, public_key, amount) VALUES (?, ?, ?, ?)`);
+        const settle = this.#sql(`UPDATE credits SET status = 'settled', settled_epoch = ? WHERE public_key = ? AND status = 'credited'`);
         for (const [index, [address, entry]] of [...byAccount].entries()) {
           insertClaim.run(epoch.epoch, address, entry.accountId, entry.amount.toString(), JSON.stringify(tree.getProof(index)));
           for (const [publicKey, amount] of entry.keys) {
@@ -145,8 +146,8 @@ export class Ledger {
           total += entry.amount;
         }
       }
-      this.#db.prepare(`UPDATE epochs SET status = 'closed', root = ?, total = ?, closed_at = ? WHERE epoch = ?`).run(root, total.toString(), now, epoch.epoch);
-      this.#db.prepare(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`).run(epoch.epoch + 1, now, now + this.#epochLengthMs);
+      this.#sql(`UPDATE epochs SET status = 'closed', root = ?, total = ?, closed_at = ? WHERE epoch = ?`).run(root, total.toString(), now, epoch.epoch);
+      this.#sql(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`).run(epoch.epoch + 1, now, now + this.#epochLengthMs);
       return { epoch: epoch.epoch, root, total, accounts: byAccount.size };
     })();
   }
@@ -155,25 +156,25 @@ export class Ledger {
   unpostedEpochs(): Array<{ epoch: number; root: `0x${string}`; total: bigint }> {
     return z
       .array(epochRowSchema)
-      .parse(this.#db.prepare(`SELECT * FROM epochs WHERE status = 'closed' AND root IS NOT NULL ORDER BY epoch`).all())
+      .parse(this.#sql(`SELECT * FROM epochs WHERE status = 'closed' AND root IS NOT NULL ORDER BY epoch`).all())
       .map((row) => ({ epoch: row.epoch, root: row.root as `0x${string}`, total: BigInt(row.total ?? '0') }));
   }
 
   markPosted(epoch: number, txHash: string): void {
-    this.#db.prepare(`UPDATE epochs SET status = 'posted', tx_hash = ? WHERE epoch = ?`).run(txHash, epoch);
+    this.#sql(`UPDATE epochs SET status = 'posted', tx_hash = ? WHERE epoch = ?`).run(txHash, epoch);
   }
 
   markPublished(epoch: number, sequence: string): void {
-    this.#db.prepare(`UPDATE epochs SET hcs_sequence = ? WHERE epoch = ?`).run(sequence, epoch);
+    this.#sql(`UPDATE epochs SET hcs_sequence = ? WHERE epoch = ?`).run(sequence, epoch);
   }
 
   markClaimed(epoch: number, account: string): void {
-    this.#db.prepare(`UPDATE claims SET claimed = 1 WHERE epoch = ? AND account = ?`).run(epoch, account.toLowerCase());
+    this.#sql(`UPDATE claims SET claimed = 1 WHERE epoch = ? AND account = ?`).run(epoch, account.toLowerCase());
   }
 
   epochs(limit = 50): EpochView[] {
-    const rows = z.array(epochRowSchema).parse(this.#db.prepare(`SELECT * FROM epochs ORDER BY epoch DESC LIMIT ?`).all(limit));
-    const counts = z.array(z.object({ epoch: z.number(), n: z.number() })).parse(this.#db.prepare(`SELECT epoch, COUNT(*) AS n FROM claims GROUP BY epoch`).all());
+    const rows = z.array(epochRowSchema).parse(this.#sql(`SELECT * FROM epochs ORDER BY epoch DESC LIMIT ?`).all(limit));
+    const counts = z.array(z.object({ epoch: z.number(), n: z.number() })).parse(this.#sql(`SELECT epoch, COUNT(*) AS n FROM claims GROUP BY epoch`).all());
     return rows.map((row) => ({
       epoch: row.epoch,
       startedAt: row.started_at,
@@ -190,7 +191,7 @@ export class Ledger {
   /** The claims an account can make (or made), with proofs. */
   claims(account: string): ClaimableEpoch[] {
     const rows = z.array(claimRowSchema.extend({ root: z.string().nullable(), status: z.string() })).parse(
-      this.#db.prepare(`SELECT c.*, e.root AS root, e.status AS status FROM claims c JOIN epochs e USING (epoch) WHERE c.account = ? ORDER BY c.epoch`).all(account.toLowerCase()),
+      this.#sql(`SELECT c.*, e.root AS root, e.status AS status FROM claims c JOIN epochs e USING (epoch) WHERE c.account = ? ORDER BY c.epoch`).all(account.toLowerCase()),
     );
     return rows.map((row) => ({
       epoch: row.epoch,
@@ -204,7 +205,7 @@ export class Ledger {
   }
 
   balances(publicKey: string, account: string | undefined): Balances {
-    const sums = z.array(sumRowSchema).parse(this.#db.prepare(`SELECT status, amount FROM credits WHERE public_key = ?`).all(publicKey));
+    const sums = z.array(sumRowSchema).parse(this.#sql(`SELECT status, amount FROM credits WHERE public_key = ?`).all(publicKey));
     const by = (status: CreditStatus) => sums.filter((row) => row.status === status).reduce((total, row) => total + BigInt(row.amount), 0n);
     let claimable = 0n;
     let claimed = 0n;
@@ -212,7 +213,7 @@ export class Ledger {
       // This identity's share of each settled claim of its account.
       const shares = z
         .array(z.object({ amount: z.string(), claimed: z.number() }))
-        .parse(this.#db.prepare(`SELECT s.amount, c.claimed FROM claim_sources s JOIN claims c USING (epoch, account) WHERE s.public_key = ?`).all(publicKey));
+        .parse(this.#sql(`SELECT s.amount, c.claimed FROM claim_sources s JOIN claims c USING (epoch, account) WHERE s.public_key = ?`).all(publicKey));
       for (const share of shares) {
         if (share.claimed === 1) claimed += BigInt(share.amount);
         else claimable += BigInt(share.amount);
@@ -224,7 +225,7 @@ export class Ledger {
   history(publicKey: string, limit = 50): CreditEntry[] {
     return z
       .array(creditRowSchema)
-      .parse(this.#db.prepare(`SELECT * FROM credits WHERE public_key = ? ORDER BY created_at DESC LIMIT ?`).all(publicKey, limit))
+      .parse(this.#sql(`SELECT * FROM credits WHERE public_key = ? ORDER BY created_at DESC LIMIT ?`).all(publicKey, limit))
       .map((row) => ({ taskId: row.task_id, epoch: row.epoch, model: row.model, units: row.units, amount: row.amount, status: row.status, createdAt: row.created_at }));
   }
 
@@ -232,7 +233,7 @@ export class Ledger {
   leaderboard(limit = 20): Array<{ publicKey: string; earned: bigint; tasks: number }> {
     const rows = z
       .array(z.object({ public_key: z.string(), amount: z.string() }))
-      .parse(this.#db.prepare(`SELECT public_key, amount FROM credits WHERE status != 'slashed'`).all());
+      .parse(this.#sql(`SELECT public_key, amount FROM credits WHERE status != 'slashed'`).all());
     const totals = new Map<string, { earned: bigint; tasks: number }>();
     for (const row of rows) {
       const entry = totals.get(row.public_key) ?? { earned: 0n, tasks: 0 };
@@ -246,10 +247,20 @@ export class Ledger {
       .slice(0, limit);
   }
 
+  /** Each statement is prepared once: preparing costs more than running these small queries. */
+  #sql(source: string): Statement<unknown[]> {
+    let statement = this.#statements.get(source);
+    if (statement === undefined) {
+      statement = this.#db.prepare<unknown[]>(source);
+      this.#statements.set(source, statement);
+    }
+    return statement;
+  }
+
   #sum(sql: string, ...params: unknown[]): bigint {
     return z
       .array(z.object({ amount: z.string() }))
-      .parse(this.#db.prepare(sql).all(...params))
+      .parse(this.#sql(sql).all(...params))
       .reduce((total, row) => total + BigInt(row.amount), 0n);
   }
 }

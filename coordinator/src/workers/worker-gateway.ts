@@ -107,6 +107,8 @@ export class WorkerGateway {
   readonly #options: WorkerGatewayOptions;
   readonly #now: () => number;
   #sweeper: NodeJS.Timeout | undefined;
+  /** Kept as counters: recounting every session on each join made connecting many tabs O(n²). */
+  readonly #connected = { worker: 0, guard: 0 };
 
   constructor(options: WorkerGatewayOptions) {
     this.#options = options;
@@ -203,7 +205,13 @@ export class WorkerGateway {
       }
       session.lastSeenAt = this.#now();
       const outcome = this.#handle(session, message);
-      if (!outcome.ok) refuse(name, outcome.error);
+      if (outcome instanceof Promise) {
+        void outcome.then((settled) => {
+          if (!settled.ok) refuse(name, settled.error);
+        });
+      } else if (!outcome.ok) {
+        refuse(name, outcome.error);
+      }
     });
 
     socket.on('disconnect', (reason) => {
@@ -241,6 +249,7 @@ export class WorkerGateway {
       tokensPerSecond: hello.capabilities.benchmarkTokensPerSecond,
     };
     this.#options.registry.add(session);
+    this.#connected[session.role]++;
     this.#reportWorkers();
     sendToTab(socket, { event: 'worker:welcome', payload: { nodeId: session.nodeId, heartbeatIntervalMs: this.#options.heartbeatIntervalMs, leaseMs: this.#options.leaseMs } });
     this.#options.probe.probe(session);
@@ -248,7 +257,7 @@ export class WorkerGateway {
     return session;
   }
 
-  #handle(session: WorkerSession, message: Exclude<WorkerToCoordinatorMessage, { event: 'worker:hello' }>): WorkerMessageOutcome {
+  #handle(session: WorkerSession, message: Exclude<WorkerToCoordinatorMessage, { event: 'worker:hello' }>): WorkerMessageOutcome | Promise<WorkerMessageOutcome> {
     const { dispatcher, probe, verifier } = this.#options;
     switch (message.event) {
       case 'worker:heartbeat':
@@ -266,13 +275,15 @@ export class WorkerGateway {
           return probe.result(session, result) ? OK : { ok: false, error: wireError('signature_invalid', 'The result signature does not verify against this tab\'s key.') };
         }
         const signed = resultSigningBytes({ nodeId: session.nodeId, taskId: result.taskId, output: result.output, usage: result.usage });
-        if (!session.key.verify(signed, result.signature)) {
-          const error = wireError('signature_invalid', 'The result signature does not verify against this tab\'s key.');
-          // A mis-signed answer counts as a failed attempt: the task goes to another tab.
-          dispatcher.taskError(session, { taskId: result.taskId, ...error, retryable: true });
-          return { ok: false, error };
-        }
-        return dispatcher.taskResult(session, result);
+        return session.key.verifyAsync(signed, result.signature).then((valid): WorkerMessageOutcome => {
+          if (!valid) {
+            const error = wireError('signature_invalid', 'The result signature does not verify against this tab\'s key.');
+            // A mis-signed answer counts as a failed attempt: the task goes to another tab.
+            dispatcher.taskError(session, { taskId: result.taskId, ...error, retryable: true });
+            return { ok: false, error };
+          }
+          return dispatcher.taskResult(session, result);
+        });
       }
       case 'task:error':
         if (probe.owns(message.payload.taskId)) {
@@ -309,17 +320,12 @@ export class WorkerGateway {
     this.#options.peers.forget(session.nodeId);
     const connectedSeconds = (this.#now() - session.connectedAt) / 1000;
     this.#options.reputation.update(session.key.publicKey, (stats) => ({ ...stats, uptimeSeconds: stats.uptimeSeconds + connectedSeconds }));
+    this.#connected[session.role]--;
     this.#reportWorkers();
   }
 
   #reportWorkers(): void {
-    let workers = 0;
-    let guards = 0;
-    for (const session of this.#options.registry.all()) {
-      if (session.role === 'guard') guards++;
-      else workers++;
-    }
-    this.#options.metrics.workersConnected('worker', workers);
-    this.#options.metrics.workersConnected('guard', guards);
+    this.#options.metrics.workersConnected('worker', this.#connected.worker);
+    this.#options.metrics.workersConnected('guard', this.#connected.guard);
   }
 }
