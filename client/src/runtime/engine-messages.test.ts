@@ -11,7 +11,7 @@ const model = MODEL_CATALOG[0];
 if (model === undefined) throw new Error('empty catalog');
 
 const requests: EngineRequest[] = [
-  { type: 'engine:configure', requestId: 0, settings: { coordinatorOrigin: 'http://127.0.0.1:8787', hubUrl: 'https://huggingface.co', ortBaseUrl: 'http://127.0.0.1:8787/ort/', cacheModels: true } },
+  { type: 'engine:configure', requestId: 0, settings: { coordinatorOrigin: 'http://127.0.0.1:8787', hubUrl: 'https://hub.example', ortBaseUrl: 'http://127.0.0.1:8787/ort/', cacheModels: true } },
   { type: 'engine:load', requestId: 1, model, backend: 'wasm' },
   { type: 'engine:run', requestId: 2, task: { kind: 'chat', model: model.id, messages: [{ role: 'user', content: 'hi' }], params: { maxTokens: 4, temperature: 0, topP: 1, seed: null, stop: ['\n'] } } },
   { type: 'engine:run', requestId: 3, task: { kind: 'embeddings', model: model.id, texts: ['a', 'b'] } },

@@ -8,7 +8,7 @@ import type { MessageEndpoint } from './message-endpoint.ts';
 
 const settings: EngineSettings = {
   coordinatorOrigin: 'http://127.0.0.1:8787',
-  hubUrl: 'https://huggingface.co',
+  hubUrl: 'https://hub.example',
   ortBaseUrl: 'http://127.0.0.1:8787/ort/',
   cacheModels: false,
 };
