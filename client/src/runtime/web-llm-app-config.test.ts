@@ -4,7 +4,7 @@ import { modelLibURLPrefix, modelVersion, prebuiltAppConfig } from '@mlc-ai/web-
 import { describe, expect, it } from 'vitest';
 import { webLlmAppConfig, webLlmModelRecord } from './web-llm-app-config.ts';
 
-const hosts = { coordinatorOrigin: 'http://127.0.0.1:8787', hubUrl: 'https://huggingface.co' };
+const hosts = { coordinatorOrigin: 'http://127.0.0.1:8787', hubUrl: 'https://hub.example' };
 const webLlmEntries = MODEL_CATALOG.filter((entry) => entry.engine === 'web-llm');
 
 describe('webLlmModelRecord', () => {
