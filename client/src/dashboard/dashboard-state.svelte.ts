@@ -1,5 +1,6 @@
 import type { NetworkSnapshot } from '@tessera/shared';
 import { describeError } from '../api/api-error.ts';
+import { ChainedPoller } from '../api/chained-poller.ts';
 import { fetchNetworkSnapshot } from '../api/network-client.ts';
 
 export const POLL_INTERVAL_MS = 2000;
@@ -18,39 +19,30 @@ export class DashboardState {
   readonly guards = $derived(this.snapshot?.nodes.filter((node) => node.role === 'guard').length ?? 0);
 
   readonly #origin: string;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #abort: AbortController | null = null;
-  #running = false;
+  readonly #poller = new ChainedPoller({ intervalMs: POLL_INTERVAL_MS, poll: (signal) => this.#poll(signal) });
 
   constructor(origin: string) {
     this.#origin = origin;
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    void this.#poll();
+    this.#poller.start();
   }
 
   stop(): void {
-    this.#running = false;
-    clearTimeout(this.#timer);
-    this.#abort?.abort();
+    this.#poller.stop();
   }
 
-  async #poll(): Promise<void> {
-    this.#abort = new AbortController();
+  async #poll(signal: AbortSignal): Promise<void> {
     try {
-      const snapshot = await fetchNetworkSnapshot(this.#origin, this.#abort.signal);
+      const snapshot = await fetchNetworkSnapshot(this.#origin, signal);
       this.snapshot = snapshot;
       this.updatedAt = Date.now();
       this.error = null;
       this.history = [...this.history, snapshot.throughput.tokensPerSecond].slice(-HISTORY_LENGTH);
     } catch (error) {
-      if (!this.#running) return;
+      if (!this.#poller.running) return;
       this.error = describeError(error);
     }
-    // Polls are chained, not on an interval, so a slow coordinator never gets overlapping requests.
-    if (this.#running) this.#timer = setTimeout(() => void this.#poll(), POLL_INTERVAL_MS);
   }
 }

@@ -1,5 +1,6 @@
 import type { EpochView, Leaderboard } from '@tessera/shared';
 import { describeError } from '../api/api-error.ts';
+import { ChainedPoller } from '../api/chained-poller.ts';
 import type { RewardsApi } from '../rewards/rewards-api.ts';
 import { openEpoch, settledEpochs } from '../rewards/rewards-text.ts';
 
@@ -15,39 +16,29 @@ export class NetworkRewardsState {
   readonly settled: EpochView[] = $derived(this.epochs === null ? [] : settledEpochs(this.epochs));
 
   readonly #api: Pick<RewardsApi, 'epochs' | 'leaderboard'>;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #abort: AbortController | null = null;
-  #running = false;
+  readonly #poller = new ChainedPoller({ intervalMs: NETWORK_REWARDS_POLL_INTERVAL_MS, poll: (signal) => this.#poll(signal) });
 
   constructor(api: Pick<RewardsApi, 'epochs' | 'leaderboard'>) {
     this.#api = api;
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    void this.#poll();
+    this.#poller.start();
   }
 
   stop(): void {
-    this.#running = false;
-    clearTimeout(this.#timer);
-    this.#abort?.abort();
+    this.#poller.stop();
   }
 
-  async #poll(): Promise<void> {
-    const abort = new AbortController();
-    this.#abort = abort;
+  async #poll(signal: AbortSignal): Promise<void> {
     try {
-      const [epochs, leaderboard] = await Promise.all([this.#api.epochs(abort.signal), this.#api.leaderboard(abort.signal)]);
+      const [epochs, leaderboard] = await Promise.all([this.#api.epochs(signal), this.#api.leaderboard(signal)]);
       this.epochs = epochs;
       this.leaderboard = leaderboard;
       this.error = null;
     } catch (error) {
-      if (!this.#running) return;
+      if (!this.#poller.running) return;
       this.error = describeError(error);
     }
-    // Chained, not on an interval, so a slow coordinator never gets overlapping requests.
-    if (this.#running) this.#timer = setTimeout(() => void this.#poll(), NETWORK_REWARDS_POLL_INTERVAL_MS);
   }
 }

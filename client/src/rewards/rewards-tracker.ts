@@ -1,4 +1,5 @@
 import type { RewardsView } from '@tessera/shared';
+import { ChainedPoller } from '../api/chained-poller.ts';
 import { describeError } from '../api/api-error.ts';
 import { WalletSignerError } from '../wallet/wallet-signer.ts';
 import type { WalletSigner } from '../wallet/wallet-signer.ts';
@@ -73,13 +74,12 @@ export class RewardsTracker {
   #snapshot: RewardsSnapshot = EMPTY_REWARDS_SNAPSHOT;
   readonly #listeners = new Set<(snapshot: RewardsSnapshot) => void>();
   readonly #deps: RewardsTrackerDependencies;
-  #running = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #poll: AbortController | null = null;
+  readonly #poller: ChainedPoller;
   readonly #claimAborts = new Map<number, AbortController>();
 
   constructor(deps: RewardsTrackerDependencies) {
     this.#deps = deps;
+    this.#poller = new ChainedPoller({ intervalMs: deps.pollIntervalMs ?? REWARDS_POLL_INTERVAL_MS, poll: (signal) => this.#read(signal) });
   }
 
   get snapshot(): RewardsSnapshot {
@@ -93,17 +93,12 @@ export class RewardsTracker {
 
   /** Reads now and every few seconds while a key is followed. */
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    void this.refresh();
+    this.#poller.start();
   }
 
   /** Stops reading, and stops waiting for the outcome of claims (the coordinator still sees them). */
   stop(): void {
-    this.#running = false;
-    clearTimeout(this.#timer);
-    this.#poll?.abort();
-    this.#poll = null;
+    this.#poller.stop();
     for (const abort of this.#claimAborts.values()) abort.abort();
   }
 
@@ -115,27 +110,25 @@ export class RewardsTracker {
   }
 
   /** Reads now (instead of at the next tick); resolves when the read is done. */
-  async refresh(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#poll?.abort();
+  refresh(): Promise<void> {
+    return this.#poller.pollNow();
+  }
+
+  async #read(signal: AbortSignal): Promise<void> {
     const publicKey = this.#snapshot.publicKey;
-    if (!this.#running || publicKey === null) return;
-    const abort = new AbortController();
-    this.#poll = abort;
+    if (publicKey === null) return;
     const { api } = this.#deps;
     try {
       const [view, settings] = await Promise.all([
-        api.rewards(publicKey, abort.signal),
-        this.#snapshot.settings === null ? api.claimSettings(abort.signal).catch(() => null) : Promise.resolve(this.#snapshot.settings),
+        api.rewards(publicKey, signal),
+        this.#snapshot.settings === null ? api.claimSettings(signal).catch(() => null) : Promise.resolve(this.#snapshot.settings),
       ]);
-      if (abort.signal.aborted) return;
+      if (signal.aborted) return;
       this.#update({ view, settings, error: null, updatedAt: (this.#deps.now ?? Date.now)() });
     } catch (error) {
-      if (abort.signal.aborted) return;
+      if (signal.aborted) return;
       this.#update({ error: `Could not read this tab's rewards: ${describeError(error)}` });
     }
-    // Chained, not on an interval, so a slow coordinator never gets overlapping requests.
-    if (this.#running && this.#poll === abort) this.#timer = setTimeout(() => void this.refresh(), this.#deps.pollIntervalMs ?? REWARDS_POLL_INTERVAL_MS);
   }
 
   /**

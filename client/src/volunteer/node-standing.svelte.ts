@@ -1,5 +1,6 @@
 import type { NetworkNode, NetworkSnapshot } from '@tessera/shared';
 import { describeError } from '../api/api-error.ts';
+import { ChainedPoller } from '../api/chained-poller.ts';
 import { findNode } from './reputation-text.ts';
 
 export const STANDING_POLL_INTERVAL_MS = 3000;
@@ -19,8 +20,7 @@ export class NodeStanding {
 
   readonly #source: SnapshotSource;
   #nodeId: string | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #abort: AbortController | null = null;
+  readonly #poller = new ChainedPoller({ intervalMs: STANDING_POLL_INTERVAL_MS, poll: (signal) => this.#poll(signal) });
 
   constructor(source: SnapshotSource) {
     this.#source = source;
@@ -31,23 +31,21 @@ export class NodeStanding {
     if (nodeId === this.#nodeId) return;
     this.stop();
     this.#nodeId = nodeId;
-    void this.#poll(nodeId);
+    this.#poller.start();
   }
 
   stop(): void {
+    this.#poller.stop();
     this.#nodeId = null;
-    clearTimeout(this.#timer);
-    this.#abort?.abort();
-    this.#abort = null;
     this.node = null;
     this.error = null;
   }
 
-  async #poll(nodeId: string): Promise<void> {
-    const abort = new AbortController();
-    this.#abort = abort;
+  async #poll(signal: AbortSignal): Promise<void> {
+    const nodeId = this.#nodeId;
+    if (nodeId === null) return;
     try {
-      const snapshot = await this.#source(abort.signal);
+      const snapshot = await this.#source(signal);
       if (this.#nodeId !== nodeId) return;
       this.node = findNode(snapshot, nodeId);
       this.error = this.node === null ? 'The coordinator does not list this tab (yet).' : null;
@@ -56,7 +54,5 @@ export class NodeStanding {
       if (this.#nodeId !== nodeId) return;
       this.error = describeError(error);
     }
-    // Chained, not on an interval, so a slow coordinator never gets overlapping requests.
-    if (this.#nodeId === nodeId) this.#timer = setTimeout(() => void this.#poll(nodeId), STANDING_POLL_INTERVAL_MS);
   }
 }
