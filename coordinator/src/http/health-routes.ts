@@ -15,7 +15,7 @@ export function registerHealthRoutes(app: FastifyInstance, context: CoordinatorC
       },
     },
     async () => {
-      context.store.counts();
+      context.store.ping();
       return {
         status: 'ok' as const,
         uptimeSeconds: Math.round((Date.now() - context.startedAt) / 1000),

@@ -72,6 +72,7 @@ export class TaskStore {
   readonly #open;
   readonly #reopenAssigned;
   readonly #counts;
+  readonly #ping;
 
   constructor(private readonly db: SqliteDatabase) {
     this.#insert = db.prepare(
@@ -99,6 +100,7 @@ export class TaskStore {
       `UPDATE tasks SET status = 'queued', node_id = NULL, lease_expires_at = NULL WHERE status = 'assigned'`,
     );
     this.#counts = db.prepare(`SELECT status, COUNT(*) AS n FROM tasks GROUP BY status`);
+    this.#ping = db.prepare(`SELECT 1`);
   }
 
   insert(record: { id: TaskId; api: TaskApi; spec: TaskRecord['spec']; priority: number; maxAttempts: number; createdAt: number; deadlineAt: number }): void {
@@ -157,6 +159,11 @@ export class TaskStore {
       counts[parsed.status satisfies TaskStatus] = parsed.n;
     }
     return counts;
+  }
+
+  /** Throws if the database does not answer; cheap, for health checks. */
+  ping(): void {
+    this.#ping.get();
   }
 
   /** Runs `work` in one transaction, used to batch many writes (one fsync-free commit instead of many). */

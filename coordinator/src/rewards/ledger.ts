@@ -66,6 +66,8 @@ export class Ledger {
   readonly #statements = new Map<string, Statement<unknown[]>>();
   readonly #epochLengthMs: number;
   readonly #now: () => number;
+  /** The open epoch, read once: only this class opens and closes epochs. */
+  #open: EpochRow | undefined;
 
   constructor(db: SqliteDatabase, options: { epochLengthMs: number; now?: () => number }) {
     this.#db = db;
@@ -75,8 +77,12 @@ export class Ledger {
 
   /** The open epoch, opening the first one on a fresh database. */
   currentEpoch(): EpochRow {
+    if (this.#open !== undefined) return this.#open;
     const row: unknown = this.#sql(`SELECT * FROM epochs WHERE status = 'open' ORDER BY epoch DESC LIMIT 1`).get();
-    if (row !== undefined) return epochRowSchema.parse(row);
+    if (row !== undefined) {
+      this.#open = epochRowSchema.parse(row);
+      return this.#open;
+    }
     const last: unknown = this.#sql(`SELECT MAX(epoch) AS epoch FROM epochs`).get();
     const next = (z.object({ epoch: z.number().nullable() }).parse(last).epoch ?? 0) + 1;
     const now = this.#now();
@@ -109,6 +115,15 @@ export class Ledger {
    * unsettled credit of linked identities is summed per account, and the tree and proofs are stored.
    */
   closeEpoch(directory: AccountDirectory): ClosedEpoch {
+    try {
+      return this.#closeEpoch(directory);
+    } finally {
+      // Committed: the next epoch is open. Rolled back: the same one still is. Either way, read it again.
+      this.#open = undefined;
+    }
+  }
+
+  #closeEpoch(directory: AccountDirectory): ClosedEpoch {
     return this.#db.transaction((): ClosedEpoch => {
       const epoch = this.currentEpoch();
       this.#sql(`UPDATE credits SET status = 'credited' WHERE status = 'escrow' AND epoch <= ?`).run(epoch.epoch);
