@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openVolunteerTab, pageLogs } from './support/browser.ts';
 import { startCoordinator, type RunningCoordinator } from './support/coordinator.ts';
-import { networkSnapshot, waitForServingTabs } from './support/network-state.ts';
+import { waitForGuards, waitForServingTabs } from './support/network-state.ts';
 import { referenceGreedyCompletion } from './support/node-reference.ts';
 
 const canary = findModel(MODEL_CATALOG, TINY_GPT2_ID)?.canary;
@@ -32,12 +32,7 @@ describe('a real guard tab catches a cheating worker among honest tabs', () => {
     guard = await newTab('guard');
     workers = [await newTab('worker'), await newTab('worker')];
     await waitForServingTabs(coordinator.url, 2, [TINY_GPT2_ID], 120_000, () => [...workers, guard].map(pageLogs).join('\n---\n'));
-    for (let deadline = Date.now() + 60_000; ; ) {
-      const guards = (await networkSnapshot(coordinator.url)).nodes.filter((node) => node.role === 'guard' && node.models.length > 0);
-      if (guards.length === 1) break;
-      if (Date.now() > deadline) throw new Error(`the guard tab did not come up:\n${pageLogs(guard)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await waitForGuards(coordinator.url, 1, [TINY_GPT2_ID], 60_000, () => pageLogs(guard));
     cheater = new ScriptedTab({ url: coordinator.url, models: [loaded(TINY_GPT2_ID)], onAssign: cheat });
     await cheater.ready();
     await waitForServingTabs(coordinator.url, 3, [TINY_GPT2_ID], 10_000);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openVolunteerTab, pageLogs } from './support/browser.ts';
 import { startCoordinator, type RunningCoordinator } from './support/coordinator.ts';
 import { DEV_KEYS, addressOf, deployRewards, startLocalEvm, type DeployedRewards, type LocalEvm } from './support/local-evm.ts';
-import { networkSnapshot, waitForServingTabs } from './support/network-state.ts';
+import { waitForGuards, waitForServingTabs } from './support/network-state.ts';
 
 /** Hardhat's dev account #2: the coordinator's poster key in this test. */
 const POSTER_KEY: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
@@ -47,10 +47,7 @@ describe('rewards: verified work → credit → epoch root on chain → claim', 
       fragment: { wallet: 'local', account: ACCOUNT_ID, walletKey: walletKey.toStringDer() },
     });
     await waitForServingTabs(coordinator.url, 1, [TINY_GPT2_ID], 120_000, () => [worker, guard].map(pageLogs).join('\n---\n'));
-    for (let deadline = Date.now() + 60_000; (await networkSnapshot(coordinator.url)).nodes.filter((node) => node.role === 'guard' && node.models.length > 0).length === 0; ) {
-      if (Date.now() > deadline) throw new Error(`guard not ready:\n${pageLogs(guard)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await waitForGuards(coordinator.url, 1, [TINY_GPT2_ID], 60_000, () => pageLogs(guard));
   });
 
   afterAll(async () => {
