@@ -109,8 +109,18 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   });
   const accounts: AccountDirectory = options.accounts ?? wallet;
   const verifier = new Verifier({ onCaught: (workerKey) => ledger.slashEscrow(workerKey), registry, catalog, reputation, guardLeaseMs: config.guardLeaseMs, checkTimeoutMs: config.checkTimeoutMs, logger: app.log });
+  const peers = new PeerSignalling({
+    directory: registry,
+    catalog,
+    badSeederReports: config.badSeederReports,
+    onReport: (report) => {
+      app.log.warn({ seeder: report.about, reporter: report.from, model: report.modelId, excluded: report.excluded }, `seeder reported: ${report.reason}`);
+      metrics.peerReport(report.excluded);
+    },
+  });
   const dispatcher = new Dispatcher({
     checker: verifier,
+    peers,
     onSucceeded: (record, session) => {
       if (record.result === null) return;
       const tier = tierOf(reputation.get(session.key.publicKey));
@@ -159,10 +169,11 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     verifier,
     probe,
     reputation,
-    peers: new PeerSignalling({ directory: registry, catalog }),
+    peers,
     catalog,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     leaseMs: config.leaseMs,
+    iceServers: config.iceServers,
     helloTimeoutMs: 10_000,
     maxViolations: 50,
     logger: app.log,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import { iceServerSchema } from '@tessera/shared';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -33,6 +34,29 @@ export const CONFIG_FIELDS = {
   mirrorNodeTimeoutMs: { env: 'TESSERA_MIRROR_NODE_TIMEOUT_MS', help: 'how long a wallet link waits for the mirror node', schema: z.coerce.number().int().min(100).default(5_000) },
   walletChallengeTtlMs: { env: 'TESSERA_WALLET_CHALLENGE_TTL_MS', help: 'how long a wallet link challenge can be signed', schema: z.coerce.number().int().min(10_000).max(3_600_000).default(300_000) },
   walletConnectProjectId: { env: 'TESSERA_WALLETCONNECT_PROJECT_ID', help: 'WalletConnect project id for HashPack pairing on the volunteer page (empty: off)', schema: z.string().trim().max(200).default('') },
+  iceServers: {
+    env: 'TESSERA_ICE_SERVERS',
+    help: 'STUN/TURN servers for tab-to-tab links, as JSON: [{"urls":"stun:stun.example.org:3478"},{"urls":"turn:turn.example.org","username":"u","credential":"p"}]; empty: host candidates only (same network)',
+    schema: z
+      .string()
+      .default('[]')
+      .transform((text, context) => {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          context.addIssue({ code: 'custom', message: 'not JSON: give a JSON array of {urls, username?, credential?}' });
+          return z.NEVER;
+        }
+        const parsed = z.array(iceServerSchema).max(8).safeParse(value);
+        if (!parsed.success) {
+          context.addIssue({ code: 'custom', message: `not a list of ICE servers: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+          return z.NEVER;
+        }
+        return parsed.data;
+      }),
+  },
+  badSeederReports: { env: 'TESSERA_BAD_SEEDER_REPORTS', help: 'distinct tabs that must report a seeder for bad bytes before it is no longer introduced as one', schema: z.coerce.number().int().min(1).default(2) },
   logLevel: { env: 'LOG_LEVEL', help: 'fatal, error, warn, info, debug or trace', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;
 
@@ -65,7 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 
 export function configHelp(): string {
   const rows = Object.entries(CONFIG_FIELDS).map(([key, field]) => {
-    const fallback = field.schema.parse(undefined) || '(empty)';
+    const parsed: unknown = field.schema.parse(undefined);
+    const fallback = Array.isArray(parsed) ? JSON.stringify(parsed) : parsed || '(empty)';
     const flag = `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
     return `  ${flag.padEnd(26)} ${field.env.padEnd(30)} ${field.help} (default: ${String(fallback)})`;
   });

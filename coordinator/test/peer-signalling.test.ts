@@ -7,13 +7,13 @@ interface FakeTab extends PeerTab {
   readonly inbox: PeerToTabMessage[];
 }
 
-function tab(models: Record<string, ModelState> = {}): FakeTab {
+function tab(models: Record<string, ModelState> = {}, publicKey: string = crypto.randomUUID()): FakeTab {
   const inbox: PeerToTabMessage[] = [];
   const offeredModels = new Map<string, OfferedModel>(Object.entries(models).map(([id, state]) => [id, { id, state, backend: 'wasm' }]));
-  return { nodeId: newNodeId(), channel: { send: (message) => inbox.push(message) }, offeredModels, inbox };
+  return { nodeId: newNodeId(), key: { publicKey }, channel: { send: (message) => inbox.push(message) }, offeredModels, inbox };
 }
 
-function setup(tabs: FakeTab[], options: { maxSeeders?: number; maxIntroductionsPerTab?: number } = {}) {
+function setup(tabs: FakeTab[], options: { maxSeeders?: number; maxIntroductionsPerTab?: number; badSeederReports?: number } = {}) {
   const byId = new Map<NodeId, FakeTab>(tabs.map((t) => [t.nodeId, t]));
   const signalling = new PeerSignalling({ directory: { get: (id) => byId.get(id), all: () => byId.values() }, catalog: MODEL_CATALOG, ...options });
   return { signalling, leave: (t: FakeTab) => { byId.delete(t.nodeId); signalling.forget(t.nodeId); } };
@@ -138,5 +138,60 @@ describe('PeerSignalling', () => {
     }
     // Each seeker can still signal the seeder it was introduced to last.
     for (const seeker of seekers) expect(signalling.introduced(seeker.nodeId, seeders(seeker)[0] ?? newNodeId())).toBe(true);
+  });
+  describe('peer:report', () => {
+    it('stops introducing a seeder once enough distinct keys reported it, for that model only', () => {
+      const liar = tab({ [TINY_GPT2_ID]: 'cached', [TINY_BERT_ID]: 'cached' });
+      const honest = tab({ [TINY_GPT2_ID]: 'cached' });
+      const first = tab();
+      const second = tab();
+      const { signalling } = setup([liar, honest, first, second], { badSeederReports: 2 });
+      signalling.seek(first, { modelId: TINY_GPT2_ID });
+      expect(seeders(first)).toContain(liar.nodeId);
+      expect(signalling.report(first, { about: liar.nodeId, modelId: TINY_GPT2_ID, reason: 'wrong bytes' })).toEqual({ ok: true });
+      // One reporter is not enough: a single tab must not be able to cut off an honest seeder.
+      expect(signalling.isExcludedSeeder(liar.nodeId, TINY_GPT2_ID)).toBe(false);
+      // The same key reporting again does not count twice.
+      expect(signalling.report(first, { about: liar.nodeId, modelId: TINY_GPT2_ID, reason: 'again' })).toEqual({ ok: true });
+      expect(signalling.isExcludedSeeder(liar.nodeId, TINY_GPT2_ID)).toBe(false);
+      signalling.seek(second, { modelId: TINY_GPT2_ID });
+      expect(signalling.report(second, { about: liar.nodeId, modelId: TINY_GPT2_ID, reason: 'wrong bytes' })).toEqual({ ok: true });
+      expect(signalling.isExcludedSeeder(liar.nodeId, TINY_GPT2_ID)).toBe(true);
+      const third = tab();
+      signalling.seek(third, { modelId: TINY_GPT2_ID });
+      expect(seeders(third)).toEqual([honest.nodeId]);
+      expect(signalling.isExcludedSeeder(liar.nodeId, TINY_BERT_ID)).toBe(false);
+    });
+
+    it('refuses a report about a tab that was never introduced, and changes nothing', () => {
+      const stranger = tab({ [TINY_GPT2_ID]: 'cached' });
+      const reporter = tab();
+      const { signalling } = setup([stranger, reporter], { badSeederReports: 1 });
+      const outcome = signalling.report(reporter, { about: stranger.nodeId, modelId: TINY_GPT2_ID, reason: 'slander' });
+      expect(outcome).toMatchObject({ ok: false, code: 'peer_not_introduced' });
+      expect(signalling.isExcludedSeeder(stranger.nodeId, TINY_GPT2_ID)).toBe(false);
+    });
+
+    it('forgets reports when the seeder leaves (its next connection starts clean)', () => {
+      const liar = tab({ [TINY_GPT2_ID]: 'cached' });
+      const reporter = tab();
+      const { signalling, leave } = setup([liar, reporter], { badSeederReports: 1 });
+      signalling.seek(reporter, { modelId: TINY_GPT2_ID });
+      signalling.report(reporter, { about: liar.nodeId, modelId: TINY_GPT2_ID, reason: 'wrong bytes' });
+      expect(signalling.isExcludedSeeder(liar.nodeId, TINY_GPT2_ID)).toBe(true);
+      leave(liar);
+      expect(signalling.isExcludedSeeder(liar.nodeId, TINY_GPT2_ID)).toBe(false);
+    });
+  });
+
+  it('introduce() lets a worker and a requesting tab signal each other', () => {
+    const worker = tab({ [TINY_GPT2_ID]: 'loaded' });
+    const requester = tab();
+    const { signalling } = setup([worker, requester]);
+    expect(signalling.introduced(worker.nodeId, requester.nodeId)).toBe(false);
+    signalling.introduce(worker.nodeId, requester.nodeId);
+    expect(signalling.introduced(requester.nodeId, worker.nodeId)).toBe(true);
+    expect(signalling.relay(worker, { to: requester.nodeId, sessionId: newPeerSessionId(), data: offer })).toEqual({ ok: true });
+    expect(requester.inbox.at(-1)?.event).toBe('peer:signal');
   });
 });

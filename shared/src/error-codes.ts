@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   model_load_failed: { status: 500, type: 'server_error', retryable: true, summary: 'The tab could not load the model.' },
   inference_failed: { status: 500, type: 'server_error', retryable: true, summary: 'The engine failed while running the task.' },
   lease_expired: { status: 504, type: 'server_error', retryable: true, summary: 'The tab did not finish within its lease.' },
+  handoff_refused: { status: 409, type: 'invalid_request_error', retryable: true, summary: 'The coordinator did not move the task to that peer (not idle, not introduced, or the task moved on); it stays with the sender.' },
+  direct_stream_refused: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'direct_stream names no connected tab with that key.' },
   worker_disconnected: { status: 502, type: 'server_error', retryable: true, summary: 'The tab left while running the task.' },
   // Wallet link (coordinator/src/wallet/README.md).
   wallet_linking_unavailable: { status: 503, type: 'server_error', retryable: false, summary: 'Wallet linking is not configured on this coordinator.' },

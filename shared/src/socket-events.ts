@@ -4,13 +4,17 @@ import { backendSchema, engineIdSchema } from './model-catalog.ts';
 import { taskIdSchema, nodeIdSchema } from './ids.ts';
 import { publicKeySchema, signatureSchema } from './signing/signed-payloads.ts';
 import { jobIdSchema, verifyAssignSchema, verifyErrorSchema, verifyVerdictSchema } from './verification/verify-messages.ts';
-import { peerSeedersSchema, peerSeekSchema, peerSignalRelayedSchema, peerSignalSchema } from './peer/peer-signal.ts';
+import { peerReportSchema, peerSeedersSchema, peerSeekSchema, peerSignalRelayedSchema, peerSignalSchema } from './peer/peer-signal.ts';
 import { taskOutputSchema, taskSpecSchema, taskTimingsSchema, taskUsageSchema } from './task.ts';
 
 /** The socket.io namespace tabs connect to. */
 export const WORKER_NAMESPACE = '/worker';
 
-export const workerRoleSchema = z.enum(['worker', 'guard']);
+/**
+ * `worker` runs tasks, `guard` re-checks them, `requester` runs nothing: a page (the playground, a site's
+ * widget) that connects only to receive direct streams from the workers of the tasks it submits.
+ */
+export const workerRoleSchema = z.enum(['worker', 'guard', 'requester']);
 export type WorkerRole = z.infer<typeof workerRoleSchema>;
 
 /** What the tab's WebGPU adapter reported, or null when the browser has no WebGPU adapter at all. */
@@ -60,10 +64,24 @@ export const workerHelloSchema = z.strictObject({
 });
 export type WorkerHello = z.infer<typeof workerHelloSchema>;
 
+/** One STUN or TURN server, in the shape `RTCPeerConnection` takes. */
+export const iceServerSchema = z.strictObject({
+  urls: z.union([z.string().min(1).max(500), z.array(z.string().min(1).max(500)).min(1).max(8)]),
+  username: z.string().max(500).optional(),
+  credential: z.string().max(500).optional(),
+});
+export type IceServer = z.infer<typeof iceServerSchema>;
+
+/** A connection's secret for `direct_stream` on `POST /api/v1/tasks`: proves the caller owns the tab. */
+export const directStreamKeySchema = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, 'a base64url key');
+
 export const workerWelcomeSchema = z.strictObject({
   nodeId: nodeIdSchema,
   heartbeatIntervalMs: z.number().int().min(100),
   leaseMs: z.number().int().min(100),
+  /** STUN/TURN servers for peer links (the coordinator's `TESSERA_ICE_SERVERS`); empty: host candidates only. */
+  iceServers: z.array(iceServerSchema).max(8),
+  directStreamKey: directStreamKeySchema,
 });
 export type WorkerWelcome = z.infer<typeof workerWelcomeSchema>;
 
@@ -79,10 +97,25 @@ export const taskAssignSchema = z.strictObject({
   leaseMs: z.number().int().min(100),
   attempt: z.number().int().min(1),
   task: taskSpecSchema,
+  /**
+   * The tab that submitted the task asked for the text straight over a peer link: open one to `to` (the
+   * coordinator introduced the two) and send `task:stream` frames there instead of `task:chunk`s here; on any
+   * link failure fall back to `task:chunk`. The signed `task:result` always comes here.
+   */
+  directStream: z.strictObject({ to: nodeIdSchema }).optional(),
 });
 export type TaskAssign = z.infer<typeof taskAssignSchema>;
 
+/** Accepts an assignment; sent again while a task streams directly, it renews the lease (no chunks come here). */
 export const taskAcceptSchema = z.strictObject({ taskId: taskIdSchema });
+
+/**
+ * A busy or leaving tab gives a task it holds to a connected peer: the coordinator moves the lease to `to`
+ * (same attempt, no failure counted) and sends it `task:assign`; the sender gets `task:cancel`. A refusal
+ * (`handoff_refused`) leaves the task where it was.
+ */
+export const taskHandoffSchema = z.strictObject({ taskId: taskIdSchema, to: nodeIdSchema });
+export type TaskHandoff = z.infer<typeof taskHandoffSchema>;
 export type TaskAccept = z.infer<typeof taskAcceptSchema>;
 
 export const taskChunkSchema = z.strictObject({
@@ -125,8 +158,10 @@ export const workerToCoordinatorSchemas = {
   'task:error': taskErrorSchema,
   'verify:verdict': verifyVerdictSchema,
   'verify:error': verifyErrorSchema,
+  'task:handoff': taskHandoffSchema,
   'peer:seek': peerSeekSchema,
   'peer:signal': peerSignalSchema,
+  'peer:report': peerReportSchema,
 } as const;
 
 /** Every event the coordinator may send, with the schema the tab parses it with. */

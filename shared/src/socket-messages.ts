@@ -67,6 +67,14 @@ export function parseWorkerToCoordinator(event: unknown, args: readonly unknown[
       const r = toCoordinator['peer:seek'].safeParse(payload);
       return r.success ? { ok: true, message: { event: 'peer:seek', payload: r.data } } : { ok: false, reason: reason(r.error) };
     }
+    case 'task:handoff': {
+      const r = toCoordinator['task:handoff'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'task:handoff', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
+    case 'peer:report': {
+      const r = toCoordinator['peer:report'].safeParse(payload);
+      return r.success ? { ok: true, message: { event: 'peer:report', payload: r.data } } : { ok: false, reason: reason(r.error) };
+    }
     case 'peer:signal': {
       const r = toCoordinator['peer:signal'].safeParse(payload);
       return r.success ? { ok: true, message: { event: 'peer:signal', payload: r.data } } : { ok: false, reason: reason(r.error) };

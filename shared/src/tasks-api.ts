@@ -3,10 +3,19 @@ import { chatCompletionRequestSchema, chatCompletionResponseSchema } from './ope
 import { embeddingRequestSchema, embeddingResponseSchema } from './openai/embedding.ts';
 import { openAIErrorBodySchema } from './openai/error-body.ts';
 import { taskStatusSchema } from './task.ts';
+import { directStreamKeySchema } from './socket-events.ts';
+import { nodeIdSchema } from './ids.ts';
+
+/**
+ * Asks for the text straight from the worker over a WebRTC link to the submitting tab (which is connected
+ * as a `requester`; both values come from its `worker:welcome`). The task's result is still here.
+ */
+export const directStreamRequestSchema = z.strictObject({ node_id: nodeIdSchema, stream_key: directStreamKeySchema });
+export type DirectStreamRequest = z.infer<typeof directStreamRequestSchema>;
 
 /** Native async API (as AI Horde users expect): submit, poll, cancel. The bodies reuse OpenAI's shapes. */
 export const createTaskRequestSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('chat.completion'), request: chatCompletionRequestSchema }),
+  z.object({ type: z.literal('chat.completion'), request: chatCompletionRequestSchema, direct_stream: directStreamRequestSchema.optional() }),
   z.object({ type: z.literal('embedding'), request: embeddingRequestSchema }),
 ]);
 export type CreateTaskRequest = z.infer<typeof createTaskRequestSchema>;

@@ -1,10 +1,22 @@
 import { TesseraError, createTaskRequestSchema, taskIdParamsSchema, taskIdSchema, taskViewSchema } from '@tessera/shared';
-import type { TaskId } from '@tessera/shared';
+import type { DirectStreamRequest, NodeId, TaskId } from '@tessera/shared';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ANONYMOUS_PRIORITY, type CoordinatorContext } from '../coordinator-context.ts';
 import type { TaskRecord } from '../queue/task-record.ts';
 import { chatRequestToSpec, embeddingRequestToSpec, taskView } from './openai-mapping.ts';
+
+/** The connection `direct_stream` names, if it is connected and the key is its own. */
+function directStreamTarget(context: CoordinatorContext, request: DirectStreamRequest): NodeId {
+  const session = context.registry.get(request.node_id);
+  const given = Buffer.from(request.stream_key);
+  const known = Buffer.from(session?.directStreamKey ?? '');
+  if (session === undefined || given.length !== known.length || !timingSafeEqual(given, known)) {
+    throw new TesseraError('direct_stream_refused', 'direct_stream names no connected tab with that key; connect the page to /worker and use the node_id and directStreamKey of its worker:welcome.', 'direct_stream');
+  }
+  return session.nodeId;
+}
 
 function findTask(context: CoordinatorContext, id: string): TaskRecord {
   const parsed = taskIdSchema.safeParse(id);
@@ -24,7 +36,9 @@ export function registerTasksRoute(app: FastifyInstance, context: CoordinatorCon
     async (request, reply) => {
       const body = request.body;
       const spec = body.type === 'chat.completion' ? chatRequestToSpec(context.catalog, body.request) : embeddingRequestToSpec(context.catalog, body.request);
-      const record = context.dispatcher.submit({ api: body.type, spec, priority: ANONYMOUS_PRIORITY });
+      const directTo = body.type === 'chat.completion' && body.direct_stream !== undefined ? directStreamTarget(context, body.direct_stream) : null;
+      const record = context.dispatcher.submit({ api: body.type, spec, priority: ANONYMOUS_PRIORITY, directTo });
+      if (directTo !== null) context.metrics.directStreamAssigned();
       return reply.code(202).header('location', `/api/v1/tasks/${record.id}`).send(view(record));
     },
   );

@@ -1,5 +1,5 @@
 import { TesseraError, findModel, newTaskId, outputMatchesSpec, wireError } from '@tessera/shared';
-import type { ErrorCode, ModelCatalogEntry, NodeId, TaskChunk, TaskError, TaskId, TaskResult, TaskSpec, WireError } from '@tessera/shared';
+import type { ErrorCode, ModelCatalogEntry, NodeId, TaskAssign, TaskChunk, TaskError, TaskHandoff, TaskId, TaskResult, TaskSpec, WireError } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TaskApi, TaskRecord, TaskResultRecord } from '../queue/task-record.ts';
 import { TaskQueue } from '../queue/task-queue.ts';
@@ -38,6 +38,8 @@ export interface DispatcherOptions {
   onSucceeded?: (record: TaskRecord, session: WorkerSession) => void;
   /** Placement preference from the tab's tier: lower first, Infinity for no work at all. */
   placementRank?: (session: WorkerSession) => number;
+  /** Peer introductions (PeerSignalling): a worker and the tab its text streams to directly. */
+  peers?: { introduce(a: NodeId, b: NodeId): void; introduced(a: NodeId, b: NodeId): boolean };
   now?: () => number;
 }
 
@@ -61,9 +63,14 @@ interface OpenTask {
   check: CheckDecision;
   /** The result is with the guards. */
   verifying: boolean;
+  /**
+   * The connection of the tab that submitted the task and wants its text over a peer link. Memory only:
+   * node ids die with their connection, so after a restart there is no one to stream to.
+   */
+  directTo: NodeId | null;
 }
 
-export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number };
+export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number; directTo?: NodeId | null };
 
 export type WorkerMessageOutcome = { ok: true } | { ok: false; error: WireError };
 const OK: WorkerMessageOutcome = { ok: true };
@@ -107,7 +114,7 @@ export class Dispatcher {
   /** Reloads open tasks after a restart and starts the lease and deadline reaper. */
   start(): void {
     for (const record of this.#options.store.recoverOpenTasks()) {
-      this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), check: 'skip', verifying: false });
+      this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), check: 'skip', verifying: false, directTo: null });
       this.#queue.enqueue(record.spec.model, { id: record.id, priority: record.priority });
       this.#queuedCount++;
     }
@@ -144,7 +151,7 @@ export class Dispatcher {
       error: null,
     };
     this.#options.store.insert(record);
-    this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), check: 'skip', verifying: false });
+    this.#open.set(record.id, { record, stream: freshStream(), failedOn: new Set(), check: 'skip', verifying: false, directTo: request.directTo ?? null });
     this.#queue.enqueue(model.id, { id: record.id, priority: record.priority });
     this.#queuedCount++;
     this.#options.metrics.taskSubmitted(request.spec.kind, this.#queuedCount);
@@ -220,6 +227,36 @@ export class Dispatcher {
     const task = this.#heldBy(session, taskId);
     if (task === undefined) return refuse('not_assigned', `Task ${taskId} is not assigned to this tab.`);
     task.record.leaseExpiresAt = this.#now() + this.#options.leaseMs;
+    return OK;
+  }
+
+  /**
+   * `task:handoff`: the holder gives the task to a peer it was introduced to. The peer must be a connected
+   * worker serving the model with a free slot that has not failed this task. The lease moves in one
+   * conditional write (same attempt: a hand-off is not a failure), the peer gets `task:assign` and the
+   * sender `task:cancel`; from then on only the peer's messages about the task count, so it is never
+   * done twice. A refusal changes nothing: the task stays with the sender.
+   */
+  handoff(session: WorkerSession, handoff: TaskHandoff): WorkerMessageOutcome {
+    const task = this.#heldBy(session, handoff.taskId);
+    if (task === undefined) return refuse('not_assigned', `Task ${handoff.taskId} is not assigned to this tab.`);
+    const { record } = task;
+    const declined = (why: string): WorkerMessageOutcome => refuse('handoff_refused', `Task ${record.id} stays with this tab: ${why}.`);
+    if (!(this.#options.peers?.introduced(session.nodeId, handoff.to) ?? false)) return declined(`tab ${handoff.to} is not one of its introduced peers`);
+    const target = this.#options.registry.get(handoff.to);
+    if (target === undefined) return declined(`tab ${handoff.to} is not connected`);
+    if (target.role !== 'worker' || !target.models.has(record.spec.model)) return declined(`tab ${handoff.to} does not serve ${record.spec.model}`);
+    if (target.activeTasks.size >= target.capabilities.maxConcurrentTasks) return declined(`tab ${handoff.to} has no free slot`);
+    if (task.failedOn.has(target.nodeId)) return declined(`tab ${handoff.to} already failed this task`);
+    if ((this.#options.placementRank?.(target) ?? 0) === Infinity) return declined(`tab ${handoff.to} may not take work`);
+    const now = this.#now();
+    const leaseExpiresAt = now + this.#options.leaseMs;
+    if (!this.#options.store.markMoved(record.id, session.nodeId, target.nodeId, leaseExpiresAt)) return declined('it moved on meanwhile');
+    session.activeTasks.delete(record.id);
+    session.channel.send({ event: 'task:cancel', payload: { taskId: record.id, reason: `handed off to ${target.nodeId}` } });
+    this.#options.logger.info({ taskId: record.id, from: session.nodeId, to: target.nodeId }, 'task handed off');
+    this.#options.metrics.taskHandedOff();
+    this.#deliver(task, target, record.attempts, leaseExpiresAt, now);
     return OK;
   }
 
@@ -373,17 +410,29 @@ export class Dispatcher {
     if (!this.#options.store.markAssigned(record.id, session.nodeId, attempts, leaseExpiresAt)) return;
     record.status = 'assigned';
     record.attempts = attempts;
+    this.#queuedCount--;
+    this.#options.metrics.taskAssigned(now - record.createdAt, this.#queuedCount);
+    this.#deliver(task, session, attempts, leaseExpiresAt, now);
+  }
+
+  /** Gives an attempt (new, or moved by a hand-off) to a tab: memory, introductions, then `task:assign`. */
+  #deliver(task: OpenTask, session: WorkerSession, attempt: number, leaseExpiresAt: number, now: number): void {
+    const { record } = task;
     record.nodeId = session.nodeId;
     record.leaseExpiresAt = leaseExpiresAt;
     task.stream.attemptText = '';
     task.stream.nextSeq = 0;
     task.check = this.#options.checker?.sampleCheck(session, record.spec) ?? 'skip';
     task.verifying = false;
-    this.#queuedCount--;
     session.activeTasks.add(record.id);
     session.lastAssignedAt = now;
-    this.#options.metrics.taskAssigned(now - record.createdAt, this.#queuedCount);
-    session.channel.send({ event: 'task:assign', payload: { taskId: record.id, leaseMs: this.#options.leaseMs, attempt: attempts, task: record.spec } });
+    const payload: TaskAssign = { taskId: record.id, leaseMs: this.#options.leaseMs, attempt, task: record.spec };
+    // Only while the requesting tab is still connected; otherwise the text comes here as usual.
+    if (task.directTo !== null && this.#options.peers !== undefined && this.#options.registry.get(task.directTo) !== undefined) {
+      this.#options.peers.introduce(session.nodeId, task.directTo);
+      payload.directStream = { to: task.directTo };
+    }
+    session.channel.send({ event: 'task:assign', payload });
   }
 
   /** Takes an assigned task away from its tab, telling the tab to stop. */

@@ -1,5 +1,5 @@
 import { MAX_SEEDERS_PER_SEEK, findModel } from '@tessera/shared';
-import type { ModelCatalogEntry, NodeId, OfferedModel, PeerErrorCode, PeerSeek, PeerSeeders, PeerSignal, PeerSignalRelayed } from '@tessera/shared';
+import type { ModelCatalogEntry, NodeId, OfferedModel, PeerErrorCode, PeerReport, PeerSeek, PeerSeeders, PeerSignal, PeerSignalRelayed } from '@tessera/shared';
 
 /** What the coordinator sends a tab on behalf of the peer layer. */
 export type PeerToTabMessage = { event: 'peer:signal'; payload: PeerSignalRelayed } | { event: 'peer:seeders'; payload: PeerSeeders };
@@ -9,6 +9,8 @@ export interface PeerTab {
   readonly nodeId: NodeId;
   readonly channel: { send(message: PeerToTabMessage): void };
   readonly offeredModels: ReadonlyMap<string, OfferedModel>;
+  /** The tab's key (base64url): reports are counted per reporting key, not per connection. */
+  readonly key: { readonly publicKey: string };
 }
 
 /** Looks tabs up by node id; `WorkerRegistry` has this shape. */
@@ -27,6 +29,10 @@ export interface PeerSignallingOptions {
   maxSeeders?: number;
   /** Introductions a tab keeps; past that, its oldest is forgotten (bounds memory per tab). Default 32. */
   maxIntroductionsPerTab?: number;
+  /** Distinct reporting keys after which a seeder is no longer introduced for that model. Default 2. */
+  badSeederReports?: number;
+  /** Told of each accepted report, for logs and metrics. */
+  onReport?: (report: PeerReport & { from: NodeId; excluded: boolean }) => void;
 }
 
 const OK: PeerOutcome = { ok: true };
@@ -45,12 +51,18 @@ export class PeerSignalling {
   readonly #maxIntroductions: number;
   /** Each tab's introduced peers, oldest first (a Set keeps insertion order). Symmetric. */
   readonly #introductions = new Map<NodeId, Set<NodeId>>();
+  readonly #badSeederReports: number;
+  /** Per seeder connection and model: the keys that reported it. Forgotten when the seeder leaves. */
+  readonly #reports = new Map<NodeId, Map<string, Set<string>>>();
+  readonly #onReport: PeerSignallingOptions['onReport'];
 
   constructor(options: PeerSignallingOptions) {
     this.#directory = options.directory;
     this.#catalog = options.catalog;
     this.#maxSeeders = Math.max(1, Math.min(options.maxSeeders ?? 4, MAX_SEEDERS_PER_SEEK));
     this.#maxIntroductions = Math.max(1, options.maxIntroductionsPerTab ?? 32);
+    this.#badSeederReports = Math.max(1, options.badSeederReports ?? 2);
+    this.#onReport = options.onReport;
   }
 
   /** Answers `peer:seek` with `peer:seeders` and introduces the seeker to each seeder named. */
@@ -62,7 +74,7 @@ export class PeerSignalling {
     if (model.files.length > 0) {
       const candidates: PeerTab[] = [];
       for (const tab of this.#directory.all()) {
-        if (tab.nodeId === seeker.nodeId) continue;
+        if (tab.nodeId === seeker.nodeId || this.isExcludedSeeder(tab.nodeId, model.id)) continue;
         const state = tab.offeredModels.get(model.id)?.state;
         if (state === 'loaded' || state === 'cached') candidates.push(tab);
       }
@@ -91,6 +103,46 @@ export class PeerSignalling {
     return OK;
   }
 
+  /**
+   * Introduces two tabs for another reason than seeding: a worker and the tab that asked for its task's
+   * text directly, or hand-off neighbours. The pair may then signal each other.
+   */
+  introduce(a: NodeId, b: NodeId): void {
+    if (a !== b) this.#introduce(a, b);
+  }
+
+  /**
+   * `peer:report`: a tab says an introduced seeder served bad bytes. Only introduced pairs may report, and
+   * each reporting key counts once per seeder and model; at `badSeederReports` the seeder is no longer
+   * introduced for that model. A single tab cannot get an honest seeder excluded by itself (the default
+   * needs two keys), and a seeder that lies to many fetchers is cut off quickly.
+   */
+  report(reporter: PeerTab, report: PeerReport): PeerOutcome {
+    if (!this.introduced(reporter.nodeId, report.about)) {
+      return { ok: false, code: 'peer_not_introduced', message: `Tab ${report.about} was not introduced to this tab; only a tab's own seeders can be reported.` };
+    }
+    const model = findModel(this.#catalog, report.modelId);
+    if (model === undefined) return { ok: false, code: 'model_not_found', message: `No model ${report.modelId.slice(0, 200)} is in the catalog.` };
+    let byModel = this.#reports.get(report.about);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.#reports.set(report.about, byModel);
+    }
+    let keys = byModel.get(model.id);
+    if (keys === undefined) {
+      keys = new Set();
+      byModel.set(model.id, keys);
+    }
+    keys.add(reporter.key.publicKey);
+    this.#onReport?.({ ...report, modelId: model.id, from: reporter.nodeId, excluded: this.isExcludedSeeder(report.about, model.id) });
+    return OK;
+  }
+
+  /** Whether enough distinct tabs reported this seeder for this model. */
+  isExcludedSeeder(nodeId: NodeId, modelId: string): boolean {
+    return (this.#reports.get(nodeId)?.get(modelId)?.size ?? 0) >= this.#badSeederReports;
+  }
+
   /** Whether two tabs may signal each other. */
   introduced(a: NodeId, b: NodeId): boolean {
     return a !== b && (this.#introductions.get(a)?.has(b) ?? false);
@@ -98,6 +150,7 @@ export class PeerSignalling {
 
   /** Forgets every introduction of a tab that left. */
   forget(nodeId: NodeId): void {
+    this.#reports.delete(nodeId);
     const peers = this.#introductions.get(nodeId);
     if (peers === undefined) return;
     for (const peer of peers) this.#introductions.get(peer)?.delete(nodeId);

@@ -65,6 +65,7 @@ export class TaskStore {
   readonly #insert;
   readonly #assign;
   readonly #requeue;
+  readonly #move;
   readonly #succeed;
   readonly #fail;
   readonly #cancel;
@@ -84,6 +85,9 @@ export class TaskStore {
     );
     this.#requeue = db.prepare(
       `UPDATE tasks SET status = 'queued', node_id = NULL, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`,
+    );
+    this.#move = db.prepare(
+      `UPDATE tasks SET node_id = ?, lease_expires_at = ? WHERE id = ? AND status = 'assigned' AND node_id = ?`,
     );
     this.#succeed = db.prepare(
       `UPDATE tasks SET status = 'succeeded', result = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`,
@@ -124,6 +128,11 @@ export class TaskStore {
 
   markRequeued(id: TaskId): boolean {
     return this.#requeue.run(id).changes === 1;
+  }
+
+  /** A hand-off: the task stays assigned, on the same attempt, but to another tab. */
+  markMoved(id: TaskId, from: NodeId, to: NodeId, leaseExpiresAt: number): boolean {
+    return this.#move.run(to, leaseExpiresAt, id, from).changes === 1;
   }
 
   markSucceeded(id: TaskId, result: TaskResultRecord, finishedAt: number): boolean {

@@ -1,6 +1,8 @@
 import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, findModel, newNodeId, parseWorkerToCoordinator, resultSigningBytes, wireError } from '@tessera/shared';
+import { randomBytes } from 'node:crypto';
 import type {
   CoordinatorToWorkerEvents,
+  IceServer,
   CoordinatorToWorkerMessage,
   ModelCatalogEntry,
   OfferedModel,
@@ -32,6 +34,8 @@ export interface WorkerGatewayOptions {
   catalog: readonly ModelCatalogEntry[];
   heartbeatIntervalMs: number;
   leaseMs: number;
+  /** STUN/TURN servers handed to every tab in `worker:welcome`. */
+  iceServers: readonly IceServer[];
   /** A socket that has not said `worker:hello` by then is dropped. */
   helloTimeoutMs: number;
   /** Refused messages a tab may send before it is disconnected. */
@@ -52,8 +56,10 @@ const KNOWN_EVENTS: ReadonlySet<string> = new Set<keyof WorkerToCoordinatorEvent
   'task:error',
   'verify:verdict',
   'verify:error',
+  'task:handoff',
   'peer:seek',
   'peer:signal',
+  'peer:report',
 ]);
 
 /** socket.io's emit is typed per event name; the switch lets TypeScript check each payload. */
@@ -108,7 +114,7 @@ export class WorkerGateway {
   readonly #now: () => number;
   #sweeper: NodeJS.Timeout | undefined;
   /** Kept as counters: recounting every session on each join made connecting many tabs O(n²). */
-  readonly #connected = { worker: 0, guard: 0 };
+  readonly #connected = { worker: 0, guard: 0, requester: 0 };
 
   constructor(options: WorkerGatewayOptions) {
     this.#options = options;
@@ -228,6 +234,7 @@ export class WorkerGateway {
       nodeId: newNodeId(),
       role: hello.role,
       key,
+      directStreamKey: randomBytes(16).toString('base64url'),
       channel: {
         send: (message) => sendToTab(socket, message),
         disconnect: () => {
@@ -251,7 +258,16 @@ export class WorkerGateway {
     this.#options.registry.add(session);
     this.#connected[session.role]++;
     this.#reportWorkers();
-    sendToTab(socket, { event: 'worker:welcome', payload: { nodeId: session.nodeId, heartbeatIntervalMs: this.#options.heartbeatIntervalMs, leaseMs: this.#options.leaseMs } });
+    sendToTab(socket, {
+      event: 'worker:welcome',
+      payload: {
+        nodeId: session.nodeId,
+        heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
+        leaseMs: this.#options.leaseMs,
+        iceServers: [...this.#options.iceServers],
+        directStreamKey: session.directStreamKey,
+      },
+    });
     this.#options.probe.probe(session);
     this.reindex(session);
     return session;
@@ -299,6 +315,12 @@ export class WorkerGateway {
         const outcome = verifier.error(session, message.payload);
         return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
       }
+      case 'task:handoff':
+        return dispatcher.handoff(session, message.payload);
+      case 'peer:report': {
+        const outcome = this.#options.peers.report(session, message.payload);
+        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+      }
       case 'peer:seek': {
         const outcome = this.#options.peers.seek(session, message.payload);
         return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
@@ -327,5 +349,6 @@ export class WorkerGateway {
   #reportWorkers(): void {
     this.#options.metrics.workersConnected('worker', this.#connected.worker);
     this.#options.metrics.workersConnected('guard', this.#connected.guard);
+    this.#options.metrics.workersConnected('requester', this.#connected.requester);
   }
 }

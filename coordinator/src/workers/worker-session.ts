@@ -15,6 +15,8 @@ export interface WorkerSession {
   readonly nodeId: NodeId;
   readonly role: WorkerRole;
   readonly channel: WorkerChannel;
+  /** This connection's secret for `direct_stream` requests (given in `worker:welcome`). */
+  readonly directStreamKey: string;
   /** The tab's identity across connections; reputation is kept per key. */
   readonly key: Ed25519Key;
   capabilities: Capabilities;

@@ -60,3 +60,15 @@ export const peerSeedersSchema = z.strictObject({
   seeders: z.array(nodeIdSchema).max(MAX_SEEDERS_PER_SEEK),
 });
 export type PeerSeeders = z.infer<typeof peerSeedersSchema>;
+
+/**
+ * `peer:report`, tab → coordinator: an introduced seeder served bytes that failed the catalog's sha256
+ * (the fetcher proved which pieces with the HTTP copy). Enough distinct reporters and the coordinator stops
+ * introducing that tab as a seeder.
+ */
+export const peerReportSchema = z.strictObject({
+  about: nodeIdSchema,
+  modelId: z.string().min(1).max(200),
+  reason: z.string().max(500),
+});
+export type PeerReport = z.infer<typeof peerReportSchema>;
