@@ -1,4 +1,5 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { NetworkNamespace } from './network-namespace.ts';
 
 export const CHROMIUM_PATH = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -21,6 +22,27 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
   return chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
 }
 
+/**
+ * Chromium inside a test's network namespace (see network-namespace.ts), for browser-to-browser
+ * WebRTC: its only interface is the namespace's veth end, so ICE finds a real host candidate.
+ * `coordinatorUrl` must be on the namespace's host address; it is the one origin pages may load.
+ */
+export async function launchChromiumInNamespace(namespace: NetworkNamespace, coordinatorUrl: string): Promise<Browser> {
+  const origin = new URL(coordinatorUrl).origin;
+  const args = [
+    ...BASE_ARGS.filter((arg) => !arg.startsWith('--host-resolver-rules=')),
+    // Names resolve to nothing but the namespace's host address: nothing can leave the test's network.
+    `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${namespace.hostAddress}`,
+    // http://10.213.N.1 is not a secure context by itself; pages need WebCrypto, IndexedDB and
+    // cross-origin isolation (COOP + COEP only count in a secure context).
+    `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+    // Host candidates carry the namespace address instead of a random `.local` mDNS name.
+    '--disable-features=WebRtcHideLocalIpsWithMdns',
+  ];
+  // playwright talks to Chromium over a pipe (fds 3 and 4), which `ip netns exec` passes through.
+  return chromium.launch({ executablePath: namespace.chromiumExecutable, args, headless: true });
+}
+
 /** Records every request a context makes, so a test can assert that none left loopback. */
 export class NetworkLog {
   readonly urls: string[] = [];
@@ -36,12 +58,27 @@ export class NetworkLog {
       return !(hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]');
     });
   }
+
+  /** Requests to any host not in `allowedHosts` (data: and blob: URLs never leave the browser). */
+  outside(allowedHosts: readonly string[]): string[] {
+    return this.urls.filter((url) => {
+      if (url.startsWith('data:') || url.startsWith('blob:')) return false;
+      return !allowedHosts.includes(new URL(url).hostname);
+    });
+  }
 }
 
 export interface VolunteerTabOptions {
   models?: readonly string[];
   backend?: 'wasm' | 'webgpu';
   role?: 'worker' | 'guard';
+  /**
+   * WebRTC links to other tabs. Off unless asked for: outside a test network namespace Chromium would try
+   * the machine's real interfaces (DESIGN.md section 9).
+   */
+  peers?: boolean;
+  /** Tasks the tab may hold at once (`maxConcurrent`). */
+  maxConcurrent?: number;
   /** Fragment parameters (never sent to the server), e.g. a development wallet. */
   fragment?: Record<string, string>;
 }
@@ -62,6 +99,8 @@ export async function gotoVolunteerPage(page: Page, coordinatorUrl: string, opti
   const params = new URLSearchParams({ autostart: '1', backend: options.backend ?? 'wasm' });
   if (options.models) params.set('models', options.models.join(','));
   if (options.role) params.set('role', options.role);
+  if (options.peers !== true) params.set('peers', '0');
+  if (options.maxConcurrent !== undefined) params.set('maxConcurrent', String(options.maxConcurrent));
   const fragment = options.fragment ? `#${new URLSearchParams(options.fragment).toString()}` : '';
   await page.goto(`${coordinatorUrl}/?${params.toString()}${fragment}`);
 }

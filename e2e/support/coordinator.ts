@@ -9,12 +9,19 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-/** A real coordinator on a random loopback port, serving the built pages and the tiny models. */
-export async function startCoordinator(overrides: Partial<Record<keyof CoordinatorConfig, unknown>> = {}): Promise<RunningCoordinator> {
+/**
+ * A real coordinator on a random loopback port, serving the built pages and the tiny models.
+ * `listen.host` puts it on another address, e.g. a network namespace's host side.
+ */
+export async function startCoordinator(
+  overrides: Partial<Record<keyof CoordinatorConfig, unknown>> = {},
+  listen: { host?: string } = {},
+): Promise<RunningCoordinator> {
+  const host = listen.host ?? '127.0.0.1';
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
-  const config = loadConfig({}, { port: 0, dataDir, rateLimitPerMinute: 0, logLevel: process.env.TESSERA_E2E_LOG ?? 'warn', ...overrides });
+  const config = loadConfig({}, { port: 0, dataDir, rateLimitPerMinute: 0, logLevel: process.env.TESSERA_E2E_LOG ?? 'warn', host, ...overrides });
   const app = await buildApp({ config, logger: { level: config.logLevel } });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = await app.listen({ host, port: 0 });
   return {
     app,
     url,
