@@ -47,7 +47,10 @@ export function createFileClient(link: PeerLink): FileClient {
   const onFrame = (frame: PeerFrame): void => {
     switch (frame.type) {
       case 'file:request':
-        return; // the seeder's business, if this tab seeds
+      case 'task:stream':
+      case 'task:stream-end':
+      case 'peer:status':
+        return; // other listeners' business: the seeder, the direct stream, the neighbourhood
       case 'file:error':
         settle(frame.requestId, { error: new PeerError(frame.code, `Seeder: ${frame.message}`) });
         return;

@@ -21,6 +21,8 @@ export interface ModelFetchOptions {
   pieceBytes?: number;
   /** A piece not complete by then drops its seeder for this file. Default 10 s. */
   pieceTimeoutMs?: number;
+  /** Bytes that arrived (a piece from a seeder, or the HTTP copy), for progress bars. */
+  onBytes?: (bytes: number) => void;
 }
 
 export interface ModelFetchResult {
@@ -75,6 +77,7 @@ export async function fetchModelFile(options: ModelFetchOptions): Promise<ModelF
         bytes.set(got, piece.offset);
         owner[piece.index] = seeder.nodeId;
         servedBy.set(seeder.nodeId, (servedBy.get(seeder.nodeId) ?? 0) + got.byteLength);
+        options.onBytes?.(got.byteLength);
       } catch (error) {
         queue.unshift(piece);
         healthy.delete(seeder);
@@ -96,6 +99,7 @@ export async function fetchModelFile(options: ModelFetchOptions): Promise<ModelF
   }
 
   const fromHttp = await options.httpFetch(options.modelId, file.path);
+  options.onBytes?.(fromHttp.byteLength);
   if (fromHttp.byteLength !== file.bytes || (await sha256Hex(fromHttp)) !== file.sha256) {
     throw new PeerError('peer_hash_mismatch', `${options.modelId}/${file.path} from HTTP does not match the catalog's sha256 either.`);
   }

@@ -27,9 +27,16 @@ interface Entry {
 export class PeerHub {
   readonly #options: PeerHubOptions;
   readonly #links = new Map<PeerSessionId, Entry>();
+  #iceServers: RTCIceServer[];
 
   constructor(options: PeerHubOptions) {
     this.#options = options;
+    this.#iceServers = options.iceServers ?? [];
+  }
+
+  /** STUN/TURN servers for links opened from now on (the coordinator sends them in `worker:welcome`). */
+  set iceServers(servers: RTCIceServer[]) {
+    this.#iceServers = servers;
   }
 
   /** Opens a link to an introduced tab; listen for `open` before sending. */
@@ -67,7 +74,7 @@ export class PeerHub {
     const link = createPeerLink({
       initiator,
       signal: (data) => this.#options.sendSignal({ to: remote, sessionId, data }),
-      iceServers: this.#options.iceServers,
+      iceServers: this.#iceServers,
       wrtc: this.#options.wrtc,
       connectTimeoutMs: this.#options.connectTimeoutMs,
     });

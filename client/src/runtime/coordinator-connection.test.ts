@@ -70,7 +70,7 @@ describe('CoordinatorConnection over a real socket.io link', () => {
 
     expect(connection.nodeId).toBeNull();
     const nodeId = newNodeId();
-    tab.emit('worker:welcome', { nodeId, heartbeatIntervalMs: 60_000, leaseMs: 30_000 });
+    tab.emit('worker:welcome', { nodeId, heartbeatIntervalMs: 60_000, leaseMs: 30_000, iceServers: [], directStreamKey: 'k'.repeat(22) });
     await until(() => connection.nodeId === nodeId);
 
     const jobId = jobIdSchema.parse(crypto.randomUUID());

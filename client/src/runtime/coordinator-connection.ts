@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, parseCoordinatorToWork
 import type {
   CoordinatorToWorkerEvents,
   NodeId,
+  PeerReport,
   PeerSeek,
   PeerSeeders,
   PeerSignal,
@@ -14,6 +15,7 @@ import type {
   TaskCancel,
   TaskChunk,
   TaskError,
+  TaskHandoff,
   TaskResult,
   VerifyAssign,
   VerifyCancel,
@@ -160,6 +162,16 @@ export class CoordinatorConnection implements TaskSink, VerifySink {
   /** Asks the coordinator to introduce this tab to tabs that have a model's files. */
   seekPeers(payload: PeerSeek): void {
     this.#socket?.emit('peer:seek', payload);
+  }
+
+  /** Reports a seeder that served bytes failing the catalog's hash. */
+  reportPeer(payload: PeerReport): void {
+    this.#socket?.emit('peer:report', payload);
+  }
+
+  /** Offers a held task to a peer; the coordinator answers with `task:cancel` (moved) or `protocol:error`. */
+  handoff(payload: TaskHandoff): void {
+    this.#socket?.emit('task:handoff', payload);
   }
 
   /** Sends a WebRTC signal to an introduced tab through the coordinator (`PeerHub`'s `sendSignal`). */

@@ -12,7 +12,7 @@ export interface TaskSink {
   error(payload: TaskError): void;
 }
 
-export type ServedTaskStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'refused';
+export type ServedTaskStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'handed-off' | 'refused';
 
 /** One line of the volunteer page's "recent tasks" list. */
 export interface ServedTask {
@@ -27,6 +27,18 @@ export interface ServedTask {
   totalMs: number | null;
   tokensPerSecond: number | null;
   error: string | null;
+  /** The text went straight to the requesting tab over a peer link. */
+  direct: boolean;
+}
+
+/**
+ * Where a chat task's text goes when its requester asked for it directly (`directStream` in the
+ * assignment): `push` each delta, then `end`. Falls back to `task:chunk`s by itself when the link fails.
+ */
+export interface DirectTextStream {
+  push(delta: string): void;
+  /** Resolves once the text is flushed (or handed to the fallback); `direct` says whether it all went peer to peer. */
+  end(status: 'complete' | 'abandoned'): Promise<{ direct: boolean }>;
 }
 
 export interface TaskRunnerOptions {
@@ -37,6 +49,13 @@ export interface TaskRunnerOptions {
   /** The node id of the current connection (`worker:welcome`); results are signed for it. */
   nodeId: () => NodeId | null;
   maxConcurrentTasks: number;
+  /**
+   * Tasks run on the engine at once; assignments beyond it (up to `maxConcurrentTasks`) wait in order in
+   * the tab, where a busy tab can hand them to an idle peer. Default `maxConcurrentTasks`.
+   */
+  parallelRuns?: number;
+  /** Opens the direct stream an assignment asks for; null: text goes to the coordinator as usual. */
+  openDirectStream?: (assign: TaskAssign) => DirectTextStream | null;
   /** Resolves once the model is loaded (loading it on demand if the tab offers it), or throws. */
   ensureModel: (modelId: string) => Promise<void>;
   /** Called whenever a task starts, progresses to an end, or is refused. */
@@ -67,6 +86,11 @@ export function splitDelta(delta: string, max = MAX_CHUNK_CHARS): string[] {
 interface ActiveTask {
   controller: AbortController;
   record: ServedTask;
+  readonly assign: TaskAssign;
+  /** Waiting for an engine slot. */
+  queued: boolean;
+  /** Set when the coordinator took it away because this tab handed it off. */
+  handedOff: boolean;
 }
 
 /**
@@ -81,15 +105,24 @@ export class TaskRunner {
   readonly #now: () => number;
   readonly #wallClock: () => number;
   readonly #active = new Map<TaskId, ActiveTask>();
+  readonly #parallelRuns: number;
+  #running = 0;
+  readonly #slotWaiters: Array<() => void> = [];
 
   constructor(options: TaskRunnerOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
     this.#wallClock = options.wallClock ?? Date.now;
+    this.#parallelRuns = Math.max(1, Math.min(options.parallelRuns ?? options.maxConcurrentTasks, options.maxConcurrentTasks));
   }
 
   get activeTaskIds(): TaskId[] {
     return [...this.#active.keys()];
+  }
+
+  /** Held tasks, oldest first, with whether each still waits for the engine. */
+  get heldTasks(): { taskId: TaskId; model: string; queued: boolean; since: number }[] {
+    return [...this.#active.values()].map((task) => ({ taskId: task.assign.taskId, model: task.assign.task.model, queued: task.queued, since: task.record.startedAt }));
   }
 
   get maxConcurrentTasks(): number {
@@ -111,6 +144,7 @@ export class TaskRunner {
       totalMs: null,
       tokensPerSecond: null,
       error: null,
+      direct: false,
     };
     if (this.#active.has(taskId)) return;
     if (this.#active.size >= this.#options.maxConcurrentTasks) {
@@ -128,11 +162,19 @@ export class TaskRunner {
       return;
     }
     const controller = new AbortController();
-    this.#active.set(taskId, { controller, record });
+    const active: ActiveTask = { controller, record, assign, queued: true, handedOff: false };
+    this.#active.set(taskId, active);
     sink.accept({ taskId });
-    this.#update(record);
-    const started = this.#now();
+    let holdsSlot = false;
+    let started = this.#now();
     try {
+      this.#update({ ...record, status: 'queued' });
+      await this.#takeSlot(controller.signal);
+      holdsSlot = true;
+      active.queued = false;
+      started = this.#now();
+      record.startedAt = this.#wallClock();
+      this.#update(record);
       await this.#options.ensureModel(task.model);
       const result = await this.#run(assign, nodeId, controller.signal, started, record);
       if (controller.signal.aborted) throw new TesseraError('task_cancelled');
@@ -149,7 +191,9 @@ export class TaskRunner {
       });
     } catch (error) {
       const totalMs = this.#now() - started;
-      if (controller.signal.aborted || isCancellation(error)) {
+      if (active.handedOff) {
+        this.#update({ ...record, status: 'handed-off', totalMs });
+      } else if (controller.signal.aborted || isCancellation(error)) {
         this.#update({ ...record, status: 'cancelled', totalMs });
       } else {
         const wire = toWireError(error, 'inference_failed');
@@ -158,12 +202,46 @@ export class TaskRunner {
       }
     } finally {
       this.#active.delete(taskId);
+      if (holdsSlot) this.#releaseSlot();
     }
   }
 
-  /** Handles `task:cancel`: the run stops after its current step and reports nothing more. */
-  cancel(taskId: TaskId): void {
-    this.#active.get(taskId)?.controller.abort();
+  /**
+   * Handles `task:cancel`: the run stops after its current step and reports nothing more. `handedOff`:
+   * the coordinator moved the task to the peer this tab offered it to.
+   */
+  cancel(taskId: TaskId, options: { handedOff?: boolean } = {}): void {
+    const task = this.#active.get(taskId);
+    if (task === undefined) return;
+    if (options.handedOff === true) task.handedOff = true;
+    task.controller.abort();
+  }
+
+  #takeSlot(signal: AbortSignal): Promise<void> {
+    if (this.#running < this.#parallelRuns) {
+      this.#running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const grant = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        const index = this.#slotWaiters.indexOf(grant);
+        if (index >= 0) this.#slotWaiters.splice(index, 1);
+        reject(new TesseraError('task_cancelled', 'Cancelled while waiting for the engine.'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#slotWaiters.push(grant);
+    });
+  }
+
+  /** Passes the slot straight to the next waiting task, so the running count stays exact. */
+  #releaseSlot(): void {
+    const next = this.#slotWaiters.shift();
+    if (next !== undefined) next();
+    else this.#running--;
   }
 
   /** The connection dropped: the coordinator has already put these tasks back in its queue. */
@@ -182,17 +260,31 @@ export class TaskRunner {
       case 'chat': {
         let seq = 0;
         let firstTokenMs: number | null = null;
-        const run = await engine.generate({
-          task,
-          signal,
-          onDelta: (delta) => {
-            if (signal.aborted) return;
-            firstTokenMs ??= this.#now() - started;
-            for (const piece of splitDelta(delta)) sink.chunk({ taskId, seq: seq++, delta: piece });
-            this.#update({ ...record, units: seq });
-          },
-        });
-        return signed({ taskId, output: run.output, usage: run.usage, timings: { firstTokenMs, totalMs: this.#now() - started } });
+        const direct = this.#options.openDirectStream?.(assign) ?? null;
+        let ended = false;
+        try {
+          const run = await engine.generate({
+            task,
+            signal,
+            onDelta: (delta) => {
+              if (signal.aborted) return;
+              firstTokenMs ??= this.#now() - started;
+              for (const piece of splitDelta(delta)) {
+                if (direct !== null) direct.push(piece);
+                else sink.chunk({ taskId, seq, delta: piece });
+                seq++;
+              }
+              this.#update({ ...record, units: seq });
+            },
+          });
+          if (direct !== null) {
+            ended = true;
+            record.direct = (await direct.end(signal.aborted ? 'abandoned' : 'complete')).direct;
+          }
+          return signed({ taskId, output: run.output, usage: run.usage, timings: { firstTokenMs, totalMs: this.#now() - started } });
+        } finally {
+          if (direct !== null && !ended) void direct.end('abandoned');
+        }
       }
       case 'embeddings': {
         const run = await engine.embed({ task, signal });

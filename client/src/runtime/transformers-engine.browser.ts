@@ -9,7 +9,9 @@ import { scoreChat } from './chat-scoring.ts';
 import { DownloadProgress } from './download-progress.ts';
 import type { FileProgressEvent } from './download-progress.ts';
 import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
-import { isAllowedModelUrl, modelLocation } from './model-location.ts';
+import { isAllowedModelUrl, modelFileUrl, modelLocation } from './model-location.ts';
+import { CacheModelFileStore } from '../peer/model-file-store.browser.ts';
+import { catalogFile, type ModelFileStore } from '../peer/model-file-store.ts';
 import type { ModelLocation } from './model-location.ts';
 import { SerialQueue } from './serial-queue.ts';
 
@@ -67,6 +69,9 @@ export class TransformersEngine implements InferenceEngine {
   readonly #models = new Map<string, LoadedTransformersModel>();
   readonly #loads = new SerialQueue();
   #currentLocation: ModelLocation | null = null;
+  #currentEntry: ModelCatalogEntry | null = null;
+  /** Files the page already put here (from peers or HTTP, sha256-checked): read before the network. */
+  readonly #store: ModelFileStore | null = CacheModelFileStore.available() ? new CacheModelFileStore() : null;
 
   constructor(settings: EngineSettings) {
     this.#settings = settings;
@@ -83,14 +88,28 @@ export class TransformersEngine implements InferenceEngine {
     }
     const baseFetch = globalThis.fetch.bind(globalThis);
     const ortOrigin = new URL(settings.ortBaseUrl).origin;
-    env.fetch = (input: string | URL, init?: RequestInit): Promise<Response> => {
+    env.fetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
       const url = input instanceof URL ? input.href : input;
       const location = this.#currentLocation;
       if (location !== null && new URL(url, settings.ortBaseUrl).origin !== ortOrigin && !isAllowedModelUrl(location, url, settings.ortBaseUrl)) {
-        return Promise.reject(new TesseraError('model_load_failed', `Refused to fetch ${url}: a mirrored model loads only from the coordinator.`));
+        throw new TesseraError('model_load_failed', `Refused to fetch ${url}: a mirrored model loads only from the coordinator.`);
       }
-      return baseFetch(input, init);
+      return (await this.#fromStore(url)) ?? baseFetch(input, init);
     };
+  }
+
+  /** A catalog file of the model being loaded, from the store, if it is there whole. */
+  async #fromStore(url: string): Promise<Response | null> {
+    const entry = this.#currentEntry;
+    const location = this.#currentLocation;
+    if (this.#store === null || entry === null || location === null) return null;
+    const prefix = modelFileUrl(location, '');
+    if (!url.startsWith(prefix)) return null;
+    const file = catalogFile(entry, url.slice(prefix.length));
+    if (file === undefined) return null;
+    const blob = await this.#store.get(file.sha256).catch(() => undefined);
+    if (blob === undefined || blob.size !== file.bytes) return null;
+    return new Response(blob, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) } });
   }
 
   load(request: LoadRequest): Promise<LoadedModel> {
@@ -113,6 +132,7 @@ export class TransformersEngine implements InferenceEngine {
     env.remotePathTemplate = location.remotePathTemplate;
     env.useBrowserCache = this.#settings.cacheModels && location.cacheInBrowser;
     this.#currentLocation = location;
+    this.#currentEntry = entry;
     const progress = new DownloadProgress(entry.id, entry.downloadBytes);
     const progressCallback = (info: ProgressInfo): void => onProgress?.(progress.update(toFileProgressEvent(info)));
     const options = { revision: location.revision, device: backend, dtype, progress_callback: progressCallback };
@@ -140,6 +160,7 @@ export class TransformersEngine implements InferenceEngine {
       throw new TesseraError('model_load_failed', `Loading ${entry.id} on ${backend} failed: ${reason}`);
     } finally {
       this.#currentLocation = null;
+      this.#currentEntry = null;
     }
     onProgress?.(progress.complete());
     const loaded = this.#models.get(entry.id);

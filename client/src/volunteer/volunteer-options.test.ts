@@ -15,6 +15,7 @@ describe('parseVolunteerOptions', () => {
         coordinatorOrigin: origin,
         maxConcurrentTasks: 1,
         identity: 'persistent',
+        peers: true,
       },
       warnings: [],
     });
@@ -22,7 +23,7 @@ describe('parseVolunteerOptions', () => {
 
   it('reads every documented parameter', () => {
     const { options, warnings } = parseVolunteerOptions(
-      '?autostart=1&models=a/b,%20c/d&backend=wasm&role=guard&coordinator=http://10.0.0.2:9000/x&maxConcurrent=3&identity=ephemeral',
+      '?autostart=1&models=a/b,%20c/d&backend=wasm&role=guard&coordinator=http://10.0.0.2:9000/x&maxConcurrent=3&identity=ephemeral&peers=0',
       '/',
       origin,
     );
@@ -35,6 +36,7 @@ describe('parseVolunteerOptions', () => {
       coordinatorOrigin: 'http://10.0.0.2:9000',
       maxConcurrentTasks: 3,
       identity: 'ephemeral',
+      peers: false,
     });
   });
 
@@ -42,6 +44,10 @@ describe('parseVolunteerOptions', () => {
     expect(parseVolunteerOptions('', '/guard', origin).options.role).toBe('guard');
     expect(parseVolunteerOptions('', '/guard/', origin).options.role).toBe('guard');
     expect(parseVolunteerOptions('?role=worker', '/guard', origin).options.role).toBe('worker');
+    // A volunteer page never joins as a requester: that role runs nothing.
+    const requester = parseVolunteerOptions('?role=requester', '/', origin);
+    expect(requester.options.role).toBe('worker');
+    expect(requester.warnings).toHaveLength(1);
   });
 
   it('falls back to defaults for invalid values and says so', () => {

@@ -1,4 +1,4 @@
-import { TINY_BERT_ID, TINY_GPT2_ID, backendSchema, workerRoleSchema } from '@tessera/shared';
+import { TINY_BERT_ID, TINY_GPT2_ID, backendSchema } from '@tessera/shared';
 import type { Backend, WorkerRole } from '@tessera/shared';
 import { z } from 'zod';
 import type { IdentityMode } from '../identity/tab-identity.ts';
@@ -10,7 +10,7 @@ export interface VolunteerOptions {
   models: string[];
   /** null: WebGPU when a hardware (non-fallback) adapter exists, else WASM. */
   backend: Backend | null;
-  role: WorkerRole;
+  role: VolunteerRole;
   /** Coordinator origin; the page's own origin unless given. */
   coordinatorOrigin: string;
   maxConcurrentTasks: number;
@@ -20,7 +20,13 @@ export interface VolunteerOptions {
    * browser context.
    */
   identity: IdentityMode;
+  /** Use WebRTC links to other tabs (model files, direct streams, hand-offs); `peers=0` turns them off. */
+  peers: boolean;
 }
+
+/** The volunteer page works or guards; `requester` is for pages that only submit (the playground). */
+export type VolunteerRole = Exclude<WorkerRole, 'requester'>;
+const volunteerRoleSchema = z.enum(['worker', 'guard']) satisfies z.ZodType<VolunteerRole>;
 
 export const DEFAULT_MODELS: readonly string[] = [TINY_GPT2_ID, TINY_BERT_ID];
 export const MAX_CONCURRENT_TASKS = 16;
@@ -55,16 +61,17 @@ export function parseVolunteerOptions(search: string, pathname: string, pageOrig
     warnings.push(`Ignored ${name}=${raw.slice(0, 100)}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`);
     return fallback;
   }
-  const pathRole: WorkerRole = pathname.replace(/\/+$/, '') === '/guard' ? 'guard' : 'worker';
+  const pathRole: VolunteerRole = pathname.replace(/\/+$/, '') === '/guard' ? 'guard' : 'worker';
   return {
     options: {
       autostart: read('autostart', flagSchema, false),
       models: read('models', modelsSchema, [...DEFAULT_MODELS]),
       backend: read('backend', backendSchema.nullable(), null),
-      role: read('role', workerRoleSchema, pathRole),
+      role: read('role', volunteerRoleSchema, pathRole),
       coordinatorOrigin: read('coordinator', originSchema, pageOrigin),
       maxConcurrentTasks: read('maxConcurrent', maxConcurrentSchema, 1),
       identity: read('identity', identitySchema, 'persistent'),
+      peers: read('peers', flagSchema, true),
     },
     warnings,
   };

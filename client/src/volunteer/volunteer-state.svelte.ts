@@ -1,5 +1,10 @@
 import { TesseraError, assertNever, findModel } from '@tessera/shared';
-import type { Backend, Capabilities, EngineId, EngineSettings, LoadProgress, ModelCatalogEntry, OfferedModel, TaskAssign, TaskId, VerifyAssign } from '@tessera/shared';
+import type { Backend, Capabilities, EngineId, EngineSettings, LoadProgress, ModelCatalogEntry, NodeId, OfferedModel, TaskAssign, TaskId, VerifyAssign } from '@tessera/shared';
+import { createDirectStreamSender } from '../peer/direct-stream-sender.ts';
+import { acquireModelFiles, type ModelAcquireReport } from '../peer/model-acquirer.ts';
+import { MemoryModelFileStore, hasAllFiles, type ModelFileStore } from '../peer/model-file-store.ts';
+import type { PeerNetwork, PeerNetworkOptions } from '../peer/peer-network.ts';
+import { modelFileUrl, modelLocation } from '../runtime/model-location.ts';
 import type { IdentityMode, LoadedIdentity, TabIdentity } from '../identity/tab-identity.ts';
 import { CoordinatorConnection } from '../runtime/coordinator-connection.ts';
 import type { ConnectionState } from '../runtime/coordinator-connection.ts';
@@ -27,6 +32,8 @@ export interface ModelLoadState {
   progress: LoadProgress | null;
   error: string | null;
   loadMs: number | null;
+  /** Where the files came from (mirrored models): the store, peers, the coordinator. */
+  source: ModelAcquireReport | null;
 }
 
 export interface CatalogChoice {
@@ -58,7 +65,16 @@ export interface VolunteerDependencies {
   networkSnapshot: SnapshotSource;
   /** Starts the engine Web Worker; called once, on consent. */
   startEngine: () => ConfigurableEngine;
+  /** Content-addressed model files (Cache Storage in pages); null: no peer seeding, the engine fetches itself. */
+  modelFileStore: ModelFileStore | null;
+  /** Creates the tab's peer layer (WebRTC); null where the browser has none. */
+  createPeerNetwork: ((options: PeerNetworkOptions) => PeerNetwork | null) | null;
 }
+
+/** A task waiting in this tab longer than this is offered to an idle neighbour. */
+const HANDOFF_AFTER_MS = 250;
+/** How long leaving waits for the coordinator to move the tab's tasks before it disconnects. */
+const LEAVE_GRACE_MS = 2_000;
 
 const RECENT_TASKS = 50;
 const RECENT_CHECKS = 50;
@@ -84,7 +100,7 @@ export class VolunteerState {
   models = $state.raw<Record<string, ModelLoadState>>({});
   tasks = $state.raw<ServedTask[]>([]);
   events = $state.raw<RuntimeEvent[]>([]);
-  totals = $state.raw({ served: 0, failed: 0, cancelled: 0, refused: 0, tokens: 0, embeddings: 0, busyMs: 0 });
+  totals = $state.raw({ served: 0, failed: 0, cancelled: 0, refused: 0, handedOff: 0, tokens: 0, embeddings: 0, busyMs: 0 });
   activeTasks = $state(0);
   /** Guards: the checks made, newest first, and their outcomes. */
   checks = $state.raw<GuardCheck[]>([]);
@@ -118,6 +134,12 @@ export class VolunteerState {
   #connection: CoordinatorConnection | null = null;
   #runner: TaskRunner | null = null;
   #guard: GuardRunner | null = null;
+  #peers: PeerNetwork | null = null;
+  /** Hand-offs asked for and not yet answered: task → the peer offered it (one offer per pair). */
+  readonly #handoffs = new Map<TaskId, NodeId>();
+  readonly #handoffTried = new Map<TaskId, Set<NodeId>>();
+  #leaving = false;
+  #handoffTimer: ReturnType<typeof setInterval> | undefined;
   readonly #loads = new Map<string, Promise<void>>();
   #initialized = false;
 
@@ -195,34 +217,66 @@ export class VolunteerState {
       return;
     }
     const ids = [...this.selected];
-    const fresh = (id: string): ModelLoadState => ({ id, status: 'waiting', progress: null, error: null, loadMs: null });
+    const fresh = (id: string): ModelLoadState => ({ id, status: 'waiting', progress: null, error: null, loadMs: null, source: null });
     this.models = Object.fromEntries(
       ids.map((id) => {
         const current = this.models[id];
         return [id, current?.status === 'loaded' ? current : fresh(id)];
       }),
     );
+    // Joined first, offering the models as `available`, so the loads can ask the network for seeders.
+    this.#connect();
     for (const id of ids) await this.#load(id).catch(() => undefined);
     if (!this.consented) return;
     if (!ids.some((id) => this.models[id]?.status === 'loaded')) {
       this.#fail(ids.length === 0 ? 'No model is selected.' : 'No model could be loaded.');
+      this.#disconnect();
       return;
     }
     this.runtimeState = 'serving';
-    this.#connect();
   }
 
-  /** Leaves the network; loaded models stay in memory for the next start. */
-  stop(): void {
+  /**
+   * Leaves the network; loaded models stay in memory for the next start. Tasks this tab holds are first
+   * handed to idle neighbours (the coordinator moves their leases); what no neighbour takes within
+   * LEAVE_GRACE_MS goes back to the coordinator's queue when the socket closes. Nothing is lost either way.
+   */
+  async stop(): Promise<void> {
+    if (!this.consented) return;
     this.consented = false;
+    const handedOff = this.#handOffEverything();
+    if (handedOff > 0) {
+      this.#log(`Handing ${handedOff} task(s) to peers before leaving.`);
+      const deadline = Date.now() + LEAVE_GRACE_MS;
+      while (this.#handoffs.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    this.#disconnect();
+    this.runtimeState = 'idle';
+    this.#log('Stopped lending this device.');
+  }
+
+  /**
+   * The page is going away (tab closed, navigation): offer every task to a neighbour now, without waiting
+   * for answers; the socket's close puts back whatever the coordinator did not move.
+   */
+  leaveNow(): void {
+    if (!this.consented) return;
+    this.#handOffEverything();
+  }
+
+  #disconnect(): void {
+    clearInterval(this.#handoffTimer);
     this.#runner?.cancelAll();
     this.#guard?.cancelAll();
     this.#connection?.close();
     this.#connection = null;
+    void this.#peers?.close();
+    this.#peers = null;
+    this.#leaving = false;
+    this.#handoffs.clear();
+    this.#handoffTried.clear();
     this.nodeId = null;
     this.standing.stop();
-    this.runtimeState = 'idle';
-    this.#log('Stopped lending this device.');
   }
 
   /** Loads the signing key; false (and the page says why) when this browser cannot make one. */
@@ -271,9 +325,10 @@ export class VolunteerState {
     if (entry === undefined) return Promise.reject(new TesseraError('model_load_failed', `${id} is not in the catalog.`));
     const load = (async () => {
       const engine = await this.#ready();
-      this.#setModel(id, { status: 'loading', progress: null, error: null, loadMs: null });
+      this.#setModel(id, { status: 'loading', progress: null, error: null, loadMs: null, source: null });
       this.#connection?.sendHeartbeat();
       try {
+        await this.#acquireFiles(entry);
         const loaded = await engine.load({
           model: entry,
           backend: this.backend,
@@ -281,6 +336,7 @@ export class VolunteerState {
         });
         this.#setModel(id, { status: 'loaded', loadMs: loaded.loadMs });
         this.#log(`Loaded ${id} on ${loaded.backend} in ${(loaded.loadMs / 1000).toFixed(1)} s.`);
+        this.#publishStatus();
       } catch (error) {
         const wire = toWireError(error, 'model_load_failed');
         this.#setModel(id, { status: 'failed', error: wire.message });
@@ -293,6 +349,49 @@ export class VolunteerState {
     })();
     this.#loads.set(id, load);
     return load;
+  }
+
+  /**
+   * Puts a mirrored model's files in the store before the engine loads it: from peers the coordinator
+   * introduces (sha256-checked), else from the coordinator over HTTP. Then this tab seeds the model.
+   * Hub models (no file list in the catalog) are left to the engine.
+   */
+  async #acquireFiles(entry: ModelCatalogEntry): Promise<void> {
+    const store = this.#deps.modelFileStore;
+    if (store === null || entry.files.length === 0) return;
+    const location = modelLocation(entry, { coordinatorOrigin: this.options.coordinatorOrigin, hubUrl: this.#deps.hubUrl });
+    const report = await acquireModelFiles({
+      entry,
+      store,
+      findSeeders: async () => {
+        const peers = this.#peers;
+        if (peers === null || !(await this.#welcomed(3_000))) return [];
+        return peers.findSeeders(entry.id);
+      },
+      httpFetch: async (_modelId, path) => {
+        const response = await fetch(modelFileUrl(location, path));
+        if (!response.ok) throw new TesseraError('model_load_failed', `${path} answered HTTP ${response.status}.`);
+        return new Uint8Array(await response.arrayBuffer());
+      },
+      onBadSeeder: (nodeId, reason) => this.#peers?.reportBadSeeder(nodeId, entry.id, reason),
+      onProgress: (loadedBytes, totalBytes, detail) => {
+        this.#setModel(entry.id, { progress: { modelId: entry.id, loadedBytes, totalBytes, fraction: totalBytes > 0 ? Math.min(0.99, loadedBytes / totalBytes) : 0, detail } });
+      },
+    });
+    this.#setModel(entry.id, { source: report });
+    this.#peers?.markSeedable(entry.id);
+    const kib = (bytes: number): string => `${Math.round(bytes / 1024)} KiB`;
+    this.#log(
+      `Files of ${entry.id}: ${kib(report.fromPeers)} from ${report.seeders} peer(s), ${kib(report.fromHttp)} from the coordinator, ${kib(report.fromStore)} already here` +
+        (report.badSeeders.length > 0 ? `; ${report.badSeeders.length} seeder(s) sent bad bytes and were reported.` : '.'),
+    );
+  }
+
+  /** Resolves true once the coordinator welcomed this connection, false after `timeoutMs`. */
+  async #welcomed(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#connection?.nodeId === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    return (this.#connection?.nodeId ?? null) !== null;
   }
 
   async #unload(id: string): Promise<void> {
@@ -315,17 +414,24 @@ export class VolunteerState {
     const connection = new CoordinatorConnection({
       origin: this.options.coordinatorOrigin,
       hello: () => ({ role, publicKey: identity.publicKey, capabilities: this.#capabilities() }),
-      heartbeat: () => ({ activeTaskIds: this.#activeTaskIds(), models: this.#offeredModels() }),
+      heartbeat: () => ({ activeTaskIds: this.#activeTaskIds(), models: this.#leaving ? [] : this.#offeredModels() }),
       onState: (state) => {
         this.connectionState = state;
       },
       onWelcome: (welcome) => {
+        if (this.#peers !== null) this.#peers.iceServers = welcome.iceServers;
         this.nodeId = welcome.nodeId;
         this.standing.follow(welcome.nodeId);
         this.#log(`Joined the network as ${welcome.nodeId.slice(0, 8)} (${role}).`);
       },
       onAssign: (assign) => this.#onTask(assign),
-      onCancel: (cancel) => runner.cancel(cancel.taskId),
+      onCancel: (cancel) => {
+        const handedOff = this.#handoffs.delete(cancel.taskId);
+        if (handedOff) this.#log(`Task ${cancel.taskId.slice(0, 8)} ${cancel.reason}.`);
+        runner.cancel(cancel.taskId, { handedOff });
+      },
+      onPeerSignal: (signal) => this.#peers?.handleSignal(signal),
+      onPeerSeeders: (seeders) => this.#peers?.handleSeeders(seeders),
       onVerifyAssign: (assign) => this.#onVerify(assign),
       onVerifyCancel: (cancel) => guard.cancel(cancel.jobId),
       onDisconnect: (reason) => {
@@ -333,8 +439,21 @@ export class VolunteerState {
         guard.cancelAll();
         if (this.consented) this.#log(`Disconnected from the coordinator (${reason}); reconnecting.`);
       },
-      onProtocolError: (error) => this.#log(`The coordinator refused ${error.event}: ${error.error.message}`),
+      onProtocolError: (error) => {
+        if (error.event === 'task:handoff') this.#handoffRefused(error.error.message);
+        this.#log(`The coordinator refused ${error.event}: ${error.error.message}`);
+      },
     });
+    this.#peers =
+      this.#deps.createPeerNetwork?.({
+        channel: connection,
+        catalog: this.catalog,
+        store: this.#deps.modelFileStore ?? new MemoryModelFileStore(),
+        onEvent: (message) => this.#log(message),
+      }) ?? null;
+    if (this.#peers !== null) void this.#seedWhatIsStored(this.#peers);
+    // Neighbours' statuses change on their own schedule: look for idle ones now and then.
+    this.#handoffTimer = setInterval(() => this.#offerWaitingTasks(), HANDOFF_AFTER_MS);
     const shared = {
       engine,
       identity,
@@ -345,6 +464,20 @@ export class VolunteerState {
       ...shared,
       sink: connection,
       maxConcurrentTasks: this.options.maxConcurrentTasks,
+      // One run at a time on the engine; more assignments wait here, where a neighbour can take them.
+      parallelRuns: 1,
+      openDirectStream: (assign) => {
+        const peers = this.#peers;
+        if (assign.directStream === undefined || peers === null) return null;
+        const to = assign.directStream.to;
+        return createDirectStreamSender({
+          taskId: assign.taskId,
+          link: peers.linkTo(to),
+          sink: connection,
+          renewEveryMs: Math.max(100, Math.floor(assign.leaseMs / 3)),
+          onFallback: (reason) => this.#log(`Direct stream of ${assign.taskId.slice(0, 8)} fell back to the coordinator: ${reason}.`),
+        });
+      },
       onUpdate: (task) => this.#record(task),
     });
     const guard = new GuardRunner({
@@ -400,7 +533,70 @@ export class VolunteerState {
   #offeredModels(): OfferedModel[] {
     return this.selected
       .filter((id) => this.models[id]?.status !== 'failed')
-      .map((id) => ({ id, state: this.models[id]?.status === 'loaded' ? 'loaded' : 'available', backend: this.backend }));
+      .map((id) => ({ id, state: this.models[id]?.status === 'loaded' ? 'loaded' : this.#peers?.isSeedable(id) === true ? 'cached' : 'available', backend: this.backend }));
+  }
+
+  /** Models whose files are already in the store (an earlier visit) are seeded from the start. */
+  async #seedWhatIsStored(peers: PeerNetwork): Promise<void> {
+    const store = this.#deps.modelFileStore;
+    if (store === null) return;
+    for (const entry of this.catalog) if (await hasAllFiles(store, entry).catch(() => false)) peers.markSeedable(entry.id);
+  }
+
+  /** Tells neighbours what this tab can take now; then offers waiting tasks to idle ones. */
+  #publishStatus(): void {
+    const peers = this.#peers;
+    if (peers === null) return;
+    const servingModels = this.options.role === 'worker' && !this.#leaving ? this.selected.filter((id) => this.models[id]?.status === 'loaded').slice(0, 32) : [];
+    peers.setStatus({ activeTasks: this.#runner?.activeTaskIds.length ?? 0, maxConcurrentTasks: this.options.maxConcurrentTasks, servingModels, leaving: this.#leaving });
+    this.#offerWaitingTasks();
+  }
+
+  /** A busy tab: tasks that waited here over HANDOFF_AFTER_MS go to a neighbour that said it is idle. */
+  #offerWaitingTasks(): void {
+    const runner = this.#runner;
+    if (runner === null || this.#leaving) return;
+    const now = Date.now();
+    for (const task of runner.heldTasks) {
+      if (!task.queued || this.#handoffs.has(task.taskId) || now - task.since < HANDOFF_AFTER_MS) continue;
+      this.#offer(task.taskId, task.model);
+    }
+  }
+
+  /** Offers every held task (running or waiting) to neighbours; returns how many were offered. */
+  #handOffEverything(): number {
+    this.#leaving = true;
+    // No new work: the coordinator stops placing tasks here, neighbours stop offering theirs.
+    this.#connection?.sendHeartbeat();
+    this.#publishStatus();
+    let offered = 0;
+    for (const task of this.#runner?.heldTasks ?? []) if (this.#handoffs.has(task.taskId) || this.#offer(task.taskId, task.model)) offered++;
+    return offered;
+  }
+
+  #offer(taskId: TaskId, model: string): boolean {
+    const peers = this.#peers;
+    const connection = this.#connection;
+    if (peers === null || connection === null) return false;
+    const tried = this.#handoffTried.get(taskId) ?? new Set<NodeId>();
+    const promised = new Set(this.#handoffs.values());
+    const neighbour = peers.idleNeighbourFor(model, new Set([...tried, ...promised]));
+    if (neighbour === undefined) return false;
+    tried.add(neighbour.nodeId);
+    this.#handoffTried.set(taskId, tried);
+    this.#handoffs.set(taskId, neighbour.nodeId);
+    connection.handoff({ taskId, to: neighbour.nodeId });
+    return true;
+  }
+
+  /** The coordinator kept a task here (`handoff_refused`); the next offer goes to another neighbour. */
+  #handoffRefused(message: string): void {
+    for (const taskId of this.#handoffs.keys()) {
+      if (message.includes(taskId)) {
+        this.#handoffs.delete(taskId);
+        return;
+      }
+    }
   }
 
   #activeTaskIds(): TaskId[] {
@@ -418,13 +614,14 @@ export class VolunteerState {
       gpu: device?.gpu ?? null,
       backends: this.backends,
       engines,
-      models: this.#offeredModels(),
+      models: this.#leaving ? [] : this.#offeredModels(),
       benchmarkTokensPerSecond: null,
       maxConcurrentTasks: this.options.maxConcurrentTasks,
     };
   }
 
   #record(task: ServedTask): void {
+    queueMicrotask(() => this.#publishStatus());
     const others = this.tasks.filter((other) => other.taskId !== task.taskId);
     this.tasks = [task, ...others].slice(0, RECENT_TASKS);
     // The runner forgets a task just after reporting its end, so leave it out here already.
@@ -432,9 +629,13 @@ export class VolunteerState {
     this.activeTasks = active.filter((id) => task.status === 'running' || id !== task.taskId).length;
     const totals = { ...this.totals };
     switch (task.status) {
+      case 'queued':
       case 'running':
         // Counted once it ends.
         return;
+      case 'handed-off':
+        totals.handedOff++;
+        break;
       case 'succeeded':
         totals.served++;
         if (task.kind === 'chat') {
@@ -490,7 +691,7 @@ export class VolunteerState {
   }
 
   #setModel(id: string, patch: Partial<ModelLoadState>): void {
-    const current = this.models[id] ?? { id, status: 'waiting', progress: null, error: null, loadMs: null };
+    const current = this.models[id] ?? { id, status: 'waiting', progress: null, error: null, loadMs: null, source: null };
     this.models = { ...this.models, [id]: { ...current, ...patch } };
   }
 
