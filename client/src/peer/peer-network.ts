@@ -162,12 +162,18 @@ export class PeerNetwork {
     for (const neighbour of this.#neighbours.values()) this.#sendStatus(neighbour.link);
   }
 
-  /** A neighbour that said it has a free slot for the model and is not leaving. */
-  idleNeighbourFor(modelId: string, exclude: ReadonlySet<NodeId> = new Set()): Neighbour | undefined {
+  /**
+   * A neighbour serving the model that can take one more task: `idle` ones hold nothing at all (a busy tab
+   * must not just move its queue into another queue), `room` ones have a free slot (a leaving tab places
+   * what it can). `reserved` counts tasks already offered to each neighbour and not yet answered.
+   */
+  neighbourFor(modelId: string, want: 'idle' | 'room', exclude: ReadonlySet<NodeId>, reserved: ReadonlyMap<NodeId, number>): Neighbour | undefined {
     for (const neighbour of this.#neighbours.values()) {
       const status = neighbour.status;
-      if (neighbour.link.state !== 'open' || status === null || exclude.has(neighbour.nodeId)) continue;
-      if (!status.leaving && status.activeTasks < status.maxConcurrentTasks && status.servingModels.includes(modelId)) return neighbour;
+      if (neighbour.link.state !== 'open' || status === null || status.leaving || exclude.has(neighbour.nodeId)) continue;
+      if (!status.servingModels.includes(modelId)) continue;
+      const held = status.activeTasks + (reserved.get(neighbour.nodeId) ?? 0);
+      if (want === 'idle' ? held === 0 : held < status.maxConcurrentTasks) return neighbour;
     }
     return undefined;
   }

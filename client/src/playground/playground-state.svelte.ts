@@ -1,6 +1,8 @@
 import type { ChatMessageInput, CompletionUsage, FinishReason, ModelObject } from '@tessera/shared';
 import { describeError } from '../api/api-error.ts';
 import { OpenAIClient } from '../api/openai-client.ts';
+import type { DirectStreamState } from '../peer/direct-stream-receiver.ts';
+import type { DirectTaskClient } from '../peer/direct-task-client.ts';
 
 export interface PlaygroundMessage {
   role: 'system' | 'user' | 'assistant';
@@ -12,6 +14,8 @@ export interface ReplyStats {
   usage: CompletionUsage | null;
   firstDeltaMs: number | null;
   totalMs: number;
+  /** Set when the reply streamed straight from the worker: how that went and whether it matched. */
+  direct: { status: DirectStreamState['status']; worker: string | null; matched: boolean } | null;
 }
 
 /** Chat against the coordinator's OpenAI API, streamed. */
@@ -28,15 +32,24 @@ export class PlaygroundState {
   error = $state<string | null>(null);
   modelsError = $state<string | null>(null);
   lastStats = $state.raw<ReplyStats | null>(null);
+  /** Take the reply's text straight from the worker over WebRTC (the coordinator's result still decides). */
+  direct = $state(false);
 
   readonly chatModels: ModelObject[] = $derived(this.models.filter((model) => model.task === 'text-generation'));
   readonly busy: boolean = $derived(this.streaming !== null);
 
   readonly #client: OpenAIClient;
+  readonly #directClient: (() => Promise<DirectTaskClient>) | null;
   #abort: AbortController | null = null;
 
-  constructor(origin: string) {
+  constructor(origin: string, directClient: (() => Promise<DirectTaskClient>) | null = null) {
     this.#client = new OpenAIClient({ origin });
+    this.#directClient = directClient;
+  }
+
+  /** Whether this browser can take direct streams at all (WebRTC and a signing key). */
+  get directAvailable(): boolean {
+    return this.#directClient !== null;
   }
 
   async refreshModels(): Promise<void> {
@@ -65,6 +78,29 @@ export class PlaygroundState {
       ...history,
     ];
     try {
+      if (this.direct && this.#directClient !== null) {
+        const client = await this.#directClient();
+        let firstDeltaMs: number | null = null;
+        const outcome = await client.chat(
+          { model: this.model, messages, temperature: this.temperature, max_tokens: this.maxTokens },
+          (state) => {
+            if (state.text !== '') firstDeltaMs ??= performance.now() - started;
+            this.streaming = state.text;
+          },
+          this.#abort.signal,
+        );
+        const result = outcome.task.result;
+        const choice = result !== null && 'choices' in result ? result.choices[0] : undefined;
+        this.messages = [...history, { role: 'assistant', content: outcome.text }];
+        this.lastStats = {
+          finishReason: choice?.finish_reason ?? null,
+          usage: result !== null && 'choices' in result ? result.usage : null,
+          firstDeltaMs,
+          totalMs: performance.now() - started,
+          direct: { status: outcome.direct.status, worker: outcome.direct.from, matched: outcome.matched },
+        };
+        return;
+      }
       const reply = await this.#client.streamChat(
         { model: this.model, messages, temperature: this.temperature, max_tokens: this.maxTokens },
         {
@@ -75,7 +111,7 @@ export class PlaygroundState {
         },
       );
       this.messages = [...history, { role: 'assistant', content: reply.text }];
-      this.lastStats = { finishReason: reply.finishReason, usage: reply.usage, firstDeltaMs: reply.firstDeltaMs, totalMs: performance.now() - started };
+      this.lastStats = { finishReason: reply.finishReason, usage: reply.usage, firstDeltaMs: reply.firstDeltaMs, totalMs: performance.now() - started, direct: null };
     } catch (error) {
       const partial = this.streaming ?? '';
       if (partial !== '') this.messages = [...history, { role: 'assistant', content: partial }];

@@ -559,7 +559,7 @@ export class VolunteerState {
     const now = Date.now();
     for (const task of runner.heldTasks) {
       if (!task.queued || this.#handoffs.has(task.taskId) || now - task.since < HANDOFF_AFTER_MS) continue;
-      this.#offer(task.taskId, task.model);
+      this.#offer(task.taskId, task.model, 'idle');
     }
   }
 
@@ -570,17 +570,18 @@ export class VolunteerState {
     this.#connection?.sendHeartbeat();
     this.#publishStatus();
     let offered = 0;
-    for (const task of this.#runner?.heldTasks ?? []) if (this.#handoffs.has(task.taskId) || this.#offer(task.taskId, task.model)) offered++;
+    for (const task of this.#runner?.heldTasks ?? []) if (this.#handoffs.has(task.taskId) || this.#offer(task.taskId, task.model, 'room')) offered++;
     return offered;
   }
 
-  #offer(taskId: TaskId, model: string): boolean {
+  #offer(taskId: TaskId, model: string, want: 'idle' | 'room'): boolean {
     const peers = this.#peers;
     const connection = this.#connection;
     if (peers === null || connection === null) return false;
     const tried = this.#handoffTried.get(taskId) ?? new Set<NodeId>();
-    const promised = new Set(this.#handoffs.values());
-    const neighbour = peers.idleNeighbourFor(model, new Set([...tried, ...promised]));
+    const reserved = new Map<NodeId, number>();
+    for (const nodeId of this.#handoffs.values()) reserved.set(nodeId, (reserved.get(nodeId) ?? 0) + 1);
+    const neighbour = peers.neighbourFor(model, want, tried, reserved);
     if (neighbour === undefined) return false;
     tried.add(neighbour.nodeId);
     this.#handoffTried.set(taskId, tried);
@@ -591,12 +592,7 @@ export class VolunteerState {
 
   /** The coordinator kept a task here (`handoff_refused`); the next offer goes to another neighbour. */
   #handoffRefused(message: string): void {
-    for (const taskId of this.#handoffs.keys()) {
-      if (message.includes(taskId)) {
-        this.#handoffs.delete(taskId);
-        return;
-      }
-    }
+    for (const taskId of [...this.#handoffs.keys()]) if (message.includes(taskId)) this.#handoffs.delete(taskId);
   }
 
   #activeTaskIds(): TaskId[] {

@@ -428,7 +428,7 @@ export class Dispatcher {
     session.lastAssignedAt = now;
     const payload: TaskAssign = { taskId: record.id, leaseMs: this.#options.leaseMs, attempt, task: record.spec };
     // Only while the requesting tab is still connected; otherwise the text comes here as usual.
-    if (task.directTo !== null && this.#options.peers !== undefined && this.#options.registry.get(task.directTo) !== undefined) {
+    if (task.directTo !== null && task.directTo !== session.nodeId && this.#options.peers !== undefined && this.#options.registry.get(task.directTo) !== undefined) {
       this.#options.peers.introduce(session.nodeId, task.directTo);
       payload.directStream = { to: task.directTo };
     }

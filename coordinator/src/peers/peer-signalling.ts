@@ -119,7 +119,7 @@ export class PeerSignalling {
    */
   report(reporter: PeerTab, report: PeerReport): PeerOutcome {
     if (!this.introduced(reporter.nodeId, report.about)) {
-      return { ok: false, code: 'peer_not_introduced', message: `Tab ${report.about} was not introduced to this tab; only a tab's own seeders can be reported.` };
+      return { ok: false, code: 'peer_not_introduced', message: `Tab ${report.about} was not introduced to this tab; only a tab's introduced peers can be reported.` };
     }
     const model = findModel(this.#catalog, report.modelId);
     if (model === undefined) return { ok: false, code: 'model_not_found', message: `No model ${report.modelId.slice(0, 200)} is in the catalog.` };
