@@ -1,11 +1,10 @@
 import { MODEL_CATALOG, TINY_GPT2_ID, findModel } from '@tessera/shared';
 import OpenAI from 'openai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetworkLog, launchChromiumInNamespace, openVolunteerTab, pageLogs } from './support/browser.ts';
-import { startCoordinator, type RunningCoordinator } from './support/coordinator.ts';
+import { NetworkLog, openVolunteerTab, pageLogs } from './support/browser.ts';
 import { waitForServingTabs } from './support/network-state.ts';
-import { createNetworkNamespace, namespaceSupport, type NetworkNamespace } from './support/network-namespace.ts';
+import { startPeerEnvironment, type PeerEnvironment } from './support/peer-environment.ts';
 
 const MODEL = TINY_GPT2_ID;
 const entry = findModel(MODEL_CATALOG, MODEL);
@@ -50,36 +49,27 @@ function modelFileRequests(log: NetworkLog): string[] {
 // Chromium gathers no loopback candidates: these tabs run inside a network namespace the test creates
 // (DESIGN.md section 9), each in its own browser context so each has its own Cache Storage.
 describe('model seeding between real tabs', () => {
-  let namespace: NetworkNamespace | undefined;
-  let coordinator: RunningCoordinator | undefined;
-  let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
+  let peers: PeerEnvironment | undefined;
 
   beforeAll(async () => {
-    const support = namespaceSupport();
-    if (!support.ok) throw new Error(`Peer-to-peer e2e tests need a network namespace: ${support.reason}`);
-    namespace = await createNetworkNamespace();
-    coordinator = await startCoordinator({}, { host: namespace.hostAddress });
-    browser = await launchChromiumInNamespace(namespace, coordinator.url);
+    peers = await startPeerEnvironment();
   });
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await coordinator?.close().catch(() => undefined);
-    await namespace?.close().catch(() => undefined);
+    await peers?.close();
   });
 
   async function openTab(): Promise<{ page: Page; log: NetworkLog }> {
-    if (browser === undefined || coordinator === undefined) throw new Error('not started');
-    const context = await browser.newContext();
-    contexts.push(context);
+    if (peers === undefined) throw new Error('not started');
+    const context = await peers.browser.newContext();
     const log = new NetworkLog(context);
-    const page = await openVolunteerTab(context, coordinator.url, { models: [MODEL], peers: true });
+    const page = await openVolunteerTab(context, peers.coordinator.url, { models: [MODEL], peers: true });
     return { page, log };
   }
 
   it('a tab loads from a peer, a corrupt seeder is caught and reported, and the fetcher falls back to HTTP', async () => {
-    if (coordinator === undefined || namespace === undefined) throw new Error('not started');
+    if (peers === undefined) throw new Error('not started');
+    const { coordinator, namespace } = peers;
     const url = coordinator.url;
 
     // A: nobody has the model yet, so it comes from the coordinator.

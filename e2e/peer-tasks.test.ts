@@ -1,11 +1,10 @@
 import { MODEL_CATALOG, TINY_GPT2_ID, findModel, taskViewSchema } from '@tessera/shared';
 import type { TaskView } from '@tessera/shared';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetworkLog, launchChromiumInNamespace, openVolunteerTab, pageLogs } from './support/browser.ts';
-import { startCoordinator, type RunningCoordinator } from './support/coordinator.ts';
+import { NetworkLog, openVolunteerTab, pageLogs } from './support/browser.ts';
 import { waitForServingTabs } from './support/network-state.ts';
-import { createNetworkNamespace, namespaceSupport, type NetworkNamespace } from './support/network-namespace.ts';
+import { startPeerEnvironment, type PeerEnvironment } from './support/peer-environment.ts';
 
 const MODEL = TINY_GPT2_ID;
 const canary = findModel(MODEL_CATALOG, MODEL)?.canary;
@@ -46,35 +45,27 @@ async function settled(url: string, id: string, timeoutMs = 60_000): Promise<Tas
 // Real tabs linked over WebRTC inside a network namespace the test creates (DESIGN.md section 9); every
 // tab has its own browser context, as separate volunteers would.
 describe('tasks between peer tabs', () => {
-  let namespace: NetworkNamespace | undefined;
-  let coordinator: RunningCoordinator | undefined;
-  let browser: Browser | undefined;
+  let peers: PeerEnvironment | undefined;
   const logs: NetworkLog[] = [];
 
   beforeAll(async () => {
-    const support = namespaceSupport();
-    if (!support.ok) throw new Error(`Peer-to-peer e2e tests need a network namespace: ${support.reason}`);
-    namespace = await createNetworkNamespace();
-    coordinator = await startCoordinator({}, { host: namespace.hostAddress });
-    browser = await launchChromiumInNamespace(namespace, coordinator.url);
+    peers = await startPeerEnvironment();
   });
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await coordinator?.close().catch(() => undefined);
-    await namespace?.close().catch(() => undefined);
+    await peers?.close();
   });
 
   async function newContext(): Promise<BrowserContext> {
-    if (browser === undefined) throw new Error('not started');
-    const context = await browser.newContext();
+    if (peers === undefined) throw new Error('not started');
+    const context = await peers.browser.newContext();
     logs.push(new NetworkLog(context));
     return context;
   }
 
   it('streams a playground reply straight from the worker, and the coordinator still settles it', async () => {
-    if (coordinator === undefined) throw new Error('not started');
-    const url = coordinator.url;
+    if (peers === undefined) throw new Error('not started');
+    const url = peers.coordinator.url;
     const worker = await openVolunteerTab(await newContext(), url, { models: [MODEL], peers: true });
     await waitForServingTabs(url, 1, [MODEL], 60_000, () => pageLogs(worker));
     const workerId = await nodeIdOf(worker);
@@ -101,7 +92,8 @@ describe('tasks between peer tabs', () => {
   });
 
   it('a closing tab hands its tasks to a neighbour: each is done once, none is lost', async () => {
-    if (coordinator === undefined || namespace === undefined) throw new Error('not started');
+    if (peers === undefined) throw new Error('not started');
+    const { coordinator, namespace } = peers;
     const url = coordinator.url;
     // A holds many tasks and runs one at a time; B fetched the model from A, so the two are neighbours.
     const leaving = await openVolunteerTab(await newContext(), url, { models: [MODEL], peers: true, maxConcurrent: 16 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: everything CI checks, in the order that fails fastest.
-// 1. Chromium for the end-to-end tests: Debian's package, installed with apt when missing (never a downloaded browser).
+// 1. Debian packages the end-to-end tests use, installed with apt when missing: Chromium (never a downloaded
+//    browser) and iproute2 (`ip`, for the network namespaces the peer-to-peer tests create).
 // 2. Typecheck (tsc for shared/coordinator/e2e, svelte-check for the client).
 // 3. Build the pages the coordinator serves (the e2e tabs load them).
 // 4. The Solidity contracts: Hardhat 3 on Node 22 (fetched from the npm registry by npx), compiler from npm's solc.
@@ -19,20 +20,26 @@ function run(title, command, args, options = {}) {
   }
 }
 
-function ensureChromium() {
-  if (existsSync(CHROMIUM)) return;
+function hasCommand(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensureDebianPackages() {
+  const missing = [];
+  if (!existsSync(CHROMIUM)) missing.push('chromium');
+  if (!hasCommand('ip')) missing.push('iproute2');
+  if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-  if (!isRoot || !hasApt) {
-    console.error(`Chromium is missing at ${CHROMIUM}. Install Debian's package (sudo apt-get install -y chromium),`);
-    console.error('or point TESSERA_CHROMIUM at a Chromium binary. Tessera never downloads a browser.');
+  if (!isRoot || !hasCommand('apt-get')) {
+    console.error(`Missing Debian package(s): ${missing.join(', ')}. Install them (sudo apt-get install -y ${missing.join(' ')}).`);
+    console.error('Set TESSERA_CHROMIUM to use another Chromium binary. Tessera never downloads a browser.');
     process.exit(1);
   }
-  run('install Chromium', 'sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium']);
+  run('install Debian packages', 'sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`]);
 }
 
 const only = process.argv.slice(2);
-ensureChromium();
+ensureDebianPackages();
 run('typecheck', 'npm', ['run', '--silent', 'typecheck']);
 run('build pages', 'npm', ['run', '--silent', 'build']);
 if (only.length === 0) run('contracts', 'npm', ['run', '--silent', 'test', '-w', 'contracts']);

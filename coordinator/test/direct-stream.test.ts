@@ -1,9 +1,10 @@
 import { TINY_GPT2_ID, directStreamKeySchema, newNodeId, newPeerSessionId, newTaskId, openAIErrorBodySchema, taskIdSchema, taskViewSchema } from '@tessera/shared';
-import type { DirectStreamRequest, IceServer, NodeId, OfferedModel, PeerSignalRelayed, TaskAssign, TaskId, TaskView, WireError } from '@tessera/shared';
+import type { DirectStreamRequest, IceServer, NodeId, OfferedModel, PeerSignalRelayed, TaskId, TaskView, WireError } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import type { TaskRecord } from '../src/queue/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
+import { assignsFor, getTask, metric, resultText } from './support/task-observations.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { ScriptedTab, isCanary, loaded, type AssignmentHandler } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
@@ -36,10 +37,6 @@ function directStreamOf(requester: ScriptedTab): DirectStreamRequest {
   return { node_id: welcome.nodeId, stream_key: welcome.directStreamKey };
 }
 
-async function getTask(server: TestApp, id: string): Promise<TaskView> {
-  return taskViewSchema.parse(await (await fetch(`${server.url}/api/v1/tasks/${id}`)).json());
-}
-
 function stored(server: TestApp, id: TaskId): TaskRecord | undefined {
   return server.app.tessera.store.get(id);
 }
@@ -49,21 +46,6 @@ async function succeeded(server: TestApp, id: string): Promise<TaskView> {
     const task = await getTask(server, id);
     return task.status === 'succeeded' ? task : undefined;
   }, 5000, `task ${id} to succeed`);
-}
-
-function resultText(task: TaskView): string | null {
-  return task.result !== null && 'choices' in task.result ? (task.result.choices[0]?.message.content ?? null) : null;
-}
-
-/** One Prometheus series (`name` or `name{label="value"}`); 0 while it has no sample. */
-async function metric(server: TestApp, series: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
-function assignsFor(tab: ScriptedTab, taskId: TaskId): TaskAssign[] {
-  return tab.received.flatMap((message) => (message.event === 'task:assign' && message.payload.taskId === taskId ? [message.payload] : []));
 }
 
 function signalsFrom(tab: ScriptedTab, from: NodeId): PeerSignalRelayed[] {

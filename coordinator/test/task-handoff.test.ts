@@ -3,6 +3,7 @@ import type { OfferedModel, TaskAssign, TaskId, TaskView, WireError } from '@tes
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/queue/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
+import { assignsFor, cancelsFor, getTask, metric, resultText } from './support/task-observations.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { guardHonestly } from './support/scripted-guard.ts';
 import { ScriptedTab, loaded, type AssignmentHandler } from './support/scripted-tab.ts';
@@ -21,10 +22,6 @@ async function submitTask(server: TestApp, content: string): Promise<TaskView> {
   return taskViewSchema.parse(await response.json());
 }
 
-async function getTask(server: TestApp, id: string): Promise<TaskView> {
-  return taskViewSchema.parse(await (await fetch(`${server.url}/api/v1/tasks/${id}`)).json());
-}
-
 function stored(server: TestApp, id: string): TaskRecord | undefined {
   return server.app.tessera.store.get(taskIdSchema.parse(id));
 }
@@ -34,25 +31,6 @@ async function finished(server: TestApp, id: string): Promise<TaskView> {
     const task = await getTask(server, id);
     return task.status === 'succeeded' || task.status === 'failed' ? task : undefined;
   }, 5000, `task ${id} to finish`);
-}
-
-function resultText(task: TaskView): string | null {
-  return task.result !== null && 'choices' in task.result ? (task.result.choices[0]?.message.content ?? null) : null;
-}
-
-/** One Prometheus series (`name` or `name{label="value"}`); 0 while it has no sample. */
-async function metric(server: TestApp, series: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
-function assignsFor(tab: ScriptedTab, taskId: TaskId): TaskAssign[] {
-  return tab.received.flatMap((message) => (message.event === 'task:assign' && message.payload.taskId === taskId ? [message.payload] : []));
-}
-
-function cancelsFor(tab: ScriptedTab, taskId: TaskId): string[] {
-  return tab.received.flatMap((message) => (message.event === 'task:cancel' && message.payload.taskId === taskId ? [message.payload.reason] : []));
 }
 
 function refusals(tab: ScriptedTab, event: string): WireError[] {

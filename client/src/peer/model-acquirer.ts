@@ -76,6 +76,8 @@ export async function acquireModelFiles(options: ModelAcquireOptions): Promise<M
     loaded += file.bytes - fileLoaded;
     options.onProgress?.(loaded, total, file.path);
   }
+  // The links stay open (neighbours); only this fetch's listeners go.
+  for (const seeder of seeders ?? []) seeder.files.close();
   report.badSeeders = [...bad];
   report.ms = performance.now() - started;
   return report;

@@ -1,0 +1,29 @@
+import type { TaskAssign, TaskId, TaskView } from '@tessera/shared';
+import { taskViewSchema } from '@tessera/shared';
+import type { ScriptedTab } from './scripted-tab.ts';
+import type { TestApp } from './test-app.ts';
+
+// What a test can observe of a task from outside: the API's view, metrics, and what tabs were sent.
+
+export async function getTask(server: TestApp, id: string): Promise<TaskView> {
+  return taskViewSchema.parse(await (await fetch(`${server.url}/api/v1/tasks/${id}`)).json());
+}
+
+export function resultText(task: TaskView): string | null {
+  return task.result !== null && 'choices' in task.result ? (task.result.choices[0]?.message.content ?? null) : null;
+}
+
+/** One Prometheus series (`name` or `name{label="value"}`); 0 while it has no sample. */
+export async function metric(server: TestApp, series: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+export function assignsFor(tab: ScriptedTab, taskId: TaskId): TaskAssign[] {
+  return tab.received.flatMap((message) => (message.event === 'task:assign' && message.payload.taskId === taskId ? [message.payload] : []));
+}
+
+export function cancelsFor(tab: ScriptedTab, taskId: TaskId): string[] {
+  return tab.received.flatMap((message) => (message.event === 'task:cancel' && message.payload.taskId === taskId ? [message.payload.reason] : []));
+}
