@@ -37,12 +37,16 @@ export class DirectStreamReceiver {
     const entry = this.#streams.get(frame.taskId);
     if (entry === undefined) return;
     const { state } = entry;
-    if (state.status === 'complete' || state.status === 'abandoned') return;
+    if (state.status === 'complete') return;
     // A hand-off brings a second worker; its text starts over, so the first one's partial text is dropped.
-    if (state.from !== null && state.from !== from) {
+    // The first one usually says `abandoned` before the second begins, so that is not final either.
+    const restart = state.from !== null && state.from !== from;
+    if (restart) {
       if (frame.type !== 'task:stream' || frame.seq !== 0) return;
       state.text = '';
       state.chunks = 0;
+    } else if (state.status === 'abandoned') {
+      return;
     }
     state.from = from;
     if (frame.type === 'task:stream') {

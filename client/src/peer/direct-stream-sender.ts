@@ -32,6 +32,7 @@ export function createDirectStreamSender(options: DirectStreamSenderOptions): Di
   let coordinatorSeq = 0;
   let chain: Promise<void> = Promise.resolve();
   let ended = false;
+  let offClose: () => void = () => undefined;
   const renew = setInterval(() => {
     if (mode !== 'fallback') sink.accept({ taskId });
   }, options.renewEveryMs);
@@ -65,7 +66,7 @@ export function createDirectStreamSender(options: DirectStreamSenderOptions): Di
       link = opened;
       mode = 'direct';
       for (let index = 0; index < pieces.length; index++) sendFrom(index);
-      opened.on('close', () => {
+      offClose = opened.on('close', () => {
         if (!ended) fallback('the link closed');
       });
     },
@@ -80,6 +81,13 @@ export function createDirectStreamSender(options: DirectStreamSenderOptions): Di
     },
     async end(status) {
       if (ended) return { direct: mode === 'direct' };
+      if (status === 'abandoned' && mode !== 'direct') {
+        // The coordinator took the task away (cancel, hand-off, failure): it wants nothing more about it.
+        ended = true;
+        mode = 'fallback';
+        clearInterval(renew);
+        return { direct: false };
+      }
       if (mode === 'waiting') {
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([linkSettled, new Promise<void>((resolve) => (timer = setTimeout(resolve, options.openWaitMs ?? 3_000)))]);
@@ -89,6 +97,7 @@ export function createDirectStreamSender(options: DirectStreamSenderOptions): Di
       await chain;
       ended = true;
       clearInterval(renew);
+      offClose();
       if (mode === 'direct' && link !== null) {
         try {
           await link.send({ type: 'task:stream-end', taskId, chunks: framesSent, status });

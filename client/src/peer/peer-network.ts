@@ -22,6 +22,8 @@ export interface Neighbour {
   readonly nodeId: NodeId;
   readonly link: PeerLink;
   status: PeerStatus | null;
+  /** When a frame last went either way; the least recently used link is closed first when links run out. */
+  lastActive: number;
 }
 
 export interface PeerNetworkOptions {
@@ -56,6 +58,8 @@ export class PeerNetwork {
   readonly #seedable = new Set<string>();
   readonly #neighbours = new Map<PeerLink, Neighbour>();
   readonly #seeks = new Map<string, Array<(seeders: NodeId[]) => void>>();
+  /** Links being opened, so two callers wanting the same tab share one. */
+  readonly #opening = new Map<NodeId, Promise<PeerLink>>();
   #status: PeerStatus = IDLE_STATUS;
 
   constructor(options: PeerNetworkOptions) {
@@ -142,11 +146,23 @@ export class PeerNetwork {
 
   /** An open link to an introduced tab: an existing one, or a new one once its channel opens. */
   async linkTo(nodeId: NodeId): Promise<PeerLink> {
-    for (const neighbour of this.#neighbours.values()) if (neighbour.nodeId === nodeId && neighbour.link.state === 'open') return neighbour.link;
+    for (const neighbour of this.#neighbours.values()) {
+      if (neighbour.nodeId === nodeId && neighbour.link.state === 'open') {
+        neighbour.lastActive = performance.now();
+        return neighbour.link;
+      }
+    }
+    const pending = this.#opening.get(nodeId);
+    if (pending !== undefined) return pending;
     const link = this.#hub.connect(nodeId);
     this.#adopt(link, nodeId);
-    await opened(link);
-    return link;
+    const opening = opened(link).then(() => link);
+    this.#opening.set(nodeId, opening);
+    try {
+      return await opening;
+    } finally {
+      this.#opening.delete(nodeId);
+    }
   }
 
   /** Tells the coordinator that a seeder served bytes that failed the catalog's hash. */
@@ -180,6 +196,8 @@ export class PeerNetwork {
 
   /** Sends a frame on a link, dropping it if the link closed (the caller has its own fallback). */
   async send(link: PeerLink, frame: TaskStreamFrame | TaskStreamEndFrame): Promise<boolean> {
+    const neighbour = this.#neighbours.get(link);
+    if (neighbour !== undefined) neighbour.lastActive = performance.now();
     try {
       await link.send(frame);
       return true;
@@ -196,11 +214,13 @@ export class PeerNetwork {
   }
 
   #adopt(link: PeerLink, nodeId: NodeId): void {
-    const neighbour: Neighbour = { nodeId, link, status: null };
+    const neighbour: Neighbour = { nodeId, link, status: null, lastActive: performance.now() };
     this.#neighbours.set(link, neighbour);
+    this.#evictBeyond((this.#options.maxLinks ?? 16) - 1, link);
     this.#seeder.attach(link);
     link.on('open', () => this.#sendStatus(link));
     link.on('frame', (frame) => {
+      neighbour.lastActive = performance.now();
       switch (frame.type) {
         case 'peer:status':
           neighbour.status = { activeTasks: frame.activeTasks, maxConcurrentTasks: frame.maxConcurrentTasks, servingModels: frame.servingModels, leaving: frame.leaving };
@@ -215,6 +235,20 @@ export class PeerNetwork {
     });
     link.on('error', (error) => this.#options.onEvent?.(`Link to ${nodeId.slice(0, 8)} failed: ${error.code}`));
     link.on('close', () => this.#neighbours.delete(link));
+  }
+
+  /**
+   * Keeps at most `keep` links besides `spare` by closing the least recently used: a worker serving many
+   * pages would otherwise pile up links, and the hub refuses inbound offers once it is full.
+   */
+  #evictBeyond(keep: number, spare: PeerLink): void {
+    while (this.#neighbours.size > Math.max(1, keep)) {
+      let oldest: Neighbour | undefined;
+      for (const candidate of this.#neighbours.values()) if (candidate.link !== spare && (oldest === undefined || candidate.lastActive < oldest.lastActive)) oldest = candidate;
+      if (oldest === undefined) return;
+      this.#neighbours.delete(oldest.link);
+      oldest.link.close();
+    }
   }
 
   #sendStatus(link: PeerLink): void {
