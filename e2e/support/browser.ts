@@ -27,7 +27,7 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
  * WebRTC: its only interface is the namespace's veth end, so ICE finds a real host candidate.
  * `coordinatorUrl` must be on the namespace's host address; it is the one origin pages may load.
  */
-export async function launchChromiumInNamespace(namespace: NetworkNamespace, coordinatorUrl: string): Promise<Browser> {
+export async function launchChromiumInNamespace(namespace: NetworkNamespace, coordinatorUrl: string, options: { ownSignals?: boolean } = {}): Promise<Browser> {
   const origin = new URL(coordinatorUrl).origin;
   const args = [
     ...BASE_ARGS.filter((arg) => !arg.startsWith('--host-resolver-rules=')),
@@ -40,7 +40,10 @@ export async function launchChromiumInNamespace(namespace: NetworkNamespace, coo
     '--disable-features=WebRtcHideLocalIpsWithMdns',
   ];
   // playwright talks to Chromium over a pipe (fds 3 and 4), which `ip netns exec` passes through.
-  return chromium.launch({ executablePath: namespace.chromiumExecutable, args, headless: true });
+  // `ownSignals`: the caller closes the browser on Ctrl-C itself (after which it still has a coordinator and a
+  // namespace to stop); Playwright's own handlers would exit the process first.
+  const signals = options.ownSignals === true ? { handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false } : {};
+  return chromium.launch({ executablePath: namespace.chromiumExecutable, args, headless: true, ...signals });
 }
 
 /** Records every request a context makes, so a test can assert that none left loopback. */

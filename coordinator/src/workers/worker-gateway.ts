@@ -316,6 +316,8 @@ export class WorkerGateway {
         return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
       }
       case 'task:handoff':
+        // A known-answer check looks like any task to the tab (on purpose), and may be offered; it stays.
+        if (probe.owns(message.payload.taskId)) return { ok: false, error: wireError('handoff_refused', `Task ${message.payload.taskId} stays with this tab: it cannot be moved.`) };
         return dispatcher.handoff(session, message.payload);
       case 'peer:report': {
         const outcome = this.#options.peers.report(session, message.payload);
