@@ -1,10 +1,11 @@
-import { TINY_GPT2_ID, directStreamKeySchema, newNodeId, newPeerSessionId, newTaskId, openAIErrorBodySchema, taskIdSchema, taskViewSchema } from '@tessera/shared';
-import type { DirectStreamRequest, IceServer, NodeId, OfferedModel, PeerSignalRelayed, TaskId, TaskView, WireError } from '@tessera/shared';
+import { TINY_GPT2_ID, directStreamKeySchema, newNodeId, newPeerSessionId, openAIErrorBodySchema, taskIdSchema, taskViewSchema } from '@tessera/shared';
+import type { DirectStreamRequest, IceServer, NodeId, OfferedModel, PeerSignalRelayed, TaskId, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import type { TaskRecord } from '../src/queue/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { assignsFor, getTask, metric, resultText } from './support/task-observations.ts';
+import { drained, refused } from './support/socket-refusals.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { ScriptedTab, isCanary, loaded, type AssignmentHandler } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
@@ -50,22 +51,6 @@ async function succeeded(server: TestApp, id: string): Promise<TaskView> {
 
 function signalsFrom(tab: ScriptedTab, from: NodeId): PeerSignalRelayed[] {
   return tab.received.flatMap((message) => (message.event === 'peer:signal' && message.payload.from === from ? [message.payload] : []));
-}
-
-function refusals(tab: ScriptedTab, event: string): WireError[] {
-  return tab.received.flatMap((message) => (message.event === 'protocol:error' && message.payload.event === event ? [message.payload.error] : []));
-}
-
-/** Sends something the coordinator refuses, and waits for that refusal. */
-async function refused(tab: ScriptedTab, event: string, send: () => void): Promise<WireError> {
-  const before = refusals(tab, event).length;
-  send();
-  return eventually(() => refusals(tab, event)[before], 3000, `refusal of ${event}`);
-}
-
-/** A round trip on the tab's socket: whatever the coordinator sent the tab before it has arrived. */
-async function drained(tab: ScriptedTab): Promise<void> {
-  await refused(tab, 'task:accept', () => tab.socket.emit('task:accept', { taskId: newTaskId() }));
 }
 
 /** `peer:signal` from one tab to another, relayed by the coordinator; resolves with what `to` received. */

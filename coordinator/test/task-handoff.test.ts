@@ -1,9 +1,10 @@
 import { TINY_BERT_ID, TINY_GPT2_ID, newNodeId, newTaskId, taskIdSchema, taskViewSchema } from '@tessera/shared';
-import type { OfferedModel, TaskAssign, TaskId, TaskView, WireError } from '@tessera/shared';
+import type { OfferedModel, TaskAssign, TaskId, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/queue/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { assignsFor, cancelsFor, getTask, metric, resultText } from './support/task-observations.ts';
+import { drained, refused, refusals } from './support/socket-refusals.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { guardHonestly } from './support/scripted-guard.ts';
 import { ScriptedTab, loaded, type AssignmentHandler } from './support/scripted-tab.ts';
@@ -31,25 +32,6 @@ async function finished(server: TestApp, id: string): Promise<TaskView> {
     const task = await getTask(server, id);
     return task.status === 'succeeded' || task.status === 'failed' ? task : undefined;
   }, 5000, `task ${id} to finish`);
-}
-
-function refusals(tab: ScriptedTab, event: string): WireError[] {
-  return tab.received.flatMap((message) => (message.event === 'protocol:error' && message.payload.event === event ? [message.payload.error] : []));
-}
-
-/** Sends something the coordinator refuses, and waits for that refusal. */
-async function refused(tab: ScriptedTab, event: string, send: () => void): Promise<WireError> {
-  const before = refusals(tab, event).length;
-  send();
-  return eventually(() => refusals(tab, event)[before], 3000, `refusal of ${event}`);
-}
-
-/**
- * A round trip on the tab's socket (a harmless refused `task:accept`): whatever the coordinator sent the
- * tab before it has arrived, so an absent message is really absent.
- */
-async function drained(tab: ScriptedTab): Promise<void> {
-  await refused(tab, 'task:accept', () => tab.socket.emit('task:accept', { taskId: newTaskId() }));
 }
 
 /** A connected tab whose offered models all passed their checks, so placement and hand-off may use it. */

@@ -1,19 +1,8 @@
 /** Statistics and number formatting for the peer-to-peer benchmark's output. */
+import { integer } from '@tessera/coordinator/bench-report';
 
-export interface Percentiles {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-/** Nearest-rank percentiles of a sample (NaN everywhere when it is empty). */
-export function percentiles(values: readonly number[]): Percentiles {
-  const sorted = Float64Array.from(values).sort();
-  const at = (fraction: number): number => (sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN));
-  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] ?? Number.NaN) };
-}
+// The routing benchmark's percentiles and integer format, so both benchmarks count the same way.
+export { integer, percentiles, type Percentiles } from '@tessera/coordinator/bench-report';
 
 /** The middle value; the mean of the two middle ones for an even count (NaN when empty). */
 export function median(values: readonly number[]): number {
@@ -23,7 +12,6 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
 }
 
-export const integer = (value: number): string => Math.round(value).toLocaleString('en-US');
 export const mibPerSecond = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(1)} MiB/s` : '—');
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 

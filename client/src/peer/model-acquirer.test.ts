@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { MODEL_CATALOG, TINY_GPT2_ID, findModel, newNodeId } from '@tessera/shared';
 import type { ModelCatalogEntry, NodeId } from '@tessera/shared';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,49 +9,24 @@ import { MemoryModelFileStore } from './model-file-store.ts';
 import { createModelSeeder, type ReadModelFile } from './model-seeder.ts';
 import type { PeerLink } from './peer-link.ts';
 import { closeAll, connectPair, nodeWebRtc } from './peer-testing.node.ts';
+import { modelFileUrl, readAndLie, readFromDisk, recordingHttpFetch } from './tiny-model-files.node.ts';
 
 const wrtc = nodeWebRtc();
-const MODELS_DIR = new URL('../../../coordinator/models/', import.meta.url);
 const found = findModel(MODEL_CATALOG, TINY_GPT2_ID);
 if (found === undefined) throw new Error('tiny-gpt2 is not in the catalog');
 const model: ModelCatalogEntry = found;
 const totalBytes = model.files.reduce((sum, file) => sum + file.bytes, 0);
 
-function fileUrl(modelId: string, path: string): URL {
-  return new URL(`${modelId}/${path}`, MODELS_DIR);
-}
-
-/** What a tab with the model cached reads: the real committed files. */
-const readFromDisk: ReadModelFile = async (modelId, path, offset, length) => {
-  const handle = await open(fileUrl(modelId, path), 'r');
-  try {
-    const bytes = new Uint8Array(length);
-    const { bytesRead } = await handle.read(bytes, 0, length, offset);
-    return bytes.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-};
-
-/** A seeder that flips one byte in the middle of everything it serves. */
-const readAndLie: ReadModelFile = async (...args) => {
-  const bytes = Uint8Array.from(await readFromDisk(...args));
-  const middle = Math.floor(bytes.byteLength / 2);
-  bytes[middle] = (bytes[middle] ?? 0) ^ 0xff;
-  return bytes;
-};
-
-let httpCalls: string[] = [];
-async function httpFetch(modelId: string, path: string): Promise<Uint8Array<ArrayBuffer>> {
-  httpCalls.push(path);
-  return new Uint8Array(await readFile(fileUrl(modelId, path)));
-}
+let http = recordingHttpFetch();
+let httpCalls = http.calls;
+const httpFetch = (modelId: string, path: string): Promise<Uint8Array<ArrayBuffer>> => http.fetch(modelId, path);
 
 let links: PeerLink[] = [];
 afterEach(async () => {
   await closeAll(links);
   links = [];
-  httpCalls = [];
+  http = recordingHttpFetch();
+  httpCalls = http.calls;
 });
 
 /** One seeding tab per `readFile`, each linked to the acquiring tab over real WebRTC. */
@@ -116,7 +91,7 @@ describe('acquireModelFiles', () => {
   it('keeps files already in the store, counts them as fromStore, and looks for seeders once for the rest', { timeout: 20_000 }, async () => {
     const store = new MemoryModelFileStore();
     const kept = model.files.filter((file) => file.path === 'config.json' || file.path === 'tokenizer.json');
-    for (const file of kept) await store.put(file.sha256, new Uint8Array(await readFile(fileUrl(model.id, file.path))));
+    for (const file of kept) await store.put(file.sha256, new Uint8Array(await readFile(modelFileUrl(model.id, file.path))));
     const keptBytes = kept.reduce((sum, file) => sum + file.bytes, 0);
     const { options, seeks } = acquiring(store, []);
     const report = await acquireModelFiles(options);
@@ -128,7 +103,7 @@ describe('acquireModelFiles', () => {
 
   it('asks for no seeders and fetches nothing when every file is already in the store', async () => {
     const store = new MemoryModelFileStore();
-    for (const file of model.files) await store.put(file.sha256, new Uint8Array(await readFile(fileUrl(model.id, file.path))));
+    for (const file of model.files) await store.put(file.sha256, new Uint8Array(await readFile(modelFileUrl(model.id, file.path))));
     const { options, seeks, progress } = acquiring(store, []);
     const report = await acquireModelFiles(options);
     expect(report).toMatchObject({ fromStore: totalBytes, fromPeers: 0, fromHttp: 0, seeders: 0 });
@@ -162,7 +137,7 @@ describe('acquireModelFiles', () => {
     const store = new MemoryModelFileStore();
     const kept = model.files.find((file) => file.path === 'tokenizer.json');
     if (kept === undefined) throw new Error('tiny-gpt2 has no tokenizer.json');
-    await store.put(kept.sha256, new Uint8Array(await readFile(fileUrl(model.id, kept.path))));
+    await store.put(kept.sha256, new Uint8Array(await readFile(modelFileUrl(model.id, kept.path))));
     // A liar among the seeders: peer bytes then the HTTP copy of the same file must not count twice.
     const { options, progress } = acquiring(store, await seeders(readAndLie, readFromDisk));
     await acquireModelFiles(options);

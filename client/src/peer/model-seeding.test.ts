@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { MODEL_CATALOG, TINY_GPT2_ID, findModel } from '@tessera/shared';
 import type { ModelFile, NodeId } from '@tessera/shared';
 import { newNodeId } from '@tessera/shared';
@@ -8,50 +8,25 @@ import { fetchModelFile, type Seeder } from './model-fetcher.ts';
 import { createModelSeeder, type ReadModelFile } from './model-seeder.ts';
 import type { PeerLink } from './peer-link.ts';
 import { closeAll, connectPair, nodeWebRtc } from './peer-testing.node.ts';
+import { modelFileUrl, readAndLie, readFromDisk, recordingHttpFetch } from './tiny-model-files.node.ts';
 
 const wrtc = nodeWebRtc();
-const MODELS_DIR = new URL('../../../coordinator/models/', import.meta.url);
 const model = findModel(MODEL_CATALOG, TINY_GPT2_ID);
 if (model === undefined) throw new Error('tiny-gpt2 is not in the catalog');
 const onnx = model.files.find((file) => file.path === 'onnx/model.onnx');
 if (onnx === undefined) throw new Error('tiny-gpt2 has no onnx/model.onnx');
 const onnxFile: ModelFile = onnx;
 
-function fileUrl(modelId: string, path: string): URL {
-  return new URL(`${modelId}/${path}`, MODELS_DIR);
-}
-
-/** What a tab with the model cached reads: the real committed files. */
-const readFromDisk: ReadModelFile = async (modelId, path, offset, length) => {
-  const handle = await open(fileUrl(modelId, path), 'r');
-  try {
-    const bytes = new Uint8Array(length);
-    const { bytesRead } = await handle.read(bytes, 0, length, offset);
-    return bytes.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-};
-
-/** A seeder that flips one byte in the middle of everything it serves. */
-const readAndLie: ReadModelFile = async (...args) => {
-  const bytes = Uint8Array.from(await readFromDisk(...args));
-  const middle = Math.floor(bytes.byteLength / 2);
-  bytes[middle] = (bytes[middle] ?? 0) ^ 0xff;
-  return bytes;
-};
-
-let httpCalls: string[] = [];
-async function httpFetch(modelId: string, path: string): Promise<Uint8Array<ArrayBuffer>> {
-  httpCalls.push(path);
-  return new Uint8Array(await readFile(fileUrl(modelId, path)));
-}
+let http = recordingHttpFetch();
+let httpCalls = http.calls;
+const httpFetch = (modelId: string, path: string): Promise<Uint8Array<ArrayBuffer>> => http.fetch(modelId, path);
 
 let links: PeerLink[] = [];
 afterEach(async () => {
   await closeAll(links);
   links = [];
-  httpCalls = [];
+  http = recordingHttpFetch();
+  httpCalls = http.calls;
 });
 
 /** A fetching tab linked to one seeding tab per `readFile`; returns the fetcher's view of its seeders. */
@@ -72,7 +47,7 @@ describe('model seeding between two Node tabs over WebRTC', () => {
     for (const file of model.files) {
       const result = await fetchModelFile({ modelId: model.id, file, seeders: both, httpFetch, pieceBytes: 64 * 1024 });
       expect(result.source).toBe('peers');
-      expect(Buffer.from(result.bytes).equals(await readFile(fileUrl(model.id, file.path)))).toBe(true);
+      expect(Buffer.from(result.bytes).equals(await readFile(modelFileUrl(model.id, file.path)))).toBe(true);
       if (file === onnxFile) {
         // Ten 64 KiB pieces: both seeders served some.
         expect([...result.servedBy.values()].every((served) => served > 0)).toBe(true);
@@ -89,7 +64,7 @@ describe('model seeding between two Node tabs over WebRTC', () => {
     const result = await fetchModelFile({ modelId: model.id, file: onnxFile, seeders: [honest, liar], httpFetch, pieceBytes: 64 * 1024, onBadSeeder: (nodeId) => reported.push(nodeId) });
     expect(result.source).toBe('http');
     expect(result.fallbackReason).toMatch(/sha256/);
-    expect(Buffer.from(result.bytes).equals(await readFile(fileUrl(model.id, onnxFile.path)))).toBe(true);
+    expect(Buffer.from(result.bytes).equals(await readFile(modelFileUrl(model.id, onnxFile.path)))).toBe(true);
     expect(result.servedBy.get(liar.nodeId)).toBeGreaterThan(0);
     expect(reported).toEqual([liar.nodeId]);
     expect(result.badSeeders).toEqual([liar.nodeId]);
@@ -107,7 +82,7 @@ describe('model seeding between two Node tabs over WebRTC', () => {
     expect(result.fallbackReason).toMatch(/peer_file_unavailable/);
     expect(result.fallbackReason).toMatch(/peer_timeout/);
     expect(result.badSeeders).toEqual([]);
-    expect(Buffer.from(result.bytes).equals(await readFile(fileUrl(model.id, onnxFile.path)))).toBe(true);
+    expect(Buffer.from(result.bytes).equals(await readFile(modelFileUrl(model.id, onnxFile.path)))).toBe(true);
   });
 
   it('refuses files outside the catalog and ranges past the end of a file', { timeout: 20_000 }, async () => {
@@ -116,7 +91,7 @@ describe('model seeding between two Node tabs over WebRTC', () => {
     await expect(seeder.files.request({ modelId: model.id, path: '../../secrets.txt', offset: 0, length: 10 }, 2_000)).rejects.toMatchObject({ code: 'peer_file_unavailable' });
     await expect(seeder.files.request({ modelId: model.id, path: 'config.json', offset: 500, length: 100 }, 2_000)).rejects.toMatchObject({ code: 'peer_file_unavailable' });
     const config = await seeder.files.request({ modelId: model.id, path: 'config.json', offset: 0, length: 572 }, 2_000);
-    expect(Buffer.from(config).equals(await readFile(fileUrl(model.id, 'config.json')))).toBe(true);
+    expect(Buffer.from(config).equals(await readFile(modelFileUrl(model.id, 'config.json')))).toBe(true);
   });
 
   it('fails over to HTTP with no seeders at all', async () => {
