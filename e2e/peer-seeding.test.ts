@@ -83,6 +83,9 @@ describe('model seeding between real tabs', () => {
     const secondSource = await loadSource(second.page);
     expect(secondSource, pageLogs(second.page)).toMatchObject({ fromPeers: TOTAL_BYTES, fromHttp: 0, badSeeders: [] });
     expect(modelFileRequests(second.log)).toEqual([]);
+    // A's page counts the link and what it seeded.
+    await expect.poll(async () => Number(await first.page.getByTestId('peer-count').textContent()), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => first.page.getByTestId('peer-served-bytes').textContent(), { timeout: 10_000 }).toMatch(/\d.*(KB|MB)/);
     await waitForServingTabs(url, 2, [MODEL], 60_000, () => pageLogs(second.page));
     const corruptId = await nodeIdOf(second.page);
 

@@ -71,6 +71,17 @@ export interface VolunteerDependencies {
   createPeerNetwork: ((options: PeerNetworkOptions) => PeerNetwork | null) | null;
 }
 
+/** What the page shows about this tab's peers. */
+export interface PeerSummary {
+  /** False when peers are off (`?peers=0`) or the browser has no WebRTC. */
+  enabled: boolean;
+  neighbours: { nodeId: string; activeTasks: number | null; maxConcurrentTasks: number | null; servingModels: readonly string[]; leaving: boolean }[];
+  /** Model bytes this tab sent to peers. */
+  servedBytes: number;
+}
+
+const NO_PEERS: PeerSummary = { enabled: false, neighbours: [], servedBytes: 0 };
+
 /** A task waiting in this tab longer than this is offered to an idle neighbour. */
 const HANDOFF_AFTER_MS = 250;
 /** How long leaving waits for the coordinator to move the tab's tasks before it disconnects. */
@@ -110,6 +121,8 @@ export class VolunteerState {
   identityMode = $state<IdentityMode | null>(null);
   /** Why this tab cannot join at all (a browser without Ed25519), shown instead of the consent button. */
   identityError = $state<string | null>(null);
+  /** This tab's WebRTC neighbours and what it seeded, refreshed a few times a second while connected. */
+  peers = $state.raw<PeerSummary>(NO_PEERS);
   /** How the coordinator rates this tab, polled while connected. */
   readonly standing: NodeStanding;
 
@@ -276,6 +289,7 @@ export class VolunteerState {
     this.#handoffs.clear();
     this.#handoffTried.clear();
     this.nodeId = null;
+    this.peers = NO_PEERS;
     this.standing.stop();
   }
 
@@ -453,7 +467,10 @@ export class VolunteerState {
       }) ?? null;
     if (this.#peers !== null) void this.#seedWhatIsStored(this.#peers);
     // Neighbours' statuses change on their own schedule: look for idle ones now and then.
-    this.#handoffTimer = setInterval(() => this.#offerWaitingTasks(), HANDOFF_AFTER_MS);
+    this.#handoffTimer = setInterval(() => {
+      this.#offerWaitingTasks();
+      this.#refreshPeers();
+    }, HANDOFF_AFTER_MS);
     const shared = {
       engine,
       identity,
@@ -534,6 +551,28 @@ export class VolunteerState {
     return this.selected
       .filter((id) => this.models[id]?.status !== 'failed')
       .map((id) => ({ id, state: this.models[id]?.status === 'loaded' ? 'loaded' : this.#peers?.isSeedable(id) === true ? 'cached' : 'available', backend: this.backend }));
+  }
+
+  #refreshPeers(): void {
+    const peers = this.#peers;
+    const next: PeerSummary =
+      peers === null
+        ? NO_PEERS
+        : {
+            enabled: true,
+            servedBytes: peers.servedBytes,
+            neighbours: peers.neighbours
+              .filter((neighbour) => neighbour.link.state === 'open')
+              .map((neighbour) => ({
+                nodeId: neighbour.nodeId,
+                activeTasks: neighbour.status?.activeTasks ?? null,
+                maxConcurrentTasks: neighbour.status?.maxConcurrentTasks ?? null,
+                servingModels: neighbour.status?.servingModels ?? [],
+                leaving: neighbour.status?.leaving ?? false,
+              })),
+          };
+    // Assigned only on change: the timer runs four times a second and the panel should not re-render each time.
+    if (JSON.stringify(next) !== JSON.stringify(this.peers)) this.peers = next;
   }
 
   /** Models whose files are already in the store (an earlier visit) are seeded from the start. */
