@@ -401,3 +401,30 @@ describe('TaskRunner with a direct stream to the requester', () => {
     expect(updates.at(-1)?.status).toBe('cancelled');
   });
 });
+
+describe('TaskRunner timings', () => {
+  it('does not count a model still loading as the task latency (tabs join before their loads end)', async () => {
+    const engine = new FakeEngine();
+    const model = findModel(MODEL_CATALOG, TINY_GPT2_ID);
+    if (model === undefined) throw new Error('no tiny-gpt2');
+    const sink = new RecordingSink();
+    let clock = 0;
+    const runner = new TaskRunner({
+      engine,
+      sink,
+      identity: await ephemeralTabIdentity(),
+      nodeId: () => newNodeId(),
+      maxConcurrentTasks: 1,
+      now: () => clock,
+      ensureModel: async () => {
+        // The load takes ten (fake) seconds.
+        clock += 10_000;
+        await engine.load({ model, backend: 'wasm' });
+      },
+    });
+    await runner.assign(chatAssign());
+    const result = sink.sent.at(-1);
+    if (result?.event !== 'task:result') throw new Error('no result');
+    expect(result.payload.timings.totalMs).toBeLessThan(10_000);
+  });
+});

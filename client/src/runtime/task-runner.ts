@@ -172,10 +172,11 @@ export class TaskRunner {
       await this.#takeSlot(controller.signal);
       holdsSlot = true;
       active.queued = false;
-      started = this.#now();
       record.startedAt = this.#wallClock();
       this.#update(record);
       await this.#options.ensureModel(task.model);
+      // Timed from here: a model still loading is not the task's latency (tabs join before their loads end).
+      started = this.#now();
       const result = await this.#run(assign, nodeId, controller.signal, started, record);
       if (controller.signal.aborted) throw new TesseraError('task_cancelled');
       sink.result(result);
