@@ -103,7 +103,7 @@ describe('tasks between peer tabs', () => {
     await expect.poll(async () => Number(await staying.getByTestId(`load-source-${MODEL}`).getAttribute('data-from-peers')), { timeout: 10_000 }).toBeGreaterThan(0);
     const stayingId = await nodeIdOf(staying);
 
-    const ids = await Promise.all(Array.from({ length: 24 }, () => submitChat(url)));
+    const ids = await Promise.all(Array.from({ length: 16 }, () => submitChat(url)));
     // Closing runs pagehide, where the tab offers what it holds to its neighbour before the socket goes.
     await leaving.close({ runBeforeUnload: true });
 
@@ -114,7 +114,7 @@ describe('tasks between peer tabs', () => {
       expect(result !== null && 'choices' in result ? result.choices[0]?.message.content : null).toBe(canary.expectedCompletion);
     }
     const handedOff = await metric(url, 'tessera_tasks_handed_off_total');
-    console.info(`hand-off e2e: ${handedOff} of 24 tasks moved by the closing tab; requeued on disconnect: ${await metric(url, 'tessera_tasks_requeued_total{reason="worker_disconnected"}')}`);
+    console.info(`hand-off e2e: ${handedOff} of 16 tasks moved by the closing tab; requeued on disconnect: ${await metric(url, 'tessera_tasks_requeued_total{reason="worker_disconnected"}')}`);
     expect(handedOff, pageLogs(staying)).toBeGreaterThan(0);
     // A hand-off keeps the attempt: those tasks finished on the neighbour on their first attempt.
     expect(views.filter((view) => view.attempts === 1).length).toBeGreaterThanOrEqual(handedOff);

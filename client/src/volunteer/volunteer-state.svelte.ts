@@ -547,10 +547,20 @@ export class VolunteerState {
     return this.#load(modelId);
   }
 
+  /**
+   * What the coordinator may place here. A model still downloading is left out: the tab joins before its
+   * loads end, and a known-answer check sent for it now could outlive its lease on a large model. Its
+   * end-of-load heartbeat offers it. Files already in the store count as `cached` (a quick load).
+   */
   #offeredModels(): OfferedModel[] {
-    return this.selected
-      .filter((id) => this.models[id]?.status !== 'failed')
-      .map((id) => ({ id, state: this.models[id]?.status === 'loaded' ? 'loaded' : this.#peers?.isSeedable(id) === true ? 'cached' : 'available', backend: this.backend }));
+    const offered: OfferedModel[] = [];
+    for (const id of this.selected) {
+      const status = this.models[id]?.status;
+      const stored = this.#peers?.isSeedable(id) === true;
+      if (status === 'failed' || ((status === 'loading' || status === 'waiting') && !stored)) continue;
+      offered.push({ id, state: status === 'loaded' ? 'loaded' : stored ? 'cached' : 'available', backend: this.backend });
+    }
+    return offered;
   }
 
   #refreshPeers(): void {
