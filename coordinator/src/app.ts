@@ -174,6 +174,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     leaseMs: config.leaseMs,
     iceServers: config.iceServers,
+    peerMessagesPerSecond: config.peerMessagesPerSecond,
     helloTimeoutMs: 10_000,
     maxViolations: 50,
     logger: app.log,

@@ -56,6 +56,7 @@ export const CONFIG_FIELDS = {
         return parsed.data;
       }),
   },
+  peerMessagesPerSecond: { env: 'TESSERA_PEER_MESSAGES_PER_SECOND', help: 'peer:seek, peer:signal and peer:report a tab may send per second; more are refused with rate_limited', schema: z.coerce.number().int().min(1).default(100) },
   badSeederReports: { env: 'TESSERA_BAD_SEEDER_REPORTS', help: 'distinct tabs that must report a seeder for bad bytes before it is no longer introduced as one', schema: z.coerce.number().int().min(1).default(2) },
   logLevel: { env: 'LOG_LEVEL', help: 'fatal, error, warn, info, debug or trace', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;

@@ -44,4 +44,26 @@ describe('peer signalling over the worker socket', () => {
     const refusal = await eventually(() => seeker.received.find((m) => m.event === 'protocol:error'), 3000, 'refusal after leave');
     expect(['peer_not_introduced', 'peer_unavailable']).toContain(refusal.payload.error.code);
   });
+
+  it('bounds the peer messages one tab may send per second; the ones over it change nothing', async () => {
+    const server = track(await startTestApp({ peerMessagesPerSecond: 5 }));
+    const seeker = track(new ScriptedTab({ url: server.url, models: [], onAssign: answerHonestly }));
+    const seeder = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
+    await Promise.all([seeker.ready(), seeder.ready()]);
+    await eventually(() => (server.app.tessera.registry.get(seeder.nodeId)?.models.size === 1 ? true : undefined), 3000, 'seeder serving');
+
+    for (let i = 0; i < 12; i++) seeker.socket.emit('peer:seek', { modelId: TINY_GPT2_ID });
+    const answered = () => seeker.received.filter((m) => m.event === 'peer:seeders').length;
+    const limited = () => seeker.received.filter((m) => m.event === 'protocol:error' && m.payload.error.code === 'rate_limited').length;
+    await eventually(() => (answered() + limited() === 12 ? true : undefined), 3000, 'every seek answered or refused');
+    expect(answered()).toBe(5);
+    expect(limited()).toBe(7);
+    // Another tab's budget is its own.
+    seeder.socket.emit('peer:seek', { modelId: TINY_GPT2_ID });
+    await eventually(() => seeder.received.find((m) => m.event === 'peer:seeders'), 3000, 'the other tab is not limited');
+    // The next second, the tab may seek again.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    seeker.socket.emit('peer:seek', { modelId: TINY_GPT2_ID });
+    await eventually(() => (answered() === 6 ? true : undefined), 3000, 'a seek after the window');
+  });
 });

@@ -1,9 +1,11 @@
 import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, findModel, newNodeId, parseWorkerToCoordinator, resultSigningBytes, wireError } from '@tessera/shared';
 import { randomBytes } from 'node:crypto';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type {
   CoordinatorToWorkerEvents,
-  IceServer,
   CoordinatorToWorkerMessage,
+  ErrorCode,
+  IceServer,
   ModelCatalogEntry,
   OfferedModel,
   WireError,
@@ -36,6 +38,8 @@ export interface WorkerGatewayOptions {
   leaseMs: number;
   /** STUN/TURN servers handed to every tab in `worker:welcome`. */
   iceServers: readonly IceServer[];
+  /** `peer:*` messages one connection may send per second; the coordinator relays them, so they are bounded. */
+  peerMessagesPerSecond: number;
   /** A socket that has not said `worker:hello` by then is dropped. */
   helloTimeoutMs: number;
   /** Refused messages a tab may send before it is disconnected. */
@@ -115,10 +119,26 @@ export class WorkerGateway {
   #sweeper: NodeJS.Timeout | undefined;
   /** Kept as counters: recounting every session on each join made connecting many tabs O(n²). */
   readonly #connected = { worker: 0, guard: 0, requester: 0 };
+  readonly #peerLimiter: RateLimiterMemory;
 
   constructor(options: WorkerGatewayOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#peerLimiter = new RateLimiterMemory({ keyPrefix: 'peer', points: options.peerMessagesPerSecond, duration: 1 });
+  }
+
+  /**
+   * Runs a `peer:*` message within the connection's rate; beyond it the message is refused and changes
+   * nothing. The limiter settles calls in order, so a link's offer still comes before its candidates.
+   */
+  #peerLimited(session: WorkerSession, run: () => { ok: true } | { ok: false; code: ErrorCode; message: string }): Promise<WorkerMessageOutcome> {
+    return this.#peerLimiter.consume(session.nodeId).then(
+      (): WorkerMessageOutcome => {
+        const outcome = run();
+        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+      },
+      (): WorkerMessageOutcome => ({ ok: false, error: wireError('rate_limited', `More than ${this.#options.peerMessagesPerSecond} peer messages in a second; this one was dropped.`) }),
+    );
   }
 
   start(): void {
@@ -320,16 +340,16 @@ export class WorkerGateway {
         if (probe.owns(message.payload.taskId)) return { ok: false, error: wireError('handoff_refused', `Task ${message.payload.taskId} stays with this tab: it cannot be moved.`) };
         return dispatcher.handoff(session, message.payload);
       case 'peer:report': {
-        const outcome = this.#options.peers.report(session, message.payload);
-        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+        const report = message.payload;
+        return this.#peerLimited(session, () => this.#options.peers.report(session, report));
       }
       case 'peer:seek': {
-        const outcome = this.#options.peers.seek(session, message.payload);
-        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+        const seek = message.payload;
+        return this.#peerLimited(session, () => this.#options.peers.seek(session, seek));
       }
       case 'peer:signal': {
-        const outcome = this.#options.peers.relay(session, message.payload);
-        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+        const signal = message.payload;
+        return this.#peerLimited(session, () => this.#options.peers.relay(session, signal));
       }
       default:
         return assertNever(message, 'worker message');
@@ -338,6 +358,7 @@ export class WorkerGateway {
 
   #forget(session: WorkerSession): void {
     if (this.#options.registry.remove(session.nodeId) === undefined) return;
+    void this.#peerLimiter.delete(session.nodeId);
     this.#options.probe.forget(session);
     this.#options.dispatcher.workerGone(session);
     this.#options.verifier.guardGone(session);
