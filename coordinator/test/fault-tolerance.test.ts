@@ -2,6 +2,7 @@ import { TINY_GPT2_ID, openAIErrorBodySchema, taskViewSchema } from '@tessera/sh
 import type { TaskAssign, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { closeAfterEach } from './support/cleanup.ts';
+import { streamedText } from './support/task-observations.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
@@ -114,11 +115,7 @@ describe('tasks survive failing tabs', () => {
     const honest = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
     await honest.ready();
     const text = await (await responsePromise).text();
-    const deltas = text
-      .split('\n\n')
-      .filter((event) => event.startsWith('data: {'))
-      .map((event) => JSON.parse(event.slice(6)).choices[0]?.delta.content ?? '')
-      .join('');
+    const deltas = streamedText(text);
     expect(deltas).toBe('echo: stream once');
   });
 

@@ -3,7 +3,7 @@ import type { OfferedModel, TaskAssign, TaskId, TaskView } from '@tessera/shared
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/queue/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
-import { assignsFor, cancelsFor, getTask, metric, resultText } from './support/task-observations.ts';
+import { assignsFor, cancelsFor, getTask, metric, resultText, streamedText } from './support/task-observations.ts';
 import { drained, refused, refusals } from './support/socket-refusals.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { guardHonestly } from './support/scripted-guard.ts';
@@ -137,11 +137,7 @@ describe('task:handoff moves a held task to an introduced, idle peer', () => {
     expect((await refused(holder, 'task:chunk', () => holder.socket.emit('task:chunk', { taskId: assign.taskId, seq: 1, delta: 'garbage ' }))).code).toBe('not_assigned');
     answerHonestly(moved, peer);
     const text = await (await responsePromise).text();
-    const deltas = text
-      .split('\n\n')
-      .filter((event) => event.startsWith('data: {'))
-      .map((event) => JSON.parse(event.slice(6)).choices[0]?.delta.content ?? '')
-      .join('');
+    const deltas = streamedText(text);
     expect(deltas).toBe('echo: stream across');
   });
 

@@ -27,3 +27,12 @@ export function assignsFor(tab: ScriptedTab, taskId: TaskId): TaskAssign[] {
 export function cancelsFor(tab: ScriptedTab, taskId: TaskId): string[] {
   return tab.received.flatMap((message) => (message.event === 'task:cancel' && message.payload.taskId === taskId ? [message.payload.reason] : []));
 }
+
+/** The text of a streamed chat completion: every SSE `data:` chunk's delta, joined. */
+export function streamedText(body: string): string {
+  return body
+    .split('\n\n')
+    .filter((event) => event.startsWith('data: {'))
+    .map((event) => JSON.parse(event.slice(6)).choices[0]?.delta.content ?? '')
+    .join('');
+}
