@@ -149,8 +149,10 @@ describe('browser-to-browser WebRTC inside a network namespace', () => {
     await expect.poll(() => messages(first)).toEqual(['pong from the second tab']);
 
     for (const page of pages) {
-      const pair = await page.evaluate(() => (window as unknown as PeerWindow).tesseraPeer.selectedPair());
-      expect(pair).toEqual({ local: namespace.namespaceAddress, remote: namespace.namespaceAddress, state: 'succeeded' });
+      // The selected pair's stats can still say `in-progress` just after the channel opened; they settle.
+      await expect
+        .poll(() => page.evaluate(() => (window as unknown as PeerWindow).tesseraPeer.selectedPair()), { timeout: 10_000 })
+        .toEqual({ local: namespace.namespaceAddress, remote: namespace.namespaceAddress, state: 'succeeded' });
     }
 
     expect(log.urls.length).toBeGreaterThan(0);
