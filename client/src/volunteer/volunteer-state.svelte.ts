@@ -1,6 +1,7 @@
 import { TesseraError, assertNever, findModel } from '@tessera/shared';
-import type { Backend, Capabilities, EngineId, EngineSettings, LoadProgress, ModelCatalogEntry, NodeId, OfferedModel, TaskAssign, TaskId, VerifyAssign } from '@tessera/shared';
+import type { Backend, Capabilities, EngineId, EngineSettings, LoadProgress, ModelCatalogEntry, OfferedModel, TaskAssign, TaskId, VerifyAssign } from '@tessera/shared';
 import { createDirectStreamSender } from '../peer/direct-stream-sender.ts';
+import { HandoffPlanner } from '../peer/handoff-planner.ts';
 import { acquireModelFiles, type ModelAcquireReport } from '../peer/model-acquirer.ts';
 import { MemoryModelFileStore, hasAllFiles, type ModelFileStore } from '../peer/model-file-store.ts';
 import type { PeerNetwork, PeerNetworkOptions } from '../peer/peer-network.ts';
@@ -148,9 +149,7 @@ export class VolunteerState {
   #runner: TaskRunner | null = null;
   #guard: GuardRunner | null = null;
   #peers: PeerNetwork | null = null;
-  /** Hand-offs asked for and not yet answered: task → the peer offered it (one offer per pair). */
-  readonly #handoffs = new Map<TaskId, NodeId>();
-  readonly #handoffTried = new Map<TaskId, Set<NodeId>>();
+  #handoffs: HandoffPlanner | null = null;
   #leaving = false;
   #handoffTimer: ReturnType<typeof setInterval> | undefined;
   readonly #loads = new Map<string, Promise<void>>();
@@ -261,7 +260,7 @@ export class VolunteerState {
     if (handedOff > 0) {
       this.#log(`Handing ${handedOff} task(s) to peers before leaving.`);
       const deadline = Date.now() + LEAVE_GRACE_MS;
-      while (this.#handoffs.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      while ((this.#handoffs?.pending ?? 0) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     this.#disconnect();
     this.runtimeState = 'idle';
@@ -286,8 +285,7 @@ export class VolunteerState {
     void this.#peers?.close();
     this.#peers = null;
     this.#leaving = false;
-    this.#handoffs.clear();
-    this.#handoffTried.clear();
+    this.#handoffs = null;
     this.nodeId = null;
     this.peers = NO_PEERS;
     this.standing.stop();
@@ -440,7 +438,7 @@ export class VolunteerState {
       },
       onAssign: (assign) => this.#onTask(assign),
       onCancel: (cancel) => {
-        const handedOff = this.#handoffs.delete(cancel.taskId);
+        const handedOff = this.#handoffs?.moved(cancel.taskId) ?? false;
         if (handedOff) this.#log(`Task ${cancel.taskId.slice(0, 8)} ${cancel.reason}.`);
         runner.cancel(cancel.taskId, { handedOff });
       },
@@ -454,7 +452,7 @@ export class VolunteerState {
         if (this.consented) this.#log(`Disconnected from the coordinator (${reason}); reconnecting.`);
       },
       onProtocolError: (error) => {
-        if (error.event === 'task:handoff') this.#handoffRefused(error.error.message);
+        if (error.event === 'task:handoff') this.#handoffs?.refused(error.error.message);
         this.#log(`The coordinator refused ${error.event}: ${error.error.message}`);
       },
     });
@@ -477,6 +475,7 @@ export class VolunteerState {
       nodeId: () => connection.nodeId,
       ensureModel: (modelId: string) => this.#ensureModel(modelId),
     };
+    this.#handoffs = new HandoffPlanner({ send: (handoff) => connection.handoff(handoff), offerAfterMs: HANDOFF_AFTER_MS });
     const runner = new TaskRunner({
       ...shared,
       sink: connection,
@@ -604,44 +603,20 @@ export class VolunteerState {
   /** A busy tab: tasks that waited here over HANDOFF_AFTER_MS go to a neighbour that said it is idle. */
   #offerWaitingTasks(): void {
     const runner = this.#runner;
-    if (runner === null || this.#leaving) return;
-    const now = Date.now();
-    for (const task of runner.heldTasks) {
-      if (!task.queued || this.#handoffs.has(task.taskId) || now - task.since < HANDOFF_AFTER_MS) continue;
-      this.#offer(task.taskId, task.model, 'idle');
-    }
+    const peers = this.#peers;
+    if (runner === null || peers === null || this.#leaving) return;
+    this.#handoffs?.offerWaiting(runner.heldTasks, peers);
   }
 
-  /** Offers every held task (running or waiting) to neighbours; returns how many were offered. */
+  /** Offers every held task (running or waiting) to neighbours; returns how many are on offer. */
   #handOffEverything(): number {
     this.#leaving = true;
     // No new work: the coordinator stops placing tasks here, neighbours stop offering theirs.
     this.#connection?.sendHeartbeat();
     this.#publishStatus();
-    let offered = 0;
-    for (const task of this.#runner?.heldTasks ?? []) if (this.#handoffs.has(task.taskId) || this.#offer(task.taskId, task.model, 'room')) offered++;
-    return offered;
-  }
-
-  #offer(taskId: TaskId, model: string, want: 'idle' | 'room'): boolean {
     const peers = this.#peers;
-    const connection = this.#connection;
-    if (peers === null || connection === null) return false;
-    const tried = this.#handoffTried.get(taskId) ?? new Set<NodeId>();
-    const reserved = new Map<NodeId, number>();
-    for (const nodeId of this.#handoffs.values()) reserved.set(nodeId, (reserved.get(nodeId) ?? 0) + 1);
-    const neighbour = peers.neighbourFor(model, want, tried, reserved);
-    if (neighbour === undefined) return false;
-    tried.add(neighbour.nodeId);
-    this.#handoffTried.set(taskId, tried);
-    this.#handoffs.set(taskId, neighbour.nodeId);
-    connection.handoff({ taskId, to: neighbour.nodeId });
-    return true;
-  }
-
-  /** The coordinator kept a task here (`handoff_refused`); the next offer goes to another neighbour. */
-  #handoffRefused(message: string): void {
-    for (const taskId of [...this.#handoffs.keys()]) if (message.includes(taskId)) this.#handoffs.delete(taskId);
+    if (peers === null) return 0;
+    return this.#handoffs?.offerAll(this.#runner?.heldTasks ?? [], peers) ?? 0;
   }
 
   #activeTaskIds(): TaskId[] {
