@@ -27,14 +27,19 @@ interface Tab {
   readonly streamed: [NodeId, TaskStreamFrame | TaskStreamEndFrame][];
 }
 
+interface TabOptions {
+  seekTimeoutMs?: number;
+  seederWaitMs?: number;
+}
+
 /**
  * Tabs wired through a relay that does what the coordinator does with `peer:signal`: stamps `from`,
  * parses, delivers later. `peer:seek` is only recorded; tests answer it with `handleSeeders`.
  */
-function tabs(count: 1, options?: { seekTimeoutMs?: number }): [Tab];
-function tabs(count: 2): [Tab, Tab];
+function tabs(count: 1, options?: TabOptions): [Tab];
+function tabs(count: 2, options?: TabOptions): [Tab, Tab];
 function tabs(count: 3): [Tab, Tab, Tab];
-function tabs(count: number, options: { seekTimeoutMs?: number } = {}): Tab[] {
+function tabs(count: number, options: TabOptions = {}): Tab[] {
   const byId = new Map<NodeId, Tab>();
   for (let index = 0; index < count; index++) {
     const id = newNodeId();
@@ -47,6 +52,7 @@ function tabs(count: number, options: { seekTimeoutMs?: number } = {}): Tab[] {
       catalog: MODEL_CATALOG,
       store,
       seekTimeoutMs: options.seekTimeoutMs,
+      seederWaitMs: options.seederWaitMs,
       connectTimeoutMs: 10_000,
       channel: {
         seekPeers: (payload) => seeks.push(payload),
@@ -180,5 +186,18 @@ describe('PeerNetwork through a coordinator-like relay (real WebRTC, Node)', () 
       { about: liar, modelId: TINY_GPT2_ID, reason: 'served wrong bytes for config.json at 0+572' },
       { about: liar, modelId: TINY_GPT2_ID, reason: 'x'.repeat(500) },
     ]);
+  });
+
+  it('does not wait the whole connect timeout for a seeder whose link never opens', async () => {
+    const [seeker, seeder] = tabs(2, { seederWaitMs: 500 });
+    await seedTinyGpt2(seeder);
+    // A seeder the relay cannot reach: its offer goes nowhere, so its link would only fail after 10 s.
+    const unreachable = newNodeId();
+    const started = performance.now();
+    const finding = seeker.network.findSeeders(TINY_GPT2_ID);
+    seeker.network.handleSeeders({ modelId: TINY_GPT2_ID, seeders: [seeder.id, unreachable] });
+    const found = await finding;
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(found.map((entry) => entry.nodeId)).toEqual([seeder.id]);
   });
 });

@@ -34,6 +34,11 @@ export interface PeerNetworkOptions {
   /** How long a `peer:seek` waits for `peer:seeders`, and a link for its data channel. Defaults 3 s and 8 s. */
   seekTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * How long `findSeeders` waits for seeders' links; those still opening then are left to open in the
+   * background (they become neighbours) and the load goes on without them. Default 4 s.
+   */
+  seederWaitMs?: number;
   /** Links kept at once, both ways. Default 16. */
   maxLinks?: number;
   /** Text a worker streams straight to this tab (`task:stream`, `task:stream-end`). */
@@ -140,8 +145,14 @@ export class PeerNetwork {
       this.#seeks.set(modelId, waiting);
       this.#options.channel.seekPeers({ modelId });
     });
-    const links = await Promise.all(nodeIds.map((nodeId) => this.linkTo(nodeId).then((link) => ({ nodeId, link }), () => null)));
-    return links.filter((entry) => entry !== null).map(({ nodeId, link }) => ({ nodeId, files: createFileClient(link) }));
+    // A seeder behind a network no link can cross must not hold the load up for the whole connect timeout.
+    const ready: { nodeId: NodeId; link: PeerLink }[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.seederWaitMs ?? 4_000)));
+    const opening = Promise.all(nodeIds.map((nodeId) => this.linkTo(nodeId).then((link) => void ready.push({ nodeId, link }), () => undefined)));
+    await Promise.race([opening, deadline]);
+    clearTimeout(timer);
+    return ready.map(({ nodeId, link }) => ({ nodeId, files: createFileClient(link) }));
   }
 
   /** An open link to an introduced tab: an existing one, or a new one once its channel opens. */
