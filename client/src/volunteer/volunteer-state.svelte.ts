@@ -641,7 +641,8 @@ export class VolunteerState {
   }
 
   #record(task: ServedTask): void {
-    queueMicrotask(() => this.#publishStatus());
+    // The tab's load changes when a task arrives or ends, not with each token of a running one.
+    if (task.status !== 'running') queueMicrotask(() => this.#publishStatus());
     const others = this.tasks.filter((other) => other.taskId !== task.taskId);
     this.tasks = [task, ...others].slice(0, RECENT_TASKS);
     // The runner forgets a task just after reporting its end, so leave it out here already.
