@@ -215,6 +215,7 @@ describe('createDirectStreamSender after the task ended or over a reused link', 
     const link: PeerLink = {
       state: 'open',
       bufferedAmount: 0,
+      lastActivityAt: 0,
       closed: new Promise(() => {}),
       accept: () => undefined,
       send: () => Promise.resolve(),

@@ -56,6 +56,17 @@ describe('PeerLink over real WebRTC (Node, loopback)', () => {
     expect(chunk?.type === 'file:chunk' && Buffer.from(chunk.bytes).equals(Buffer.from(toA[0]?.type === 'file:chunk' ? toA[0].bytes : []))).toBe(true);
   });
 
+  it('records when a frame last went either way (what a full hub closes by)', { timeout: 15_000 }, async () => {
+    const [a, b] = await pair();
+    const before = { a: a.lastActivityAt, b: b.lastActivityAt };
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const arrived = nextFrames(b, 1);
+    await a.send({ type: 'file:error', requestId: 1, code: 'peer_busy', message: 'later' });
+    expect(a.lastActivityAt).toBeGreaterThan(before.a);
+    await arrived;
+    expect(b.lastActivityAt).toBeGreaterThan(before.b);
+  });
+
   it('waits for the data channel to drain: 8 MiB arrive whole and in order while at most ~96 KiB is buffered', { timeout: 30_000 }, async () => {
     const [a, b] = await pair();
     const total = 8 * 1024 * 1024;

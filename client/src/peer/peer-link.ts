@@ -41,6 +41,8 @@ export interface PeerLink {
   readonly state: PeerLinkState;
   /** Bytes accepted by the data channel but not yet sent on the wire. */
   readonly bufferedAmount: number;
+  /** `performance.now()` of the last frame sent or received (or of the link's creation). */
+  readonly lastActivityAt: number;
   /** Resolves once the link is closed and its connection released. */
   readonly closed: Promise<void>;
   /** Passes on a signal the other tab emitted (relayed by the coordinator, already schema-checked). */
@@ -64,6 +66,7 @@ type Listeners = { [Event in keyof PeerLinkEvents]: Set<PeerLinkEvents[Event]> }
 export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const listeners: Listeners = { open: new Set(), frame: new Set(), error: new Set(), close: new Set() };
   let state: PeerLinkState = 'connecting';
+  let lastActivityAt = performance.now();
   let closeEmitted = false;
   let drain: Promise<void> | null = null;
   let rejectDrain: ((error: PeerError) => void) | null = null;
@@ -138,6 +141,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       fail(new PeerError('peer_frame_invalid', `The peer sent an invalid frame: ${decoded.reason}`));
       return;
     }
+    lastActivityAt = performance.now();
     emit('frame', decoded.frame);
   });
   peer.on('drain', () => {
@@ -167,6 +171,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     get bufferedAmount() {
       return state === 'closed' ? 0 : peer.bufferSize;
     },
+    get lastActivityAt() {
+      return lastActivityAt;
+    },
     closed,
     accept(signal) {
       if (state === 'closed') return;
@@ -177,6 +184,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       if (state !== 'open') return Promise.reject(new PeerError('peer_closed', `The link is ${state}.`));
       const encoded = encodePeerFrame(frame);
       if (!encoded.ok) return Promise.reject(new PeerError('peer_frame_invalid', `Refused to send an invalid ${frame.type} frame: ${encoded.reason}`));
+      lastActivityAt = performance.now();
       // simple-peer's writable side holds the callback of a write while the channel's bufferedAmount is
       // over 64 KiB (until `bufferedamountlow`); `write` returns false once the queue is full.
       if (peer.write(encoded.bytes)) return Promise.resolve();

@@ -171,7 +171,7 @@ describe('PeerNetwork through a coordinator-like relay (real WebRTC, Node)', () 
       { type: 'task:stream-end', taskId, chunks: 2, status: 'complete' },
     ];
     const link = await worker.network.linkTo(requester.id);
-    for (const frame of frames) expect(await worker.network.send(link, frame)).toBe(true);
+    for (const frame of frames) await link.send(frame);
     await vi.waitFor(() => expect(requester.streamed).toHaveLength(3), { timeout: 5_000, interval: 10 });
     expect(requester.streamed).toEqual(frames.map((frame) => [worker.id, frame]));
     expect(worker.streamed).toEqual([]);

@@ -22,8 +22,6 @@ export interface Neighbour {
   readonly nodeId: NodeId;
   readonly link: PeerLink;
   status: PeerStatus | null;
-  /** When a frame last went either way; the least recently used link is closed first when links run out. */
-  lastActive: number;
 }
 
 export interface PeerNetworkOptions {
@@ -158,10 +156,7 @@ export class PeerNetwork {
   /** An open link to an introduced tab: an existing one, or a new one once its channel opens. */
   async linkTo(nodeId: NodeId): Promise<PeerLink> {
     for (const neighbour of this.#neighbours.values()) {
-      if (neighbour.nodeId === nodeId && neighbour.link.state === 'open') {
-        neighbour.lastActive = performance.now();
-        return neighbour.link;
-      }
+      if (neighbour.nodeId === nodeId && neighbour.link.state === 'open') return neighbour.link;
     }
     const pending = this.#opening.get(nodeId);
     if (pending !== undefined) return pending;
@@ -205,19 +200,6 @@ export class PeerNetwork {
     return undefined;
   }
 
-  /** Sends a frame on a link, dropping it if the link closed (the caller has its own fallback). */
-  async send(link: PeerLink, frame: TaskStreamFrame | TaskStreamEndFrame): Promise<boolean> {
-    const neighbour = this.#neighbours.get(link);
-    if (neighbour !== undefined) neighbour.lastActive = performance.now();
-    try {
-      await link.send(frame);
-      return true;
-    } catch (error) {
-      if (error instanceof PeerError) return false;
-      throw error;
-    }
-  }
-
   /** Closes every link (the tab leaves). */
   async close(): Promise<void> {
     await this.#hub.closeAll();
@@ -225,13 +207,12 @@ export class PeerNetwork {
   }
 
   #adopt(link: PeerLink, nodeId: NodeId): void {
-    const neighbour: Neighbour = { nodeId, link, status: null, lastActive: performance.now() };
+    const neighbour: Neighbour = { nodeId, link, status: null };
     this.#neighbours.set(link, neighbour);
     this.#evictBeyond((this.#options.maxLinks ?? 16) - 1, link);
     this.#seeder.attach(link);
     link.on('open', () => this.#sendStatus(link));
     link.on('frame', (frame) => {
-      neighbour.lastActive = performance.now();
       switch (frame.type) {
         case 'peer:status':
           neighbour.status = { activeTasks: frame.activeTasks, maxConcurrentTasks: frame.maxConcurrentTasks, servingModels: frame.servingModels, leaving: frame.leaving };
@@ -255,7 +236,7 @@ export class PeerNetwork {
   #evictBeyond(keep: number, spare: PeerLink): void {
     while (this.#neighbours.size > Math.max(1, keep)) {
       let oldest: Neighbour | undefined;
-      for (const candidate of this.#neighbours.values()) if (candidate.link !== spare && (oldest === undefined || candidate.lastActive < oldest.lastActive)) oldest = candidate;
+      for (const candidate of this.#neighbours.values()) if (candidate.link !== spare && (oldest === undefined || candidate.link.lastActivityAt < oldest.link.lastActivityAt)) oldest = candidate;
       if (oldest === undefined) return;
       this.#neighbours.delete(oldest.link);
       oldest.link.close();
