@@ -1,6 +1,7 @@
 import type { TaskAccept, TaskChunk, TaskId } from '@tessera/shared';
 import type { DirectTextStream } from '../runtime/task-runner.ts';
 import type { PeerLink } from './peer-link.ts';
+import { waitAtMost } from './wait-at-most.ts';
 
 export interface DirectStreamSenderOptions {
   taskId: TaskId;
@@ -89,9 +90,7 @@ export function createDirectStreamSender(options: DirectStreamSenderOptions): Di
         return { direct: false };
       }
       if (mode === 'waiting') {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([linkSettled, new Promise<void>((resolve) => (timer = setTimeout(resolve, options.openWaitMs ?? 3_000)))]);
-        clearTimeout(timer);
+        await waitAtMost(linkSettled, options.openWaitMs ?? 3_000);
         if (mode === 'waiting') fallback('the link did not open in time');
       }
       await chain;

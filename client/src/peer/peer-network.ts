@@ -5,6 +5,7 @@ import type { Seeder } from './model-fetcher.ts';
 import { catalogFile, type ModelFileStore } from './model-file-store.ts';
 import { createModelSeeder, type ModelSeeder } from './model-seeder.ts';
 import { PeerHub } from './peer-hub.ts';
+import { waitAtMost } from './wait-at-most.ts';
 import type { PeerLink, WebRtcImplementation } from './peer-link.ts';
 
 /** The coordinator socket as the peer layer needs it (`CoordinatorConnection` has this shape). */
@@ -145,11 +146,8 @@ export class PeerNetwork {
     });
     // A seeder behind a network no link can cross must not hold the load up for the whole connect timeout.
     const ready: { nodeId: NodeId; link: PeerLink }[] = [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.seederWaitMs ?? 4_000)));
     const opening = Promise.all(nodeIds.map((nodeId) => this.linkTo(nodeId).then((link) => void ready.push({ nodeId, link }), () => undefined)));
-    await Promise.race([opening, deadline]);
-    clearTimeout(timer);
+    await waitAtMost(opening, this.#options.seederWaitMs ?? 4_000);
     return ready.map(({ nodeId, link }) => ({ nodeId, files: createFileClient(link) }));
   }
 

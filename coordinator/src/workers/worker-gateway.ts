@@ -337,6 +337,7 @@ export class WorkerGateway {
       }
       case 'task:handoff':
         // A known-answer check looks like any task to the tab (on purpose), and may be offered; it stays.
+        // Answered like any declined hand-off: `not_assigned` would tell a cheating tab which tasks are checks.
         if (probe.owns(message.payload.taskId)) return { ok: false, error: wireError('handoff_refused', `Task ${message.payload.taskId} stays with this tab: it cannot be moved.`) };
         return dispatcher.handoff(session, message.payload);
       case 'peer:report': {
