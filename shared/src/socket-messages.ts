@@ -4,14 +4,17 @@ import {
   workerToCoordinatorSchemas as toCoordinator,
 } from './socket-events.ts';
 
-type MessageUnion<Schemas extends Record<string, z.ZodType>> = {
-  [Event in keyof Schemas]: { event: Event; payload: z.infer<Schemas[Event]> };
-}[keyof Schemas];
+type SchemaMap = Record<string, z.ZodType>;
 
-/** A tab's socket message after parsing, as a union the receiver can `switch` on exhaustively. */
-export type WorkerToCoordinatorMessage = MessageUnion<typeof toCoordinator>;
+/** One parsed message of a schema map: `{ event, payload }`, a union the receiver can `switch` on exhaustively. */
+export type SocketMessage<Schemas extends SchemaMap> = {
+  [Event in keyof Schemas & string]: { event: Event; payload: z.infer<Schemas[Event]> };
+}[keyof Schemas & string];
+
+/** A tab's socket message after parsing. */
+export type WorkerToCoordinatorMessage = SocketMessage<typeof toCoordinator>;
 /** A coordinator's socket message after parsing. */
-export type CoordinatorToWorkerMessage = MessageUnion<typeof toWorker>;
+export type CoordinatorToWorkerMessage = SocketMessage<typeof toWorker>;
 
 export type ParseOutcome<Message> = { ok: true; message: Message } | { ok: false; reason: string };
 
@@ -22,106 +25,40 @@ function reason(error: z.ZodError): string {
     .join('; ');
 }
 
-function unknownEvent(event: unknown): { ok: false; reason: string } {
-  return { ok: false, reason: `unknown event '${String(event).slice(0, 100)}'` };
+function isEventOf<Schemas extends SchemaMap>(schemas: Schemas, event: unknown): event is keyof Schemas & string {
+  return typeof event === 'string' && Object.hasOwn(schemas, event);
+}
+
+/**
+ * Parses one socket.io message (its event name and arguments) against a schema map. Adding an event to
+ * the protocol is adding its schema to the map: both ends parse and type it from there.
+ */
+export function parseSocketMessage<Schemas extends SchemaMap>(
+  schemas: Schemas,
+  event: unknown,
+  args: readonly unknown[],
+): ParseOutcome<SocketMessage<Schemas>> {
+  if (!isEventOf(schemas, event)) return { ok: false, reason: `unknown event '${String(event).slice(0, 100)}'` };
+  if (args.length !== 1) return { ok: false, reason: `expected exactly one payload, got ${args.length}` };
+  const parsed = schemas[event]?.safeParse(args[0]);
+  if (parsed === undefined) return { ok: false, reason: `unknown event '${event}'` };
+  if (!parsed.success) return { ok: false, reason: reason(parsed.error) };
+  // TypeScript cannot correlate a key with its own schema's output; the payload was just parsed by that schema.
+  const message = { event, payload: parsed.data } as SocketMessage<Schemas>;
+  return { ok: true, message };
 }
 
 /** Parses what a tab sent on the socket: the event name and its single payload. */
 export function parseWorkerToCoordinator(event: unknown, args: readonly unknown[]): ParseOutcome<WorkerToCoordinatorMessage> {
-  if (args.length !== 1) return { ok: false, reason: `expected exactly one payload, got ${args.length}` };
-  const payload = args[0];
-  switch (event) {
-    case 'worker:hello': {
-      const r = toCoordinator['worker:hello'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'worker:hello', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'worker:heartbeat': {
-      const r = toCoordinator['worker:heartbeat'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'worker:heartbeat', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'task:accept': {
-      const r = toCoordinator['task:accept'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'task:accept', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'task:chunk': {
-      const r = toCoordinator['task:chunk'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'task:chunk', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'task:result': {
-      const r = toCoordinator['task:result'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'task:result', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'task:error': {
-      const r = toCoordinator['task:error'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'task:error', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'verify:verdict': {
-      const r = toCoordinator['verify:verdict'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'verify:verdict', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'verify:error': {
-      const r = toCoordinator['verify:error'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'verify:error', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'peer:seek': {
-      const r = toCoordinator['peer:seek'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'peer:seek', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'task:handoff': {
-      const r = toCoordinator['task:handoff'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'task:handoff', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'peer:report': {
-      const r = toCoordinator['peer:report'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'peer:report', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'peer:signal': {
-      const r = toCoordinator['peer:signal'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'peer:signal', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    default:
-      return unknownEvent(event);
-  }
+  return parseSocketMessage(toCoordinator, event, args);
 }
 
 /** Parses what the coordinator sent to a tab. */
 export function parseCoordinatorToWorker(event: unknown, args: readonly unknown[]): ParseOutcome<CoordinatorToWorkerMessage> {
-  if (args.length !== 1) return { ok: false, reason: `expected exactly one payload, got ${args.length}` };
-  const payload = args[0];
-  switch (event) {
-    case 'worker:welcome': {
-      const r = toWorker['worker:welcome'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'worker:welcome', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'task:assign': {
-      const r = toWorker['task:assign'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'task:assign', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'task:cancel': {
-      const r = toWorker['task:cancel'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'task:cancel', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'verify:assign': {
-      const r = toWorker['verify:assign'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'verify:assign', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'verify:cancel': {
-      const r = toWorker['verify:cancel'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'verify:cancel', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'protocol:error': {
-      const r = toWorker['protocol:error'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'protocol:error', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'peer:seeders': {
-      const r = toWorker['peer:seeders'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'peer:seeders', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    case 'peer:signal': {
-      const r = toWorker['peer:signal'].safeParse(payload);
-      return r.success ? { ok: true, message: { event: 'peer:signal', payload: r.data } } : { ok: false, reason: reason(r.error) };
-    }
-    default:
-      return unknownEvent(event);
-  }
+  return parseSocketMessage(toWorker, event, args);
+}
+
+/** Whether `event` is one a tab may send; for metrics labels that must not grow with garbage names. */
+export function isWorkerToCoordinatorEvent(event: string): event is keyof typeof toCoordinator {
+  return Object.hasOwn(toCoordinator, event);
 }
