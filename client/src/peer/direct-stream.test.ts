@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDirectStreamSender } from './direct-stream-sender.ts';
 import { DirectStreamReceiver, type DirectStreamState } from './direct-stream-receiver.ts';
 import type { PeerLink } from './peer-link.ts';
-import { closeAll, connectPair, nodeWebRtc } from './peer-testing.node.ts';
+import { closeAll, connectPair, nodeWebRtc } from '../../test-support/peer-testing.ts';
 
 const wrtc = nodeWebRtc();
 let open: PeerLink[] = [];

@@ -5,11 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createFileClient } from './file-client.ts';
 import { acquireModelFiles, type ModelAcquireOptions } from './model-acquirer.ts';
 import { sha256Hex, type Seeder } from './model-fetcher.ts';
-import { MemoryModelFileStore } from './model-file-store.ts';
+import { MemoryModelFileStore } from '../model-files/model-file-store.ts';
 import { createModelSeeder, type ReadModelFile } from './model-seeder.ts';
 import type { PeerLink } from './peer-link.ts';
-import { closeAll, connectPair, nodeWebRtc } from './peer-testing.node.ts';
-import { modelFileUrl, readAndLie, readFromDisk, recordingHttpFetch } from './tiny-model-files.node.ts';
+import { closeAll, connectPair, nodeWebRtc } from '../../test-support/peer-testing.ts';
+import { modelFileUrl, readAndLie, readFromDisk, recordingHttpFetch } from '../../test-support/tiny-model-files.ts';
 
 const wrtc = nodeWebRtc();
 const found = findModel(MODEL_CATALOG, TINY_GPT2_ID);

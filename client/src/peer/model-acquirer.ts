@@ -1,6 +1,6 @@
 import type { ModelCatalogEntry, NodeId } from '@tessera/shared';
 import { fetchModelFile, type Seeder } from './model-fetcher.ts';
-import type { ModelFileStore } from './model-file-store.ts';
+import type { ModelFileStore } from '../model-files/model-file-store.ts';
 
 export interface ModelAcquireOptions {
   entry: ModelCatalogEntry;

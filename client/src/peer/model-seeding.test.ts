@@ -7,8 +7,8 @@ import { createFileClient } from './file-client.ts';
 import { fetchModelFile, type Seeder } from './model-fetcher.ts';
 import { createModelSeeder, type ReadModelFile } from './model-seeder.ts';
 import type { PeerLink } from './peer-link.ts';
-import { closeAll, connectPair, nodeWebRtc } from './peer-testing.node.ts';
-import { modelFileUrl, readAndLie, readFromDisk, recordingHttpFetch } from './tiny-model-files.node.ts';
+import { closeAll, connectPair, nodeWebRtc } from '../../test-support/peer-testing.ts';
+import { modelFileUrl, readAndLie, readFromDisk, recordingHttpFetch } from '../../test-support/tiny-model-files.ts';
 
 const wrtc = nodeWebRtc();
 const model = findModel(MODEL_CATALOG, TINY_GPT2_ID);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createFileClient } from './file-client.ts';
 import { createModelSeeder } from './model-seeder.ts';
 import { PeerHub } from './peer-hub.ts';
-import { nodeWebRtc, opened } from './peer-testing.node.ts';
+import { nodeWebRtc, opened } from '../../test-support/peer-testing.ts';
 
 const wrtc = nodeWebRtc();
 let hubs: PeerHub[] = [];

@@ -3,7 +3,7 @@ import { FILE_CHUNK_MAX_BYTES, PeerError, peerSignalDataSchema } from '@tessera/
 import type { PeerFrame } from '@tessera/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPeerLink, type PeerLink } from './peer-link.ts';
-import { closeAll, connectPair, nodeWebRtc, opened } from './peer-testing.node.ts';
+import { closeAll, connectPair, nodeWebRtc, opened } from '../../test-support/peer-testing.ts';
 
 const wrtc = nodeWebRtc();
 let open: PeerLink[] = [];

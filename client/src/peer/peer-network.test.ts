@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { MODEL_CATALOG, TINY_BERT_ID, TINY_GPT2_ID, findModel, newNodeId, newTaskId, peerSignalRelayedSchema } from '@tessera/shared';
 import type { NodeId, PeerReport, PeerSeek, TaskStreamEndFrame, TaskStreamFrame } from '@tessera/shared';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryModelFileStore } from './model-file-store.ts';
+import { MemoryModelFileStore } from '../model-files/model-file-store.ts';
 import { PeerNetwork, type Neighbour, type PeerStatus } from './peer-network.ts';
-import { nodeWebRtc } from './peer-testing.node.ts';
+import { nodeWebRtc } from '../../test-support/peer-testing.ts';
 
 const wrtc = nodeWebRtc();
 const MODELS_DIR = new URL('../../../coordinator/models/', import.meta.url);

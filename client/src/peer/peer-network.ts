@@ -2,7 +2,7 @@ import { PeerError, findModel } from '@tessera/shared';
 import type { ModelCatalogEntry, NodeId, PeerReport, PeerSeek, PeerSeeders, PeerSignal, PeerSignalRelayed, PeerStatusFrame, TaskStreamEndFrame, TaskStreamFrame } from '@tessera/shared';
 import { createFileClient } from './file-client.ts';
 import type { Seeder } from './model-fetcher.ts';
-import { catalogFile, type ModelFileStore } from './model-file-store.ts';
+import { catalogFile, type ModelFileStore } from '../model-files/model-file-store.ts';
 import { createModelSeeder, type ModelSeeder } from './model-seeder.ts';
 import { PeerHub } from './peer-hub.ts';
 import { waitAtMost } from './wait-at-most.ts';

@@ -2,7 +2,7 @@ import type { ChatMessageInput, CompletionUsage, FinishReason, ModelObject } fro
 import { describeError } from '../api/api-error.ts';
 import { OpenAIClient } from '../api/openai-client.ts';
 import type { DirectStreamState } from '../peer/direct-stream-receiver.ts';
-import type { DirectTaskClient } from '../peer/direct-task-client.ts';
+import type { DirectTaskClient } from '../node/direct-task-client.ts';
 
 export interface PlaygroundMessage {
   role: 'system' | 'user' | 'assistant';

@@ -5,7 +5,7 @@ import type { WalletSigner } from '../wallet/wallet-signer.ts';
 import { claimErrorText } from './claim-errors.ts';
 import { claimReward } from './claim-reward.ts';
 import type { ClaimStep } from './claim-reward.ts';
-import { FakeRewardChain } from './fake-reward-chain.ts';
+import { FakeRewardChain } from '../../test-support/fake-reward-chain.ts';
 import { createMirrorContracts } from './mirror-contracts.ts';
 
 const claim: ClaimableEpoch = {

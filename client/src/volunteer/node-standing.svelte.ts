@@ -1,7 +1,7 @@
 import type { NetworkNode, NetworkSnapshot } from '@tessera/shared';
 import { describeError } from '../api/api-error.ts';
 import { ChainedPoller } from '../api/chained-poller.ts';
-import { findNode } from './reputation-text.ts';
+import { findNode } from '../ui/reputation-text.ts';
 
 export const STANDING_POLL_INTERVAL_MS = 3000;
 

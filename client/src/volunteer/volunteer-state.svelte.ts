@@ -3,24 +3,24 @@ import type { Backend, Capabilities, EngineId, EngineSettings, LoadProgress, Mod
 import { createDirectStreamSender } from '../peer/direct-stream-sender.ts';
 import { HandoffPlanner } from '../peer/handoff-planner.ts';
 import { acquireModelFiles, type ModelAcquireReport } from '../peer/model-acquirer.ts';
-import { MemoryModelFileStore, hasAllFiles, type ModelFileStore } from '../peer/model-file-store.ts';
+import { MemoryModelFileStore, hasAllFiles, type ModelFileStore } from '../model-files/model-file-store.ts';
 import type { PeerNetwork, PeerNetworkOptions } from '../peer/peer-network.ts';
-import { modelFileUrl, modelLocation } from '../runtime/model-location.ts';
+import { modelFileUrl, modelLocation } from '../engine/model-location.ts';
 import type { IdentityMode, LoadedIdentity, TabIdentity } from '../identity/tab-identity.ts';
-import { CoordinatorConnection } from '../runtime/coordinator-connection.ts';
-import type { ConnectionState } from '../runtime/coordinator-connection.ts';
-import { GuardRunner } from '../runtime/guard-runner.ts';
-import type { GuardCheck } from '../runtime/guard-runner.ts';
-import type { InferenceEngine } from '../runtime/inference-engine.ts';
-import { TaskRunner } from '../runtime/task-runner.ts';
-import type { ServedTask } from '../runtime/task-runner.ts';
-import { toWireError } from '../runtime/wire-error.ts';
-import { availableBackends, defaultBackend, modelFit } from './device-fit.ts';
-import type { DeviceInfo, ModelFit } from './device-fit.ts';
+import { CoordinatorConnection } from '../node/coordinator-connection.ts';
+import type { ConnectionState } from '../node/coordinator-connection.ts';
+import { GuardRunner } from '../node/guard-runner.ts';
+import type { GuardCheck } from '../node/guard-runner.ts';
+import type { InferenceEngine } from '../engine/inference-engine.ts';
+import { TaskRunner } from '../node/task-runner.ts';
+import type { ServedTask } from '../node/task-runner.ts';
+import { toWireError } from '../engine/wire-error.ts';
+import { availableBackends, defaultBackend, modelFit } from '../node/device-fit.ts';
+import type { DeviceInfo, ModelFit } from '../node/device-fit.ts';
 import { NodeStanding } from './node-standing.svelte.ts';
 import type { SnapshotSource } from './node-standing.svelte.ts';
-import { roleFit } from './role-fit.ts';
-import type { VolunteerOptions } from './volunteer-options.ts';
+import { roleFit } from '../node/role-fit.ts';
+import type { VolunteerOptions } from '../node/volunteer-options.ts';
 
 /** What the page shows as `data-testid="runtime-state"`. */
 export type RuntimeState = 'idle' | 'loading' | 'serving' | 'error';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { hashConnectUnavailableReason } from './hash-connect-availability.ts';
 import { HashConnectSigner, signatureFromAnswer } from './hash-connect-signer.ts';
 import type { HashConnectAccountSigner, HashConnectClient, HashConnectEvent, HashConnectPairing, HashConnectRequest } from './hash-connect-signer.ts';
-import { describeWalletSigner } from './wallet-signer-compliance.ts';
+import { describeWalletSigner } from '../../test-support/wallet-signer-compliance.ts';
 
 class FakeEvent<Data> implements HashConnectEvent<Data> {
   readonly listeners = new Set<(data: Data) => void>();

@@ -3,7 +3,7 @@ import { prefixMessageToSign } from '@hashgraph/hedera-wallet-connect';
 import { hederaAccountIdSchema, prefixHederaMessage } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { LocalKeySigner, parseLocalPrivateKey } from './local-key-signer.ts';
-import { describeWalletSigner } from './wallet-signer-compliance.ts';
+import { describeWalletSigner } from '../../test-support/wallet-signer-compliance.ts';
 
 const accountId = hederaAccountIdSchema.parse('0.0.1234');
 

@@ -1,8 +1,8 @@
 // Node-only test support: the committed tiny model files, read the way a seeding tab reads its store.
 import { open, readFile } from 'node:fs/promises';
-import type { ReadModelFile } from './model-seeder.ts';
+import type { ReadModelFile } from '../src/peer/model-seeder.ts';
 
-const MODELS_DIR = new URL('../../../coordinator/models/', import.meta.url);
+const MODELS_DIR = new URL('../../coordinator/models/', import.meta.url);
 
 export function modelFileUrl(modelId: string, path: string): URL {
   return new URL(`${modelId}/${path}`, MODELS_DIR);

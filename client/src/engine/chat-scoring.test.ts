@@ -6,7 +6,7 @@ import type { CausalLm } from './causal-lm.ts';
 import { generateChat } from './chat-generation.ts';
 import { scoreChat } from './chat-scoring.ts';
 import type { ChatOutput } from './inference-engine.ts';
-import { loadLocalCausalLm } from './local-causal-lm.node.ts';
+import { loadLocalCausalLm } from '../../test-support/local-causal-lm.ts';
 
 function chat(params: Partial<ChatTaskSpec['params']> = {}, prompt = 'Tessera'): ChatTaskSpec {
   return {

@@ -2,8 +2,8 @@ import { AccountId, PublicKey, SignerSignature } from '@hashgraph/sdk';
 import { signatureMapToBase64String, signerSignaturesToSignatureMap, verifyMessageSignature } from '@hashgraph/hedera-wallet-connect';
 import { hederaSignedMessageBytes, hexToBytes, walletLinkMessage } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
-import { WalletSignerError } from './wallet-signer.ts';
-import type { WalletSigner, WalletSignerEvent } from './wallet-signer.ts';
+import { WalletSignerError } from '../src/wallet/wallet-signer.ts';
+import type { WalletSigner, WalletSignerEvent } from '../src/wallet/wallet-signer.ts';
 
 export interface SignerUnderTest {
   signer: WalletSigner;

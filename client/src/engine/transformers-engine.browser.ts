@@ -10,8 +10,8 @@ import { DownloadProgress } from './download-progress.ts';
 import type { FileProgressEvent } from './download-progress.ts';
 import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
 import { isAllowedModelUrl, modelFileUrl, modelLocation } from './model-location.ts';
-import { CacheModelFileStore } from '../peer/model-file-store.browser.ts';
-import { catalogFile, type ModelFileStore } from '../peer/model-file-store.ts';
+import { CacheModelFileStore } from '../model-files/model-file-store.browser.ts';
+import { catalogFile, type ModelFileStore } from '../model-files/model-file-store.ts';
 import type { ModelLocation } from './model-location.ts';
 import { SerialQueue } from './serial-queue.ts';
 

@@ -3,7 +3,7 @@ import type { NodeId, TaskAccept, TaskAssign, TaskChunk, TaskError, TaskOutput, 
 import { describe, expect, it } from 'vitest';
 import { ED25519, ephemeralTabIdentity } from '../identity/tab-identity.ts';
 import type { TabIdentity } from '../identity/tab-identity.ts';
-import { FakeEngine } from './fake-engine.ts';
+import { FakeEngine } from '../../test-support/fake-engine.ts';
 import { TaskRunner, splitDelta } from './task-runner.ts';
 import type { ServedTask, TaskSink } from './task-runner.ts';
 

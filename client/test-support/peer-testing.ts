@@ -1,7 +1,7 @@
 // Test support for Node: real WebRTC peers over loopback with @roamhq/wrtc. Never imported by pages.
 import { createRequire } from 'node:module';
 import { peerSignalDataSchema } from '@tessera/shared';
-import { createPeerLink, type PeerLink, type PeerLinkOptions, type WebRtcImplementation } from './peer-link.ts';
+import { createPeerLink, type PeerLink, type PeerLinkOptions, type WebRtcImplementation } from '../src/peer/peer-link.ts';
 
 const require = createRequire(import.meta.url);
 

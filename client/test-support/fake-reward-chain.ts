@@ -3,10 +3,10 @@ import { hederaAccountIdSchema } from '@tessera/shared';
 import type { ClaimableEpoch } from '@tessera/shared';
 import { decodeFunctionData, encodeErrorResult, isHex } from 'viem';
 import type { Hex } from 'viem';
-import type { Fetch } from '../api/openai-client.ts';
-import { WalletSignerError, WalletSignerEvents } from '../wallet/wallet-signer.ts';
-import type { ContractCall, ContractCallSubmission, WalletSignature, WalletSigner, WalletSignerEvent } from '../wallet/wallet-signer.ts';
-import { mirrorTransactionId } from './mirror-contracts.ts';
+import type { Fetch } from '../src/api/openai-client.ts';
+import { WalletSignerError, WalletSignerEvents } from '../src/wallet/wallet-signer.ts';
+import type { ContractCall, ContractCallSubmission, WalletSignature, WalletSigner, WalletSignerEvent } from '../src/wallet/wallet-signer.ts';
+import { mirrorTransactionId } from '../src/rewards/mirror-contracts.ts';
 
 /**
  * Tests only: a `RewardDistributor` as the claim flow meets it at its seams: the mirror node's REST API

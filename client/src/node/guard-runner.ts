@@ -1,8 +1,8 @@
 import { MODEL_CATALOG, TesseraError, assertNever, cosineSimilarity, findModel, judgeClaim, verdictSigningBytes } from '@tessera/shared';
 import type { NodeId, TaskOutput, TaskSpec, Verdict, VerifyAssign, VerifyError, VerifyEvidence, VerifyJobId, VerifyVerdict } from '@tessera/shared';
 import type { TabIdentity } from '../identity/tab-identity.ts';
-import type { InferenceEngine } from './inference-engine.ts';
-import { isCancellation, toWireError } from './wire-error.ts';
+import type { InferenceEngine } from '../engine/inference-engine.ts';
+import { isCancellation, toWireError } from '../engine/wire-error.ts';
 
 /** Where a guard's messages go: the coordinator connection in a tab, a recorder in tests. */
 export interface VerifySink {

@@ -3,7 +3,7 @@ import { EngineProxy } from './engine-proxy.ts';
 
 /** Starts the engine Web Worker and returns the proxy that speaks to it. */
 export function startEngineWorker(): EngineProxy {
-  const worker = new Worker(new URL('./engine-worker.ts', import.meta.url), { type: 'module', name: 'tessera-engine' });
+  const worker = new Worker(new URL('../engine/engine-worker.ts', import.meta.url), { type: 'module', name: 'tessera-engine' });
   const proxy = new EngineProxy(worker);
   worker.addEventListener('error', (event) => {
     proxy.fail(wireError('internal_error', `The engine worker stopped: ${event.message || 'script error'}`));

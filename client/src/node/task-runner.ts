@@ -1,8 +1,8 @@
 import { TesseraError, assertNever, resultSigningBytes } from '@tessera/shared';
 import type { NodeId, TaskAccept, TaskAssign, TaskChunk, TaskError, TaskId, TaskResult, TaskSpec } from '@tessera/shared';
 import type { TabIdentity } from '../identity/tab-identity.ts';
-import type { InferenceEngine } from './inference-engine.ts';
-import { isCancellation, toWireError } from './wire-error.ts';
+import type { InferenceEngine } from '../engine/inference-engine.ts';
+import { isCancellation, toWireError } from '../engine/wire-error.ts';
 
 /** Where a task's messages go: the coordinator connection in a tab, a recorder in tests. */
 export interface TaskSink {

@@ -16,7 +16,7 @@ import type { NodeId, TaskOutput, TaskSpec, VerifyAssign, VerifyError, VerifyVer
 import { describe, expect, it } from 'vitest';
 import { ED25519, ephemeralTabIdentity } from '../identity/tab-identity.ts';
 import type { TabIdentity } from '../identity/tab-identity.ts';
-import { FakeEngine } from './fake-engine.ts';
+import { FakeEngine } from '../../test-support/fake-engine.ts';
 import { GuardRunner, embeddingAgreement } from './guard-runner.ts';
 import type { GuardCheck, VerifySink } from './guard-runner.ts';
 

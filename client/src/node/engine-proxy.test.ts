@@ -2,9 +2,9 @@ import { MODEL_CATALOG, TINY_BERT_ID, TINY_GPT2_ID, TesseraError, findModel } fr
 import type { ChatTaskSpec, EngineSettings, LoadProgress, ModelCatalogEntry } from '@tessera/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineProxy } from './engine-proxy.ts';
-import { EngineWorkerHandler } from './engine-worker-handler.ts';
-import { FakeEngine } from './fake-engine.ts';
-import type { MessageEndpoint } from './message-endpoint.ts';
+import { EngineWorkerHandler } from '../engine/engine-worker-handler.ts';
+import { FakeEngine } from '../../test-support/fake-engine.ts';
+import type { MessageEndpoint } from '../engine/message-endpoint.ts';
 
 const settings: EngineSettings = {
   coordinatorOrigin: 'http://127.0.0.1:8787',

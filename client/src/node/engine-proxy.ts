@@ -1,8 +1,8 @@
 import { TesseraError, assertNever, engineReplySchema, outputMatchesSpec } from '@tessera/shared';
 import type { ChatEvidence, EngineReply, EngineRequest, EngineSettings, LoadedModel, LoadProgress, WireError } from '@tessera/shared';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
-import type { MessageEndpoint } from './message-endpoint.ts';
-import { fromWireError } from './wire-error.ts';
+import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from '../engine/inference-engine.ts';
+import type { MessageEndpoint } from '../engine/message-endpoint.ts';
+import { fromWireError } from '../engine/wire-error.ts';
 
 /** The reply that ends a request (anything but progress and deltas). */
 type FinalReply = Exclude<EngineReply, { type: 'engine:progress' | 'engine:delta' }>;

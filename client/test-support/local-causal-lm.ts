@@ -1,8 +1,8 @@
 import { env, pipeline } from '@huggingface/transformers';
 import { MODEL_CATALOG, findModel } from '@tessera/shared';
 import { fileURLToPath } from 'node:url';
-import { causalLm } from './causal-lm.ts';
-import type { CausalLm } from './causal-lm.ts';
+import { causalLm } from '../src/engine/causal-lm.ts';
+import type { CausalLm } from '../src/engine/causal-lm.ts';
 
 /**
  * For tests in Node: a mirrored catalog model loaded by transformers.js (onnxruntime-node) straight from
@@ -14,7 +14,7 @@ export async function loadLocalCausalLm(modelId: string): Promise<CausalLm> {
   if (entry === undefined || entry.task !== 'text-generation') throw new Error(`${modelId} is not a text-generation model in the catalog`);
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
-  env.localModelPath = fileURLToPath(new URL('../../../coordinator/models/', import.meta.url));
+  env.localModelPath = fileURLToPath(new URL('../../coordinator/models/', import.meta.url));
   const pipe = await pipeline('text-generation', modelId, { dtype: 'fp32' });
   return causalLm(entry, pipe);
 }

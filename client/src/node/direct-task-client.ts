@@ -2,10 +2,10 @@ import { TesseraError, taskIdSchema, taskViewSchema } from '@tessera/shared';
 import type { ChatCompletionRequest, NodeId, TaskId, TaskView, WorkerWelcome } from '@tessera/shared';
 import { ApiError, apiErrorFromResponse } from '../api/api-error.ts';
 import type { TabIdentity } from '../identity/tab-identity.ts';
-import { CoordinatorConnection } from '../runtime/coordinator-connection.ts';
-import { DirectStreamReceiver, type DirectStreamState } from './direct-stream-receiver.ts';
-import { MemoryModelFileStore } from './model-file-store.ts';
-import type { PeerNetwork, PeerNetworkOptions } from './peer-network.ts';
+import { CoordinatorConnection } from './coordinator-connection.ts';
+import { DirectStreamReceiver, type DirectStreamState } from '../peer/direct-stream-receiver.ts';
+import { MemoryModelFileStore } from '../model-files/model-file-store.ts';
+import type { PeerNetwork, PeerNetworkOptions } from '../peer/peer-network.ts';
 
 export interface DirectTaskClientOptions {
   origin: string;

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeGenerated } from './causal-lm.ts';
 import type { CausalLm } from './causal-lm.ts';
 import { generateChat } from './chat-generation.ts';
-import { loadLocalCausalLm } from './local-causal-lm.node.ts';
+import { loadLocalCausalLm } from '../../test-support/local-causal-lm.ts';
 
 /** The tiny GPT-2 is trained so that greedy decoding of its canary prompt gives this, then end-of-sequence. */
 const CANARY_PROMPT = 'Tessera';
