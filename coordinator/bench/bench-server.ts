@@ -7,8 +7,8 @@
  * Run by `routing-bench.ts`; not meant to be started by hand.
  */
 import type { TaskSpec } from '@tessera/shared';
-import { ANONYMOUS_PRIORITY } from '../src/coordinator-context.ts';
-import type { TaskEvent } from '../src/dispatch/task-event.ts';
+import { ANONYMOUS_PRIORITY } from '../src/api/priorities.ts';
+import type { TaskEvent } from '../src/tasks/task-event.ts';
 import { buildApp, loadConfig, parseFlags, type CoordinatorApp } from '../src/index.ts';
 import { cpuSeconds } from './bench-child.ts';
 import { serverCommandSchema, type ServerCommand, type ServerReply } from './bench-messages.ts';

@@ -1,30 +1,43 @@
 import type { ModelCatalogEntry } from '@tessera/shared';
 import type { CoordinatorConfig } from './config.ts';
-import type { Dispatcher } from './dispatch/dispatcher.ts';
+import type { CoordinatorEventBus } from './events/coordinator-events.ts';
 import type { CoordinatorMetrics } from './http/coordinator-metrics.ts';
-import type { TaskStore } from './queue/task-store.ts';
-import type { WorkerRegistry } from './workers/worker-registry.ts';
-import type { ReputationBook } from './identity/reputation-book.ts';
-import type { Verifier } from './verification/verifier.ts';
-import type { Ledger } from './rewards/ledger.ts';
-import type { EpochSettler } from './rewards/epoch-settler.ts';
+import type { Lifecycle } from './lifecycle/startable.ts';
+import type { PeerSignalling } from './peers/peer-signalling.ts';
+import type { ReputationBook } from './reputation/reputation-book.ts';
 import type { AccountDirectory } from './rewards/account-directory.ts';
+import type { EpochSettler } from './rewards/epoch-settler.ts';
+import type { Ledger } from './rewards/ledger.ts';
+import type { RewardChain } from './rewards/reward-chain.ts';
+import type { Dispatcher } from './tasks/dispatcher.ts';
+import type { TaskStore } from './tasks/task-store.ts';
+import type { Verifier } from './verification/verifier.ts';
+import type { WalletLinkService } from './wallet/wallet-link-service.ts';
+import type { WorkerGateway } from './workers/worker-gateway.ts';
+import type { WorkerRegistry } from './workers/worker-registry.ts';
 
-/** The parts routes need, built once in `buildApp`. */
+/**
+ * The coordinator's parts, built once by `createCoordinatorCore`; `app.ts` hands each plugin the few it
+ * needs. Exposed as `app.tessera` for tests and tools that embed the app.
+ */
 export interface CoordinatorContext {
   config: CoordinatorConfig;
   catalog: readonly ModelCatalogEntry[];
+  events: CoordinatorEventBus;
   store: TaskStore;
   registry: WorkerRegistry;
   dispatcher: Dispatcher;
   metrics: CoordinatorMetrics;
   reputation: ReputationBook;
   verifier: Verifier;
+  peers: PeerSignalling;
+  gateway: WorkerGateway;
   ledger: Ledger;
   settler: EpochSettler;
   accounts: AccountDirectory;
+  wallet: WalletLinkService;
+  chain: RewardChain | undefined;
+  /** The long-lived loops, started when the app is ready and stopped before it closes. */
+  lifecycle: Lifecycle;
   startedAt: number;
 }
-
-/** Anonymous callers run behind anyone with a key (keys are a later feature); lower runs first. */
-export const ANONYMOUS_PRIORITY = 10;

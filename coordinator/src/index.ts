@@ -1,3 +1,4 @@
 export { buildApp, type BuildAppOptions, type CoordinatorApp } from './app.ts';
 export { loadConfig, configHelp, parseFlags, type CoordinatorConfig } from './config.ts';
-export { pickWorker, deviceFits, type PlacementCandidate } from './scheduling/pick-worker.ts';
+export { pickWorker, type PlacementCandidate } from './placement/pick-worker.ts';
+export { deviceFits, mayCheck, mayWork } from './placement/eligibility.ts';

@@ -2,7 +2,7 @@ import { TINY_GPT2_ID, directStreamKeySchema, newNodeId, newPeerSessionId, openA
 import type { DirectStreamRequest, IceServer, NodeId, OfferedModel, PeerSignalRelayed, TaskId, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import type { TaskRecord } from '../src/queue/task-record.ts';
+import type { TaskRecord } from '../src/tasks/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { assignsFor, getTask, metric, resultText } from './support/task-observations.ts';
 import { drained, refused } from './support/socket-refusals.ts';

@@ -1,7 +1,7 @@
 import { TINY_BERT_ID, TINY_GPT2_ID, newNodeId, newTaskId, taskIdSchema, taskViewSchema } from '@tessera/shared';
 import type { OfferedModel, TaskAssign, TaskId, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
-import type { TaskRecord } from '../src/queue/task-record.ts';
+import type { TaskRecord } from '../src/tasks/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { assignsFor, cancelsFor, getTask, metric, resultText, streamedText } from './support/task-observations.ts';
 import { drained, refused, refusals } from './support/socket-refusals.ts';

@@ -22,7 +22,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../src/db/open-database.ts';
 import { installOpenAIErrorHandler } from '../src/http/openai-error-handler.ts';
 import { createWalletLinkService, type WalletLinkService, type WalletLinkServiceOptions } from '../src/wallet/wallet-link-service.ts';
-import { registerWalletRoutes } from '../src/wallet/wallet-routes.ts';
+import { walletRoutes } from '../src/wallet/wallet-routes.ts';
 import { MirrorNodeServer } from './support/mirror-node-server.ts';
 import { newIdentity, type TabIdentity } from './support/scripted-tab.ts';
 
@@ -50,7 +50,7 @@ async function walletApp(db: SqliteDatabase, options: Partial<WalletLinkServiceO
   app.removeContentTypeParser('text/plain');
   installOpenAIErrorHandler(app);
   const wallet = createWalletLinkService({ db, network: 'testnet', challengeTtlMs: 300_000, mirrorNodeTimeoutMs: 500, now: () => clock.now, ...options });
-  registerWalletRoutes(app, { wallet });
+  await app.register(walletRoutes, { wallet });
   await app.ready();
   return { app, wallet, clock };
 }

@@ -1,13 +1,20 @@
 import { chatCompletionRequestSchema, chatCompletionResponseSchema, openAIErrorBody } from '@tessera/shared';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ANONYMOUS_PRIORITY, type CoordinatorContext } from '../coordinator-context.ts';
-import { waitForTask } from '../dispatch/wait-for-task.ts';
+import type { ModelCatalogEntry } from '@tessera/shared';
+import { ANONYMOUS_PRIORITY } from './priorities.ts';
+import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
 import { terminalError } from './terminal-error.ts';
 import { chatChunk, chatRequestToSpec, chatResponse } from './openai-mapping.ts';
 import { abortWhenClientLeaves } from './abort-when-client-leaves.ts';
 
-export function registerChatCompletionsRoute(app: FastifyInstance, context: CoordinatorContext): void {
+/** What the route needs: the catalog to map requests, and the tasks to submit and wait on. */
+export interface ChatCompletionsOptions {
+  catalog: readonly ModelCatalogEntry[];
+  tasks: TaskSubmitter;
+}
+
+export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = async (app, context) => {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/chat/completions',
     {
@@ -20,11 +27,11 @@ export function registerChatCompletionsRoute(app: FastifyInstance, context: Coor
     },
     async (request, reply) => {
       const spec = chatRequestToSpec(context.catalog, request.body);
-      const record = context.dispatcher.submit({ api: 'chat.completion', spec, priority: ANONYMOUS_PRIORITY });
+      const record = context.tasks.submit({ api: 'chat.completion', spec, priority: ANONYMOUS_PRIORITY });
       const signal = abortWhenClientLeaves(reply.raw);
 
       if (request.body.stream !== true) {
-        const event = await waitForTask(context.dispatcher, record, undefined, signal);
+        const event = await waitForTask(context.tasks, record, undefined, signal);
         if (event === undefined) return reply;
         if (event.type !== 'succeeded') throw terminalError(event);
         return reply.header('x-tessera-task-id', record.id).send(chatResponse(event.record));
@@ -46,7 +53,7 @@ export function registerChatCompletionsRoute(app: FastifyInstance, context: Coor
       send(chatChunk(record, { role: 'assistant', content: '' }, null));
       let forwarded = '';
       const event = await waitForTask(
-        context.dispatcher,
+        context.tasks,
         record,
         (delta) => {
           forwarded += delta;
@@ -80,4 +87,4 @@ export function registerChatCompletionsRoute(app: FastifyInstance, context: Coor
       return reply;
     },
   );
-}
+};

@@ -1,13 +1,19 @@
 import { embeddingRequestSchema, embeddingResponseSchema } from '@tessera/shared';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ANONYMOUS_PRIORITY, type CoordinatorContext } from '../coordinator-context.ts';
-import { waitForTask } from '../dispatch/wait-for-task.ts';
+import type { ModelCatalogEntry } from '@tessera/shared';
+import { ANONYMOUS_PRIORITY } from './priorities.ts';
+import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
 import { abortWhenClientLeaves } from './abort-when-client-leaves.ts';
 import { terminalError } from './terminal-error.ts';
 import { embeddingRequestToSpec, embeddingResponse } from './openai-mapping.ts';
 
-export function registerEmbeddingsRoute(app: FastifyInstance, context: CoordinatorContext): void {
+export interface EmbeddingsOptions {
+  catalog: readonly ModelCatalogEntry[];
+  tasks: TaskSubmitter;
+}
+
+export const embeddingsRoute: FastifyPluginAsync<EmbeddingsOptions> = async (app, context) => {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/embeddings',
     {
@@ -20,11 +26,11 @@ export function registerEmbeddingsRoute(app: FastifyInstance, context: Coordinat
     },
     async (request, reply) => {
       const spec = embeddingRequestToSpec(context.catalog, request.body);
-      const record = context.dispatcher.submit({ api: 'embedding', spec, priority: ANONYMOUS_PRIORITY });
-      const event = await waitForTask(context.dispatcher, record, undefined, abortWhenClientLeaves(reply.raw));
+      const record = context.tasks.submit({ api: 'embedding', spec, priority: ANONYMOUS_PRIORITY });
+      const event = await waitForTask(context.tasks, record, undefined, abortWhenClientLeaves(reply.raw));
       if (event === undefined) return reply;
       if (event.type !== 'succeeded') throw terminalError(event);
       return reply.header('x-tessera-task-id', record.id).send(embeddingResponse(event.record, request.body.encoding_format ?? 'float'));
     },
   );
-}
+};

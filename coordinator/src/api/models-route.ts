@@ -1,12 +1,12 @@
 import { TesseraError, findModel, modelListSchema, modelObjectSchema } from '@tessera/shared';
 import type { ModelCatalogEntry, ModelObject } from '@tessera/shared';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { CoordinatorContext } from '../coordinator-context.ts';
+import type { WorkerRegistry } from '../workers/worker-registry.ts';
 
 /** Catalog entries in OpenAI's model shape, each with how many connected tabs serve it right now. */
-function modelObject(context: CoordinatorContext, model: ModelCatalogEntry): ModelObject {
+function modelObject(context: ModelsOptions, model: ModelCatalogEntry): ModelObject {
   let online = 0;
   for (const session of context.registry.candidatesFor(model.id)) if (session.role === 'worker') online++;
   return {
@@ -20,7 +20,14 @@ function modelObject(context: CoordinatorContext, model: ModelCatalogEntry): Mod
   };
 }
 
-export function registerModelsRoute(app: FastifyInstance, context: CoordinatorContext): void {
+export interface ModelsOptions {
+  catalog: readonly ModelCatalogEntry[];
+  /** Connected tabs by model, to count who serves each. */
+  registry: Pick<WorkerRegistry, 'candidatesFor'>;
+  startedAt: number;
+}
+
+export const modelsRoute: FastifyPluginAsync<ModelsOptions> = async (app, context) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.get(
     '/v1/models',
@@ -40,4 +47,4 @@ export function registerModelsRoute(app: FastifyInstance, context: CoordinatorCo
       return modelObject(context, model);
     },
   );
-}
+};

@@ -1,6 +1,6 @@
 import { networkSnapshotSchema } from '@tessera/shared';
 import type { NetworkSnapshot } from '@tessera/shared';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CoordinatorContext } from '../coordinator-context.ts';
 import { accuracyOf, checkProbability, tierOf } from '@tessera/shared';
@@ -48,10 +48,14 @@ function reputationView(context: CoordinatorContext, publicKey: string) {
   };
 }
 
-export function registerNetworkRoute(app: FastifyInstance, context: CoordinatorContext): void {
+export interface NetworkRouteOptions {
+  snapshot: () => NetworkSnapshot;
+}
+
+export const networkRoute: FastifyPluginAsync<NetworkRouteOptions> = async (app, context) => {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/v1/network',
     { schema: { tags: ['Network'], summary: 'Connected tabs, queue and throughput', response: { 200: networkSnapshotSchema } } },
-    async () => networkSnapshot(context),
+    async () => context.snapshot(),
   );
-}
+};

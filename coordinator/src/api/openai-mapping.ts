@@ -12,7 +12,7 @@ import type {
   TaskView,
 } from '@tessera/shared';
 import { openAIErrorBody } from '@tessera/shared';
-import type { TaskRecord } from '../queue/task-record.ts';
+import type { TaskRecord } from '../tasks/task-record.ts';
 
 export const DEFAULT_MAX_TOKENS = 256;
 

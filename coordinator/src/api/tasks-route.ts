@@ -1,14 +1,18 @@
 import { TesseraError, createTaskRequestSchema, taskIdParamsSchema, taskIdSchema, taskViewSchema } from '@tessera/shared';
 import type { DirectStreamRequest, NodeId, TaskId } from '@tessera/shared';
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ANONYMOUS_PRIORITY, type CoordinatorContext } from '../coordinator-context.ts';
-import type { TaskRecord } from '../queue/task-record.ts';
+import type { ModelCatalogEntry } from '@tessera/shared';
+import type { CoordinatorMetrics } from '../http/coordinator-metrics.ts';
+import type { Dispatcher } from '../tasks/dispatcher.ts';
+import type { TaskRecord } from '../tasks/task-record.ts';
+import type { WorkerRegistry } from '../workers/worker-registry.ts';
+import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { chatRequestToSpec, embeddingRequestToSpec, taskView } from './openai-mapping.ts';
 
 /** The connection `direct_stream` names, if it is connected and the key is its own. */
-function directStreamTarget(context: CoordinatorContext, request: DirectStreamRequest): NodeId {
+function directStreamTarget(context: TasksRouteOptions, request: DirectStreamRequest): NodeId {
   const session = context.registry.get(request.node_id);
   const given = Buffer.from(request.stream_key);
   const known = Buffer.from(session?.directStreamKey ?? '');
@@ -18,17 +22,25 @@ function directStreamTarget(context: CoordinatorContext, request: DirectStreamRe
   return session.nodeId;
 }
 
-function findTask(context: CoordinatorContext, id: string): TaskRecord {
+function findTask(context: TasksRouteOptions, id: string): TaskRecord {
   const parsed = taskIdSchema.safeParse(id);
-  const record = parsed.success ? context.dispatcher.get(parsed.data) : undefined;
+  const record = parsed.success ? context.tasks.get(parsed.data) : undefined;
   if (record === undefined) throw new TesseraError('task_not_found', `No task with id '${id}'.`, 'id');
   return record;
 }
 
+export interface TasksRouteOptions {
+  catalog: readonly ModelCatalogEntry[];
+  tasks: Pick<Dispatcher, 'submit' | 'get' | 'cancel' | 'queuePosition'>;
+  /** Connected tabs, to check a `direct_stream` request's key. */
+  registry: Pick<WorkerRegistry, 'get'>;
+  metrics: Pick<CoordinatorMetrics, 'directStreamAssigned'>;
+}
+
 /** Native asynchronous tasks: submit and come back later. Results survive a coordinator restart. */
-export function registerTasksRoute(app: FastifyInstance, context: CoordinatorContext): void {
+export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, context) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const view = (record: TaskRecord) => taskView(record, context.dispatcher.queuePosition(record));
+  const view = (record: TaskRecord) => taskView(record, context.tasks.queuePosition(record));
 
   typed.post(
     '/api/v1/tasks',
@@ -37,7 +49,7 @@ export function registerTasksRoute(app: FastifyInstance, context: CoordinatorCon
       const body = request.body;
       const spec = body.type === 'chat.completion' ? chatRequestToSpec(context.catalog, body.request) : embeddingRequestToSpec(context.catalog, body.request);
       const directTo = body.type === 'chat.completion' && body.direct_stream !== undefined ? directStreamTarget(context, body.direct_stream) : null;
-      const record = context.dispatcher.submit({ api: body.type, spec, priority: ANONYMOUS_PRIORITY, directTo });
+      const record = context.tasks.submit({ api: body.type, spec, priority: ANONYMOUS_PRIORITY, directTo });
       if (directTo !== null) context.metrics.directStreamAssigned();
       return reply.code(202).header('location', `/api/v1/tasks/${record.id}`).send(view(record));
     },
@@ -54,9 +66,9 @@ export function registerTasksRoute(app: FastifyInstance, context: CoordinatorCon
     { schema: { tags: ['Tasks'], summary: 'Cancel a queued or running task', params: taskIdParamsSchema, response: { 200: taskViewSchema } } },
     async (request) => {
       const record = findTask(context, request.params.id);
-      const cancelled = context.dispatcher.cancel(record.id satisfies TaskId, 'cancelled by the caller');
+      const cancelled = context.tasks.cancel(record.id satisfies TaskId, 'cancelled by the caller');
       if (cancelled === undefined) throw new TesseraError('task_already_finished', `Task '${record.id}' already ${record.status}.`, 'id');
       return view(cancelled);
     },
   );
-}
+};

@@ -1,5 +1,5 @@
 import { TesseraError } from '@tessera/shared';
-import type { TerminalTaskEvent } from '../dispatch/wait-for-task.ts';
+import type { TerminalTaskEvent } from '../tasks/wait-for-task.ts';
 
 /** The API error for a task that ended without a result. */
 export function terminalError(event: Exclude<TerminalTaskEvent, { type: 'succeeded' }>): TesseraError {

@@ -1,10 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ErrorCode, TaskKind, TaskStatus } from '@tessera/shared';
-import type { DispatcherMetrics } from '../dispatch/dispatcher-metrics.ts';
+import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import { ThroughputMeter } from './throughput-meter.ts';
 
 /** Prometheus metrics for one app instance (its own registry, so several apps can live in one test process). */
-export class CoordinatorMetrics implements DispatcherMetrics {
+export class CoordinatorMetrics {
   readonly registry = new Registry();
   readonly #submitted = new Counter({ name: 'tessera_tasks_submitted_total', help: 'Tasks accepted by the API', labelNames: ['kind'], registers: [this.registry] });
   readonly #finished = new Counter({ name: 'tessera_tasks_finished_total', help: 'Tasks that reached a terminal state', labelNames: ['status'], registers: [this.registry] });
@@ -33,6 +33,19 @@ export class CoordinatorMetrics implements DispatcherMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tessera_process_' });
+  }
+
+  /** Counts what happens to tasks from the event bus. */
+  observe(events: CoordinatorEventBus): void {
+    events.on('task:submitted', ({ record, queued }) => this.taskSubmitted(record.spec.kind, queued));
+    events.on('task:assigned', ({ waitedMs, queued }) => this.taskAssigned(waitedMs, queued));
+    events.on('task:requeued', ({ cause }) => this.taskRequeued(cause.code));
+    events.on('task:handed-off', () => this.taskHandedOff());
+    events.on('task:succeeded', ({ record, result, queued }) =>
+      this.taskFinished('succeeded', queued, (record.finishedAt ?? record.createdAt) - record.createdAt, result.usage.completionTokens),
+    );
+    events.on('task:failed', ({ queued }) => this.taskFinished('failed', queued));
+    events.on('task:cancelled', ({ queued }) => this.taskFinished('cancelled', queued));
   }
 
   taskSubmitted(kind: TaskKind, queued: number): void {

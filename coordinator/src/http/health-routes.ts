@@ -1,9 +1,20 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { CoordinatorContext } from '../coordinator-context.ts';
+import type { Dispatcher } from '../tasks/dispatcher.ts';
+import type { TaskStore } from '../tasks/task-store.ts';
+import type { WorkerRegistry } from '../workers/worker-registry.ts';
+import type { CoordinatorMetrics } from './coordinator-metrics.ts';
 
-export function registerHealthRoutes(app: FastifyInstance, context: CoordinatorContext): void {
+export interface HealthRoutesOptions {
+  store: Pick<TaskStore, 'ping'>;
+  registry: Pick<WorkerRegistry, 'size'>;
+  tasks: Pick<Dispatcher, 'openCounts'>;
+  metrics: Pick<CoordinatorMetrics, 'registry'>;
+  startedAt: number;
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, context) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.get(
     '/healthz',
@@ -20,11 +31,11 @@ export function registerHealthRoutes(app: FastifyInstance, context: CoordinatorC
         status: 'ok' as const,
         uptimeSeconds: Math.round((Date.now() - context.startedAt) / 1000),
         workers: context.registry.size,
-        queued: context.dispatcher.openCounts().queued,
+        queued: context.tasks.openCounts().queued,
       };
     },
   );
   typed.get('/metrics', { schema: { tags: ['Operations'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
     return reply.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
   });
-}
+};

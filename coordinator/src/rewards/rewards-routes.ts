@@ -1,8 +1,8 @@
 import { epochViewSchema, leaderboardSchema, publicKeySchema, rewardsViewSchema, tierOf } from '@tessera/shared';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ReputationBook } from '../identity/reputation-book.ts';
+import type { ReputationBook } from '../reputation/reputation-book.ts';
 import type { AccountDirectory, EvmAddress } from './account-directory.ts';
 import type { Ledger } from './ledger.ts';
 import type { RewardChain } from './reward-chain.ts';
@@ -15,7 +15,7 @@ export interface RewardsRouteContext {
 }
 
 /** Balances, history and claims per contributor; epochs; a leaderboard. Amounts are decimal strings. */
-export function registerRewardsRoutes(app: FastifyInstance, context: RewardsRouteContext): void {
+export const rewardsRoutes: FastifyPluginAsync<RewardsRouteContext> = async (app, context) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
   typed.get(
@@ -75,4 +75,4 @@ export function registerRewardsRoutes(app: FastifyInstance, context: RewardsRout
     })),
   }));
 
-}
+};

@@ -1,24 +1,26 @@
-import { DEFAULT_REPLICATION_POLICY, TIER_PLACEMENT_RANK, checkProbability, findModel, judgeClaim, recordCheck, tierOf, verdictSigningBytes } from '@tessera/shared';
+import { DEFAULT_REPLICATION_POLICY, checkProbability, findModel, judgeClaim } from '@tessera/shared';
 import type { ModelCatalogEntry, NodeId, ReplicationPolicy, TaskOutput, TaskSpec, VerifyError, VerifyJobId, VerifyVerdict } from '@tessera/shared';
 import { jobIdSchema } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ReputationBook } from '../identity/reputation-book.ts';
+import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
+import { mayCheck } from '../placement/eligibility.ts';
+import type { ReputationBook } from '../reputation/reputation-book.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
-import type { CheckOutcome } from './check-outcome.ts';
+import type { CheckDecision, CheckOutcome, ResultChecker } from './check-outcome.ts';
 
 export interface VerifierOptions {
   registry: WorkerRegistry;
   catalog: readonly ModelCatalogEntry[];
+  /** Read only: check rates and guard eligibility follow from it. */
   reputation: ReputationBook;
+  events: CoordinatorEventBus;
   /** How long one guard has to answer before the job goes to another. */
   guardLeaseMs: number;
   /** How long a check may take in all before the result is delivered unverified. */
   checkTimeoutMs: number;
   logger: FastifyBaseLogger;
   policy?: ReplicationPolicy;
-  /** A worker's result was found wrong (its escrow is slashed). */
-  onCaught?: (workerKey: string) => void;
   /** Uniform [0, 1); injectable so simulations and tests are reproducible. */
   random?: () => number;
   now?: () => number;
@@ -43,8 +45,6 @@ interface Job {
   resolve: (outcome: CheckOutcome) => void;
 }
 
-export type CheckDecision = 'check' | 'skip' | 'unverifiable';
-
 export interface VerificationCounts {
   checked: number;
   caught: number;
@@ -60,10 +60,11 @@ function cryptoRandom(): number {
 /**
  * Guards re-check a sample of results before they are delivered. The sample rate per tab follows the
  * adaptive replication policy (shared); a guard's "invalid" goes to a second guard when one is free, and
- * whoever loses the disagreement loses reputation. Guards never learn whose work they check and never
- * check work signed with their own key.
+ * whoever loses the disagreement loses reputation (told on the event bus; the verifier writes no
+ * reputation itself). Guards never learn whose work they check and never check work signed with their
+ * own key (`mayCheck`). Verdicts reach it with their signatures already verified by the gateway.
  */
-export class Verifier {
+export class Verifier implements ResultChecker {
   readonly #options: VerifierOptions;
   readonly #random: () => number;
   readonly #jobs = new Map<VerifyJobId, Job>();
@@ -114,17 +115,21 @@ export class Verifier {
     });
   }
 
-  verdict(guard: WorkerSession, verdict: VerifyVerdict): { ok: true } | { ok: false; code: 'not_assigned' | 'signature_invalid' | 'protocol_violation'; message: string } {
+  /** Whether `jobId` is assigned to `guard` now: the gateway asks before it verifies a verdict's signature. */
+  holds(guard: WorkerSession, jobId: VerifyJobId): boolean {
+    return this.#jobs.get(jobId)?.guard === guard;
+  }
+
+  /** A verdict whose signature the gateway verified. */
+  verdict(guard: WorkerSession, verdict: VerifyVerdict): { ok: true } | { ok: false; code: 'not_assigned' | 'protocol_violation'; message: string } {
     const job = this.#jobs.get(verdict.jobId);
     if (job === undefined || job.guard !== guard) return { ok: false, code: 'not_assigned', message: `Verify job ${verdict.jobId} is not assigned to this guard.` };
-    const signed = verdictSigningBytes({ nodeId: guard.nodeId, jobId: verdict.jobId, verdict: verdict.verdict, evidence: verdict.evidence });
-    if (!guard.key.verify(signed, verdict.signature)) return { ok: false, code: 'signature_invalid', message: 'The verdict signature does not verify against this guard\'s key.' };
     this.#releaseGuard(job);
     const judged = judgeClaim(job.spec, job.claim, verdict.evidence, { contextLength: findModel(this.#options.catalog, job.spec.model)?.contextLength });
     if (judged.verdict !== verdict.verdict) {
       // The guard's evidence does not support its own verdict: a broken or lying guard.
       this.#options.logger.warn({ guard: guard.key.fingerprint, jobId: job.id }, 'guard verdict contradicts its evidence');
-      this.#penalizeGuard(guard.key.publicKey);
+      this.#options.events.emit('guard:penalized', { guardKey: guard.key.publicKey, why: 'verdict contradicts its evidence' });
       this.#dispatch(job);
       return { ok: false, code: 'protocol_violation', message: `The verdict '${verdict.verdict}' contradicts its evidence (${judged.reason}).` };
     }
@@ -141,7 +146,7 @@ export class Verifier {
     }
     if (verdict.verdict === 'invalid') return this.#finish(job, { verdict: 'invalid', reason: job.firstInvalid.reason });
     this.#options.logger.warn({ jobId: job.id, firstGuard: job.firstInvalid.guardKey.slice(0, 12), secondGuard: guard.key.fingerprint }, 'guards disagree; the second guard decides: valid');
-    this.#penalizeGuard(job.firstInvalid.guardKey);
+    this.#options.events.emit('guard:penalized', { guardKey: job.firstInvalid.guardKey, why: 'overruled by a second guard' });
     return this.#finish(job, { verdict: 'valid', reason: 'a second guard overruled the first' });
   }
 
@@ -217,10 +222,9 @@ export class Verifier {
     return false;
   }
 
-  /** A guard that is not banned and does not hold the worker's key. */
   #couldCheck(session: WorkerSession, workerKey: string): boolean {
-    if (session.role !== 'guard' || session.key.publicKey === workerKey) return false;
-    return TIER_PLACEMENT_RANK[tierOf(this.#options.reputation.get(session.key.publicKey))] !== Infinity;
+    const publicKey = session.key.publicKey;
+    return mayCheck({ role: session.role, publicKey, tierRank: this.#options.reputation.placementRank(publicKey) }, workerKey);
   }
 
   #releaseGuard(job: Job): void {
@@ -251,17 +255,12 @@ export class Verifier {
     if (outcome.verdict !== 'unverified') {
       this.counts.checked++;
       if (outcome.verdict === 'invalid') this.counts.caught++;
-      const stats = this.#options.reputation.update(job.workerKey, (current) => recordCheck(current, outcome.verdict === 'valid' ? 'valid' : 'invalid'));
+      this.#options.events.emit('verify:checked', { workerKey: job.workerKey, verdict: outcome.verdict, reason: outcome.reason });
       if (outcome.verdict === 'invalid') {
-        this.#options.onCaught?.(job.workerKey);
-        this.#options.logger.warn({ worker: job.workerKey.slice(0, 12), tier: tierOf(stats), reason: outcome.reason }, 'caught a wrong result');
+        this.#options.logger.warn({ worker: job.workerKey.slice(0, 12), tier: this.#options.reputation.tier(job.workerKey), reason: outcome.reason }, 'caught a wrong result');
       }
     }
     job.resolve(outcome);
     return { ok: true };
-  }
-
-  #penalizeGuard(guardKey: string): void {
-    this.#options.reputation.update(guardKey, (current) => recordCheck(current, 'invalid'));
   }
 }

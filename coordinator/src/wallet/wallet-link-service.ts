@@ -2,7 +2,7 @@ import { TesseraError, longZeroEvmAddress, evmAddressSchema, walletLinkProofByte
 import type { EvmAddress, HederaAccountId, HederaNetwork, LinkedAccount, WalletChallenge, WalletConfig, WalletLinkRequest } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SqliteDatabase } from '../db/open-database.ts';
-import { Ed25519Key } from '../identity/ed25519-key.ts';
+import { Ed25519Key } from '../workers/ed25519-key.ts';
 import { accountKeyFromMirror, parseSignerPublicKey, verifyWalletSignature } from './account-key.ts';
 import type { AccountKey } from './account-key.ts';
 import { ChallengeBook } from './challenge-book.ts';
@@ -199,7 +199,7 @@ function evmAddressOf(accountId: HederaAccountId, key: AccountKey, account: Mirr
  *
  * @example
  * const wallet = createWalletLinkService({ db, network: 'testnet', walletConnectProjectId: config.walletConnectProjectId, logger: app.log });
- * registerWalletRoutes(app, { wallet });
+ * app.register(walletRoutes, { wallet });
  */
 export function createWalletLinkService(options: WalletLinkServiceOptions): WalletLinkService {
   const now = options.now ?? Date.now;

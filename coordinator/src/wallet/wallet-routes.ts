@@ -7,7 +7,7 @@ import {
   walletLinkRequestSchema,
   walletPublicKeyParamsSchema,
 } from '@tessera/shared';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WalletLinkService } from './wallet-link-service.ts';
 
@@ -23,7 +23,7 @@ const tags = ['Wallet'];
  * `GET /api/v1/wallet/{publicKey}`. Bodies are parsed with the shared schemas; every refusal is a
  * `TesseraError`, answered in OpenAI's error shape by the app's error handler.
  */
-export function registerWalletRoutes(app: FastifyInstance, context: WalletRouteContext): void {
+export const walletRoutes: FastifyPluginAsync<WalletRouteContext> = async (app, context) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const { wallet } = context;
 
@@ -54,4 +54,4 @@ export function registerWalletRoutes(app: FastifyInstance, context: WalletRouteC
       return link;
     },
   );
-}
+};

@@ -1,8 +1,7 @@
-import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, findModel, newNodeId, parseWorkerToCoordinator, resultSigningBytes, wireError } from '@tessera/shared';
+import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, findModel, isWorkerToCoordinatorEvent, newNodeId, parseWorkerToCoordinator, resultSigningBytes, verdictSigningBytes, wireError } from '@tessera/shared';
 import { randomBytes } from 'node:crypto';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type {
-  CoordinatorToWorkerEvents,
   CoordinatorToWorkerMessage,
   ErrorCode,
   IceServer,
@@ -10,28 +9,28 @@ import type {
   OfferedModel,
   WireError,
   WorkerHello,
-  WorkerToCoordinatorEvents,
   WorkerToCoordinatorMessage,
 } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Server, Socket } from 'socket.io';
-import type { Dispatcher, WorkerMessageOutcome } from '../dispatch/dispatcher.ts';
+import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import type { CoordinatorMetrics } from '../http/coordinator-metrics.ts';
-import { Ed25519Key } from '../identity/ed25519-key.ts';
-import type { ReputationBook } from '../identity/reputation-book.ts';
+import type { Startable } from '../lifecycle/startable.ts';
 import type { PeerSignalling } from '../peers/peer-signalling.ts';
-import type { CapabilityProbe } from '../verification/capability-probe.ts';
+import type { Dispatcher } from '../tasks/dispatcher.ts';
+import type { KnownAnswerChecks } from '../verification/known-answer-checks.ts';
 import type { Verifier } from '../verification/verifier.ts';
+import { Ed25519Key } from './ed25519-key.ts';
+import { OK, refusal, type WorkerMessageOutcome } from './worker-message-outcome.ts';
 import type { WorkerRegistry } from './worker-registry.ts';
 import { servableModels, type WorkerSession } from './worker-session.ts';
 
 export interface WorkerGatewayOptions {
-  io: Server;
   registry: WorkerRegistry;
   dispatcher: Dispatcher;
   verifier: Verifier;
-  probe: CapabilityProbe;
-  reputation: ReputationBook;
+  knownAnswers: KnownAnswerChecks;
+  events: CoordinatorEventBus;
   peers: PeerSignalling;
   catalog: readonly ModelCatalogEntry[];
   heartbeatIntervalMs: number;
@@ -49,53 +48,12 @@ export interface WorkerGatewayOptions {
   now?: () => number;
 }
 
-type WorkerSocket = Socket<WorkerToCoordinatorEvents, CoordinatorToWorkerEvents>;
+/** Untyped on purpose: every inbound message is parsed in `onAny`, every outbound one is a checked union. */
+type WorkerSocket = Socket;
 
-const KNOWN_EVENTS: ReadonlySet<string> = new Set<keyof WorkerToCoordinatorEvents>([
-  'worker:hello',
-  'worker:heartbeat',
-  'task:accept',
-  'task:chunk',
-  'task:result',
-  'task:error',
-  'verify:verdict',
-  'verify:error',
-  'task:handoff',
-  'peer:seek',
-  'peer:signal',
-  'peer:report',
-]);
-
-/** socket.io's emit is typed per event name; the switch lets TypeScript check each payload. */
+/** socket.io's emit is typed per event name; the message union was checked where it was built. */
 function sendToTab(socket: WorkerSocket, message: CoordinatorToWorkerMessage): void {
-  switch (message.event) {
-    case 'worker:welcome':
-      socket.emit(message.event, message.payload);
-      return;
-    case 'task:assign':
-      socket.emit(message.event, message.payload);
-      return;
-    case 'task:cancel':
-      socket.emit(message.event, message.payload);
-      return;
-    case 'verify:assign':
-      socket.emit(message.event, message.payload);
-      return;
-    case 'verify:cancel':
-      socket.emit(message.event, message.payload);
-      return;
-    case 'protocol:error':
-      socket.emit(message.event, message.payload);
-      return;
-    case 'peer:seeders':
-      socket.emit(message.event, message.payload);
-      return;
-    case 'peer:signal':
-      socket.emit(message.event, message.payload);
-      return;
-    default:
-      assertNever(message, 'coordinator message');
-  }
+  socket.emit(message.event, message.payload);
 }
 
 /** Keeps the offered models that are in the catalog, once each. */
@@ -105,15 +63,13 @@ function offeredModels(catalog: readonly ModelCatalogEntry[], offered: readonly 
   return models;
 }
 
-const OK: WorkerMessageOutcome = { ok: true };
-
 /**
- * The `/worker` socket.io namespace: turns tab messages into dispatcher, verifier and probe calls. Every
- * payload is parsed against its shared schema and every result and verdict must carry a valid signature
- * of the tab's key; a refused message changes nothing, is answered with `protocol:error` and logged, and a
- * tab that keeps sending them is disconnected.
+ * The `/worker` socket.io namespace: parses every payload against its shared schema, verifies every
+ * signature (results and verdicts) once, and routes each message to the part that owns it — tasks to the
+ * dispatcher, checks to the verifier, `peer:*` to signalling. A refused message changes nothing, is
+ * answered with `protocol:error` and logged, and a tab that keeps sending them is disconnected.
  */
-export class WorkerGateway {
+export class WorkerGateway implements Startable {
   readonly #options: WorkerGatewayOptions;
   readonly #now: () => number;
   #sweeper: NodeJS.Timeout | undefined;
@@ -135,15 +91,19 @@ export class WorkerGateway {
     return this.#peerLimiter.consume(session.nodeId).then(
       (): WorkerMessageOutcome => {
         const outcome = run();
-        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+        return outcome.ok ? OK : refusal(outcome.code, outcome.message);
       },
       (): WorkerMessageOutcome => ({ ok: false, error: wireError('rate_limited', `More than ${this.#options.peerMessagesPerSecond} peer messages in a second; this one was dropped.`) }),
     );
   }
 
+  /** Takes the tabs' connections on the `/worker` namespace of `io` (the socket plugin owns the server). */
+  listen(io: Server): void {
+    io.of(WORKER_NAMESPACE).on('connection', (socket: WorkerSocket) => this.#onConnection(socket));
+  }
+
+  /** Starts the heartbeat sweep (L1 liveness). */
   start(): void {
-    const namespace = this.#options.io.of(WORKER_NAMESPACE);
-    namespace.on('connection', (socket: WorkerSocket) => this.#onConnection(socket));
     this.#sweeper = setInterval(() => this.sweep(), this.#options.heartbeatIntervalMs);
     this.#sweeper.unref();
   }
@@ -186,7 +146,7 @@ export class WorkerGateway {
 
     const refuse = (event: string, error: WireError): void => {
       violations++;
-      this.#options.metrics.protocolError(KNOWN_EVENTS.has(event) ? event : 'unknown');
+      this.#options.metrics.protocolError(isWorkerToCoordinatorEvent(event) ? event : 'unknown');
       log.warn({ event, code: error.code, nodeId: session?.nodeId }, `refused tab message: ${error.message}`);
       sendToTab(socket, { event: 'protocol:error', payload: { event: event.slice(0, 100), error } });
       if (violations >= this.#options.maxViolations) {
@@ -288,69 +248,61 @@ export class WorkerGateway {
         directStreamKey: session.directStreamKey,
       },
     });
-    this.#options.probe.probe(session);
+    this.#options.knownAnswers.probe(session);
     this.reindex(session);
     return session;
   }
 
   #handle(session: WorkerSession, message: Exclude<WorkerToCoordinatorMessage, { event: 'worker:hello' }>): WorkerMessageOutcome | Promise<WorkerMessageOutcome> {
-    const { dispatcher, probe, verifier } = this.#options;
+    const { dispatcher, verifier, peers } = this.#options;
     switch (message.event) {
       case 'worker:heartbeat':
         session.offeredModels = offeredModels(this.#options.catalog, message.payload.models);
-        probe.probe(session);
+        this.#options.knownAnswers.probe(session);
         this.reindex(session);
         return OK;
       case 'task:accept':
-        return probe.owns(message.payload.taskId) ? OK : dispatcher.taskAccepted(session, message.payload.taskId);
+        return dispatcher.taskAccepted(session, message.payload.taskId);
       case 'task:chunk':
-        return probe.owns(message.payload.taskId) ? OK : dispatcher.taskChunk(session, message.payload);
+        return dispatcher.taskChunk(session, message.payload);
       case 'task:result': {
         const result = message.payload;
-        if (probe.owns(result.taskId)) {
-          return probe.result(session, result) ? OK : { ok: false, error: wireError('signature_invalid', 'The result signature does not verify against this tab\'s key.') };
-        }
         const signed = resultSigningBytes({ nodeId: session.nodeId, taskId: result.taskId, output: result.output, usage: result.usage });
         return session.key.verifyAsync(signed, result.signature).then((valid): WorkerMessageOutcome => {
-          if (!valid) {
-            const error = wireError('signature_invalid', 'The result signature does not verify against this tab\'s key.');
-            // A mis-signed answer counts as a failed attempt: the task goes to another tab.
-            dispatcher.taskError(session, { taskId: result.taskId, ...error, retryable: true });
-            return { ok: false, error };
-          }
-          return dispatcher.taskResult(session, result);
+          if (valid) return dispatcher.taskResult(session, result);
+          const error = wireError('signature_invalid', "The result signature does not verify against this tab's key.");
+          // A mis-signed answer counts as a failed attempt: the task goes to another tab.
+          dispatcher.taskError(session, { taskId: result.taskId, ...error, retryable: true });
+          return { ok: false, error };
         });
       }
       case 'task:error':
-        if (probe.owns(message.payload.taskId)) {
-          probe.error(session, message.payload);
-          return OK;
-        }
         return dispatcher.taskError(session, message.payload);
+      case 'task:handoff':
+        return dispatcher.handoff(session, message.payload);
       case 'verify:verdict': {
-        const outcome = verifier.verdict(session, message.payload);
-        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+        const verdict = message.payload;
+        if (!verifier.holds(session, verdict.jobId)) return refusal('not_assigned', `Verify job ${verdict.jobId} is not assigned to this guard.`);
+        const signed = verdictSigningBytes({ nodeId: session.nodeId, jobId: verdict.jobId, verdict: verdict.verdict, evidence: verdict.evidence });
+        if (!session.key.verify(signed, verdict.signature)) return refusal('signature_invalid', "The verdict signature does not verify against this guard's key.");
+        const outcome = verifier.verdict(session, verdict);
+        return outcome.ok ? OK : refusal(outcome.code, outcome.message);
       }
       case 'verify:error': {
         const outcome = verifier.error(session, message.payload);
-        return outcome.ok ? OK : { ok: false, error: wireError(outcome.code, outcome.message) };
+        return outcome.ok ? OK : refusal(outcome.code, outcome.message);
       }
-      case 'task:handoff':
-        // A known-answer check looks like any task to the tab (on purpose), and may be offered; it stays.
-        // Answered like any declined hand-off: `not_assigned` would tell a cheating tab which tasks are checks.
-        if (probe.owns(message.payload.taskId)) return { ok: false, error: wireError('handoff_refused', `Task ${message.payload.taskId} stays with this tab: it cannot be moved.`) };
-        return dispatcher.handoff(session, message.payload);
       case 'peer:report': {
         const report = message.payload;
-        return this.#peerLimited(session, () => this.#options.peers.report(session, report));
+        return this.#peerLimited(session, () => peers.report(session, report));
       }
       case 'peer:seek': {
         const seek = message.payload;
-        return this.#peerLimited(session, () => this.#options.peers.seek(session, seek));
+        return this.#peerLimited(session, () => peers.seek(session, seek));
       }
       case 'peer:signal': {
         const signal = message.payload;
-        return this.#peerLimited(session, () => this.#options.peers.relay(session, signal));
+        return this.#peerLimited(session, () => peers.relay(session, signal));
       }
       default:
         return assertNever(message, 'worker message');
@@ -360,12 +312,10 @@ export class WorkerGateway {
   #forget(session: WorkerSession): void {
     if (this.#options.registry.remove(session.nodeId) === undefined) return;
     void this.#peerLimiter.delete(session.nodeId);
-    this.#options.probe.forget(session);
     this.#options.dispatcher.workerGone(session);
     this.#options.verifier.guardGone(session);
     this.#options.peers.forget(session.nodeId);
-    const connectedSeconds = (this.#now() - session.connectedAt) / 1000;
-    this.#options.reputation.update(session.key.publicKey, (stats) => ({ ...stats, uptimeSeconds: stats.uptimeSeconds + connectedSeconds }));
+    this.#options.events.emit('worker:gone', { worker: session, connectedSeconds: (this.#now() - session.connectedAt) / 1000 });
     this.#connected[session.role]--;
     this.#reportWorkers();
   }

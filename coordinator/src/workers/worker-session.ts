@@ -1,5 +1,5 @@
 import type { Capabilities, CoordinatorToWorkerMessage, NodeId, OfferedModel, TaskId, VerifyJobId, WorkerRole } from '@tessera/shared';
-import type { Ed25519Key } from '../identity/ed25519-key.ts';
+import type { Ed25519Key } from './ed25519-key.ts';
 
 /** How the coordinator talks to one tab; socket.io in production, anything with the same shape in tests. */
 export interface WorkerChannel {

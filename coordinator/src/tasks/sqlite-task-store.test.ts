@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/open-database.ts';
-import { TaskStore } from './task-store.ts';
+import { SqliteTaskStore } from './sqlite-task-store.ts';
 
 const spec: TaskSpec = { kind: 'chat', model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }], params: { maxTokens: 5, temperature: 0, topP: 1, seed: null, stop: [] } };
 const dirs: string[] = [];
@@ -17,27 +17,27 @@ function freshFile(): string {
   return join(dir, 'tessera.db');
 }
 
-function insert(store: TaskStore, createdAt: number) {
+function insert(store: SqliteTaskStore, createdAt: number) {
   const id = newTaskId();
   store.insert({ id, api: 'chat.completion', spec, priority: 10, maxAttempts: 3, createdAt, deadlineAt: createdAt + 1000 });
   return id;
 }
 
-describe('TaskStore', () => {
+describe('SqliteTaskStore', () => {
   it('survives closing and reopening the file: results kept, assigned tasks queued again', () => {
     const file = freshFile();
     const db = openDatabase(file);
-    const store = new TaskStore(db);
+    const store = new SqliteTaskStore(db);
     const done = insert(store, 1);
     const running = insert(store, 2);
     const waiting = insert(store, 3);
     const node = newNodeId();
-    expect(store.markAssigned(done, node, 1, 100)).toBe(true);
-    expect(store.markSucceeded(done, { output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] }, usage: { promptTokens: 1, completionTokens: 1 }, timings: { firstTokenMs: 1, totalMs: 2 }, nodeId: node, check: 'unchecked' }, 50)).toBe(true);
-    expect(store.markAssigned(running, node, 1, 100)).toBe(true);
+    expect(store.apply(done, { type: 'assign', nodeId: node, leaseExpiresAt: 100 })).toBe(true);
+    expect(store.apply(done, { type: 'succeed', result: { output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] }, usage: { promptTokens: 1, completionTokens: 1 }, timings: { firstTokenMs: 1, totalMs: 2 }, nodeId: node, check: 'unchecked' }, at: 50 })).toBe(true);
+    expect(store.apply(running, { type: 'assign', nodeId: node, leaseExpiresAt: 100 })).toBe(true);
     db.close();
 
-    const reopened = new TaskStore(openDatabase(file));
+    const reopened = new SqliteTaskStore(openDatabase(file));
     expect(reopened.get(done)?.result?.output).toEqual({ kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] });
     const open = reopened.recoverOpenTasks();
     expect(open.map((record) => [record.id, record.status, record.attempts])).toEqual([
@@ -48,12 +48,12 @@ describe('TaskStore', () => {
   });
 
   it('refuses transitions from the wrong state, so a late message cannot resurrect a task', () => {
-    const store = new TaskStore(openDatabase(freshFile()));
+    const store = new SqliteTaskStore(openDatabase(freshFile()));
     const id = insert(store, 1);
-    expect(store.markCancelled(id, 5)).toBe(true);
-    expect(store.markAssigned(id, newNodeId(), 1, 10)).toBe(false);
-    expect(store.markSucceeded(id, { output: { kind: 'chat', text: '', finishReason: 'stop', tokenIds: [] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 0 }, nodeId: newNodeId(), check: 'unchecked' }, 6)).toBe(false);
-    expect(store.markFailed(id, { code: 'internal_error', message: 'x', retryable: true }, 7)).toBe(false);
+    expect(store.apply(id, { type: 'cancel', at: 5 })).toBe(true);
+    expect(store.apply(id, { type: 'assign', nodeId: newNodeId(), leaseExpiresAt: 10 })).toBe(false);
+    expect(store.apply(id, { type: 'succeed', result: { output: { kind: 'chat', text: '', finishReason: 'stop', tokenIds: [] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 0 }, nodeId: newNodeId(), check: 'unchecked' }, at: 6 })).toBe(false);
+    expect(store.apply(id, { type: 'fail', error: { code: 'internal_error', message: 'x', retryable: true }, at: 7 })).toBe(false);
     expect(store.get(id)?.status).toBe('cancelled');
   });
 

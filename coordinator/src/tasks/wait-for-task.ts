@@ -1,7 +1,10 @@
 import { isTerminalStatus } from '@tessera/shared';
-import type { TaskRecord } from '../queue/task-record.ts';
 import type { Dispatcher } from './dispatcher.ts';
+import type { TaskRecord } from './task-record.ts';
 import type { TaskEvent } from './task-event.ts';
+
+/** What the API routes need of the dispatcher: submit a task and hear how it goes. */
+export type TaskSubmitter = Pick<Dispatcher, 'submit' | 'subscribe'>;
 
 export type TerminalTaskEvent = Exclude<TaskEvent, { type: 'chunk' }>;
 
@@ -23,7 +26,7 @@ function terminalEventOf(record: TaskRecord): TerminalTaskEvent | undefined {
  * removed when the task ends or `signal` aborts (the caller went away; the task itself carries on).
  */
 export function waitForTask(
-  dispatcher: Dispatcher,
+  dispatcher: Pick<Dispatcher, 'subscribe'>,
   record: TaskRecord,
   onChunk?: (delta: string) => void,
   signal?: AbortSignal,

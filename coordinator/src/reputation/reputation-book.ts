@@ -1,5 +1,5 @@
-import { emptyReputation } from '@tessera/shared';
-import type { ReputationStats } from '@tessera/shared';
+import { TIER_PLACEMENT_RANK, emptyReputation, tierOf } from '@tessera/shared';
+import type { ReputationStats, Tier } from '@tessera/shared';
 import { z } from 'zod';
 import type { SqliteDatabase } from '../db/open-database.ts';
 
@@ -16,7 +16,8 @@ const statsSchema = z.object({
 
 /**
  * Reputation per tab identity (its public key), kept in SQLite so a tab cannot shed a bad record by
- * reconnecting, and a restart forgets nothing. Reads are served from memory.
+ * reconnecting, and a restart forgets nothing. Reads are served from memory. Anyone may read; only the
+ * `ReputationKeeper` writes.
  */
 export class ReputationBook {
   readonly #cache = new Map<string, ReputationStats>();
@@ -38,6 +39,15 @@ export class ReputationBook {
     const stats = row === undefined ? emptyReputation() : statsSchema.parse(JSON.parse(z.object({ stats: z.string() }).parse(row).stats));
     this.#cache.set(publicKey, stats);
     return stats;
+  }
+
+  tier(publicKey: string): Tier {
+    return tierOf(this.get(publicKey));
+  }
+
+  /** Placement preference from the tier: lower first, Infinity for no work (or checks) at all. */
+  placementRank(publicKey: string): number {
+    return TIER_PLACEMENT_RANK[this.tier(publicKey)];
   }
 
   update(publicKey: string, change: (stats: ReputationStats) => ReputationStats): ReputationStats {

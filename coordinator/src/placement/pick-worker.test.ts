@@ -1,7 +1,8 @@
 import { MODEL_CATALOG, TINY_GPT2_ID, findModel, nodeIdSchema } from '@tessera/shared';
 import type { GpuInfo, ModelCatalogEntry, OfferedModel } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
-import { deviceFits, pickWorker, type PlacementCandidate } from './pick-worker.ts';
+import { deviceFits } from './eligibility.ts';
+import { pickWorker, type PlacementCandidate } from './pick-worker.ts';
 
 function model(id: string): ModelCatalogEntry {
   const entry = findModel(MODEL_CATALOG, id);

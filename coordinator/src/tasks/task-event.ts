@@ -1,5 +1,5 @@
 import type { WireError } from '@tessera/shared';
-import type { TaskRecord } from '../queue/task-record.ts';
+import type { TaskRecord } from './task-record.ts';
 
 /** What a caller waiting on a task hears: streamed text, then exactly one terminal event. */
 export type TaskEvent =

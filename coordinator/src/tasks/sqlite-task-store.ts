@@ -1,8 +1,10 @@
 import { nodeIdSchema, taskIdSchema, taskOutputSchema, taskSpecSchema, taskStatusSchema, taskTimingsSchema, taskUsageSchema, wireErrorSchema } from '@tessera/shared';
-import type { NodeId, TaskId, TaskStatus, WireError } from '@tessera/shared';
+import type { TaskId, TaskStatus } from '@tessera/shared';
 import { z } from 'zod';
 import type { SqliteDatabase } from '../db/open-database.ts';
-import type { TaskApi, TaskRecord, TaskResultRecord } from './task-record.ts';
+import type { TaskRecord } from './task-record.ts';
+import type { NewTask, StatusCounts, TaskStore } from './task-store.ts';
+import type { TaskChange } from './task-transitions.ts';
 
 const resultRecordSchema = z.object({
   output: taskOutputSchema,
@@ -49,19 +51,8 @@ function rowToRecord(row: unknown): TaskRecord {
   };
 }
 
-export interface StatusCounts {
-  queued: number;
-  assigned: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-}
-
-/**
- * The durable side of the queue: every state change of a task is written here before anyone is told
- * about it, so a coordinator restart loses no accepted task and no finished result.
- */
-export class TaskStore {
+/** `TaskStore` on SQLite (better-sqlite3, WAL): synchronous, one conditional UPDATE per change. */
+export class SqliteTaskStore implements TaskStore {
   readonly #insert;
   readonly #assign;
   readonly #requeue;
@@ -81,7 +72,7 @@ export class TaskStore {
        VALUES (@id, @kind, @model, @api, @spec, 'queued', @priority, 0, @maxAttempts, @createdAt, @deadlineAt)`,
     );
     this.#assign = db.prepare(
-      `UPDATE tasks SET status = 'assigned', node_id = ?, attempts = ?, lease_expires_at = ? WHERE id = ? AND status = 'queued'`,
+      `UPDATE tasks SET status = 'assigned', node_id = ?, attempts = attempts + 1, lease_expires_at = ? WHERE id = ? AND status = 'queued'`,
     );
     this.#requeue = db.prepare(
       `UPDATE tasks SET status = 'queued', node_id = NULL, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`,
@@ -107,7 +98,7 @@ export class TaskStore {
     this.#ping = db.prepare(`SELECT 1`);
   }
 
-  insert(record: { id: TaskId; api: TaskApi; spec: TaskRecord['spec']; priority: number; maxAttempts: number; createdAt: number; deadlineAt: number }): void {
+  insert(record: NewTask): void {
     this.#insert.run({
       id: record.id,
       kind: record.spec.kind,
@@ -121,30 +112,24 @@ export class TaskStore {
     });
   }
 
-  /** Each transition names the state it leaves, so a stale caller cannot resurrect a finished task. */
-  markAssigned(id: TaskId, nodeId: NodeId, attempts: number, leaseExpiresAt: number): boolean {
-    return this.#assign.run(nodeId, attempts, leaseExpiresAt, id).changes === 1;
-  }
-
-  markRequeued(id: TaskId): boolean {
-    return this.#requeue.run(id).changes === 1;
-  }
-
-  /** A hand-off: the task stays assigned, on the same attempt, but to another tab. */
-  markMoved(id: TaskId, from: NodeId, to: NodeId, leaseExpiresAt: number): boolean {
-    return this.#move.run(to, leaseExpiresAt, id, from).changes === 1;
-  }
-
-  markSucceeded(id: TaskId, result: TaskResultRecord, finishedAt: number): boolean {
-    return this.#succeed.run(JSON.stringify(result), finishedAt, id).changes === 1;
-  }
-
-  markFailed(id: TaskId, error: WireError, finishedAt: number): boolean {
-    return this.#fail.run(JSON.stringify(error), finishedAt, id).changes === 1;
-  }
-
-  markCancelled(id: TaskId, finishedAt: number): boolean {
-    return this.#cancel.run(finishedAt, id).changes === 1;
+  apply(id: TaskId, change: TaskChange): boolean {
+    switch (change.type) {
+      case 'assign':
+        return this.#assign.run(change.nodeId, change.leaseExpiresAt, id).changes === 1;
+      case 'renew':
+        // Leases live in memory: after a restart every assigned task is queued again anyway.
+        return true;
+      case 'move':
+        return this.#move.run(change.to, change.leaseExpiresAt, id, change.from).changes === 1;
+      case 'requeue':
+        return this.#requeue.run(id).changes === 1;
+      case 'succeed':
+        return this.#succeed.run(JSON.stringify(change.result), change.at, id).changes === 1;
+      case 'fail':
+        return this.#fail.run(JSON.stringify(change.error), change.at, id).changes === 1;
+      case 'cancel':
+        return this.#cancel.run(change.at, id).changes === 1;
+    }
   }
 
   get(id: TaskId): TaskRecord | undefined {
@@ -152,10 +137,6 @@ export class TaskStore {
     return row === undefined ? undefined : rowToRecord(row);
   }
 
-  /**
-   * On start-up: tasks a previous process had handed to tabs are queued again (those tabs' sockets died
-   * with it), and every open task is returned in queue order.
-   */
   recoverOpenTasks(): TaskRecord[] {
     this.#reopenAssigned.run();
     return this.#open.all().map(rowToRecord);
@@ -170,12 +151,10 @@ export class TaskStore {
     return counts;
   }
 
-  /** Throws if the database does not answer; cheap, for health checks. */
   ping(): void {
     this.#ping.get();
   }
 
-  /** Runs `work` in one transaction, used to batch many writes (one fsync-free commit instead of many). */
   transaction<T>(work: () => T): T {
     return this.db.transaction(work)();
   }

@@ -1,0 +1,139 @@
+import type { ModelCatalogEntry } from '@tessera/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { CoordinatorConfig } from './config.ts';
+import type { CoordinatorContext } from './coordinator-context.ts';
+import type { SqliteDatabase } from './db/open-database.ts';
+import { CoordinatorEventBus } from './events/coordinator-events.ts';
+import { CoordinatorMetrics } from './http/coordinator-metrics.ts';
+import { Lifecycle } from './lifecycle/startable.ts';
+import { PeerSignalling } from './peers/peer-signalling.ts';
+import { ReputationBook } from './reputation/reputation-book.ts';
+import { keepReputation } from './reputation/reputation-keeper.ts';
+import type { AccountDirectory, EvmAddress } from './rewards/account-directory.ts';
+import { EpochSettler } from './rewards/epoch-settler.ts';
+import { createSdkHcsPublisher, createSkippingHcsPublisher } from './rewards/hcs-publisher.ts';
+import { Ledger } from './rewards/ledger.ts';
+import { createViemRewardChain, type RewardChain } from './rewards/reward-chain.ts';
+import { keepRewards } from './rewards/rewards-keeper.ts';
+import { Dispatcher } from './tasks/dispatcher.ts';
+import { LeaseReaper } from './tasks/lease-reaper.ts';
+import { SqliteTaskStore } from './tasks/sqlite-task-store.ts';
+import { KnownAnswerChecks } from './verification/known-answer-checks.ts';
+import { Verifier } from './verification/verifier.ts';
+import { createWalletLinkService } from './wallet/wallet-link-service.ts';
+import { WorkerGateway } from './workers/worker-gateway.ts';
+import { WorkerRegistry } from './workers/worker-registry.ts';
+
+export interface CoordinatorCoreOptions {
+  config: CoordinatorConfig;
+  catalog: readonly ModelCatalogEntry[];
+  db: SqliteDatabase;
+  logger: FastifyBaseLogger;
+  /** Linked wallets; defaults to the wallet-link service. */
+  accounts?: AccountDirectory;
+}
+
+/**
+ * Builds the coordinator's parts and connects them; decides nothing itself. Each part's policy lives in
+ * its own file (placement/eligibility.ts, tasks/task-transitions.ts, rewards/credit-policy.ts, …); the
+ * keepers of reputation, rewards and metrics follow the event bus. Nothing runs until `lifecycle.start()`.
+ */
+export async function createCoordinatorCore(options: CoordinatorCoreOptions): Promise<CoordinatorContext> {
+  const { config, catalog, db, logger } = options;
+  const events = new CoordinatorEventBus();
+  const store = new SqliteTaskStore(db);
+  const registry = new WorkerRegistry();
+  const metrics = new CoordinatorMetrics();
+  const reputation = new ReputationBook(db);
+  const ledger = new Ledger(db, { epochLengthMs: config.epochLengthMs });
+  // Order matters: a result is credited at the tier it was earned under, before reputation moves.
+  keepRewards({ events, ledger, reputation, catalog, ratePerUnit: BigInt(config.rewardPerUnit), logger });
+  keepReputation(events, reputation);
+  metrics.observe(events);
+
+  const wallet = createWalletLinkService({
+    db,
+    network: config.hederaNetwork,
+    mirrorNodeUrl: config.mirrorNodeUrl,
+    mirrorNodeTimeoutMs: config.mirrorNodeTimeoutMs,
+    challengeTtlMs: config.walletChallengeTtlMs,
+    walletConnectProjectId: config.walletConnectProjectId,
+    distributorAddress: config.rewardDistributorAddress,
+    logger,
+  });
+  const accounts = options.accounts ?? wallet;
+  const verifier = new Verifier({ registry, catalog, reputation, events, guardLeaseMs: config.guardLeaseMs, checkTimeoutMs: config.checkTimeoutMs, logger });
+  const peers = new PeerSignalling({
+    directory: registry,
+    catalog,
+    badSeederReports: config.badSeederReports,
+    onReport: (report) => {
+      logger.warn({ seeder: report.about, reporter: report.from, model: report.modelId, excluded: report.excluded }, `seeder reported: ${report.reason}`);
+      metrics.peerReport(report.excluded);
+    },
+  });
+  const dispatcher = new Dispatcher({
+    store,
+    registry,
+    catalog,
+    events,
+    checker: verifier,
+    peers,
+    placementRank: (session) => reputation.placementRank(session.key.publicKey),
+    leaseMs: config.leaseMs,
+    queueTimeoutMs: config.queueTimeoutMs,
+    maxAttempts: config.maxAttempts,
+    maxQueuedTasks: config.maxQueuedTasks,
+    logger,
+  });
+  const knownAnswers = new KnownAnswerChecks({
+    catalog,
+    runPinned: (spec, session) => dispatcher.runPinned(spec, session),
+    isConnected: (session) => registry.get(session.nodeId) === session,
+    logger,
+    onSettled: (session) => gateway.reindex(session),
+  });
+  const gateway: WorkerGateway = new WorkerGateway({
+    registry,
+    dispatcher,
+    verifier,
+    knownAnswers,
+    events,
+    peers,
+    catalog,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    leaseMs: config.leaseMs,
+    iceServers: config.iceServers,
+    peerMessagesPerSecond: config.peerMessagesPerSecond,
+    helloTimeoutMs: 10_000,
+    maxViolations: 50,
+    logger,
+    metrics,
+  });
+
+  const chain: RewardChain | undefined =
+    config.evmRpcUrl !== '' && config.rewardDistributorAddress !== '' && config.settlementPrivateKey !== ''
+      ? await createViemRewardChain({ rpcUrl: config.evmRpcUrl, distributorAddress: config.rewardDistributorAddress as EvmAddress, privateKey: config.settlementPrivateKey as EvmAddress })
+      : undefined;
+  const hcs =
+    config.hederaOperatorId !== '' && config.hederaOperatorKey !== '' && config.hcsTopicId !== '' && config.hederaNetwork !== 'local'
+      ? createSdkHcsPublisher({ network: config.hederaNetwork, operatorId: config.hederaOperatorId, operatorKey: config.hederaOperatorKey, topicId: config.hcsTopicId })
+      : { ...createSkippingHcsPublisher((message) => logger.info(message)), close: () => undefined };
+  const settler = new EpochSettler({ ledger, directory: accounts, chain, hcs, logger, intervalMs: Math.min(5000, Math.max(250, config.epochLengthMs / 10)) });
+
+  const lifecycle = new Lifecycle();
+  lifecycle.add({
+    start: () => {
+      dispatcher.recover();
+      metrics.setQueued(dispatcher.openCounts().queued);
+    },
+    stop: () => undefined,
+  });
+  lifecycle.add(new LeaseReaper(dispatcher, Math.min(1000, config.leaseMs / 4, config.queueTimeoutMs / 4)));
+  lifecycle.add(gateway);
+  lifecycle.add({ start: () => ledger.currentEpoch(), stop: () => verifier.stop() });
+  lifecycle.add(settler);
+  lifecycle.add({ start: () => undefined, stop: () => hcs.close() });
+
+  return { config, catalog, events, store, registry, dispatcher, metrics, reputation, verifier, peers, gateway, ledger, settler, accounts, wallet, chain, lifecycle, startedAt: Date.now() };
+}

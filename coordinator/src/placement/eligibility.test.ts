@@ -1,0 +1,51 @@
+import { MODEL_CATALOG, TINY_GPT2_ID, findModel, nodeIdSchema } from '@tessera/shared';
+import type { ModelCatalogEntry } from '@tessera/shared';
+import { describe, expect, it } from 'vitest';
+import { mayCheck, mayWork, type PlacementCandidate } from './eligibility.ts';
+
+function model(id: string): ModelCatalogEntry {
+  const entry = findModel(MODEL_CATALOG, id);
+  if (entry === undefined) throw new Error(`missing ${id}`);
+  return entry;
+}
+const tiny = model(TINY_GPT2_ID);
+const webLlm = model('Qwen2.5-0.5B-Instruct-q4f16_1-MLC');
+
+const worker: PlacementCandidate = {
+  nodeId: nodeIdSchema.parse('00000000-0000-4000-8000-000000000001'),
+  tierRank: 0,
+  role: 'worker',
+  models: new Map([[TINY_GPT2_ID, { id: TINY_GPT2_ID, state: 'loaded', backend: 'wasm' }]]),
+  gpu: null,
+  activeTaskCount: 0,
+  maxConcurrentTasks: 1,
+  tokensPerSecond: null,
+  lastAssignedAt: 0,
+};
+
+describe('mayWork', () => {
+  it('lets a free worker serving the model take it', () => {
+    expect(mayWork(worker, tiny)).toBe(true);
+  });
+
+  it.each<[string, Partial<PlacementCandidate>]>([
+    ['a guard', { role: 'guard' }],
+    ['a requester', { role: 'requester' }],
+    ['a banned tab', { tierRank: Infinity }],
+    ['a full tab', { activeTaskCount: 1 }],
+    ['a tab without the model', { models: new Map() }],
+    ['a tab offering a web-llm model on WASM', { models: new Map([[webLlm.id, { id: webLlm.id, state: 'loaded', backend: 'wasm' }]]) }],
+  ])('refuses %s', (_name, change) => {
+    const candidate = { ...worker, ...change };
+    expect(mayWork(candidate, change.models?.has(webLlm.id) === true ? webLlm : tiny)).toBe(false);
+  });
+});
+
+describe('mayCheck', () => {
+  it('lets a guard check anyone but itself, unless it is banned', () => {
+    expect(mayCheck({ role: 'guard', publicKey: 'g', tierRank: 0 }, 'w')).toBe(true);
+    expect(mayCheck({ role: 'guard', publicKey: 'w', tierRank: 0 }, 'w')).toBe(false);
+    expect(mayCheck({ role: 'guard', publicKey: 'g', tierRank: Infinity }, 'w')).toBe(false);
+    expect(mayCheck({ role: 'worker', publicKey: 'g', tierRank: 0 }, 'w')).toBe(false);
+  });
+});

@@ -1,0 +1,44 @@
+import { creditFor, findModel, workUnits } from '@tessera/shared';
+import type { ModelCatalogEntry, Tier } from '@tessera/shared';
+import type { TaskRecord, TaskResultRecord } from '../tasks/task-record.ts';
+
+/** One ledger line for a delivered result. */
+export interface CreditEntry {
+  taskId: string;
+  publicKey: string;
+  model: string;
+  units: bigint;
+  amount: bigint;
+  /** Held until the epoch closes, forfeited if the tab is caught meanwhile. */
+  escrow: boolean;
+}
+
+/**
+ * What a result earns, the one place that decides it: its units of work (generated tokens for chat,
+ * embedded inputs for embeddings) × the base rate × the model's multiplier × the tab's tier multiplier,
+ * in bigint. A newcomer's or a demoted tab's result that no guard confirmed is held in escrow; when a
+ * guard catches one of the tab's results, everything it holds in escrow is forfeited (`keepRewards`).
+ *
+ * @example
+ * creditPolicy({ record, result, publicKey, tier: 'trusted', catalog, ratePerUnit: 1000n })
+ */
+export function creditPolicy(input: {
+  record: TaskRecord;
+  result: TaskResultRecord;
+  publicKey: string;
+  tier: Tier;
+  catalog: readonly ModelCatalogEntry[];
+  ratePerUnit: bigint;
+}): CreditEntry {
+  const { record, result, tier } = input;
+  const units = workUnits(result.output, result.usage);
+  const modelMultiplier = findModel(input.catalog, record.spec.model)?.rewardMultiplier ?? 0;
+  return {
+    taskId: record.id,
+    publicKey: input.publicKey,
+    model: record.spec.model,
+    units,
+    amount: creditFor({ units, ratePerUnit: input.ratePerUnit, modelMultiplier, tier }),
+    escrow: result.check !== 'passed' && (tier === 'probation' || tier === 'demoted'),
+  };
+}

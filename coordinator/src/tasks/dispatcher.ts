@@ -1,0 +1,431 @@
+import { TesseraError, findModel, outputMatchesSpec, wireError } from '@tessera/shared';
+import type { ModelCatalogEntry, NodeId, TaskAssign, TaskChunk, TaskError, TaskHandoff, TaskId, TaskResult, TaskSpec, WireError } from '@tessera/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
+import { handoffRefusal, type PlacementCandidate } from '../placement/eligibility.ts';
+import { pickWorker } from '../placement/pick-worker.ts';
+import { placementCandidate } from '../placement/placement-candidate.ts';
+import type { CheckOutcome, ResultChecker } from '../verification/check-outcome.ts';
+import { OK, refusal, type WorkerMessageOutcome } from '../workers/worker-message-outcome.ts';
+import type { WorkerRegistry } from '../workers/worker-registry.ts';
+import type { WorkerSession } from '../workers/worker-session.ts';
+import type { TaskApi, TaskRecord, TaskResultRecord } from './task-record.ts';
+import { TaskQueue } from './task-queue.ts';
+import type { TaskStore } from './task-store.ts';
+import { newTaskRecord, openTask, type OpenTask, type PinnedOutcome } from './open-task.ts';
+import type { TaskListener } from './task-event.ts';
+import { TaskSubscriptions } from './task-subscriptions.ts';
+import { applyTaskChange, type TaskChange } from './task-transitions.ts';
+
+export interface DispatcherOptions {
+  store: TaskStore;
+  registry: WorkerRegistry;
+  catalog: readonly ModelCatalogEntry[];
+  leaseMs: number;
+  queueTimeoutMs: number;
+  maxAttempts: number;
+  maxQueuedTasks: number;
+  logger: FastifyBaseLogger;
+  events: CoordinatorEventBus;
+  /** Guards' re-checks; without one, no result is checked. */
+  checker?: ResultChecker;
+  /** Placement preference from the tab's tier: lower first, Infinity for no work at all. */
+  placementRank?: (session: WorkerSession) => number;
+  /** Peer introductions (PeerSignalling): a worker and the tab its text streams to directly. */
+  peers?: { introduce(a: NodeId, b: NodeId): void; introduced(a: NodeId, b: NodeId): boolean };
+  now?: () => number;
+}
+
+export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number; directTo?: NodeId | null };
+
+/**
+ * Moves tasks from the queue to tabs and results back to callers. Every change of a task goes through
+ * `applyTaskChange` (the state machine) and is written to the store before anyone hears of it; the
+ * in-memory maps only mirror open tasks for speed. What the changes mean for reputation, rewards and
+ * metrics is told on the event bus: the dispatcher decides nothing about them.
+ */
+export class Dispatcher {
+  readonly #options: DispatcherOptions;
+  readonly #now: () => number;
+  readonly #open = new Map<TaskId, OpenTask>();
+  readonly #queue = new TaskQueue();
+  readonly #subscriptions: TaskSubscriptions;
+  #queuedCount = 0;
+  #pinnedCount = 0;
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#subscriptions = new TaskSubscriptions(options.logger);
+  }
+
+  /** Reloads the open tasks a previous process left in the store. */
+  recover(): void {
+    for (const record of this.#options.store.recoverOpenTasks()) {
+      this.#open.set(record.id, openTask(record, null, null));
+      this.#queue.enqueue(record.spec.model, { id: record.id, priority: record.priority });
+      this.#queuedCount++;
+    }
+    if (this.#open.size > 0) this.#options.logger.info({ recovered: this.#open.size }, 'recovered open tasks from the database');
+  }
+
+  /** Persists the task, then tries to place it. Throws `queue_full` or `model_not_found` without storing. */
+  submit(request: SubmitRequest): TaskRecord {
+    if (this.#queuedCount >= this.#options.maxQueuedTasks) throw new TesseraError('queue_full');
+    const model = this.#model(request.spec.model);
+    const record = newTaskRecord(request.api, request.spec, request.priority, this.#options.maxAttempts, this.#now(), this.#options.queueTimeoutMs);
+    this.#options.store.insert(record);
+    this.#open.set(record.id, openTask(record, request.directTo ?? null, null));
+    this.#queue.enqueue(model.id, { id: record.id, priority: record.priority });
+    this.#queuedCount++;
+    this.#options.events.emit('task:submitted', { record, queued: this.#queuedCount });
+    this.#schedule(model);
+    return record;
+  }
+
+  /**
+   * Runs a task on one given tab (a known-answer check), through the same path as any task: the tab's
+   * messages about it are handled here like any other. Resolves when it ends; it is not stored.
+   */
+  runPinned(spec: TaskSpec, session: WorkerSession): Promise<PinnedOutcome> {
+    return new Promise((resolve) => {
+      const record = newTaskRecord('chat.completion', spec, 0, 1, this.#now(), this.#options.leaseMs);
+      const task = openTask(record, null, resolve);
+      this.#open.set(record.id, task);
+      this.#pinnedCount++;
+      this.#assign(task, session);
+    });
+  }
+
+  subscribe(id: TaskId, listener: TaskListener): () => void {
+    return this.#subscriptions.subscribe(id, listener);
+  }
+
+  get(id: TaskId): TaskRecord | undefined {
+    const task = this.#open.get(id);
+    if (task !== undefined) return task.pinned === null ? task.record : undefined;
+    return this.#options.store.get(id);
+  }
+
+  queuePosition(record: TaskRecord): number | null {
+    if (record.status !== 'queued') return null;
+    return this.#queue.position(record.spec.model, record.id, (id) => this.#isQueued(id));
+  }
+
+  queuedByModel(): Record<string, number> {
+    const byModel: Record<string, number> = {};
+    for (const { record } of this.#open.values()) {
+      if (record.status === 'queued') byModel[record.spec.model] = (byModel[record.spec.model] ?? 0) + 1;
+    }
+    return byModel;
+  }
+
+  /** Open tasks, for the network snapshot and metrics. */
+  openCounts(): { queued: number; assigned: number } {
+    return { queued: this.#queuedCount, assigned: this.#open.size - this.#pinnedCount - this.#queuedCount };
+  }
+
+  /** Cancels an open task; undefined if it already finished. */
+  cancel(id: TaskId, reason: string): TaskRecord | undefined {
+    const task = this.#open.get(id);
+    if (task === undefined || task.pinned !== null) return undefined;
+    const wasAssigned = task.record.status === 'assigned';
+    const holder = task.record.nodeId;
+    if (!this.#change(task, { type: 'cancel', at: this.#now() })) return undefined;
+    if (wasAssigned) this.#release(task.record.id, holder, reason);
+    else this.#queuedCount--;
+    this.#close(task, { type: 'cancelled', record: task.record });
+    this.#options.events.emit('task:cancelled', { record: task.record, queued: this.#queuedCount });
+    return task.record;
+  }
+
+  /** A tab joined or changed what it offers: try to give it work. */
+  workerAvailable(session: WorkerSession): void {
+    for (const modelId of session.models.keys()) {
+      const model = findModel(this.#options.catalog, modelId);
+      if (model !== undefined) this.#schedule(model);
+      if (session.activeTasks.size >= session.capabilities.maxConcurrentTasks) return;
+    }
+  }
+
+  /** A tab left: every task it held goes back to the queue (or fails if out of attempts). */
+  workerGone(session: WorkerSession): void {
+    for (const id of [...session.activeTasks]) {
+      const task = this.#open.get(id);
+      if (task !== undefined) this.#retryOrFail(task, session, wireError('worker_disconnected', 'The tab running the task disconnected.'), false);
+    }
+    session.activeTasks.clear();
+  }
+
+  taskAccepted(session: WorkerSession, taskId: TaskId): WorkerMessageOutcome {
+    const task = this.#heldBy(session, taskId);
+    if (task === undefined) return refusal('not_assigned', `Task ${taskId} is not assigned to this tab.`);
+    this.#change(task, { type: 'renew', leaseExpiresAt: this.#now() + this.#options.leaseMs });
+    return OK;
+  }
+
+  /**
+   * `task:handoff`: the holder gives the task to a peer it was introduced to, which must be allowed to
+   * take it (`mayWork`) and must not have failed it. The lease moves in one conditional write (same
+   * attempt: a hand-off is not a failure), the peer gets `task:assign` and the sender `task:cancel`; from
+   * then on only the peer's messages about the task count. A refusal changes nothing.
+   */
+  handoff(session: WorkerSession, handoff: TaskHandoff): WorkerMessageOutcome {
+    const task = this.#heldBy(session, handoff.taskId);
+    if (task === undefined) return refusal('not_assigned', `Task ${handoff.taskId} is not assigned to this tab.`);
+    const { record } = task;
+    const declined = (why: string): WorkerMessageOutcome => refusal('handoff_refused', `Task ${record.id} stays with this tab: ${why}.`);
+    const target = this.#options.registry.get(handoff.to);
+    const why = handoffRefusal({
+      pinned: task.pinned !== null,
+      introduced: this.#options.peers?.introduced(session.nodeId, handoff.to) ?? false,
+      to: handoff.to,
+      target: target === undefined ? undefined : placementCandidate(target, this.#rank(target)),
+      failedOn: task.failedOn,
+      model: this.#model(record.spec.model),
+    });
+    if (why !== undefined || target === undefined) return declined(why ?? `tab ${handoff.to} is not connected`);
+    const leaseExpiresAt = this.#now() + this.#options.leaseMs;
+    if (!this.#change(task, { type: 'move', from: session.nodeId, to: target.nodeId, leaseExpiresAt })) return declined('it moved on meanwhile');
+    session.activeTasks.delete(record.id);
+    session.channel.send({ event: 'task:cancel', payload: { taskId: record.id, reason: `handed off to ${target.nodeId}` } });
+    this.#options.logger.info({ taskId: record.id, from: session.nodeId, to: target.nodeId }, 'task handed off');
+    this.#options.events.emit('task:handed-off', { record, from: session, to: target });
+    this.#deliver(task, target);
+    return OK;
+  }
+
+  taskChunk(session: WorkerSession, chunk: TaskChunk): WorkerMessageOutcome {
+    const task = this.#heldBy(session, chunk.taskId);
+    if (task === undefined) return refusal('not_assigned', `Task ${chunk.taskId} is not assigned to this tab.`);
+    if (task.record.spec.kind !== 'chat') return refusal('protocol_violation', 'Only chat tasks stream chunks.');
+    if (chunk.seq !== task.stream.nextSeq) return refusal('protocol_violation', `Expected chunk seq ${task.stream.nextSeq}, got ${chunk.seq}.`);
+    // Progress renews the lease: a long generation is fine, a stalled one is not.
+    this.#change(task, { type: 'renew', leaseExpiresAt: this.#now() + this.#options.leaseMs });
+    const forward = task.stream.append(chunk.delta, task.check === 'check');
+    if (forward !== '') this.#subscriptions.emit(task.record.id, { type: 'chunk', delta: forward });
+    return OK;
+  }
+
+  /** A result whose signature the gateway verified. */
+  taskResult(session: WorkerSession, result: TaskResult): WorkerMessageOutcome {
+    const task = this.#heldBy(session, result.taskId);
+    if (task === undefined) return refusal('not_assigned', `Task ${result.taskId} is not assigned to this tab.`);
+    if (!outputMatchesSpec(task.record.spec, result.output)) {
+      this.#retryOrFail(task, session, wireError('protocol_violation', 'The tab returned a result that does not answer the task.'), true);
+      return refusal('protocol_violation', 'The result does not match the task (kind, count or length).');
+    }
+    session.activeTasks.delete(task.record.id);
+    const checker = this.#options.checker;
+    if (task.check === 'check' && checker !== undefined) {
+      task.verifying = true;
+      // No lease while guards check: the tab is done, and the reaper must not take the task back.
+      this.#change(task, { type: 'renew', leaseExpiresAt: null });
+      void checker.check({ spec: task.record.spec, claim: result.output, worker: session }).then((outcome) => this.#afterCheck(task, session, result, outcome));
+    } else {
+      this.#succeed(task, session, result, task.check === 'unverifiable' ? 'unverified' : 'unchecked');
+    }
+    this.workerAvailable(session);
+    return OK;
+  }
+
+  taskError(session: WorkerSession, error: TaskError): WorkerMessageOutcome {
+    const task = this.#heldBy(session, error.taskId);
+    if (task === undefined) return refusal('not_assigned', `Task ${error.taskId} is not assigned to this tab.`);
+    const reported = wireError(error.code, error.message);
+    if (error.retryable) {
+      this.#retryOrFail(task, session, reported, true);
+    } else {
+      this.#attemptFailed(task, session, reported, true);
+      this.#fail(task, task.pinned === null ? wireError('task_failed', `The worker could not run the task: ${error.message}`) : reported);
+    }
+    this.workerAvailable(session);
+    return OK;
+  }
+
+  /** Expires leases and queue deadlines; runs on a timer (`LeaseReaper`), callable directly in tests. */
+  reap(): void {
+    const now = this.#now();
+    for (const task of [...this.#open.values()]) {
+      const { record } = task;
+      if (record.status === 'assigned' && record.leaseExpiresAt !== null && record.leaseExpiresAt <= now) {
+        this.#options.logger.warn({ taskId: record.id, nodeId: record.nodeId }, 'lease expired');
+        const session = record.nodeId === null ? undefined : this.#options.registry.get(record.nodeId);
+        this.#release(record.id, record.nodeId, 'lease expired');
+        this.#retryOrFail(task, session, wireError('lease_expired', `The tab did not finish within ${this.#options.leaseMs} ms.`), false);
+        if (session !== undefined) this.workerAvailable(session);
+      } else if (record.status === 'queued' && record.deadlineAt <= now) {
+        const waitedSeconds = Math.round((now - record.createdAt) / 1000);
+        this.#fail(task, wireError('no_capacity', `No tab serving ${record.spec.model} took the task within ${waitedSeconds} s. Try again later or pick another model from GET /v1/models.`));
+      }
+    }
+  }
+
+  #afterCheck(task: OpenTask, session: WorkerSession, result: TaskResult, outcome: CheckOutcome): void {
+    if (!task.verifying || this.#open.get(task.record.id) !== task) return;
+    task.verifying = false;
+    if (outcome.verdict === 'invalid') {
+      this.#retryOrFail(task, session, wireError('task_failed', `A guard found the tab's result wrong: ${outcome.reason}`), true);
+      return;
+    }
+    this.#succeed(task, session, result, outcome.verdict === 'valid' ? 'passed' : 'unverified');
+  }
+
+  #succeed(task: OpenTask, session: WorkerSession, result: TaskResult, check: TaskResultRecord['check']): void {
+    const stored: TaskResultRecord = { output: result.output, usage: result.usage, timings: result.timings, nodeId: session.nodeId, check };
+    const change: TaskChange = { type: 'succeed', result: stored, at: this.#now() };
+    if (task.pinned !== null) {
+      if (!this.#change(task, change)) return;
+      this.#open.delete(task.record.id);
+      this.#pinnedCount--;
+      task.pinned({ ok: true, result, elapsedMs: change.at - task.record.createdAt });
+      return;
+    }
+    const next = applyTaskChange(task.record, change);
+    if (next === undefined) return;
+    // Credit and reputation for the result commit with it, or not at all: listeners run in this transaction.
+    const committed = this.#options.store.transaction(() => {
+      if (!this.#options.store.apply(next.id, change)) return false;
+      this.#options.events.emit('task:succeeded', { record: next, result: stored, worker: session, queued: this.#queuedCount });
+      return true;
+    });
+    if (!committed) return;
+    Object.assign(task.record, next);
+    this.#close(task, { type: 'succeeded', record: task.record });
+  }
+
+  #schedule(model: ModelCatalogEntry): void {
+    const isQueued = (id: TaskId): boolean => this.#isQueued(id);
+    for (;;) {
+      const nextId = this.#queue.peek(model.id, isQueued);
+      if (nextId === undefined) return;
+      const task = this.#open.get(nextId);
+      if (task === undefined) return;
+      const candidates: PlacementCandidate[] = [];
+      for (const session of this.#options.registry.candidatesFor(model.id)) {
+        if (!task.failedOn.has(session.nodeId)) candidates.push(placementCandidate(session, this.#rank(session)));
+      }
+      const chosen = pickWorker(model, candidates);
+      if (chosen === undefined) return;
+      const session = this.#options.registry.get(chosen.nodeId);
+      if (session === undefined) return;
+      this.#queue.shift(model.id, isQueued);
+      this.#assign(task, session);
+    }
+  }
+
+  #assign(task: OpenTask, session: WorkerSession): void {
+    const now = this.#now();
+    if (!this.#change(task, { type: 'assign', nodeId: session.nodeId, leaseExpiresAt: now + this.#options.leaseMs })) return;
+    if (task.pinned === null) {
+      this.#queuedCount--;
+      this.#options.events.emit('task:assigned', { record: task.record, worker: session, waitedMs: now - task.record.createdAt, queued: this.#queuedCount });
+    }
+    this.#deliver(task, session);
+  }
+
+  /** Gives an attempt (new, or moved by a hand-off) to a tab: memory, introductions, then `task:assign`. */
+  #deliver(task: OpenTask, session: WorkerSession): void {
+    const { record } = task;
+    task.stream.restartAttempt();
+    task.check = task.pinned === null ? (this.#options.checker?.sampleCheck(session, record.spec) ?? 'skip') : 'skip';
+    task.verifying = false;
+    session.activeTasks.add(record.id);
+    if (task.pinned === null) session.lastAssignedAt = this.#now();
+    const payload: TaskAssign = { taskId: record.id, leaseMs: this.#options.leaseMs, attempt: record.attempts, task: record.spec };
+    // Only while the requesting tab is still connected; otherwise the text comes here as usual.
+    if (task.directTo !== null && task.directTo !== session.nodeId && this.#options.peers !== undefined && this.#options.registry.get(task.directTo) !== undefined) {
+      this.#options.peers.introduce(session.nodeId, task.directTo);
+      payload.directStream = { to: task.directTo };
+    }
+    session.channel.send({ event: 'task:assign', payload });
+  }
+
+  /** Takes an assigned task away from its tab, telling the tab to stop. */
+  #release(id: TaskId, holder: NodeId | null, reason: string): void {
+    if (holder === null) return;
+    const session = this.#options.registry.get(holder);
+    if (session === undefined) return;
+    session.activeTasks.delete(id);
+    session.channel.send({ event: 'task:cancel', payload: { taskId: id, reason } });
+  }
+
+  #attemptFailed(task: OpenTask, worker: WorkerSession | undefined, cause: WireError, byTab: boolean): void {
+    const { record } = task;
+    if (record.nodeId !== null) task.failedOn.add(record.nodeId);
+    if (worker !== undefined) worker.activeTasks.delete(record.id);
+    if (task.pinned === null && worker !== undefined) {
+      this.#options.events.emit('task:attempt-failed', { record, workerKey: worker.key.publicKey, worker, cause, byTab });
+    }
+  }
+
+  #retryOrFail(task: OpenTask, worker: WorkerSession | undefined, cause: WireError, byTab: boolean): void {
+    const { record } = task;
+    if (record.status !== 'assigned') return;
+    this.#attemptFailed(task, worker, cause, byTab);
+    if (record.attempts >= record.maxAttempts) {
+      this.#fail(task, task.pinned === null ? wireError('attempts_exhausted', `The task failed on ${record.attempts} tab(s); last error: ${cause.message}`) : cause);
+      return;
+    }
+    if (!this.#change(task, { type: 'requeue' })) return;
+    this.#options.logger.info({ taskId: record.id, attempt: record.attempts, reason: cause.code }, 'task requeued');
+    this.#queuedCount++;
+    this.#options.events.emit('task:requeued', { record, cause });
+    // Back to the front: it has waited its turn already.
+    this.#queue.enqueue(record.spec.model, { id: record.id, priority: record.priority }, true);
+    const model = findModel(this.#options.catalog, record.spec.model);
+    if (model !== undefined) this.#schedule(model);
+  }
+
+  #fail(task: OpenTask, error: WireError): void {
+    const { record } = task;
+    const wasQueued = record.status === 'queued';
+    const holder = record.nodeId;
+    if (!this.#change(task, { type: 'fail', error, at: this.#now() })) return;
+    if (task.pinned !== null) {
+      if (holder !== null) this.#options.registry.get(holder)?.activeTasks.delete(record.id);
+      this.#open.delete(record.id);
+      this.#pinnedCount--;
+      task.pinned({ ok: false, error });
+      return;
+    }
+    if (wasQueued) this.#queuedCount--;
+    else if (holder !== null) this.#options.registry.get(holder)?.activeTasks.delete(record.id);
+    this.#close(task, { type: 'failed', record, error });
+    this.#options.events.emit('task:failed', { record, error, queued: this.#queuedCount });
+  }
+
+  /** Applies one change of the state machine: persisted first (pinned tasks live in memory only), then adopted. */
+  #change(task: OpenTask, change: TaskChange): boolean {
+    const next = applyTaskChange(task.record, change);
+    if (next === undefined) return false;
+    if (task.pinned === null && !this.#options.store.apply(next.id, change)) return false;
+    Object.assign(task.record, next);
+    return true;
+  }
+
+  #close(task: OpenTask, event: Parameters<TaskListener>[0]): void {
+    this.#open.delete(task.record.id);
+    this.#subscriptions.close(task.record.id, event);
+  }
+
+  #heldBy(session: WorkerSession, id: TaskId): OpenTask | undefined {
+    const task = this.#open.get(id);
+    if (task === undefined || task.record.status !== 'assigned' || task.record.nodeId !== session.nodeId || task.verifying) return undefined;
+    return task;
+  }
+
+  #isQueued(id: TaskId): boolean {
+    return this.#open.get(id)?.record.status === 'queued';
+  }
+
+  #rank(session: WorkerSession): number {
+    return this.#options.placementRank?.(session) ?? 0;
+  }
+
+  #model(id: string): ModelCatalogEntry {
+    const model = findModel(this.#options.catalog, id);
+    if (model === undefined) throw new TesseraError('model_not_found', `The model '${id}' does not exist. GET /v1/models lists the models Tessera serves.`, 'model');
+    return model;
+  }
+}

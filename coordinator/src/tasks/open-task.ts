@@ -1,0 +1,50 @@
+import { newTaskId } from '@tessera/shared';
+import type { NodeId, TaskResult, TaskSpec, WireError } from '@tessera/shared';
+import type { CheckDecision } from '../verification/check-outcome.ts';
+import type { TaskApi, TaskRecord } from './task-record.ts';
+import { TaskStream } from './task-stream.ts';
+
+/** How a pinned task (a known-answer check) ended. */
+export type PinnedOutcome = { ok: true; result: TaskResult; elapsedMs: number } | { ok: false; error: WireError };
+
+/** A task the dispatcher is working on: its record and what only lives while it is open. */
+export interface OpenTask {
+  record: TaskRecord;
+  stream: TaskStream;
+  /** Tabs that already failed this task; a retry goes elsewhere. */
+  failedOn: Set<NodeId>;
+  check: CheckDecision;
+  /** The result is with the guards. */
+  verifying: boolean;
+  /** The requesting tab's connection, for a direct stream; memory only, it dies with the connection. */
+  directTo: NodeId | null;
+  /**
+   * A known-answer check: runs on one given tab only, one attempt, in memory only; never queued, checked,
+   * credited or metered. The tab cannot tell it from any other task.
+   */
+  pinned: ((outcome: PinnedOutcome) => void) | null;
+}
+
+export function openTask(record: TaskRecord, directTo: NodeId | null, pinned: OpenTask['pinned']): OpenTask {
+  return { record, stream: new TaskStream(), failedOn: new Set(), check: 'skip', verifying: false, directTo, pinned };
+}
+
+/** A fresh queued record; `waitMs` is how long it may stay queued before it fails with `no_capacity`. */
+export function newTaskRecord(api: TaskApi, spec: TaskSpec, priority: number, maxAttempts: number, now: number, waitMs: number): TaskRecord {
+  return {
+    id: newTaskId(),
+    api,
+    spec,
+    status: 'queued',
+    priority,
+    attempts: 0,
+    maxAttempts,
+    nodeId: null,
+    leaseExpiresAt: null,
+    createdAt: now,
+    deadlineAt: now + waitMs,
+    finishedAt: null,
+    result: null,
+    error: null,
+  };
+}
