@@ -1,0 +1,144 @@
+import { MODEL_CATALOG, TINY_GPT2_ID, newNodeId } from '@tessera/shared';
+import type { CoordinatorToWorkerMessage, TaskResult, TaskSpec } from '@tessera/shared';
+import { generateKeyPairSync } from 'node:crypto';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../db/open-database.ts';
+import { CoordinatorEventBus, type CoordinatorEvents } from '../events/coordinator-events.ts';
+import { Ed25519Key } from '../workers/ed25519-key.ts';
+import { WorkerRegistry } from '../workers/worker-registry.ts';
+import type { WorkerSession } from '../workers/worker-session.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { SqliteTaskStore } from './sqlite-task-store.ts';
+import type { TaskEvent } from './task-event.ts';
+
+const spec: TaskSpec = { kind: 'chat', model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }], params: { maxTokens: 4, temperature: 0, topP: 1, seed: null, stop: [] } };
+
+function tab(options: { maxConcurrentTasks?: number } = {}): WorkerSession & { sent: CoordinatorToWorkerMessage[] } {
+  const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+  const sent: CoordinatorToWorkerMessage[] = [];
+  return {
+    sent,
+    nodeId: newNodeId(),
+    role: 'worker',
+    key: new Ed25519Key(String(jwk.x)),
+    directStreamKey: 'k'.repeat(22),
+    channel: { send: (message) => sent.push(message), disconnect: () => undefined },
+    capabilities: { userAgent: 'test', hardwareConcurrency: 2, gpu: null, backends: ['wasm'], engines: ['transformers'], models: [], benchmarkTokensPerSecond: null, maxConcurrentTasks: options.maxConcurrentTasks ?? 1 },
+    offeredModels: new Map(),
+    models: new Map([[TINY_GPT2_ID, { id: TINY_GPT2_ID, state: 'loaded', backend: 'wasm' }]]),
+    modelChecks: new Map(),
+    activeTasks: new Set(),
+    activeJobs: new Set(),
+    connectedAt: 0,
+    lastSeenAt: 0,
+    lastAssignedAt: 0,
+    completedTasks: 0,
+    failedTasks: 0,
+    verdicts: { valid: 0, invalid: 0 },
+    tokensPerSecond: null,
+  };
+}
+
+function assignedTo(session: { sent: CoordinatorToWorkerMessage[] }) {
+  return session.sent.flatMap((message) => (message.event === 'task:assign' ? [message.payload] : []));
+}
+
+function result(taskId: TaskResult['taskId'], text = 'ok'): TaskResult {
+  return { taskId, output: { kind: 'chat', text, finishReason: 'stop', tokenIds: [1] }, usage: { promptTokens: 1, completionTokens: 1 }, timings: { firstTokenMs: 1, totalMs: 2 }, signature: 'A'.repeat(86) };
+}
+
+function setup(options: { leaseMs?: number; maxAttempts?: number } = {}) {
+  let now = 1_000;
+  const events = new CoordinatorEventBus();
+  const heard: Array<keyof CoordinatorEvents> = [];
+  for (const name of ['task:submitted', 'task:assigned', 'task:requeued', 'task:attempt-failed', 'task:succeeded', 'task:failed', 'task:cancelled'] as const) {
+    events.on(name, () => heard.push(name));
+  }
+  const store = new SqliteTaskStore(openDatabase(':memory:'));
+  const registry = new WorkerRegistry();
+  const dispatcher = new Dispatcher({
+    store, registry, catalog: MODEL_CATALOG, events, leaseMs: options.leaseMs ?? 1_000, queueTimeoutMs: 5_000,
+    maxAttempts: options.maxAttempts ?? 2, maxQueuedTasks: 10, logger: pino({ level: 'silent' }), now: () => now,
+  });
+  return { dispatcher, store, registry, events, heard, advance: (ms: number) => (now += ms) };
+}
+
+describe('Dispatcher', () => {
+  it('stores a task, gives it to a free tab, and delivers its result once to the caller', () => {
+    const { dispatcher, store, registry, heard } = setup();
+    const worker = tab();
+    registry.add(worker);
+    const record = dispatcher.submit({ api: 'chat.completion', spec, priority: 10 });
+    const seen: TaskEvent[] = [];
+    dispatcher.subscribe(record.id, (event) => seen.push(event));
+    expect(assignedTo(worker).map((assign) => assign.taskId)).toEqual([record.id]);
+    expect(store.get(record.id)?.status).toBe('assigned');
+    expect(dispatcher.taskResult(worker, result(record.id))).toEqual({ ok: true });
+    expect(dispatcher.taskResult(worker, result(record.id))).toMatchObject({ ok: false, error: { code: 'not_assigned' } });
+    expect(seen.map((event) => event.type)).toEqual(['succeeded']);
+    expect(store.get(record.id)?.result?.output).toMatchObject({ text: 'ok' });
+    expect(heard).toEqual(['task:submitted', 'task:assigned', 'task:succeeded']);
+  });
+
+  it('requeues a task whose tab let the lease run out, to another tab, and fails it when attempts run out', () => {
+    const { dispatcher, registry, advance, heard } = setup({ leaseMs: 100, maxAttempts: 2 });
+    const first = tab();
+    registry.add(first);
+    const record = dispatcher.submit({ api: 'chat.completion', spec, priority: 10 });
+    const second = tab();
+    registry.add(second);
+    advance(150);
+    dispatcher.reap();
+    expect(first.sent.some((message) => message.event === 'task:cancel')).toBe(true);
+    // Requeued at the head of its queue and placed at once on the other tab.
+    expect(dispatcher.get(record.id)).toMatchObject({ status: 'assigned', nodeId: second.nodeId });
+    expect(assignedTo(second).map((assign) => [assign.taskId, assign.attempt])).toEqual([[record.id, 2]]);
+    advance(150);
+    dispatcher.reap();
+    expect(dispatcher.get(record.id)).toMatchObject({ status: 'failed', error: { code: 'attempts_exhausted' } });
+    expect(heard.filter((name) => name === 'task:attempt-failed')).toHaveLength(2);
+  });
+
+  it('rolls a result back when crediting it fails, so it is neither lost nor paid twice', () => {
+    const { dispatcher, store, registry, events } = setup();
+    const worker = tab();
+    registry.add(worker);
+    events.on('task:succeeded', () => {
+      throw new Error('ledger unavailable');
+    });
+    const record = dispatcher.submit({ api: 'chat.completion', spec, priority: 10 });
+    expect(() => dispatcher.taskResult(worker, result(record.id))).toThrow('ledger unavailable');
+    expect(store.get(record.id)?.status).toBe('assigned');
+  });
+
+  it('runs a pinned task on its tab only, stores nothing, and hides it from callers', async () => {
+    const { dispatcher, store, registry, heard } = setup();
+    const busy = tab();
+    registry.add(busy);
+    dispatcher.submit({ api: 'chat.completion', spec, priority: 10 });
+    const pinnedOn = tab();
+    const outcome = dispatcher.runPinned(spec, pinnedOn);
+    const [assign] = assignedTo(pinnedOn);
+    expect(assign).toBeDefined();
+    if (assign === undefined) return;
+    expect(dispatcher.get(assign.taskId)).toBeUndefined();
+    expect(store.get(assign.taskId)).toBeUndefined();
+    expect(dispatcher.handoff(pinnedOn, { taskId: assign.taskId, to: busy.nodeId })).toMatchObject({ ok: false, error: { code: 'handoff_refused' } });
+    dispatcher.taskResult(pinnedOn, result(assign.taskId, 'known answer'));
+    await expect(outcome).resolves.toMatchObject({ ok: true, result: { output: { text: 'known answer' } } });
+    expect(heard).toEqual(['task:submitted', 'task:assigned']);
+    expect(dispatcher.openCounts()).toEqual({ queued: 0, assigned: 1 });
+  });
+
+  it('never sends a retry to a tab that failed the task', () => {
+    const { dispatcher, registry } = setup({ maxAttempts: 3 });
+    const worker = tab();
+    registry.add(worker);
+    const record = dispatcher.submit({ api: 'chat.completion', spec, priority: 10 });
+    dispatcher.taskError(worker, { taskId: record.id, code: 'internal_error', message: 'oops', retryable: true });
+    dispatcher.workerAvailable(worker);
+    expect(assignedTo(worker)).toHaveLength(1);
+    expect(dispatcher.get(record.id)?.status).toBe('queued');
+  });
+});
