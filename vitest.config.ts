@@ -14,6 +14,8 @@ export default defineConfig({
         },
       },
       { test: { name: 'client', include: ['client/src/**/*.test.ts'], environment: 'node' } },
+      // The repository's own tooling: the lint boundaries of eslint.config.js.
+      { test: { name: 'tooling', include: ['scripts/**/*.test.ts'], environment: 'node' } },
       {
         test: {
           name: 'e2e',

@@ -8,18 +8,18 @@
 interface TextEncoder {
   encode(input?: string): Uint8Array<ArrayBuffer>;
 }
-declare var TextEncoder: { prototype: TextEncoder; new (): TextEncoder };
+declare const TextEncoder: { prototype: TextEncoder; new (): TextEncoder };
 
 interface TextDecoder {
   decode(input?: ArrayBuffer | ArrayBufferView, options?: { stream?: boolean }): string;
 }
-declare var TextDecoder: { prototype: TextDecoder; new (label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }): TextDecoder };
+declare const TextDecoder: { prototype: TextDecoder; new (label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }): TextDecoder };
 
 /** Web Crypto's `crypto` global; only `randomUUID` is used (IDs, STYLE.md rule 8). */
 interface Crypto {
   randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
 }
-declare var crypto: Crypto;
+declare const crypto: Crypto;
 
 /** HTML's forgiving-base64 helpers, for Latin-1 "binary" strings. */
 declare function btoa(data: string): string;

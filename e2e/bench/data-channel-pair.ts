@@ -255,7 +255,7 @@ export async function openDataChannelPair(browser: Browser, coordinatorUrl: stri
     await within(Promise.all(both.map((peer) => peer.evaluate((target) => target.open))), 20_000, 'Opening the data channel');
   } catch (error) {
     const gathered = await Promise.all(both.map((peer) => peer.evaluate((target) => target.candidates)));
-    throw new Error(`${error instanceof Error ? error.message : String(error)}. Local candidates: ${JSON.stringify(gathered)}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}. Local candidates: ${JSON.stringify(gathered)}`, { cause: error });
   }
   const isolated = await Promise.all(pages.map((page) => page.evaluate(() => window.crossOriginIsolated)));
   const pairs = await Promise.all(both.map((peer) => peer.evaluate((target) => target.selectedPair())));
