@@ -10,7 +10,7 @@ import { OK, refusal, type WorkerMessageOutcome } from '../workers/worker-messag
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 import type { TaskApi, TaskRecord, TaskResultRecord } from './task-record.ts';
-import { TaskQueue } from './task-queue.ts';
+import { OpenTasks } from './open-tasks.ts';
 import type { TaskStore } from './task-store.ts';
 import { newTaskRecord, openTask, type OpenTask, type PinnedOutcome } from './open-task.ts';
 import type { TaskListener } from './task-event.ts';
@@ -47,11 +47,8 @@ export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number; di
 export class Dispatcher {
   readonly #options: DispatcherOptions;
   readonly #now: () => number;
-  readonly #open = new Map<TaskId, OpenTask>();
-  readonly #queue = new TaskQueue();
+  readonly #open = new OpenTasks();
   readonly #subscriptions: TaskSubscriptions;
-  #queuedCount = 0;
-  #pinnedCount = 0;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -61,24 +58,18 @@ export class Dispatcher {
 
   /** Reloads the open tasks a previous process left in the store. */
   recover(): void {
-    for (const record of this.#options.store.recoverOpenTasks()) {
-      this.#open.set(record.id, openTask(record, null, null));
-      this.#queue.enqueue(record.spec.model, { id: record.id, priority: record.priority });
-      this.#queuedCount++;
-    }
+    for (const record of this.#options.store.recoverOpenTasks()) this.#open.add(openTask(record, null, null));
     if (this.#open.size > 0) this.#options.logger.info({ recovered: this.#open.size }, 'recovered open tasks from the database');
   }
 
   /** Persists the task, then tries to place it. Throws `queue_full` or `model_not_found` without storing. */
   submit(request: SubmitRequest): TaskRecord {
-    if (this.#queuedCount >= this.#options.maxQueuedTasks) throw new TesseraError('queue_full');
+    if (this.#open.counts().queued >= this.#options.maxQueuedTasks) throw new TesseraError('queue_full');
     const model = this.#model(request.spec.model);
     const record = newTaskRecord(request.api, request.spec, request.priority, this.#options.maxAttempts, this.#now(), this.#options.queueTimeoutMs);
     this.#options.store.insert(record);
-    this.#open.set(record.id, openTask(record, request.directTo ?? null, null));
-    this.#queue.enqueue(model.id, { id: record.id, priority: record.priority });
-    this.#queuedCount++;
-    this.#options.events.emit('task:submitted', { record, queued: this.#queuedCount });
+    this.#open.add(openTask(record, request.directTo ?? null, null));
+    this.#options.events.emit('task:submitted', { record, queued: this.#queued });
     this.#schedule(model);
     return record;
   }
@@ -91,8 +82,7 @@ export class Dispatcher {
     return new Promise((resolve) => {
       const record = newTaskRecord('chat.completion', spec, 0, 1, this.#now(), this.#options.leaseMs);
       const task = openTask(record, null, resolve);
-      this.#open.set(record.id, task);
-      this.#pinnedCount++;
+      this.#open.add(task);
       this.#assign(task, session);
     });
   }
@@ -108,34 +98,27 @@ export class Dispatcher {
   }
 
   queuePosition(record: TaskRecord): number | null {
-    if (record.status !== 'queued') return null;
-    return this.#queue.position(record.spec.model, record.id, (id) => this.#isQueued(id));
+    return this.#open.position(record);
   }
 
   queuedByModel(): Record<string, number> {
-    const byModel: Record<string, number> = {};
-    for (const { record } of this.#open.values()) {
-      if (record.status === 'queued') byModel[record.spec.model] = (byModel[record.spec.model] ?? 0) + 1;
-    }
-    return byModel;
+    return this.#open.queuedByModel();
   }
 
   /** Open tasks, for the network snapshot and metrics. */
   openCounts(): { queued: number; assigned: number } {
-    return { queued: this.#queuedCount, assigned: this.#open.size - this.#pinnedCount - this.#queuedCount };
+    return this.#open.counts();
   }
 
   /** Cancels an open task; undefined if it already finished. */
   cancel(id: TaskId, reason: string): TaskRecord | undefined {
     const task = this.#open.get(id);
     if (task === undefined || task.pinned !== null) return undefined;
-    const wasAssigned = task.record.status === 'assigned';
     const holder = task.record.nodeId;
     if (!this.#change(task, { type: 'cancel', at: this.#now() })) return undefined;
-    if (wasAssigned) this.#release(task.record.id, holder, reason);
-    else this.#queuedCount--;
+    this.#release(task.record.id, holder, reason);
     this.#close(task, { type: 'cancelled', record: task.record });
-    this.#options.events.emit('task:cancelled', { record: task.record, queued: this.#queuedCount });
+    this.#options.events.emit('task:cancelled', { record: task.record, queued: this.#queued });
     return task.record;
   }
 
@@ -246,7 +229,7 @@ export class Dispatcher {
   /** Expires leases and queue deadlines; runs on a timer (`LeaseReaper`), callable directly in tests. */
   reap(): void {
     const now = this.#now();
-    for (const task of [...this.#open.values()]) {
+    for (const task of this.#open.list()) {
       const { record } = task;
       if (record.status === 'assigned' && record.leaseExpiresAt !== null && record.leaseExpiresAt <= now) {
         this.#options.logger.warn({ taskId: record.id, nodeId: record.nodeId }, 'lease expired');
@@ -276,8 +259,7 @@ export class Dispatcher {
     const change: TaskChange = { type: 'succeed', result: stored, at: this.#now() };
     if (task.pinned !== null) {
       if (!this.#change(task, change)) return;
-      this.#open.delete(task.record.id);
-      this.#pinnedCount--;
+      this.#open.remove(task);
       task.pinned({ ok: true, result, elapsedMs: change.at - task.record.createdAt });
       return;
     }
@@ -286,20 +268,17 @@ export class Dispatcher {
     // Credit and reputation for the result commit with it, or not at all: listeners run in this transaction.
     const committed = this.#options.store.transaction(() => {
       if (!this.#options.store.apply(next.id, change)) return false;
-      this.#options.events.emit('task:succeeded', { record: next, result: stored, worker: session, queued: this.#queuedCount });
+      this.#options.events.emit('task:succeeded', { record: next, result: stored, worker: session, queued: this.#queued });
       return true;
     });
     if (!committed) return;
-    Object.assign(task.record, next);
+    this.#open.adopt(task, next);
     this.#close(task, { type: 'succeeded', record: task.record });
   }
 
   #schedule(model: ModelCatalogEntry): void {
-    const isQueued = (id: TaskId): boolean => this.#isQueued(id);
     for (;;) {
-      const nextId = this.#queue.peek(model.id, isQueued);
-      if (nextId === undefined) return;
-      const task = this.#open.get(nextId);
+      const task = this.#open.next(model.id);
       if (task === undefined) return;
       const candidates: PlacementCandidate[] = [];
       for (const session of this.#options.registry.candidatesFor(model.id)) {
@@ -308,20 +287,17 @@ export class Dispatcher {
       const chosen = pickWorker(model, candidates);
       if (chosen === undefined) return;
       const session = this.#options.registry.get(chosen.nodeId);
-      if (session === undefined) return;
-      this.#queue.shift(model.id, isQueued);
-      this.#assign(task, session);
+      // A refused assignment (the store disagrees) ends this round rather than spinning on the same task.
+      if (session === undefined || !this.#assign(task, session)) return;
     }
   }
 
-  #assign(task: OpenTask, session: WorkerSession): void {
+  #assign(task: OpenTask, session: WorkerSession): boolean {
     const now = this.#now();
-    if (!this.#change(task, { type: 'assign', nodeId: session.nodeId, leaseExpiresAt: now + this.#options.leaseMs })) return;
-    if (task.pinned === null) {
-      this.#queuedCount--;
-      this.#options.events.emit('task:assigned', { record: task.record, worker: session, waitedMs: now - task.record.createdAt, queued: this.#queuedCount });
-    }
+    if (!this.#change(task, { type: 'assign', nodeId: session.nodeId, leaseExpiresAt: now + this.#options.leaseMs })) return false;
+    if (task.pinned === null) this.#options.events.emit('task:assigned', { record: task.record, worker: session, waitedMs: now - task.record.createdAt, queued: this.#queued });
     this.#deliver(task, session);
+    return true;
   }
 
   /** Gives an attempt (new, or moved by a hand-off) to a tab: memory, introductions, then `task:assign`. */
@@ -369,30 +345,23 @@ export class Dispatcher {
     }
     if (!this.#change(task, { type: 'requeue' })) return;
     this.#options.logger.info({ taskId: record.id, attempt: record.attempts, reason: cause.code }, 'task requeued');
-    this.#queuedCount++;
     this.#options.events.emit('task:requeued', { record, cause });
-    // Back to the front: it has waited its turn already.
-    this.#queue.enqueue(record.spec.model, { id: record.id, priority: record.priority }, true);
     const model = findModel(this.#options.catalog, record.spec.model);
     if (model !== undefined) this.#schedule(model);
   }
 
   #fail(task: OpenTask, error: WireError): void {
     const { record } = task;
-    const wasQueued = record.status === 'queued';
     const holder = record.nodeId;
     if (!this.#change(task, { type: 'fail', error, at: this.#now() })) return;
+    if (holder !== null) this.#options.registry.get(holder)?.activeTasks.delete(record.id);
     if (task.pinned !== null) {
-      if (holder !== null) this.#options.registry.get(holder)?.activeTasks.delete(record.id);
-      this.#open.delete(record.id);
-      this.#pinnedCount--;
+      this.#open.remove(task);
       task.pinned({ ok: false, error });
       return;
     }
-    if (wasQueued) this.#queuedCount--;
-    else if (holder !== null) this.#options.registry.get(holder)?.activeTasks.delete(record.id);
     this.#close(task, { type: 'failed', record, error });
-    this.#options.events.emit('task:failed', { record, error, queued: this.#queuedCount });
+    this.#options.events.emit('task:failed', { record, error, queued: this.#queued });
   }
 
   /** Applies one change of the state machine: persisted first (pinned tasks live in memory only), then adopted. */
@@ -400,12 +369,12 @@ export class Dispatcher {
     const next = applyTaskChange(task.record, change);
     if (next === undefined) return false;
     if (task.pinned === null && !this.#options.store.apply(next.id, change)) return false;
-    Object.assign(task.record, next);
+    this.#open.adopt(task, next);
     return true;
   }
 
   #close(task: OpenTask, event: Parameters<TaskListener>[0]): void {
-    this.#open.delete(task.record.id);
+    this.#open.remove(task);
     this.#subscriptions.close(task.record.id, event);
   }
 
@@ -415,8 +384,8 @@ export class Dispatcher {
     return task;
   }
 
-  #isQueued(id: TaskId): boolean {
-    return this.#open.get(id)?.record.status === 'queued';
+  get #queued(): number {
+    return this.#open.counts().queued;
   }
 
   #rank(session: WorkerSession): number {
