@@ -14,7 +14,10 @@ const canary = findModel(MODEL_CATALOG, TINY_GPT2_ID)?.canary;
 /** Passes the known-answer check (a careful cheater would), then answers real tasks with made-up tokens. */
 function cheat(assign: TaskAssign, tab: ScriptedTab): void {
   tab.socket.emit('task:accept', { taskId: assign.taskId });
-  setTimeout(() => tab.sendResult(assign.taskId, { kind: 'chat', text: ' free tokens here', finishReason: 'stop', tokenIds: [102, 114, 101, 101] }), 20);
+  setTimeout(
+    () => tab.sendResult(assign.taskId, { kind: 'chat', text: ' free tokens here', finishReason: 'stop', tokenIds: [102, 114, 101, 101] }),
+    20,
+  );
 }
 
 describe('a real guard tab catches a cheating worker among honest tabs', () => {
@@ -28,7 +31,8 @@ describe('a real guard tab catches a cheating worker among honest tabs', () => {
     coordinator = await startCoordinator();
     browser = await launchChromium();
     // One browser context per tab: each has its own IndexedDB, so its own key, like separate volunteers.
-    const newTab = async (role: 'worker' | 'guard') => openVolunteerTab(await browser.newContext(), coordinator.url, { models: [TINY_GPT2_ID], role });
+    const newTab = async (role: 'worker' | 'guard') =>
+      openVolunteerTab(await browser.newContext(), coordinator.url, { models: [TINY_GPT2_ID], role });
     guard = await newTab('guard');
     workers = [await newTab('worker'), await newTab('worker')];
     await waitForServingTabs(coordinator.url, 2, [TINY_GPT2_ID], 120_000, () => [...workers, guard].map(pageLogs).join('\n---\n'));
@@ -47,9 +51,28 @@ describe('a real guard tab catches a cheating worker among honest tabs', () => {
   it('callers get the right answers, the cheater is caught and demoted, honest tabs are never flagged', async () => {
     if (!canary) throw new Error('no canary');
     const client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: 'not-needed', maxRetries: 0, timeout: 120_000 });
-    const prompts = ['Tessera', 'Tessera is', 'Tessera is a volunteer', 'Tessera is a volunteer network', 'AI inference', 'web browsers', 'Tessera network', 'volunteer'];
+    const prompts = [
+      'Tessera',
+      'Tessera is',
+      'Tessera is a volunteer',
+      'Tessera is a volunteer network',
+      'AI inference',
+      'web browsers',
+      'Tessera network',
+      'volunteer',
+    ];
     const answers = await Promise.all(
-      prompts.map(async (prompt) => (await client.chat.completions.create({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: prompt }], max_tokens: 16, temperature: 0 })).choices[0]?.message.content),
+      prompts.map(
+        async (prompt) =>
+          (
+            await client.chat.completions.create({
+              model: TINY_GPT2_ID,
+              messages: [{ role: 'user', content: prompt }],
+              max_tokens: 16,
+              temperature: 0,
+            })
+          ).choices[0]?.message.content,
+      ),
     );
     const expected = await Promise.all(prompts.map((prompt) => referenceGreedyCompletion(TINY_GPT2_ID, prompt, 16)));
     expect(answers).toEqual(expected);
@@ -73,6 +96,7 @@ describe('a real guard tab catches a cheating worker among honest tabs', () => {
 
     // The guard page shows its verdicts; the volunteer pages show their reputation.
     expect(Number(await guard.getByTestId('verdicts-invalid').textContent())).toBeGreaterThanOrEqual(1);
-    for (const page of workers) await expect.poll(() => page.getByTestId('reputation-tier').textContent(), { timeout: 15_000 }).toMatch(/probation|trusted/);
+    for (const page of workers)
+      await expect.poll(() => page.getByTestId('reputation-tier').textContent(), { timeout: 15_000 }).toMatch(/probation|trusted/);
   });
 });

@@ -84,7 +84,9 @@ describe('model seeding between real tabs', () => {
     expect(secondSource, pageLogs(second.page)).toMatchObject({ fromPeers: TOTAL_BYTES, fromHttp: 0, badSeeders: [] });
     expect(modelFileRequests(second.log)).toEqual([]);
     // A's page counts the link and what it seeded.
-    await expect.poll(async () => Number(await first.page.getByTestId('peer-count').textContent()), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => Number(await first.page.getByTestId('peer-count').textContent()), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(1);
     await expect.poll(() => first.page.getByTestId('peer-served-bytes').textContent(), { timeout: 10_000 }).toMatch(/\d.*(KB|MB)/);
     await waitForServingTabs(url, 2, [MODEL], 60_000, () => pageLogs(second.page));
     const corruptId = await nodeIdOf(second.page);
@@ -117,7 +119,12 @@ describe('model seeding between real tabs', () => {
     await first.page.close();
     await second.page.close();
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
-    const completion = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: canary.prompt }], max_tokens: canary.maxTokens, temperature: 0 });
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: canary.prompt }],
+      max_tokens: canary.maxTokens,
+      temperature: 0,
+    });
     expect(completion.choices[0]?.message.content).toBe(canary.expectedCompletion);
 
     // Nothing left the network the test made.

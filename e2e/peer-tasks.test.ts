@@ -26,7 +26,10 @@ async function submitChat(url: string): Promise<string> {
   const response = await fetch(`${url}/api/v1/tasks`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'chat.completion', request: { model: MODEL, messages: [{ role: 'user', content: canary?.prompt }], max_tokens: canary?.maxTokens, temperature: 0 } }),
+    body: JSON.stringify({
+      type: 'chat.completion',
+      request: { model: MODEL, messages: [{ role: 'user', content: canary?.prompt }], max_tokens: canary?.maxTokens, temperature: 0 },
+    }),
   });
   expect(response.status).toBe(202);
   return taskViewSchema.parse(await response.json()).id;
@@ -100,7 +103,9 @@ describe('tasks between peer tabs', () => {
     await waitForServingTabs(url, 1, [MODEL], 60_000, () => pageLogs(leaving));
     const staying = await openVolunteerTab(await newContext(), url, { models: [MODEL], peers: true, maxConcurrent: 16 });
     await waitForServingTabs(url, 2, [MODEL], 60_000, () => pageLogs(staying));
-    await expect.poll(async () => Number(await staying.getByTestId(`load-source-${MODEL}`).getAttribute('data-from-peers')), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await staying.getByTestId(`load-source-${MODEL}`).getAttribute('data-from-peers')), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     const stayingId = await nodeIdOf(staying);
 
     const ids = await Promise.all(Array.from({ length: 16 }, () => submitChat(url)));
@@ -114,7 +119,9 @@ describe('tasks between peer tabs', () => {
       expect(result !== null && 'choices' in result ? result.choices[0]?.message.content : null).toBe(canary.expectedCompletion);
     }
     const handedOff = await metric(url, 'tessera_tasks_handed_off_total');
-    console.info(`hand-off e2e: ${handedOff} of 16 tasks moved by the closing tab; requeued on disconnect: ${await metric(url, 'tessera_tasks_requeued_total{reason="worker_disconnected"}')}`);
+    console.info(
+      `hand-off e2e: ${handedOff} of 16 tasks moved by the closing tab; requeued on disconnect: ${await metric(url, 'tessera_tasks_requeued_total{reason="worker_disconnected"}')}`,
+    );
     expect(handedOff, pageLogs(staying)).toBeGreaterThan(0);
     // A hand-off keeps the attempt: those tasks finished on the neighbour on their first attempt.
     expect(views.filter((view) => view.attempts === 1).length).toBeGreaterThanOrEqual(handedOff);

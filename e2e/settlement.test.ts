@@ -1,5 +1,14 @@
 import { PrivateKey } from '@hashgraph/sdk';
-import { MODEL_CATALOG, TINY_GPT2_ID, epochViewSchema, findModel, formatAmount, hederaAccountIdSchema, longZeroEvmAddress, rewardsViewSchema } from '@tessera/shared';
+import {
+  MODEL_CATALOG,
+  TINY_GPT2_ID,
+  epochViewSchema,
+  findModel,
+  formatAmount,
+  hederaAccountIdSchema,
+  longZeroEvmAddress,
+  rewardsViewSchema,
+} from '@tessera/shared';
 import type { RewardsView } from '@tessera/shared';
 import { MirrorNodeServer } from '@tessera/coordinator/testing';
 import OpenAI from 'openai';
@@ -69,7 +78,12 @@ describe('rewards: verified work → credit → epoch root on chain → claim', 
     const client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: 'not-needed', maxRetries: 0, timeout: 120_000 });
     let generated = 0;
     for (const prompt of ['Tessera', 'Tessera is', 'volunteer network']) {
-      const completion = await client.chat.completions.create({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: prompt }], max_tokens: 16, temperature: 0 });
+      const completion = await client.chat.completions.create({
+        model: TINY_GPT2_ID,
+        messages: [{ role: 'user', content: prompt }],
+        max_tokens: 16,
+        temperature: 0,
+      });
       generated += completion.usage?.completion_tokens ?? 0;
     }
     expect(generated).toBeGreaterThan(0);
@@ -77,7 +91,8 @@ describe('rewards: verified work → credit → epoch root on chain → claim', 
     const nodeId = await worker.getByTestId('node-id').textContent();
     const publicKey = coordinator.app.tessera.registry.get(z.uuid().parse(nodeId) as never)?.key.publicKey;
     if (!publicKey) throw new Error('worker session not found');
-    const view = async (): Promise<RewardsView> => rewardsViewSchema.parse(await (await fetch(`${coordinator.url}/api/v1/rewards/${publicKey}`)).json());
+    const view = async (): Promise<RewardsView> =>
+      rewardsViewSchema.parse(await (await fetch(`${coordinator.url}/api/v1/rewards/${publicKey}`)).json());
 
     // Guards confirmed every result of this newcomer, so nothing waits in escrow.
     const modelMultiplierMilli = BigInt(Math.round((findModel(MODEL_CATALOG, TINY_GPT2_ID)?.rewardMultiplier ?? 0) * 1000));
@@ -88,7 +103,9 @@ describe('rewards: verified work → credit → epoch root on chain → claim', 
 
     const closed = await coordinator.app.tessera.settler.closeNow();
     expect(closed).toMatchObject({ epoch: 1, total: expected, accounts: 1 });
-    const epochs = z.object({ epochs: z.array(epochViewSchema) }).parse(await (await fetch(`${coordinator.url}/api/v1/epochs`)).json()).epochs;
+    const epochs = z
+      .object({ epochs: z.array(epochViewSchema) })
+      .parse(await (await fetch(`${coordinator.url}/api/v1/epochs`)).json()).epochs;
     const settled = epochs.find((epoch) => epoch.epoch === 1);
     expect(settled).toMatchObject({ status: 'posted', total: expected.toString(), accounts: 1, hcsSequence: null });
     expect(settled?.txHash).toMatch(/^0x[0-9a-f]{64}$/);

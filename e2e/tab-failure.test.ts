@@ -44,7 +44,12 @@ describe('a tab that dies mid-task', () => {
     holding = true;
 
     const client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: 'not-needed', maxRetries: 0, timeout: 120_000 });
-    const answer = client.chat.completions.create({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: canary.prompt }], max_tokens: canary.maxTokens, temperature: 0 });
+    const answer = client.chat.completions.create({
+      model: TINY_GPT2_ID,
+      messages: [{ role: 'user', content: canary.prompt }],
+      max_tokens: canary.maxTokens,
+      temperature: 0,
+    });
     await expect.poll(() => heldAnswers, { timeout: 60_000 }).toBeGreaterThan(0);
 
     const survivor = await openVolunteerTab(context, coordinator.url, { models: [TINY_GPT2_ID] });

@@ -24,7 +24,10 @@ describe('two volunteer tabs serve the OpenAI API (WASM backend)', () => {
     browser = await launchChromium();
     context = await browser.newContext();
     network = new NetworkLog(context);
-    tabs = [await openVolunteerTab(context, coordinator.url, { models: MODELS }), await openVolunteerTab(context, coordinator.url, { models: MODELS })];
+    tabs = [
+      await openVolunteerTab(context, coordinator.url, { models: MODELS }),
+      await openVolunteerTab(context, coordinator.url, { models: MODELS }),
+    ];
     await waitForServingTabs(coordinator.url, 2, MODELS, 120_000, () => tabs.map(pageLogs).join('\n---\n'));
     // The official client, unmodified: only its base URL points at the coordinator.
     client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: 'not-needed', maxRetries: 0 });
@@ -96,7 +99,14 @@ describe('two volunteer tabs serve the OpenAI API (WASM backend)', () => {
 
   it('spreads work over both tabs and counts it on the pages', async () => {
     await Promise.all(
-      Array.from({ length: 6 }, (_, i) => client.chat.completions.create({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: `Tessera ${i}` }], max_tokens: 8, temperature: 0 })),
+      Array.from({ length: 6 }, (_, i) =>
+        client.chat.completions.create({
+          model: TINY_GPT2_ID,
+          messages: [{ role: 'user', content: `Tessera ${i}` }],
+          max_tokens: 8,
+          temperature: 0,
+        }),
+      ),
     );
     const snapshot = await networkSnapshot(coordinator.url);
     const workers = snapshot.nodes.filter((node) => node.role === 'worker');

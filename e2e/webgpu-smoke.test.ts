@@ -36,11 +36,24 @@ describe('WebGPU backend (SwiftShader)', () => {
     expect((await tab.getByTestId('gpu-adapter').textContent())?.toLowerCase()).toMatch(/software|swiftshader|fallback/);
 
     const client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: 'not-needed', maxRetries: 0, timeout: 150_000 });
-    const completion = await client.chat.completions.create({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: canary.prompt }], max_tokens: canary.maxTokens, temperature: 0 });
+    const completion = await client.chat.completions.create({
+      model: TINY_GPT2_ID,
+      messages: [{ role: 'user', content: canary.prompt }],
+      max_tokens: canary.maxTokens,
+      temperature: 0,
+    });
     expect(completion.choices[0]?.message.content).toBe(canary.expectedCompletion);
     // The WebGPU tab's tokens pass a guard running in Node; one swapped token does not.
     expect(await judgeInNode(coordinator, completion.id)).toMatchObject({ verdict: 'valid' });
-    expect((await judgeInNode(coordinator, completion.id, (claim) => ({ ...claim, tokenIds: [...claim.tokenIds.slice(0, -1), 65], text: claim.text.slice(0, -1) + 'A' }))).verdict).toBe('invalid');
+    expect(
+      (
+        await judgeInNode(coordinator, completion.id, (claim) => ({
+          ...claim,
+          tokenIds: [...claim.tokenIds.slice(0, -1), 65],
+          text: claim.text.slice(0, -1) + 'A',
+        }))
+      ).verdict,
+    ).toBe('invalid');
     await context.close();
   });
 });

@@ -120,7 +120,11 @@ describe('browser-to-browser WebRTC inside a network namespace', () => {
     const [first, second] = pages as [Page, Page];
 
     for (const page of pages) {
-      const state = await page.evaluate(() => ({ secure: window.isSecureContext, isolated: window.crossOriginIsolated, origin: location.origin }));
+      const state = await page.evaluate(() => ({
+        secure: window.isSecureContext,
+        isolated: window.crossOriginIsolated,
+        origin: location.origin,
+      }));
       expect(state).toEqual({ secure: true, isolated: true, origin: new URL(coordinator.url).origin });
     }
 
@@ -138,7 +142,9 @@ describe('browser-to-browser WebRTC inside a network namespace', () => {
     const outcome = await Promise.race([Promise.all([opened(first), opened(second)]), timeout]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      const gathered = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as PeerWindow).tesseraPeer.candidates)));
+      const gathered = await Promise.all(
+        pages.map((page) => page.evaluate(() => (window as unknown as PeerWindow).tesseraPeer.candidates)),
+      );
       throw new Error(`The data channel did not open within ${OPEN_TIMEOUT_MS} ms. Local candidates: ${JSON.stringify(gathered)}`);
     }
 

@@ -35,7 +35,10 @@ function ensureDebianPackages() {
     console.error('Set TESSERA_CHROMIUM to use another Chromium binary. Tessera never downloads a browser.');
     process.exit(1);
   }
-  run('install Debian packages', 'sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`]);
+  run('install Debian packages', 'sh', [
+    '-c',
+    `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`,
+  ]);
 }
 
 const only = process.argv.slice(2);

@@ -17,7 +17,8 @@ function requiredAddress(name: string): Address {
 }
 
 const poster = requiredAddress('TESSERA_POSTER');
-const existingToken = process.env.TESSERA_TOKEN === undefined || process.env.TESSERA_TOKEN === '' ? undefined : requiredAddress('TESSERA_TOKEN');
+const existingToken =
+  process.env.TESSERA_TOKEN === undefined || process.env.TESSERA_TOKEN === '' ? undefined : requiredAddress('TESSERA_TOKEN');
 const fund = BigInt(process.env.TESSERA_FUND ?? '0');
 
 const { viem, networkName } = await network.create();
@@ -50,7 +51,10 @@ if (process.env.TESSERA_ASSOCIATE === '1') await confirm('associateToken', await
 
 if (fund > 0n) {
   const token = await viem.getContractAt('RewardToken', tokenAddress);
-  const hash = existingToken === undefined ? await token.write.mint([distributor.address, fund]) : await token.write.transfer([distributor.address, fund]);
+  const hash =
+    existingToken === undefined
+      ? await token.write.mint([distributor.address, fund])
+      : await token.write.transfer([distributor.address, fund]);
   await confirm(`fund ${fund} units`, hash);
 }
 

@@ -16,11 +16,17 @@ export const readAsWrite: DistributorWrite = 'isClaimed';
 export const postArgs: ContractFunctionArgs<typeof rewardDistributorAbi, 'nonpayable', 'postEpoch'> = [1n, '0x00', 10n];
 // @ts-expect-error: the epoch is a uint64, a bigint for viem
 export const postArgsWithNumber: ContractFunctionArgs<typeof rewardDistributorAbi, 'nonpayable', 'postEpoch'> = [1, '0x00', 10n];
-export const claimArgs: ContractFunctionArgs<typeof rewardDistributorAbi, 'nonpayable', 'claim'> = [1n, '0x0000000000000000000000000000000000000001', 5n, []];
+export const claimArgs: ContractFunctionArgs<typeof rewardDistributorAbi, 'nonpayable', 'claim'> = [
+  1n,
+  '0x0000000000000000000000000000000000000001',
+  5n,
+  [],
+];
 
 export const claimed: ContractFunctionReturnType<typeof rewardDistributorAbi, 'view', 'isClaimed'> = true;
 export const info: ContractFunctionReturnType<typeof rewardDistributorAbi, 'view', 'epochInfo'> = ['0x00', 1n, 0n];
-export const tokenAddress: ContractFunctionReturnType<typeof rewardDistributorAbi, 'view', 'token'> = '0x0000000000000000000000000000000000000001' satisfies Address;
+export const tokenAddress: ContractFunctionReturnType<typeof rewardDistributorAbi, 'view', 'token'> =
+  '0x0000000000000000000000000000000000000001' satisfies Address;
 export const decimals: ContractFunctionReturnType<typeof rewardTokenAbi, 'pure', 'decimals'> = 8;
 export const balance: ContractFunctionReturnType<typeof rewardTokenAbi, 'view', 'balanceOf'> = 1n;
 export const bytecodes: Hex[] = [rewardTokenBytecode, rewardDistributorBytecode];

@@ -37,5 +37,12 @@ function decodeRevert(error: BaseError, abi: Abi | undefined): DecodedRevert | u
 }
 
 function hasHexData(value: unknown): value is { data: `0x${string}` } {
-  return typeof value === 'object' && value !== null && 'data' in value && typeof value.data === 'string' && isHex(value.data) && value.data.length >= 10;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'data' in value &&
+    typeof value.data === 'string' &&
+    isHex(value.data) &&
+    value.data.length >= 10
+  );
 }

@@ -24,7 +24,11 @@ describe('committed artifacts (artifacts-export/, src/index.ts)', () => {
   it('are exactly what a fresh compile exports (else run `npm run export -w contracts`)', async () => {
     // `hardhat test` has just built the sources; render what the export script would write.
     const files = renderExportFiles(await readCompiledContracts(hre.artifacts));
-    assert.deepEqual([...files.keys()].sort(), ['artifacts-export/RewardDistributor.json', 'artifacts-export/RewardToken.json', 'src/index.ts']);
+    assert.deepEqual([...files.keys()].sort(), [
+      'artifacts-export/RewardDistributor.json',
+      'artifacts-export/RewardToken.json',
+      'src/index.ts',
+    ]);
     for (const [relative, expected] of files) {
       const committed = await readFile(path.join(root, relative), 'utf8').catch(() => '');
       assert.ok(committed === expected, `${relative} is stale: run \`npm run export -w contracts\` and commit the result`);
@@ -49,24 +53,82 @@ describe('committed artifacts (artifacts-export/, src/index.ts)', () => {
       assert.equal((await publicClient.waitForTransactionReceipt({ hash })).status, 'success');
     };
 
-    const token = await deploy(await operator.deployContract({ abi: rewardTokenAbi, bytecode: rewardTokenBytecode, args: [operator.account.address] }));
+    const token = await deploy(
+      await operator.deployContract({ abi: rewardTokenAbi, bytecode: rewardTokenBytecode, args: [operator.account.address] }),
+    );
     const distributor = await deploy(
-      await operator.deployContract({ abi: rewardDistributorAbi, bytecode: rewardDistributorBytecode, args: [token, operator.account.address, coordinator.account.address] }),
+      await operator.deployContract({
+        abi: rewardDistributorAbi,
+        bytecode: rewardDistributorBytecode,
+        args: [token, operator.account.address, coordinator.account.address],
+      }),
     );
     assert.equal(await publicClient.readContract({ address: token, abi: rewardTokenAbi, functionName: 'decimals' }), rewardTokenDecimals);
     assert.equal(await publicClient.readContract({ address: token, abi: rewardTokenAbi, functionName: 'MINTER_ROLE' }), minterRole);
-    assert.equal(await publicClient.readContract({ address: distributor, abi: rewardDistributorAbi, functionName: 'EPOCH_POSTER_ROLE' }), epochPosterRole);
-    assert.equal(await publicClient.readContract({ address: distributor, abi: rewardDistributorAbi, functionName: 'hasRole', args: [epochPosterRole, coordinator.account.address] }), true);
+    assert.equal(
+      await publicClient.readContract({ address: distributor, abi: rewardDistributorAbi, functionName: 'EPOCH_POSTER_ROLE' }),
+      epochPosterRole,
+    );
+    assert.equal(
+      await publicClient.readContract({
+        address: distributor,
+        abi: rewardDistributorAbi,
+        functionName: 'hasRole',
+        args: [epochPosterRole, coordinator.account.address],
+      }),
+      true,
+    );
 
     const amount = 42n * 10n ** BigInt(rewardTokenDecimals);
-    await send(await operator.writeContract({ address: token, abi: rewardTokenAbi, functionName: 'mint', args: [distributor, amount * 2n] }));
-    const tree = StandardMerkleTree.of([[contributor.account.address, amount.toString()], [operator.account.address, amount.toString()]], ['address', 'uint256']);
+    await send(
+      await operator.writeContract({ address: token, abi: rewardTokenAbi, functionName: 'mint', args: [distributor, amount * 2n] }),
+    );
+    const tree = StandardMerkleTree.of(
+      [
+        [contributor.account.address, amount.toString()],
+        [operator.account.address, amount.toString()],
+      ],
+      ['address', 'uint256'],
+    );
     assert.ok(isHex(tree.root));
-    await send(await coordinator.writeContract({ address: distributor, abi: rewardDistributorAbi, functionName: 'postEpoch', args: [1n, tree.root, amount * 2n] }));
+    await send(
+      await coordinator.writeContract({
+        address: distributor,
+        abi: rewardDistributorAbi,
+        functionName: 'postEpoch',
+        args: [1n, tree.root, amount * 2n],
+      }),
+    );
     const proof = tree.getProof(0).map((node) => (isHex(node) ? node : assert.fail(`proof node ${node} is not hex`)));
-    await send(await operator.writeContract({ address: distributor, abi: rewardDistributorAbi, functionName: 'claim', args: [1n, contributor.account.address, amount, proof] }));
-    assert.equal(await publicClient.readContract({ address: distributor, abi: rewardDistributorAbi, functionName: 'isClaimed', args: [1n, contributor.account.address] }), true);
-    assert.equal(await publicClient.readContract({ address: token, abi: rewardTokenAbi, functionName: 'balanceOf', args: [contributor.account.address] }), amount);
-    assert.equal(getAddress(await publicClient.readContract({ address: distributor, abi: rewardDistributorAbi, functionName: 'token' })), getAddress(token));
+    await send(
+      await operator.writeContract({
+        address: distributor,
+        abi: rewardDistributorAbi,
+        functionName: 'claim',
+        args: [1n, contributor.account.address, amount, proof],
+      }),
+    );
+    assert.equal(
+      await publicClient.readContract({
+        address: distributor,
+        abi: rewardDistributorAbi,
+        functionName: 'isClaimed',
+        args: [1n, contributor.account.address],
+      }),
+      true,
+    );
+    assert.equal(
+      await publicClient.readContract({
+        address: token,
+        abi: rewardTokenAbi,
+        functionName: 'balanceOf',
+        args: [contributor.account.address],
+      }),
+      amount,
+    );
+    assert.equal(
+      getAddress(await publicClient.readContract({ address: distributor, abi: rewardDistributorAbi, functionName: 'token' })),
+      getAddress(token),
+    );
   });
 });

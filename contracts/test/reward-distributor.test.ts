@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import hre, { network } from 'hardhat';
-import { encodeDeployData, getAddress, isHex, parseEventLogs, zeroAddress, zeroHash, type Address, type Hex, type TransactionReceipt } from 'viem';
+import {
+  encodeDeployData,
+  getAddress,
+  isHex,
+  parseEventLogs,
+  zeroAddress,
+  zeroHash,
+  type Address,
+  type Hex,
+  type TransactionReceipt,
+} from 'viem';
 import { expectRevert } from '../test-support/revert.ts';
 
 const { viem } = await network.create();
@@ -25,7 +35,10 @@ type Leaf = [Address, bigint];
 
 /** The tree the coordinator builds: `StandardMerkleTree.of(values, ['address', 'uint256'])`. */
 function epochTree(leaves: readonly Leaf[]) {
-  const tree = StandardMerkleTree.of(leaves.map(([account, amount]) => [account, amount]), ['address', 'uint256']);
+  const tree = StandardMerkleTree.of(
+    leaves.map(([account, amount]) => [account, amount]),
+    ['address', 'uint256'],
+  );
   const root = tree.root;
   assert.ok(isHex(root));
   const total = leaves.reduce((sum, [, amount]) => sum + amount, 0n);
@@ -83,7 +96,12 @@ describe('RewardDistributor', () => {
         [alice.account.address, admin.account.address, zeroAddress],
       ];
       for (const args of cases) {
-        await expectRevert(publicClient.call({ account: admin.account, data: encodeDeployData({ abi, bytecode, args }) }), 'ZeroAddress', undefined, abi);
+        await expectRevert(
+          publicClient.call({ account: admin.account, data: encodeDeployData({ abi, bytecode, args }) }),
+          'ZeroAddress',
+          undefined,
+          abi,
+        );
       }
     });
   });
@@ -115,8 +133,14 @@ describe('RewardDistributor', () => {
       const { distributor, asOutsider } = await deploy();
       const { root, total } = epochTree(epoch1Leaves);
       const posterRole = await distributor.read.EPOCH_POSTER_ROLE();
-      await expectRevert(asOutsider.write.postEpoch([1n, root, total]), 'AccessControlUnauthorizedAccount', [getAddress(outsider.account.address), posterRole]);
-      await expectRevert(distributor.write.postEpoch([1n, root, total]), 'AccessControlUnauthorizedAccount', [getAddress(admin.account.address), posterRole]);
+      await expectRevert(asOutsider.write.postEpoch([1n, root, total]), 'AccessControlUnauthorizedAccount', [
+        getAddress(outsider.account.address),
+        posterRole,
+      ]);
+      await expectRevert(distributor.write.postEpoch([1n, root, total]), 'AccessControlUnauthorizedAccount', [
+        getAddress(admin.account.address),
+        posterRole,
+      ]);
       assert.equal(await distributor.read.epochRoot([1n]), zeroHash);
     });
 
@@ -170,9 +194,15 @@ describe('RewardDistributor', () => {
         assert.equal(await distributor.read.isClaimed([1n, account]), false);
         const receipt = await mined(distributor.write.claim([1n, account, amount, tree.proofOf(account)]));
         const claimed = parseEventLogs({ abi: distributor.abi, logs: receipt.logs, eventName: 'Claimed' });
-        assert.deepEqual(claimed.map((e) => e.args), [{ epoch: 1n, account: getAddress(account), amount }]);
+        assert.deepEqual(
+          claimed.map((e) => e.args),
+          [{ epoch: 1n, account: getAddress(account), amount }],
+        );
         const transfers = parseEventLogs({ abi: token.abi, logs: receipt.logs, eventName: 'Transfer' });
-        assert.deepEqual(transfers.map((e) => e.args), [{ from: getAddress(distributor.address), to: getAddress(account), value: amount }]);
+        assert.deepEqual(
+          transfers.map((e) => e.args),
+          [{ from: getAddress(distributor.address), to: getAddress(account), value: amount }],
+        );
         assert.equal(await token.read.balanceOf([account]), amount);
         assert.equal(await distributor.read.isClaimed([1n, account]), true);
       }
@@ -206,7 +236,10 @@ describe('RewardDistributor', () => {
       await mined(asPoster.write.postEpoch([1n, tree.root, tree.total]));
       const [account, amount] = epoch1Leaves[0] ?? assert.fail('no leaf');
       await mined(distributor.write.claim([1n, account, amount, tree.proofOf(account)]));
-      await expectRevert(distributor.write.claim([1n, account, amount, tree.proofOf(account)]), 'AlreadyClaimed', [1n, getAddress(account)]);
+      await expectRevert(distributor.write.claim([1n, account, amount, tree.proofOf(account)]), 'AlreadyClaimed', [
+        1n,
+        getAddress(account),
+      ]);
       await expectRevert(asRelayer.write.claim([1n, account, amount, tree.proofOf(account)]), 'AlreadyClaimed', [1n, getAddress(account)]);
       assert.equal(await token.read.balanceOf([account]), amount);
     });
@@ -237,7 +270,10 @@ describe('RewardDistributor', () => {
     it("rejects a proof for another epoch's tree", async () => {
       const { distributor, asPoster } = await deploy();
       const one = epochTree(epoch1Leaves);
-      const two = epochTree([[alice.account.address, 7n], [bob.account.address, 8n]]);
+      const two = epochTree([
+        [alice.account.address, 7n],
+        [bob.account.address, 8n],
+      ]);
       await mined(asPoster.write.postEpoch([1n, one.root, one.total]));
       await mined(asPoster.write.postEpoch([2n, two.root, two.total]));
       await expectRevert(distributor.write.claim([1n, alice.account.address, 7n, two.proofOf(alice.account.address)]), 'InvalidProof');
@@ -256,7 +292,10 @@ describe('RewardDistributor', () => {
     it('keeps epochs apart: the same account claims each of its epochs once', async () => {
       const { token, distributor, asPoster } = await deploy();
       const one = epochTree(epoch1Leaves);
-      const two = epochTree([[alice.account.address, 2n * TSRA], [dave.account.address, 1n * TSRA]]);
+      const two = epochTree([
+        [alice.account.address, 2n * TSRA],
+        [dave.account.address, 1n * TSRA],
+      ]);
       await mined(asPoster.write.postEpoch([1n, one.root, one.total]));
       await mined(asPoster.write.postEpoch([2n, two.root, two.total]));
       const [, aliceOne] = epoch1Leaves[0] ?? assert.fail('no leaf');
@@ -271,13 +310,21 @@ describe('RewardDistributor', () => {
       const { token, distributor, asPoster } = await deploy();
       // A faulty coordinator posts a tree worth 300 with total 250: the epoch pays 250 at most and
       // another epoch's funds stay untouched.
-      const bad = epochTree([[alice.account.address, 100n], [bob.account.address, 100n], [carol.account.address, 100n]]);
+      const bad = epochTree([
+        [alice.account.address, 100n],
+        [bob.account.address, 100n],
+        [carol.account.address, 100n],
+      ]);
       const good = epochTree([[dave.account.address, 40n]]);
       await mined(asPoster.write.postEpoch([1n, bad.root, 250n]));
       await mined(asPoster.write.postEpoch([2n, good.root, good.total]));
       await mined(distributor.write.claim([1n, alice.account.address, 100n, bad.proofOf(alice.account.address)]));
       await mined(distributor.write.claim([1n, bob.account.address, 100n, bad.proofOf(bob.account.address)]));
-      await expectRevert(distributor.write.claim([1n, carol.account.address, 100n, bad.proofOf(carol.account.address)]), 'EpochTotalExceeded', [1n, 250n, 300n]);
+      await expectRevert(
+        distributor.write.claim([1n, carol.account.address, 100n, bad.proofOf(carol.account.address)]),
+        'EpochTotalExceeded',
+        [1n, 250n, 300n],
+      );
       assert.equal(await distributor.read.isClaimed([1n, carol.account.address]), false);
       await mined(distributor.write.claim([2n, dave.account.address, 40n, good.proofOf(dave.account.address)]));
       assert.equal(await token.read.balanceOf([dave.account.address]), 40n);
@@ -289,11 +336,18 @@ describe('RewardDistributor', () => {
       const distributor = await viem.deployContract('RewardDistributor', [token.address, admin.account.address, poster.account.address]);
       const asPoster = await viem.getContractAt('RewardDistributor', distributor.address, { client: { wallet: poster } });
       await mined(token.write.mint([distributor.address, 1_000n]));
-      const tree = epochTree([[alice.account.address, 100n], [bob.account.address, 200n]]);
+      const tree = epochTree([
+        [alice.account.address, 100n],
+        [bob.account.address, 200n],
+      ]);
       await mined(asPoster.write.postEpoch([1n, tree.root, tree.total]));
       // The token's transfer to alice replays bob's claim from inside the first claim.
       await mined(token.write.arm([distributor.address, 1n, bob.account.address, 200n, tree.proofOf(bob.account.address)]));
-      await expectRevert(distributor.write.claim([1n, alice.account.address, 100n, tree.proofOf(alice.account.address)]), 'ReentrancyGuardReentrantCall', []);
+      await expectRevert(
+        distributor.write.claim([1n, alice.account.address, 100n, tree.proofOf(alice.account.address)]),
+        'ReentrancyGuardReentrantCall',
+        [],
+      );
       assert.equal(await distributor.read.isClaimed([1n, alice.account.address]), false);
       assert.equal(await distributor.read.isClaimed([1n, bob.account.address]), false);
       assert.equal(await token.read.balanceOf([distributor.address]), 1_000n);
@@ -311,7 +365,10 @@ describe('RewardDistributor', () => {
       await expectRevert(distributor.write.withdrawSurplus([zeroAddress, 1n]), 'ZeroAddress');
       const receipt = await mined(distributor.write.withdrawSurplus([bob.account.address, 200n]));
       const events = parseEventLogs({ abi: distributor.abi, logs: receipt.logs, eventName: 'SurplusWithdrawn' });
-      assert.deepEqual(events.map((e) => e.args), [{ to: getAddress(bob.account.address), amount: 200n }]);
+      assert.deepEqual(
+        events.map((e) => e.args),
+        [{ to: getAddress(bob.account.address), amount: 200n }],
+      );
       assert.equal(await token.read.balanceOf([bob.account.address]), 200n);
       await mined(distributor.write.claim([1n, alice.account.address, 300n, tree.proofOf(alice.account.address)]));
       assert.equal(await token.read.balanceOf([distributor.address]), 0n);

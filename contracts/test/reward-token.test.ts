@@ -66,10 +66,11 @@ describe('RewardToken', () => {
   it('does not let a non-admin grant roles', async () => {
     const token = await deployToken();
     const asAlice = await viem.getContractAt('RewardToken', token.address, { client: { wallet: alice } });
-    await expectRevert(asAlice.write.grantRole([await token.read.MINTER_ROLE(), alice.account.address]), 'AccessControlUnauthorizedAccount', [
-      getAddress(alice.account.address),
-      await token.read.DEFAULT_ADMIN_ROLE(),
-    ]);
+    await expectRevert(
+      asAlice.write.grantRole([await token.read.MINTER_ROLE(), alice.account.address]),
+      'AccessControlUnauthorizedAccount',
+      [getAddress(alice.account.address), await token.read.DEFAULT_ADMIN_ROLE()],
+    );
   });
 
   it('transfers like any ERC-20 and reports insufficient balances with ERC-6093 errors', async () => {
@@ -78,7 +79,11 @@ describe('RewardToken', () => {
     const asAlice = await viem.getContractAt('RewardToken', token.address, { client: { wallet: alice } });
     await publicClient.waitForTransactionReceipt({ hash: await asAlice.write.transfer([bob.account.address, 40n]) });
     assert.equal(await token.read.balanceOf([bob.account.address]), 40n);
-    await expectRevert(asAlice.write.transfer([bob.account.address, 61n]), 'ERC20InsufficientBalance', [getAddress(alice.account.address), 60n, 61n]);
+    await expectRevert(asAlice.write.transfer([bob.account.address, 61n]), 'ERC20InsufficientBalance', [
+      getAddress(alice.account.address),
+      60n,
+      61n,
+    ]);
   });
 
   it('refuses the zero address as admin', async () => {

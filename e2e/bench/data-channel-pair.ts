@@ -193,7 +193,9 @@ function installPeer({ offerer, tags }: { offerer: boolean; tags: typeof TAG }):
 /** Rejects with a clear message when `promise` has not settled after `timeoutMs`. */
 export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${timeoutMs / 1000} s`)), timeoutMs)));
+  const timeout = new Promise<never>(
+    (_resolve, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${timeoutMs / 1000} s`)), timeoutMs)),
+  );
   try {
     return await Promise.race([promise, timeout]);
   } finally {
@@ -255,7 +257,9 @@ export async function openDataChannelPair(browser: Browser, coordinatorUrl: stri
     await within(Promise.all(both.map((peer) => peer.evaluate((target) => target.open))), 20_000, 'Opening the data channel');
   } catch (error) {
     const gathered = await Promise.all(both.map((peer) => peer.evaluate((target) => target.candidates)));
-    throw new Error(`${error instanceof Error ? error.message : String(error)}. Local candidates: ${JSON.stringify(gathered)}`, { cause: error });
+    throw new Error(`${error instanceof Error ? error.message : String(error)}. Local candidates: ${JSON.stringify(gathered)}`, {
+      cause: error,
+    });
   }
   const isolated = await Promise.all(pages.map((page) => page.evaluate(() => window.crossOriginIsolated)));
   const pairs = await Promise.all(both.map((peer) => peer.evaluate((target) => target.selectedPair())));
@@ -270,11 +274,20 @@ export interface ThroughputRun {
 }
 
 /** One throughput run: the receiver counts, the sender sends; the rate is the receiver's, first byte to last. */
-export async function measureThroughput(pair: DataChannelPair, totalBytes: number, frameBytes: number, lowBytes: number): Promise<ThroughputRun> {
+export async function measureThroughput(
+  pair: DataChannelPair,
+  totalBytes: number,
+  frameBytes: number,
+  lowBytes: number,
+): Promise<ThroughputRun> {
   await pair.receiver.evaluate((peer, total) => peer.armReceiver(total), totalBytes);
   const [sent, timing] = await within(
     Promise.all([
-      pair.sender.evaluate((peer, { total, frame, low }) => peer.sendBytes(total, frame, low), { total: totalBytes, frame: frameBytes, low: lowBytes }),
+      pair.sender.evaluate((peer, { total, frame, low }) => peer.sendBytes(total, frame, low), {
+        total: totalBytes,
+        frame: frameBytes,
+        low: lowBytes,
+      }),
       pair.receiver.evaluate((peer) => {
         const received = peer.received;
         if (received === null) throw new Error('the receiver was not armed');

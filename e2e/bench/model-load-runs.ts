@@ -64,7 +64,12 @@ export async function loadInFreshTab(
   const state = page.getByTestId('runtime-state');
   const loadTimeoutMs = 120_000;
   await page
-    .waitForFunction(() => window.tesseraServingAtMs !== undefined || document.querySelector('[data-testid="runtime-state"]')?.textContent?.trim() === 'error', undefined, { timeout: loadTimeoutMs })
+    .waitForFunction(
+      () =>
+        window.tesseraServingAtMs !== undefined || document.querySelector('[data-testid="runtime-state"]')?.textContent?.trim() === 'error',
+      undefined,
+      { timeout: loadTimeoutMs },
+    )
     .catch(() => {
       throw new Error(`The volunteer tab did not serve ${modelId} within ${loadTimeoutMs / 1000} s. Its console:\n${pageLogs(page)}`);
     });
@@ -92,7 +97,8 @@ export async function waitForWorkerCount(coordinatorUrl: string, count: number, 
   for (;;) {
     const workers = (await networkSnapshot(coordinatorUrl)).nodes.filter((node) => node.role === 'worker').length;
     if (workers === count) return;
-    if (Date.now() > deadline) throw new Error(`The coordinator still lists ${workers} worker tabs, not ${count}, after ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`The coordinator still lists ${workers} worker tabs, not ${count}, after ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

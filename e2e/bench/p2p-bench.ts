@@ -55,9 +55,14 @@ async function dataChannelPhase(env: Environment, options: P2pBenchOptions): Pro
   const pair = await openDataChannelPair(env.browser, env.coordinatorUrl, env.contexts);
   env.logs.push(...pair.logs);
   const pairs = pair.pairs.map((selected) => (selected === null ? 'none found' : `${selected.local} → ${selected.remote}`));
-  const onNamespace = pair.pairs.every((selected) => selected !== null && selected.local === env.namespace.namespaceAddress && selected.remote === env.namespace.namespaceAddress);
+  const onNamespace = pair.pairs.every(
+    (selected) =>
+      selected !== null && selected.local === env.namespace.namespaceAddress && selected.remote === env.namespace.namespaceAddress,
+  );
   console.log('Data channel between two tabs in separate browser contexts (one ordered, reliable channel, as PeerLink opens)');
-  console.log(`  selected ICE pair per tab: ${pairs.join('; ')}${onNamespace ? ' — the namespace interface' : ' — ! not the namespace address'}`);
+  console.log(
+    `  selected ICE pair per tab: ${pairs.join('; ')}${onNamespace ? ' — the namespace interface' : ' — ! not the namespace address'}`,
+  );
 
   const frameKib = MAX_FRAME_BYTES / 1024;
   console.log(
@@ -68,24 +73,42 @@ async function dataChannelPhase(env: Environment, options: P2pBenchOptions): Pro
   for (let repeat = 1; repeat <= options.repeats; repeat++) {
     const run = await measureThroughput(pair, options.totalBytes, MAX_FRAME_BYTES, BUFFERED_LOW_BYTES);
     runs.push(run);
-    console.log(`    repeat ${repeat}   ${mibPerSecond(run.mibPerSecond).padStart(12)}   (${ms(run.receiveMs)}; sender's bufferedAmount peaked at ${(run.maxBufferedBytes / 1024).toFixed(0)} KiB)`);
+    console.log(
+      `    repeat ${repeat}   ${mibPerSecond(run.mibPerSecond).padStart(12)}   (${ms(run.receiveMs)}; sender's bufferedAmount peaked at ${(run.maxBufferedBytes / 1024).toFixed(0)} KiB)`,
+    );
   }
-  console.log(`    median     ${mibPerSecond(median(runs.map((run) => run.mibPerSecond))).padStart(12)}   over ${runs.length} repeat(s) on the same connection`);
+  console.log(
+    `    median     ${mibPerSecond(median(runs.map((run) => run.mibPerSecond))).padStart(12)}   over ${runs.length} repeat(s) on the same connection`,
+  );
 
   const roundTrips = percentiles(await measureRoundTrips(pair, options.pings, PING_WARMUP));
-  console.log(`  round trip: ${integer(roundTrips.count)} pings of 16 bytes answered at once by the other tab, one in flight, after ${PING_WARMUP} unmeasured`);
+  console.log(
+    `  round trip: ${integer(roundTrips.count)} pings of 16 bytes answered at once by the other tab, one in flight, after ${PING_WARMUP} unmeasured`,
+  );
   console.log(`    p50 ${ms(roundTrips.p50)} · p90 ${ms(roundTrips.p90)} · p99 ${ms(roundTrips.p99)} · max ${ms(roundTrips.max)}`);
-  console.log(`    (timed in the page; ${pair.crossOriginIsolated ? 'cross-origin isolated, so the clock resolves 5 µs' : '! not cross-origin isolated, so the clock resolves only 100 µs'})`);
+  console.log(
+    `    (timed in the page; ${pair.crossOriginIsolated ? 'cross-origin isolated, so the clock resolves 5 µs' : '! not cross-origin isolated, so the clock resolves only 100 µs'})`,
+  );
   // Their renderers would otherwise take CPU from the model loads.
   for (const context of env.contexts.splice(0)) await context.close();
 }
 
 function sourceCell(run: ModelLoadRun): string {
-  const parts = [run.fromPeers > 0 ? `peers ${megabytes(run.fromPeers)}` : '', run.fromHttp > 0 ? `HTTP ${megabytes(run.fromHttp)}` : '', run.fromStore > 0 ? `store ${megabytes(run.fromStore)}` : ''];
+  const parts = [
+    run.fromPeers > 0 ? `peers ${megabytes(run.fromPeers)}` : '',
+    run.fromHttp > 0 ? `HTTP ${megabytes(run.fromHttp)}` : '',
+    run.fromStore > 0 ? `store ${megabytes(run.fromStore)}` : '',
+  ];
   return parts.filter((part) => part !== '').join(' + ') || '—';
 }
 
-const loadRow = (label: string, run: ModelLoadRun): string[] => [label, sourceCell(run), ms(run.acquireMs), run.engineLoadMs === null ? '?' : ms(run.engineLoadMs), ms(run.servingMs)];
+const loadRow = (label: string, run: ModelLoadRun): string[] => [
+  label,
+  sourceCell(run),
+  ms(run.acquireMs),
+  run.engineLoadMs === null ? '?' : ms(run.engineLoadMs),
+  ms(run.servingMs),
+];
 
 const medianRow = (label: string, runs: readonly ModelLoadRun[]): string[] => {
   const engine = runs.flatMap((run) => (run.engineLoadMs === null ? [] : [run.engineLoadMs]));
@@ -98,7 +121,9 @@ async function modelLoadPhase(env: Environment, options: P2pBenchOptions): Promi
   const totalBytes = entry.files.reduce((sum, file) => sum + file.bytes, 0);
   const loadOptions = (peers: boolean) => ({ peers, contexts: env.contexts, logs: env.logs });
 
-  console.log(`\nModel load: ${MODEL}, ${entry.files.length} files, ${megabytes(totalBytes)} in all, each tab in a fresh browser context (empty store)`);
+  console.log(
+    `\nModel load: ${MODEL}, ${entry.files.length} files, ${megabytes(totalBytes)} in all, each tab in a fresh browser context (empty store)`,
+  );
   console.log(
     `  ! The tiny model is only ${megabytes(totalBytes)}: these figures mostly show the per-file and per-connection overhead (asking for seeders,\n` +
       `    opening a peer link, one request per file, hashing, the store), not bandwidth. Expect a large model to differ.`,
@@ -108,7 +133,10 @@ async function modelLoadPhase(env: Environment, options: P2pBenchOptions): Promi
   await waitForServingTabs(env.coordinatorUrl, 1, [MODEL], 60_000);
   const fromPeer: ModelLoadRun[] = [];
   const overHttp: ModelLoadRun[] = [];
-  const rows: string[][] = [['tab', 'files from', 'acquire', 'engine load', 'navigation → serving'], loadRow('A, the seeder (first tab, HTTP)', seeder.run)];
+  const rows: string[][] = [
+    ['tab', 'files from', 'acquire', 'engine load', 'navigation → serving'],
+    loadRow('A, the seeder (first tab, HTTP)', seeder.run),
+  ];
   for (let round = 1; round <= options.peerLoads; round++) {
     // Each fresh tab finds A alone: the one before it is closed and gone from the coordinator first.
     const peer = await loadInFreshTab(env.browser, env.coordinatorUrl, MODEL, loadOptions(true));
@@ -123,7 +151,10 @@ async function modelLoadPhase(env: Environment, options: P2pBenchOptions): Promi
     await http.context.close();
     await waitForWorkerCount(env.coordinatorUrl, 1);
   }
-  rows.push(medianRow(`median from a peer (${fromPeer.length})`, fromPeer), medianRow(`median over HTTP (${overHttp.length}, A not counted)`, overHttp));
+  rows.push(
+    medianRow(`median from a peer (${fromPeer.length})`, fromPeer),
+    medianRow(`median over HTTP (${overHttp.length}, A not counted)`, overHttp),
+  );
   console.log(renderColumns(rows));
   console.log(
     `  acquire: the files into the tab's store (the page's data-acquire-ms; from a peer it includes asking the coordinator for seeders and opening the link);\n` +
@@ -166,7 +197,8 @@ async function main(): Promise<void> {
     });
   }
   // A stuck tab must not keep the benchmark (and Chromium, and the namespace) alive for ever.
-  const watchdogMs = 10 * 60_000 + options.repeats * (options.totalBytes / 1024 / 1024) * 1000 + options.pings * 100 + options.peerLoads * 120_000;
+  const watchdogMs =
+    10 * 60_000 + options.repeats * (options.totalBytes / 1024 / 1024) * 1000 + options.pings * 100 + options.peerLoads * 120_000;
   setTimeout(() => {
     console.error(`The benchmark did not finish within ${seconds(watchdogMs)}; stopping it.`);
     void cleanUp().finally(() => process.exit(1));
@@ -194,11 +226,14 @@ async function main(): Promise<void> {
       `\nRequests: ${integer(requests)} from ${env.logs.length} browser contexts, ${integer(requests - outside.length)} to ${namespace.hostAddress}, ` +
         `${outside.length} anywhere else${outside.length === 0 ? ': no request left the namespace' : ''} (data channels are not requests; they can only use the namespace interface).`,
     );
-    if (outside.length > 0) throw new Error(`${outside.length} request(s) went outside the namespace:\n  ${outside.slice(0, 20).join('\n  ')}`);
+    if (outside.length > 0)
+      throw new Error(`${outside.length} request(s) went outside the namespace:\n  ${outside.slice(0, 20).join('\n  ')}`);
   } finally {
     await cleanUp();
   }
-  console.log(`Total ${seconds(performance.now() - startedAt)}; load average ${loadavg()[0]?.toFixed(2) ?? '?'} at the end (${availableParallelism()} CPUs: above that, other processes took CPU from the tabs).`);
+  console.log(
+    `Total ${seconds(performance.now() - startedAt)}; load average ${loadavg()[0]?.toFixed(2) ?? '?'} at the end (${availableParallelism()} CPUs: above that, other processes took CPU from the tabs).`,
+  );
 }
 
 main().catch(async (error: unknown) => {

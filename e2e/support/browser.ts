@@ -27,7 +27,11 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
  * WebRTC: its only interface is the namespace's veth end, so ICE finds a real host candidate.
  * `coordinatorUrl` must be on the namespace's host address; it is the one origin pages may load.
  */
-export async function launchChromiumInNamespace(namespace: NetworkNamespace, coordinatorUrl: string, options: { ownSignals?: boolean } = {}): Promise<Browser> {
+export async function launchChromiumInNamespace(
+  namespace: NetworkNamespace,
+  coordinatorUrl: string,
+  options: { ownSignals?: boolean } = {},
+): Promise<Browser> {
   const origin = new URL(coordinatorUrl).origin;
   const args = [
     ...BASE_ARGS.filter((arg) => !arg.startsWith('--host-resolver-rules=')),

@@ -19,7 +19,10 @@ export async function startCoordinator(
 ): Promise<RunningCoordinator> {
   const host = listen.host ?? '127.0.0.1';
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
-  const config = loadConfig({}, { port: 0, dataDir, rateLimitPerMinute: 0, logLevel: process.env.TESSERA_E2E_LOG ?? 'warn', host, ...overrides });
+  const config = loadConfig(
+    {},
+    { port: 0, dataDir, rateLimitPerMinute: 0, logLevel: process.env.TESSERA_E2E_LOG ?? 'warn', host, ...overrides },
+  );
   const app = await buildApp({ config, logger: { level: config.logLevel } });
   const url = await app.listen({ host, port: 0 });
   return {

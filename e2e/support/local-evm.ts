@@ -18,7 +18,9 @@ export interface LocalEvm {
 /** Starts Hardhat's local EVM node (on Node 22, through the contracts workspace's launcher) on a free port. */
 export async function startLocalEvm(): Promise<LocalEvm> {
   const script = fileURLToPath(new URL('../../contracts/scripts/start-local-node.mjs', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [script, '--port', '0', '--hostname', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [script, '--port', '0', '--hostname', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`local EVM node not ready in 120 s:\n${output.join('')}`)), 120_000);
@@ -56,7 +58,12 @@ export interface DeployedRewards {
 /** Deploys the token and the distributor, makes `poster` the epoch poster and funds the distributor. */
 export async function deployRewards(url: string, poster: Hex, budget: bigint): Promise<DeployedRewards> {
   const transport = http(url);
-  const chain = defineChain({ id: await createPublicClient({ transport }).getChainId(), name: 'local', nativeCurrency: { name: 'ETH', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+  const chain = defineChain({
+    id: await createPublicClient({ transport }).getChainId(),
+    name: 'local',
+    nativeCurrency: { name: 'ETH', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [url] } },
+  });
   const publicClient = createPublicClient({ chain, transport });
   const admin = createWalletClient({ chain, transport, account: privateKeyToAccount(DEV_KEYS.admin) });
   const claimer = createWalletClient({ chain, transport, account: privateKeyToAccount(DEV_KEYS.claimer) });
@@ -65,15 +72,30 @@ export async function deployRewards(url: string, poster: Hex, budget: bigint): P
     if (!receipt.contractAddress) throw new Error('deployment created no contract');
     return receipt.contractAddress;
   };
-  const token = await deployed(await admin.deployContract({ abi: rewardTokenAbi, bytecode: rewardTokenBytecode, args: [admin.account.address] }));
-  const distributor = await deployed(await admin.deployContract({ abi: rewardDistributorAbi, bytecode: rewardDistributorBytecode, args: [token, admin.account.address, poster] }));
-  await publicClient.waitForTransactionReceipt({ hash: await admin.writeContract({ address: token, abi: rewardTokenAbi, functionName: 'mint', args: [distributor, budget] }) });
+  const token = await deployed(
+    await admin.deployContract({ abi: rewardTokenAbi, bytecode: rewardTokenBytecode, args: [admin.account.address] }),
+  );
+  const distributor = await deployed(
+    await admin.deployContract({
+      abi: rewardDistributorAbi,
+      bytecode: rewardDistributorBytecode,
+      args: [token, admin.account.address, poster],
+    }),
+  );
+  await publicClient.waitForTransactionReceipt({
+    hash: await admin.writeContract({ address: token, abi: rewardTokenAbi, functionName: 'mint', args: [distributor, budget] }),
+  });
   return {
     token,
     distributor,
     publicClient,
     async claim(epoch, account, amount, proof) {
-      const hash = await claimer.writeContract({ address: distributor, abi: rewardDistributorAbi, functionName: 'claim', args: [BigInt(epoch), account, amount, proof] });
+      const hash = await claimer.writeContract({
+        address: distributor,
+        abi: rewardDistributorAbi,
+        functionName: 'claim',
+        args: [BigInt(epoch), account, amount, proof],
+      });
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
       if (receipt.status !== 'success') throw new Error(`claim reverted: ${hash}`);
       return hash;

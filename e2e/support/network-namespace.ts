@@ -46,8 +46,10 @@ function findIp(): string | undefined {
 /** Whether this process can make network namespaces: it must be root and have iproute2's `ip`. */
 export function namespaceSupport(): { ok: true } | { ok: false; reason: string } {
   if (process.platform !== 'linux') return { ok: false, reason: `network namespaces need Linux, this is ${process.platform}` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: `network namespaces need root (uid 0), this process runs as uid ${process.getuid?.()}; CI runs as root` };
-  if (findIp() === undefined) return { ok: false, reason: `iproute2's 'ip' was not found (looked in ${IP_CANDIDATES.join(', ')}); apt-get install iproute2` };
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: `network namespaces need root (uid 0), this process runs as uid ${process.getuid?.()}; CI runs as root` };
+  if (findIp() === undefined)
+    return { ok: false, reason: `iproute2's 'ip' was not found (looked in ${IP_CANDIDATES.join(', ')}); apt-get install iproute2` };
   return { ok: true };
 }
 
@@ -74,7 +76,8 @@ function alive(pid: number): boolean {
 async function removeStale(ipPath: string): Promise<void> {
   for (const entry of readdirSync(tmpdir())) {
     const match = /^tessera-netns-(\d+)-/.exec(entry);
-    if (match?.[1] && Number(match[1]) !== process.pid && !alive(Number(match[1]))) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    if (match?.[1] && Number(match[1]) !== process.pid && !alive(Number(match[1])))
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true });
   }
   const listing = await ip(ipPath, ['netns', 'list']);
   for (const line of listing.split('\n')) {
@@ -153,7 +156,10 @@ export async function createNetworkNamespace(): Promise<NetworkNamespace> {
     const wrapperDir = mkdtempSync(join(tmpdir(), `tessera-netns-${process.pid}-`));
     cleanups.push(async () => rmSync(wrapperDir, { recursive: true, force: true }));
     const chromiumExecutable = join(wrapperDir, 'chromium');
-    writeFileSync(chromiumExecutable, `#!/bin/sh\nexec ${shellQuote(ipPath)} netns exec ${shellQuote(name)} ${shellQuote(CHROMIUM_PATH)} "$@"\n`);
+    writeFileSync(
+      chromiumExecutable,
+      `#!/bin/sh\nexec ${shellQuote(ipPath)} netns exec ${shellQuote(name)} ${shellQuote(CHROMIUM_PATH)} "$@"\n`,
+    );
     chmodSync(chromiumExecutable, 0o755);
 
     return { name, hostAddress, namespaceAddress, chromiumExecutable, close: undo };

@@ -25,4 +25,3 @@ export async function referenceEmbeddings(model: string, texts: string[]): Promi
   await extractor.dispose();
   return vectors;
 }
-

@@ -29,7 +29,12 @@ export const networkSnapshotSchema = z.object({
   nodes: z.array(networkNodeSchema),
   queue: z.object({ queued: z.number().int(), assigned: z.number().int(), byModel: z.record(z.string(), z.number().int()) }),
   totals: z.object({ succeeded: z.number().int(), failed: z.number().int(), cancelled: z.number().int() }),
-  verification: z.object({ checked: z.number().int(), caught: z.number().int(), unverifiedForLackOfGuards: z.number().int(), pending: z.number().int() }),
+  verification: z.object({
+    checked: z.number().int(),
+    caught: z.number().int(),
+    unverifiedForLackOfGuards: z.number().int(),
+    pending: z.number().int(),
+  }),
   throughput: z.object({ tasksPerMinute: z.number(), tokensPerSecond: z.number() }),
   uptimeSeconds: z.number(),
 });

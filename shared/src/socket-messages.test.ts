@@ -11,7 +11,16 @@ describe('socket message parsing', () => {
         protocolVersion: PROTOCOL_VERSION,
         role: 'worker',
         publicKey: 'A'.repeat(43),
-        capabilities: { userAgent: 'x', hardwareConcurrency: 4, gpu: null, backends: ['wasm'], engines: ['transformers'], models: [{ id: 'tessera/tiny-gpt2', state: 'loaded', backend: 'wasm' }], benchmarkTokensPerSecond: null, maxConcurrentTasks: 1 },
+        capabilities: {
+          userAgent: 'x',
+          hardwareConcurrency: 4,
+          gpu: null,
+          backends: ['wasm'],
+          engines: ['transformers'],
+          models: [{ id: 'tessera/tiny-gpt2', state: 'loaded', backend: 'wasm' }],
+          benchmarkTokensPerSecond: null,
+          maxConcurrentTasks: 1,
+        },
       },
     ]);
     expect(outcome.ok && outcome.message.event).toBe('worker:hello');
@@ -39,6 +48,9 @@ describe('socket message parsing', () => {
       { taskId, leaseMs: 1000, attempt: 1, task: { kind: 'embeddings', model: 'tessera/tiny-bert', texts: ['a'] } },
     ]);
     expect(assign.ok && assign.message.event === 'task:assign' && assign.message.payload.task.kind).toBe('embeddings');
-    expect(parseCoordinatorToWorker('task:assign', [{ taskId, leaseMs: 1000, attempt: 1, task: { kind: 'embeddings', model: 'm', texts: [] } }]).ok).toBe(false);
+    expect(
+      parseCoordinatorToWorker('task:assign', [{ taskId, leaseMs: 1000, attempt: 1, task: { kind: 'embeddings', model: 'm', texts: [] } }])
+        .ok,
+    ).toBe(false);
   });
 });

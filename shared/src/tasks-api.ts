@@ -15,7 +15,11 @@ export type DirectStreamRequest = z.infer<typeof directStreamRequestSchema>;
 
 /** Native async API (as AI Horde users expect): submit, poll, cancel. The bodies reuse OpenAI's shapes. */
 export const createTaskRequestSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('chat.completion'), request: chatCompletionRequestSchema, direct_stream: directStreamRequestSchema.optional() }),
+  z.object({
+    type: z.literal('chat.completion'),
+    request: chatCompletionRequestSchema,
+    direct_stream: directStreamRequestSchema.optional(),
+  }),
   z.object({ type: z.literal('embedding'), request: embeddingRequestSchema }),
 ]);
 export type CreateTaskRequest = z.infer<typeof createTaskRequestSchema>;

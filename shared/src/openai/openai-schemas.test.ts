@@ -22,7 +22,9 @@ describe('OpenAI request schemas', () => {
   it('refuse wrong types and out-of-range values', () => {
     expect(chatCompletionRequestSchema.safeParse({ model: 'm', messages: [{ role: 'user', content: 5 }] }).success).toBe(false);
     expect(chatCompletionRequestSchema.safeParse({ model: 'm', messages: [{ role: 'tool', content: 'x' }] }).success).toBe(false);
-    expect(chatCompletionRequestSchema.safeParse({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 0 }).success).toBe(false);
+    expect(chatCompletionRequestSchema.safeParse({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 0 }).success).toBe(
+      false,
+    );
     expect(embeddingRequestSchema.safeParse({ model: 'm', input: [1, 2, 3] }).success).toBe(false);
   });
 });

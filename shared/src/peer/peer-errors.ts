@@ -5,16 +5,46 @@
  * registry can import it without a cycle.
  */
 export const PEER_ERROR_CODES = {
-  peer_not_introduced: { status: 403, type: 'invalid_request_error', retryable: false, summary: 'The coordinator did not introduce these two tabs; they may not signal each other.' },
-  peer_unavailable: { status: 404, type: 'invalid_request_error', retryable: true, summary: 'The peer tab is not connected to the coordinator.' },
-  peer_frame_invalid: { status: 400, type: 'invalid_request_error', retryable: false, summary: 'A data-channel frame did not match the peer frame format; the link was closed.' },
-  peer_connection_failed: { status: 502, type: 'server_error', retryable: true, summary: 'The WebRTC connection to the peer could not be opened or failed.' },
+  peer_not_introduced: {
+    status: 403,
+    type: 'invalid_request_error',
+    retryable: false,
+    summary: 'The coordinator did not introduce these two tabs; they may not signal each other.',
+  },
+  peer_unavailable: {
+    status: 404,
+    type: 'invalid_request_error',
+    retryable: true,
+    summary: 'The peer tab is not connected to the coordinator.',
+  },
+  peer_frame_invalid: {
+    status: 400,
+    type: 'invalid_request_error',
+    retryable: false,
+    summary: 'A data-channel frame did not match the peer frame format; the link was closed.',
+  },
+  peer_connection_failed: {
+    status: 502,
+    type: 'server_error',
+    retryable: true,
+    summary: 'The WebRTC connection to the peer could not be opened or failed.',
+  },
   peer_closed: { status: 502, type: 'server_error', retryable: true, summary: 'The peer link closed before the operation finished.' },
-  peer_file_unavailable: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'The seeder does not have this model file or byte range.' },
+  peer_file_unavailable: {
+    status: 404,
+    type: 'invalid_request_error',
+    retryable: false,
+    summary: 'The seeder does not have this model file or byte range.',
+  },
   peer_busy: { status: 503, type: 'server_error', retryable: true, summary: 'The seeder is serving too many requests; ask another one.' },
   peer_read_failed: { status: 500, type: 'server_error', retryable: true, summary: 'The seeder could not read the file from its cache.' },
   peer_timeout: { status: 504, type: 'server_error', retryable: true, summary: 'The peer did not answer in time.' },
-  peer_hash_mismatch: { status: 502, type: 'server_error', retryable: true, summary: 'Bytes did not match the catalog\'s sha256 for the file.' },
+  peer_hash_mismatch: {
+    status: 502,
+    type: 'server_error',
+    retryable: true,
+    summary: "Bytes did not match the catalog's sha256 for the file.",
+  },
 } as const satisfies Record<string, { status: number; type: string; retryable: boolean; summary: string }>;
 
 export type PeerErrorCode = keyof typeof PEER_ERROR_CODES;

@@ -56,11 +56,40 @@ describe('peer frames', () => {
     ['null', null],
     ['an empty message', new Uint8Array()],
     ['a message over 32 KiB', new Uint8Array(MAX_FRAME_BYTES + 1)],
-    ['a wrong version', (() => { const b = header(2, chunkFields); b[0] = 2; return b; })()],
+    [
+      'a wrong version',
+      (() => {
+        const b = header(2, chunkFields);
+        b[0] = 2;
+        return b;
+      })(),
+    ],
     ['an unknown kind', header(9, chunkFields)],
-    ['a header length past the end', (() => { const b = header(2, chunkFields); new DataView(b.buffer).setUint16(2, 500); return b; })()],
-    ['a header that is not JSON', (() => { const b = header(2, chunkFields); b[4] = 0x7b; b[5] = 0x7b; return b; })()],
-    ['a header that is not UTF-8', (() => { const b = header(2, chunkFields); b[5] = 0xff; return b; })()],
+    [
+      'a header length past the end',
+      (() => {
+        const b = header(2, chunkFields);
+        new DataView(b.buffer).setUint16(2, 500);
+        return b;
+      })(),
+    ],
+    [
+      'a header that is not JSON',
+      (() => {
+        const b = header(2, chunkFields);
+        b[4] = 0x7b;
+        b[5] = 0x7b;
+        return b;
+      })(),
+    ],
+    [
+      'a header that is not UTF-8',
+      (() => {
+        const b = header(2, chunkFields);
+        b[5] = 0xff;
+        return b;
+      })(),
+    ],
     ['missing fields', header(2, { requestId: 1 })],
     ['extra fields', header(2, { ...chunkFields, offset: 3 })],
     ['a fractional seq', header(2, { ...chunkFields, seq: 0.5 })],

@@ -52,7 +52,9 @@ export const fileChunkFrameSchema = z.strictObject({
   seq: z.number().int().min(0).max(0x7fff_ffff),
   /** The request's last chunk: the seeder sent exactly `length` bytes in all. */
   last: z.boolean(),
-  bytes: z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected a Uint8Array').refine((bytes) => bytes.byteLength <= FILE_CHUNK_MAX_BYTES, `at most ${FILE_CHUNK_MAX_BYTES} bytes`),
+  bytes: z
+    .custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected a Uint8Array')
+    .refine((bytes) => bytes.byteLength <= FILE_CHUNK_MAX_BYTES, `at most ${FILE_CHUNK_MAX_BYTES} bytes`),
 });
 
 export const fileErrorFrameSchema = z.strictObject({
@@ -74,7 +76,9 @@ export const taskStreamFrameSchema = z.strictObject({
   type: z.literal('task:stream'),
   taskId: taskIdSchema,
   seq: z.number().int().min(0).max(0x7fff_ffff),
-  delta: z.string().refine((text) => encoder.encode(text).byteLength <= TASK_STREAM_MAX_BYTES, `at most ${TASK_STREAM_MAX_BYTES} UTF-8 bytes`),
+  delta: z
+    .string()
+    .refine((text) => encoder.encode(text).byteLength <= TASK_STREAM_MAX_BYTES, `at most ${TASK_STREAM_MAX_BYTES} UTF-8 bytes`),
 });
 
 /**
@@ -143,7 +147,6 @@ const headerSchemas = {
 export type FrameDecodeOutcome = { ok: true; frame: PeerFrame } | { ok: false; reason: string };
 export type FrameEncodeOutcome = { ok: true; bytes: Uint8Array<ArrayBuffer> } | { ok: false; reason: string };
 
-
 function issues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
@@ -160,7 +163,15 @@ export function encodePeerFrame(frame: PeerFrame): FrameEncodeOutcome {
   let payload: Uint8Array | null = null;
   switch (value.type) {
     case 'file:request':
-      header = encoder.encode(JSON.stringify({ requestId: value.requestId, modelId: value.modelId, path: value.path, offset: value.offset, length: value.length }));
+      header = encoder.encode(
+        JSON.stringify({
+          requestId: value.requestId,
+          modelId: value.modelId,
+          path: value.path,
+          offset: value.offset,
+          length: value.length,
+        }),
+      );
       break;
     case 'file:chunk':
       header = encoder.encode(JSON.stringify({ requestId: value.requestId, seq: value.seq, last: value.last }));
@@ -178,7 +189,12 @@ export function encodePeerFrame(frame: PeerFrame): FrameEncodeOutcome {
       break;
     case 'peer:status':
       header = encoder.encode(
-        JSON.stringify({ activeTasks: value.activeTasks, maxConcurrentTasks: value.maxConcurrentTasks, servingModels: value.servingModels, leaving: value.leaving }),
+        JSON.stringify({
+          activeTasks: value.activeTasks,
+          maxConcurrentTasks: value.maxConcurrentTasks,
+          servingModels: value.servingModels,
+          leaving: value.leaving,
+        }),
       );
       break;
     default: {
@@ -186,7 +202,8 @@ export function encodePeerFrame(frame: PeerFrame): FrameEncodeOutcome {
       return { ok: false, reason: `unknown frame ${JSON.stringify(unhandled)}` };
     }
   }
-  if (header.byteLength > MAX_FRAME_HEADER_BYTES) return { ok: false, reason: `header is ${header.byteLength} bytes; at most ${MAX_FRAME_HEADER_BYTES}` };
+  if (header.byteLength > MAX_FRAME_HEADER_BYTES)
+    return { ok: false, reason: `header is ${header.byteLength} bytes; at most ${MAX_FRAME_HEADER_BYTES}` };
   const total = FRAME_PREFIX_BYTES + header.byteLength + (payload?.byteLength ?? 0);
   if (total > MAX_FRAME_BYTES) return { ok: false, reason: `frame is ${total} bytes; at most ${MAX_FRAME_BYTES}` };
   const bytes = new Uint8Array(total);
@@ -241,7 +258,8 @@ export function decodePeerFrame(data: unknown): FrameDecodeOutcome {
     case 2: {
       const r = headerSchemas[2].safeParse(fields);
       if (!r.success) return { ok: false, reason: `file:chunk: ${issues(r.error)}` };
-      if (payload.byteLength > FILE_CHUNK_MAX_BYTES) return { ok: false, reason: `file:chunk payload is ${payload.byteLength} bytes; at most ${FILE_CHUNK_MAX_BYTES}` };
+      if (payload.byteLength > FILE_CHUNK_MAX_BYTES)
+        return { ok: false, reason: `file:chunk payload is ${payload.byteLength} bytes; at most ${FILE_CHUNK_MAX_BYTES}` };
       return { ok: true, frame: { type: 'file:chunk', ...r.data, bytes: payload } };
     }
     case 3: {
@@ -253,7 +271,8 @@ export function decodePeerFrame(data: unknown): FrameDecodeOutcome {
     case 4: {
       const r = headerSchemas[4].safeParse(fields);
       if (!r.success) return { ok: false, reason: `task:stream: ${issues(r.error)}` };
-      if (payload.byteLength > TASK_STREAM_MAX_BYTES) return { ok: false, reason: `task:stream payload is ${payload.byteLength} bytes; at most ${TASK_STREAM_MAX_BYTES}` };
+      if (payload.byteLength > TASK_STREAM_MAX_BYTES)
+        return { ok: false, reason: `task:stream payload is ${payload.byteLength} bytes; at most ${TASK_STREAM_MAX_BYTES}` };
       let delta: string;
       try {
         delta = decoder.decode(payload);

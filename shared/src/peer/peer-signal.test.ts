@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SDP_CHARS, newPeerSessionId, peerSeedersSchema, peerSignalDataSchema, peerSignalRelayedSchema, peerSignalSchema } from './peer-signal.ts';
+import {
+  MAX_SDP_CHARS,
+  newPeerSessionId,
+  peerSeedersSchema,
+  peerSignalDataSchema,
+  peerSignalRelayedSchema,
+  peerSignalSchema,
+} from './peer-signal.ts';
 
 const to = '6f1c1d1e-8f0a-4c39-9f0e-3b0d7b6b2a10';
 const from = '0b7c2f0e-5d1a-4e5b-8d3c-2a9f1e6b4c70';
 const sessionId = newPeerSessionId();
-const candidate = { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host', sdpMLineIndex: 0, sdpMid: '0' } };
+const candidate = {
+  type: 'candidate',
+  candidate: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host', sdpMLineIndex: 0, sdpMid: '0' },
+};
 
 describe('peer signalling messages', () => {
   it.each([

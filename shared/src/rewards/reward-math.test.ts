@@ -3,7 +3,9 @@ import { creditFor, formatAmount, workUnits } from './reward-math.ts';
 
 describe('reward math', () => {
   it('pays generated tokens and embedded inputs, not prompts', () => {
-    expect(workUnits({ kind: 'chat', text: 'x', finishReason: 'stop', tokenIds: [1, 2, 3] }, { promptTokens: 100, completionTokens: 3 })).toBe(3n);
+    expect(
+      workUnits({ kind: 'chat', text: 'x', finishReason: 'stop', tokenIds: [1, 2, 3] }, { promptTokens: 100, completionTokens: 3 }),
+    ).toBe(3n);
     expect(workUnits({ kind: 'embeddings', vectors: [[1], [2]] }, { promptTokens: 9, completionTokens: 0 })).toBe(2n);
   });
 

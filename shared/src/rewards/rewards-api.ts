@@ -63,6 +63,15 @@ export const epochViewSchema = z.object({
 export type EpochView = z.infer<typeof epochViewSchema>;
 
 export const leaderboardSchema = z.object({
-  entries: z.array(z.object({ rank: z.number().int(), keyFingerprint: z.string(), accountId: z.string().nullable(), earned: amountSchema, tasks: z.number().int(), tier: tierSchema })),
+  entries: z.array(
+    z.object({
+      rank: z.number().int(),
+      keyFingerprint: z.string(),
+      accountId: z.string().nullable(),
+      earned: amountSchema,
+      tasks: z.number().int(),
+      tier: tierSchema,
+    }),
+  ),
 });
 export type Leaderboard = z.infer<typeof leaderboardSchema>;

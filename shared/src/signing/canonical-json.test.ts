@@ -4,7 +4,9 @@ import { canonicalJson } from './canonical-json.ts';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined, so equal values encode equally', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 'é' }, u: undefined })).toBe('{"a":{"c":"é","d":[1,{"x":1,"y":2}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 'é' }, u: undefined })).toBe(
+      '{"a":{"c":"é","d":[1,{"x":1,"y":2}]},"b":1}',
+    );
     expect(canonicalJson({ x: 0.1 + 0.2 })).toBe('{"x":0.30000000000000004}');
   });
   it('refuses what JSON cannot carry faithfully', () => {

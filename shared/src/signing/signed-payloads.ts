@@ -20,5 +20,11 @@ export function resultSigningBytes(fields: { nodeId: NodeId; taskId: TaskId; out
 
 /** What a guard signs for a verdict. */
 export function verdictSigningBytes(fields: { nodeId: NodeId; jobId: string; verdict: Verdict; evidence: VerifyEvidence }): Uint8Array {
-  return canonicalBytes({ type: 'verify:verdict', nodeId: fields.nodeId, jobId: fields.jobId, verdict: fields.verdict, evidence: fields.evidence });
+  return canonicalBytes({
+    type: 'verify:verdict',
+    nodeId: fields.nodeId,
+    jobId: fields.jobId,
+    verdict: fields.verdict,
+    evidence: fields.evidence,
+  });
 }

@@ -12,7 +12,14 @@ const spec = (params: Partial<ChatTaskSpec['params']> = {}): ChatTaskSpec => ({
 const top: TokenScore = { chosenLogit: 9, maxLogit: 9, rank: 0, logProb: -0.2, expectedLogProb: -0.5, logProbVariance: 0.4 };
 const second: TokenScore = { chosenLogit: 7, maxLogit: 9, rank: 1, logProb: -2.1, expectedLogProb: -0.5, logProbVariance: 0.4 };
 const claim = { kind: 'chat' as const, text: ' is a', finishReason: 'stop' as const, tokenIds: [1, 2] };
-const evidence = (overrides: Partial<ChatEvidence> = {}): ChatEvidence => ({ kind: 'chat', scores: [top, top], decodedText: ' is a', endScore: top, promptTokens: 1, ...overrides });
+const evidence = (overrides: Partial<ChatEvidence> = {}): ChatEvidence => ({
+  kind: 'chat',
+  scores: [top, top],
+  decodedText: ' is a',
+  endScore: top,
+  promptTokens: 1,
+  ...overrides,
+});
 
 describe('judgeChatClaim', () => {
   it('accepts greedy tokens that are the guard top choice, within tolerance', () => {
@@ -36,7 +43,11 @@ describe('judgeChatClaim', () => {
   it('refuses a sampled sequence far less likely than honest sampling, by its z-score', () => {
     const unlikely: TokenScore = { ...top, logProb: -4, expectedLogProb: -0.5, logProbVariance: 0.25 };
     const many = Array.from({ length: 8 }, () => unlikely);
-    const judged = judgeChatClaim(spec({ temperature: 1, maxTokens: 8 }), { ...claim, finishReason: 'length', tokenIds: many.map((_, i) => i) }, evidence({ scores: many }));
+    const judged = judgeChatClaim(
+      spec({ temperature: 1, maxTokens: 8 }),
+      { ...claim, finishReason: 'length', tokenIds: many.map((_, i) => i) },
+      evidence({ scores: many }),
+    );
     expect(judged.verdict).toBe('invalid');
     expect(judged.reason).toMatch(/z = -19\.8/);
     expect(sampledLikelihoodZ([top, second])).toBeCloseTo((-0.2 - 2.1 + 1) / Math.sqrt(0.8), 10);
@@ -45,7 +56,9 @@ describe('judgeChatClaim', () => {
   it('accepts a length stop short of max_tokens when the context window is full', () => {
     const atContext = { ...claim, finishReason: 'length' as const };
     expect(judgeChatClaim(spec({ maxTokens: 8 }), atContext, evidence({ promptTokens: 126 })).verdict).toBe('invalid');
-    expect(judgeChatClaim(spec({ maxTokens: 8 }), atContext, evidence({ promptTokens: 126 }), { contextLength: 128 }).verdict).toBe('valid');
+    expect(judgeChatClaim(spec({ maxTokens: 8 }), atContext, evidence({ promptTokens: 126 }), { contextLength: 128 }).verdict).toBe(
+      'valid',
+    );
   });
 
   it('refuses text that is not the decoding of the tokens, and truncation without a stop sequence', () => {
@@ -57,8 +70,12 @@ describe('judgeChatClaim', () => {
   it('checks the finish reason: an early stop must be the model choosing end-of-sequence', () => {
     expect(judgeChatClaim(spec(), claim, evidence({ endScore: second })).reason).toMatch(/would not end/);
     expect(judgeChatClaim(spec(), claim, evidence({ endScore: null })).verdict).toBe('invalid');
-    expect(judgeChatClaim(spec({ maxTokens: 2 }), { ...claim, finishReason: 'length' }, evidence({ endScore: second })).verdict).toBe('valid');
-    expect(judgeChatClaim(spec({ maxTokens: 8 }), { ...claim, finishReason: 'length' }, evidence()).reason).toMatch(/finish_reason is length/);
+    expect(judgeChatClaim(spec({ maxTokens: 2 }), { ...claim, finishReason: 'length' }, evidence({ endScore: second })).verdict).toBe(
+      'valid',
+    );
+    expect(judgeChatClaim(spec({ maxTokens: 8 }), { ...claim, finishReason: 'length' }, evidence()).reason).toMatch(
+      /finish_reason is length/,
+    );
   });
 
   it('refuses evidence for another number of tokens and claims over max_tokens', () => {
@@ -68,7 +85,13 @@ describe('judgeChatClaim', () => {
 });
 
 describe('judgeEmbeddingClaim / judgeClaim', () => {
-  const vectors = { kind: 'embeddings' as const, vectors: [[1, 0], [0, 1]] };
+  const vectors = {
+    kind: 'embeddings' as const,
+    vectors: [
+      [1, 0],
+      [0, 1],
+    ],
+  };
   it('needs every cosine at the bound', () => {
     expect(judgeEmbeddingClaim(vectors, { kind: 'embeddings', cosines: [1, 0.99995] }).verdict).toBe('valid');
     expect(judgeEmbeddingClaim(vectors, { kind: 'embeddings', cosines: [1, 0.999] }).verdict).toBe('invalid');

@@ -44,7 +44,12 @@ export interface JudgeOptions {
  * pick; and an early stop is the model's own end-of-sequence choice. Used by guards to reach a verdict and
  * by the coordinator to re-derive it from the evidence.
  */
-export function judgeChatClaim(spec: ChatTaskSpec, claim: Extract<TaskOutput, { kind: 'chat' }>, evidence: ChatEvidence, options: JudgeOptions = {}): Judgement {
+export function judgeChatClaim(
+  spec: ChatTaskSpec,
+  claim: Extract<TaskOutput, { kind: 'chat' }>,
+  evidence: ChatEvidence,
+  options: JudgeOptions = {},
+): Judgement {
   const tolerances = options.tolerances ?? VERIFICATION_TOLERANCES;
   const { temperature, maxTokens, stop } = spec.params;
   const contextFull = options.contextLength !== undefined && evidence.promptTokens + claim.tokenIds.length >= options.contextLength;
@@ -58,30 +63,42 @@ export function judgeChatClaim(spec: ChatTaskSpec, claim: Extract<TaskOutput, { 
     return invalid('the text is cut short of its tokens without a stop sequence');
   }
   if (claim.finishReason === 'length' && claim.tokenIds.length !== maxTokens && !contextFull) {
-    return invalid(`finish_reason is length but ${claim.tokenIds.length} of ${maxTokens} tokens were generated and the context is not full`);
+    return invalid(
+      `finish_reason is length but ${claim.tokenIds.length} of ${maxTokens} tokens were generated and the context is not full`,
+    );
   }
   if (claim.finishReason === 'stop' && !cutAtStop) {
     // Stopped without a stop sequence: the model itself must choose end-of-sequence next.
     if (evidence.endScore === null) return invalid('stopped early, and the model has no end-of-sequence token');
-    if (!tokenPasses(evidence.endScore, temperature, tolerances)) return invalid('stopped early where the model would not end the sequence');
+    if (!tokenPasses(evidence.endScore, temperature, tolerances))
+      return invalid('stopped early where the model would not end the sequence');
   }
   const mismatch = evidence.scores.findIndex((score) => !tokenPasses(score, temperature, tolerances));
   if (mismatch !== -1) {
     const score = evidence.scores[mismatch];
-    return invalid(`token ${mismatch} (id ${claim.tokenIds[mismatch]}) is not the model's choice (rank ${score?.rank}, ${score ? (score.maxLogit - score.chosenLogit).toFixed(3) : '?'} logits below the best)`);
+    return invalid(
+      `token ${mismatch} (id ${claim.tokenIds[mismatch]}) is not the model's choice (rank ${score?.rank}, ${score ? (score.maxLogit - score.chosenLogit).toFixed(3) : '?'} logits below the best)`,
+    );
   }
   if (temperature > 0) {
     const z = sampledLikelihoodZ(evidence.scores);
-    if (z !== null && z < tolerances.sampledMinZ) return invalid(`the tokens are far less likely than sampling gives (z = ${z.toFixed(1)})`);
+    if (z !== null && z < tolerances.sampledMinZ)
+      return invalid(`the tokens are far less likely than sampling gives (z = ${z.toFixed(1)})`);
   }
   return VALID;
 }
 
-export function judgeEmbeddingClaim(claim: Extract<TaskOutput, { kind: 'embeddings' }>, evidence: EmbeddingEvidence, options: JudgeOptions = {}): Judgement {
+export function judgeEmbeddingClaim(
+  claim: Extract<TaskOutput, { kind: 'embeddings' }>,
+  evidence: EmbeddingEvidence,
+  options: JudgeOptions = {},
+): Judgement {
   const tolerances = options.tolerances ?? VERIFICATION_TOLERANCES;
-  if (evidence.cosines.length !== claim.vectors.length) return invalid(`${evidence.cosines.length} cosines for ${claim.vectors.length} vectors`);
+  if (evidence.cosines.length !== claim.vectors.length)
+    return invalid(`${evidence.cosines.length} cosines for ${claim.vectors.length} vectors`);
   const worst = evidence.cosines.reduce((min, value) => Math.min(min, value), 1);
-  if (worst < tolerances.embeddingMinCosine) return invalid(`an embedding has cosine ${worst.toFixed(6)} to the guard's, below ${tolerances.embeddingMinCosine}`);
+  if (worst < tolerances.embeddingMinCosine)
+    return invalid(`an embedding has cosine ${worst.toFixed(6)} to the guard's, below ${tolerances.embeddingMinCosine}`);
   return VALID;
 }
 

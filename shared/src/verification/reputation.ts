@@ -33,7 +33,16 @@ export const BANNED_AFTER_INVALID_CHECKS = 3;
 export const VETERAN_AFTER_VALID_CHECKS = 200;
 
 export function emptyReputation(): ReputationStats {
-  return { validChecks: 0, invalidChecks: 0, consecutiveValid: 0, tasksCompleted: 0, tasksFailed: 0, uptimeSeconds: 0, latencyMs: null, tokensPerSecond: null };
+  return {
+    validChecks: 0,
+    invalidChecks: 0,
+    consecutiveValid: 0,
+    tasksCompleted: 0,
+    tasksFailed: 0,
+    uptimeSeconds: 0,
+    latencyMs: null,
+    tokensPerSecond: null,
+  };
 }
 
 /**

@@ -10,7 +10,14 @@ function inRange(text: string): boolean {
   const match = ACCOUNT_ID.exec(text);
   if (match === null) return true; // the pattern check reports it
   const [shard, realm, num] = match.slice(1).map((part) => BigInt(part));
-  return shard !== undefined && realm !== undefined && num !== undefined && shard <= MAX_SHARD && realm <= MAX_REALM_OR_NUM && num <= MAX_REALM_OR_NUM;
+  return (
+    shard !== undefined &&
+    realm !== undefined &&
+    num !== undefined &&
+    shard <= MAX_SHARD &&
+    realm <= MAX_REALM_OR_NUM &&
+    num <= MAX_REALM_OR_NUM
+  );
 }
 
 /**
@@ -37,7 +44,10 @@ export function hederaAccountParts(accountId: HederaAccountId): HederaAccountPar
 }
 
 /** An EVM address as Tessera writes it: `0x` and 20 bytes in lowercase hex (no EIP-55 checksum). */
-export const evmAddressSchema = z.templateLiteral(['0x', z.string().regex(/^[0-9a-f]{40}$/)], 'an EVM address: 0x and 40 lowercase hex digits');
+export const evmAddressSchema = z.templateLiteral(
+  ['0x', z.string().regex(/^[0-9a-f]{40}$/)],
+  'an EVM address: 0x and 40 lowercase hex digits',
+);
 export type EvmAddress = z.infer<typeof evmAddressSchema>;
 
 /**
@@ -49,4 +59,3 @@ export function longZeroEvmAddress(accountId: HederaAccountId): EvmAddress {
   const { shard, realm, num } = hederaAccountParts(accountId);
   return `0x${shard.toString(16).padStart(8, '0')}${realm.toString(16).padStart(16, '0')}${num.toString(16).padStart(16, '0')}`;
 }
-

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { hederaAccountIdSchema } from './hedera-account-id.ts';
-import { HEDERA_SIGNED_MESSAGE_PREFIX, hederaSignedMessageBytes, prefixHederaMessage, walletLinkMessage, walletLinkProofBytes, walletMessageSchema } from './hedera-signed-message.ts';
+import {
+  HEDERA_SIGNED_MESSAGE_PREFIX,
+  hederaSignedMessageBytes,
+  prefixHederaMessage,
+  walletLinkMessage,
+  walletLinkProofBytes,
+  walletMessageSchema,
+} from './hedera-signed-message.ts';
 import { bytesToHex, hexToBytes } from './hex.ts';
 
 describe('Hedera signed-message prefix', () => {
@@ -19,7 +26,13 @@ describe('Hedera signed-message prefix', () => {
 });
 
 describe('wallet link message', () => {
-  const fields = { publicKey: 'A'.repeat(43), network: 'testnet', challengeId: '6f1c2d8e-0b7a-4c1e-9a55-3f2b8c9d0e1f', nonce: 'n'.repeat(43), expiresAt: Date.UTC(2025, 5, 1, 12, 5) };
+  const fields = {
+    publicKey: 'A'.repeat(43),
+    network: 'testnet',
+    challengeId: '6f1c2d8e-0b7a-4c1e-9a55-3f2b8c9d0e1f',
+    nonce: 'n'.repeat(43),
+    expiresAt: Date.UTC(2025, 5, 1, 12, 5),
+  };
 
   it('names the key, network, challenge, nonce and expiry, in printable ASCII', () => {
     const message = walletLinkMessage(fields);
@@ -40,8 +53,12 @@ describe('wallet link message', () => {
 
   it('binds the tab proof to the key, the challenge and the account', () => {
     const accountId = hederaAccountIdSchema.parse('0.0.1234');
-    const proof = new TextDecoder().decode(walletLinkProofBytes({ publicKey: fields.publicKey, challengeId: fields.challengeId, accountId }));
-    expect(proof).toBe(`{"accountId":"0.0.1234","challengeId":"${fields.challengeId}","publicKey":"${fields.publicKey}","type":"wallet:link"}`);
+    const proof = new TextDecoder().decode(
+      walletLinkProofBytes({ publicKey: fields.publicKey, challengeId: fields.challengeId, accountId }),
+    );
+    expect(proof).toBe(
+      `{"accountId":"0.0.1234","challengeId":"${fields.challengeId}","publicKey":"${fields.publicKey}","type":"wallet:link"}`,
+    );
   });
 });
 

@@ -30,14 +30,10 @@ export type WalletChallenge = z.infer<typeof walletChallengeSchema>;
  * A 64-byte wallet signature in hex: Ed25519, or ECDSA secp256k1 as `r ‖ s` over the keccak-256 of the
  * message (what `PrivateKey.sign` and HashPack give). Either case.
  */
-export const walletSignatureSchema = z
-  .string()
-  .regex(/^[0-9a-fA-F]{128}$/, 'a 64-byte signature in hex (128 digits)');
+export const walletSignatureSchema = z.string().regex(/^[0-9a-fA-F]{128}$/, 'a 64-byte signature in hex (128 digits)');
 
 /** A Hedera public key in hex, raw (32 bytes Ed25519, 33 compressed ECDSA) or DER-encoded. */
-export const hederaPublicKeyHexSchema = z
-  .string()
-  .regex(/^(?:[0-9a-fA-F]{2}){32,100}$/, 'a Hedera public key in hex, raw or DER');
+export const hederaPublicKeyHexSchema = z.string().regex(/^(?:[0-9a-fA-F]{2}){32,100}$/, 'a Hedera public key in hex, raw or DER');
 
 /**
  * `POST /api/v1/wallet/link`. `signature` is the wallet's over `hederaSignedMessageBytes(message)` of
