@@ -2,10 +2,11 @@
 // `npm test`: everything CI checks, in the order that fails fastest.
 // 1. Debian packages the end-to-end tests use, installed with apt when missing: Chromium (never a downloaded
 //    browser) and iproute2 (`ip`, for the network namespaces the peer-to-peer tests create).
-// 2. Typecheck (tsc for shared/coordinator/e2e, svelte-check for the client).
-// 3. Build the pages the coordinator serves (the e2e tabs load them).
-// 4. The Solidity contracts: Hardhat 3 on Node 22 (fetched from the npm registry by npx), compiler from npm's solc.
-// 5. Every vitest project: shared, coordinator, client, e2e.
+// 2. Typecheck (tsc for shared without DOM or Node types, then coordinator/e2e/scripts; svelte-check for the client).
+// 3. Lint (ESLint, with the import boundaries) and formatting (Prettier, checked, never written).
+// 4. Build the pages the coordinator serves (the e2e tabs load them).
+// 5. The Solidity contracts: Hardhat 3 on Node 22 (fetched from the npm registry by npx), compiler from npm's solc.
+// 6. Every vitest project: shared, coordinator, client, tooling, e2e.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -44,6 +45,8 @@ function ensureDebianPackages() {
 const only = process.argv.slice(2);
 ensureDebianPackages();
 run('typecheck', 'npm', ['run', '--silent', 'typecheck']);
+run('lint', 'npm', ['run', '--silent', 'lint']);
+run('format', 'npm', ['run', '--silent', 'format:check']);
 run('build pages', 'npm', ['run', '--silent', 'build']);
 if (only.length === 0) run('contracts', 'npm', ['run', '--silent', 'test', '-w', 'contracts']);
 run('tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=./scripts/summary-reporter.ts', ...only]);
