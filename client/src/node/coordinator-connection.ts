@@ -1,37 +1,25 @@
 import { io } from 'socket.io-client';
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
-import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, parseCoordinatorToWorker, taskResultSchema, verifyVerdictSchema } from '@tessera/shared';
+import { PROTOCOL_VERSION, WORKER_NAMESPACE, parseCoordinatorToWorker } from '@tessera/shared';
 import type {
+  CoordinatorToWorkerEvent,
   CoordinatorToWorkerEvents,
   NodeId,
-  PeerReport,
-  PeerSeek,
-  PeerSeeders,
-  PeerSignal,
-  PeerSignalRelayed,
-  ProtocolError,
-  TaskAccept,
-  TaskAssign,
-  TaskCancel,
-  TaskChunk,
-  TaskError,
-  TaskHandoff,
-  TaskResult,
-  VerifyAssign,
-  VerifyCancel,
-  VerifyError,
-  VerifyVerdict,
   WorkerHeartbeat,
   WorkerHello,
+  WorkerToCoordinatorEvent,
   WorkerToCoordinatorEvents,
-  WorkerWelcome,
 } from '@tessera/shared';
-import type { VerifySink } from './guard-runner.ts';
-import type { TaskSink } from './task-runner.ts';
+import { TypedEmitter } from './typed-emitter.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 
 export type WorkerSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
+
+/** The payload of an event the coordinator sends, as its shared schema parses it. */
+export type InboundPayload<E extends CoordinatorToWorkerEvent> = Parameters<CoordinatorToWorkerEvents[E]>[0];
+
+type InboundEvents = { [E in CoordinatorToWorkerEvent]: InboundPayload<E> };
 
 export interface CoordinatorConnectionOptions {
   /** Coordinator origin, e.g. `http://127.0.0.1:8787`. */
@@ -39,32 +27,23 @@ export interface CoordinatorConnectionOptions {
   /** The hello to send on every (re)connect; `protocolVersion` is filled in here. */
   hello: () => Omit<WorkerHello, 'protocolVersion'>;
   heartbeat: () => WorkerHeartbeat;
-  onAssign: (assign: TaskAssign) => void;
-  onCancel: (cancel: TaskCancel) => void;
-  /** Guards: a claimed output to check. */
-  onVerifyAssign: (assign: VerifyAssign) => void;
-  onVerifyCancel: (cancel: VerifyCancel) => void;
   onState?: (state: ConnectionState) => void;
-  onWelcome?: (welcome: WorkerWelcome) => void;
   /** The link dropped: tasks in flight are already back in the coordinator's queue. */
   onDisconnect?: (reason: string) => void;
-  onProtocolError?: (error: ProtocolError) => void;
-  /** The answer to `seekPeers`: tabs this one may now signal (client/src/peer/README.md). */
-  onPeerSeeders?: (seeders: PeerSeeders) => void;
-  /** A WebRTC signal from an introduced tab, for `PeerHub.handleSignal`. */
-  onPeerSignal?: (signal: PeerSignalRelayed) => void;
   /** Seam for tests; defaults to socket.io-client's `io`. */
   createSocket?: (url: string, options: Partial<ManagerOptions & SocketOptions>) => WorkerSocket;
 }
 
 /**
  * The tab's link to the coordinator: socket.io namespace `/worker`. Says `worker:hello` on every
- * (re)connect, heartbeats at the interval `worker:welcome` gives, parses every incoming payload with its
- * shared schema (logging and ignoring invalid ones), and is the `TaskSink` the task runner and the
- * `VerifySink` the guard runner report to.
+ * (re)connect and heartbeats at the interval `worker:welcome` gives. Every inbound message is parsed with
+ * the shared `parseCoordinatorToWorker` (invalid ones are logged and ignored) and handed to the handlers
+ * registered with `on`; `send` is typed from the same shared event map. A new socket event is therefore
+ * one schema in `@tessera/shared` plus one `on(...)` where it is handled.
  */
-export class CoordinatorConnection implements TaskSink, VerifySink {
+export class CoordinatorConnection {
   readonly #options: CoordinatorConnectionOptions;
+  readonly #inbound = new TypedEmitter<InboundEvents>();
   #socket: WorkerSocket | null = null;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #state: ConnectionState = 'disconnected';
@@ -81,6 +60,16 @@ export class CoordinatorConnection implements TaskSink, VerifySink {
   /** This connection's node id from `worker:welcome`; null before it and after a disconnect. */
   get nodeId(): NodeId | null {
     return this.#nodeId;
+  }
+
+  /** Handles every valid `event` from the coordinator; returns the function that stops handling it. */
+  on<E extends CoordinatorToWorkerEvent>(event: E, handler: (payload: InboundPayload<E>) => void): () => void {
+    return this.#inbound.on(event, handler);
+  }
+
+  /** Sends `event` if the socket exists; socket.io buffers it while reconnecting. */
+  send<E extends WorkerToCoordinatorEvent>(event: E, ...payload: Parameters<WorkerToCoordinatorEvents[E]>): void {
+    this.#socket?.emit(event, ...payload);
   }
 
   connect(): void {
@@ -103,7 +92,7 @@ export class CoordinatorConnection implements TaskSink, VerifySink {
     socket.on('connect_error', () => {
       this.#setState(socket.active ? 'connecting' : 'disconnected');
     });
-    socket.onAny((event: string, ...args: unknown[]) => this.#onEvent(event, args));
+    socket.onAny((event: string, ...args: unknown[]) => this.#receive(event, args));
     socket.connect();
   }
 
@@ -118,105 +107,24 @@ export class CoordinatorConnection implements TaskSink, VerifySink {
 
   /** Sends a heartbeat now, e.g. when the offered models changed. */
   sendHeartbeat(): void {
-    if (this.#state === 'connected') this.#socket?.emit('worker:heartbeat', this.#options.heartbeat());
+    if (this.#state === 'connected') this.send('worker:heartbeat', this.#options.heartbeat());
   }
 
-  accept(payload: TaskAccept): void {
-    this.#socket?.emit('task:accept', payload);
-  }
-
-  chunk(payload: TaskChunk): void {
-    this.#socket?.emit('task:chunk', payload);
-  }
-
-  result(payload: TaskResult): void {
-    // A result the coordinator would refuse (too long, wrong shape) is reported as the error it is.
-    const checked = taskResultSchema.safeParse(payload);
-    if (!checked.success) {
-      const reason = checked.error.issues[0]?.message ?? 'invalid result';
-      this.error({ taskId: payload.taskId, code: 'inference_failed', message: `The engine produced an invalid result: ${reason}`, retryable: true });
-      return;
-    }
-    this.#socket?.emit('task:result', checked.data);
-  }
-
-  error(payload: TaskError): void {
-    this.#socket?.emit('task:error', payload);
-  }
-
-  verdict(payload: VerifyVerdict): void {
-    // A verdict the coordinator would refuse is reported as the failed check it is.
-    const checked = verifyVerdictSchema.safeParse(payload);
-    if (!checked.success) {
-      const reason = checked.error.issues[0]?.message ?? 'invalid verdict';
-      this.verifyError({ jobId: payload.jobId, code: 'inference_failed', message: `The guard produced an invalid verdict: ${reason}` });
-      return;
-    }
-    this.#socket?.emit('verify:verdict', checked.data);
-  }
-
-  verifyError(payload: VerifyError): void {
-    this.#socket?.emit('verify:error', payload);
-  }
-
-  /** Asks the coordinator to introduce this tab to tabs that have a model's files. */
-  seekPeers(payload: PeerSeek): void {
-    this.#socket?.emit('peer:seek', payload);
-  }
-
-  /** Reports a seeder that served bytes failing the catalog's hash. */
-  reportPeer(payload: PeerReport): void {
-    this.#socket?.emit('peer:report', payload);
-  }
-
-  /** Offers a held task to a peer; the coordinator answers with `task:cancel` (moved) or `protocol:error`. */
-  handoff(payload: TaskHandoff): void {
-    this.#socket?.emit('task:handoff', payload);
-  }
-
-  /** Sends a WebRTC signal to an introduced tab through the coordinator (`PeerHub`'s `sendSignal`). */
-  signalPeer(payload: PeerSignal): void {
-    this.#socket?.emit('peer:signal', payload);
-  }
-
-  #onEvent(event: string, args: readonly unknown[]): void {
+  #receive(event: string, args: readonly unknown[]): void {
     const parsed = parseCoordinatorToWorker(event, args);
     if (!parsed.ok) {
       console.warn(`coordinator: ignored an invalid message (${parsed.reason})`);
       return;
     }
     const message = parsed.message;
-    switch (message.event) {
-      case 'worker:welcome':
-        this.#nodeId = message.payload.nodeId;
-        this.#startHeartbeat(message.payload.heartbeatIntervalMs);
-        this.#options.onWelcome?.(message.payload);
-        return;
-      case 'task:assign':
-        this.#options.onAssign(message.payload);
-        return;
-      case 'task:cancel':
-        this.#options.onCancel(message.payload);
-        return;
-      case 'verify:assign':
-        this.#options.onVerifyAssign(message.payload);
-        return;
-      case 'verify:cancel':
-        this.#options.onVerifyCancel(message.payload);
-        return;
-      case 'protocol:error':
-        console.warn(`coordinator refused ${message.payload.event}: ${message.payload.error.code}: ${message.payload.error.message}`);
-        this.#options.onProtocolError?.(message.payload);
-        return;
-      case 'peer:seeders':
-        this.#options.onPeerSeeders?.(message.payload);
-        return;
-      case 'peer:signal':
-        this.#options.onPeerSignal?.(message.payload);
-        return;
-      default:
-        assertNever(message, 'coordinator message');
+    // The connection's own part of two messages; handlers registered with `on` still get them.
+    if (message.event === 'worker:welcome') {
+      this.#nodeId = message.payload.nodeId;
+      this.#startHeartbeat(message.payload.heartbeatIntervalMs);
+    } else if (message.event === 'protocol:error') {
+      console.warn(`coordinator refused ${message.payload.event}: ${message.payload.error.code}: ${message.payload.error.message}`);
     }
+    this.#inbound.emit(message.event, message.payload);
   }
 
   #startHeartbeat(intervalMs: number): void {

@@ -2,6 +2,7 @@ import { TesseraError, taskIdSchema, taskViewSchema } from '@tessera/shared';
 import type { ChatCompletionRequest, NodeId, TaskId, TaskView, WorkerWelcome } from '@tessera/shared';
 import { ApiError, apiErrorFromResponse } from '../api/api-error.ts';
 import type { TabIdentity } from '../identity/tab-identity.ts';
+import { connectionSinks } from './connection-sinks.ts';
 import { CoordinatorConnection } from './coordinator-connection.ts';
 import { DirectStreamReceiver, type DirectStreamState } from '../peer/direct-stream-receiver.ts';
 import { MemoryModelFileStore } from '../model-files/model-file-store.ts';
@@ -57,22 +58,22 @@ export class DirectTaskClient {
           capabilities: { userAgent: navigator.userAgent.slice(0, 512), hardwareConcurrency: 1, gpu: null, backends: [], engines: [], models: [], benchmarkTokensPerSecond: null, maxConcurrentTasks: 1 },
         }),
         heartbeat: () => ({ activeTaskIds: [], models: [] }),
-        onWelcome: (welcome) => {
-          this.#welcome = welcome;
-          if (this.#peers !== null) this.#peers.iceServers = welcome.iceServers;
-          clearTimeout(timer);
-          resolve(welcome);
-        },
-        // A requester is never given work; anything else is the coordinator's mistake and is refused.
-        onAssign: (assign) => connection.error({ taskId: assign.taskId, code: 'no_capacity', message: 'This page only submits tasks.', retryable: true }),
-        onCancel: () => undefined,
-        onVerifyAssign: (assign) => connection.verifyError({ jobId: assign.jobId, code: 'invalid_request', message: 'This page only submits tasks.' }),
-        onVerifyCancel: () => undefined,
-        onPeerSignal: (signal) => this.#peers?.handleSignal(signal),
-        onPeerSeeders: (seeders) => this.#peers?.handleSeeders(seeders),
       });
+      connection.on('worker:welcome', (welcome) => {
+        this.#welcome = welcome;
+        if (this.#peers !== null) this.#peers.iceServers = welcome.iceServers;
+        clearTimeout(timer);
+        resolve(welcome);
+      });
+      // A requester is never given work; anything else is the coordinator's mistake and is refused.
+      connection.on('task:assign', (assign) =>
+        connection.send('task:error', { taskId: assign.taskId, code: 'no_capacity', message: 'This page only submits tasks.', retryable: true }),
+      );
+      connection.on('verify:assign', (assign) => connection.send('verify:error', { jobId: assign.jobId, code: 'invalid_request', message: 'This page only submits tasks.' }));
+      connection.on('peer:signal', (signal) => this.#peers?.handleSignal(signal));
+      connection.on('peer:seeders', (seeders) => this.#peers?.handleSeeders(seeders));
       this.#peers = this.#options.createPeerNetwork({
-        channel: connection,
+        channel: connectionSinks(connection).peer,
         catalog: [],
         store: new MemoryModelFileStore(),
         onTaskStream: (from: NodeId, frame) => this.#receiver.handle(from, frame),

@@ -1,6 +1,7 @@
 import { TesseraError, assertNever, resultSigningBytes } from '@tessera/shared';
 import type { NodeId, TaskAccept, TaskAssign, TaskChunk, TaskError, TaskId, TaskResult, TaskSpec } from '@tessera/shared';
 import type { TabIdentity } from '../identity/tab-identity.ts';
+import type { DirectTextStream } from '../peer/direct-text-stream.ts';
 import type { InferenceEngine } from '../engine/inference-engine.ts';
 import { isCancellation, toWireError } from '../engine/wire-error.ts';
 
@@ -29,16 +30,6 @@ export interface ServedTask {
   error: string | null;
   /** The text went straight to the requesting tab over a peer link. */
   direct: boolean;
-}
-
-/**
- * Where a chat task's text goes when its requester asked for it directly (`directStream` in the
- * assignment): `push` each delta, then `end`. Falls back to `task:chunk`s by itself when the link fails.
- */
-export interface DirectTextStream {
-  push(delta: string): void;
-  /** Resolves once the text is flushed (or handed to the fallback); `direct` says whether it all went peer to peer. */
-  end(status: 'complete' | 'abandoned'): Promise<{ direct: boolean }>;
 }
 
 export interface TaskRunnerOptions {

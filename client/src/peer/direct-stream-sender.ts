@@ -1,5 +1,5 @@
 import type { TaskAccept, TaskChunk, TaskId } from '@tessera/shared';
-import type { DirectTextStream } from '../node/task-runner.ts';
+import type { DirectTextStream } from './direct-text-stream.ts';
 import type { PeerLink } from './peer-link.ts';
 import { waitAtMost } from './wait-at-most.ts';
 

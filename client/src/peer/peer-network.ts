@@ -8,7 +8,7 @@ import { PeerHub } from './peer-hub.ts';
 import { waitAtMost } from './wait-at-most.ts';
 import type { PeerLink, WebRtcImplementation } from './peer-link.ts';
 
-/** The coordinator socket as the peer layer needs it (`CoordinatorConnection` has this shape). */
+/** The coordinator socket as the peer layer needs it (`connectionSinks(connection).peer` in a tab). */
 export interface PeerSignalChannel {
   seekPeers(payload: PeerSeek): void;
   signalPeer(payload: PeerSignal): void;

@@ -1,6 +1,6 @@
 import type { ChatMessageInput, CompletionUsage, FinishReason, ModelObject } from '@tessera/shared';
 import { describeError } from '../api/api-error.ts';
-import { OpenAIClient } from '../api/openai-client.ts';
+import type { OpenAIClient } from '../api/openai-client.ts';
 import type { DirectStreamState } from '../peer/direct-stream-receiver.ts';
 import type { DirectTaskClient } from '../node/direct-task-client.ts';
 
@@ -42,8 +42,8 @@ export class PlaygroundState {
   readonly #directClient: (() => Promise<DirectTaskClient>) | null;
   #abort: AbortController | null = null;
 
-  constructor(origin: string, directClient: (() => Promise<DirectTaskClient>) | null = null) {
-    this.#client = new OpenAIClient({ origin });
+  constructor(client: OpenAIClient, directClient: (() => Promise<DirectTaskClient>) | null = null) {
+    this.#client = client;
     this.#directClient = directClient;
   }
 

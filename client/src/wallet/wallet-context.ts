@@ -1,5 +1,5 @@
 import { createContext } from 'svelte';
 import type { WalletLinkState } from './wallet-link-state.svelte.ts';
 
-/** The wallet link state, set by the volunteer page and read by its wallet panel. */
+/** The wallet link state, made once by `createApp` and read by the volunteer page's panels. */
 export const [getWalletLinkState, setWalletLinkState] = createContext<WalletLinkState>();

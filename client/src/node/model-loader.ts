@@ -1,0 +1,189 @@
+import { TesseraError, findModel } from '@tessera/shared';
+import type { Backend, EngineSettings, ModelCatalogEntry } from '@tessera/shared';
+import type { InferenceEngine } from '../engine/inference-engine.ts';
+import { modelFileUrl, modelLocation } from '../engine/model-location.ts';
+import { toWireError } from '../engine/wire-error.ts';
+import type { ModelFileStore } from '../model-files/model-file-store.ts';
+import { acquireModelFiles } from '../peer/model-acquirer.ts';
+import type { PeerNetwork } from '../peer/peer-network.ts';
+import type { ModelLoadState } from './volunteer-node-events.ts';
+
+/** The engine as the node needs it: the interface plus the one-time configuration of the worker. */
+export interface ConfigurableEngine extends InferenceEngine {
+  configure(settings: EngineSettings): Promise<void>;
+}
+
+/** What loads need of the tab's current link to the network; nothing while it is not joined. */
+export interface LoaderNetwork {
+  /** The offered models changed: tell the coordinator now rather than at the next heartbeat. */
+  offerChanged(): void;
+  /** A model is in memory: tell neighbours what this tab now serves. */
+  servingChanged(): void;
+  /** The peer layer, to find seeders and seed what was stored; null without one. */
+  peers(): PeerNetwork | null;
+  /** Resolves true once the coordinator welcomed this connection, false after `timeoutMs`. */
+  welcomed(timeoutMs: number): Promise<boolean>;
+}
+
+export interface ModelLoaderOptions {
+  catalog: readonly ModelCatalogEntry[];
+  coordinatorOrigin: string;
+  pageOrigin: string;
+  hubUrl: string;
+  /** Starts the engine Web Worker; called on the first load, and again after a failed start. */
+  startEngine: () => ConfigurableEngine;
+  /** Content-addressed model files; null: no peer seeding, the engine fetches itself. */
+  store: ModelFileStore | null;
+  /** A model file from the coordinator's mirror, when no peer has it. */
+  fetch: (url: string) => Promise<Response>;
+  network: () => LoaderNetwork | null;
+  backend: () => Backend;
+  onChange: (id: string) => void;
+  log: (message: string) => void;
+}
+
+function fresh(id: string): ModelLoadState {
+  return { id, status: 'waiting', progress: null, error: null, loadMs: null, source: null };
+}
+
+/**
+ * The models of this tab in its engine: starts and configures the engine worker once, loads a model at
+ * most once at a time (its files first from peers or the coordinator into the store, for mirrored
+ * models), unloads, and keeps each model's load state for the page.
+ */
+export class ModelLoader {
+  readonly #options: ModelLoaderOptions;
+  #engine: ConfigurableEngine | null = null;
+  #engineReady: Promise<ConfigurableEngine> | null = null;
+  #states: Readonly<Record<string, ModelLoadState>> = {};
+  readonly #loads = new Map<string, Promise<void>>();
+
+  constructor(options: ModelLoaderOptions) {
+    this.#options = options;
+  }
+
+  /** The engine once it started; null before. */
+  get engine(): ConfigurableEngine | null {
+    return this.#engine;
+  }
+
+  get states(): Readonly<Record<string, ModelLoadState>> {
+    return this.#states;
+  }
+
+  /** Starts the engine worker and configures it, once; a failed start is retried on the next call. */
+  ready(): Promise<ConfigurableEngine> {
+    if (this.#engineReady !== null) return this.#engineReady;
+    const ready = (async () => {
+      const engine = this.#options.startEngine();
+      await engine.configure({
+        coordinatorOrigin: this.#options.coordinatorOrigin,
+        hubUrl: this.#options.hubUrl,
+        // The ORT runtime ships with the pages (dist/ort/), which may come from another origin than the API.
+        ortBaseUrl: new URL('/ort/', this.#options.pageOrigin).href,
+        cacheModels: true,
+      });
+      this.#engine = engine;
+      return engine;
+    })();
+    ready.catch(() => {
+      this.#engineReady = null;
+    });
+    this.#engineReady = ready;
+    return ready;
+  }
+
+  /** Starts a round of loads: exactly `ids` are listed, those already in memory stay loaded, the rest wait. */
+  prepare(ids: readonly string[]): void {
+    const before = this.#states;
+    this.#states = Object.fromEntries(ids.map((id) => [id, before[id]?.status === 'loaded' ? before[id] : fresh(id)]));
+    for (const id of new Set([...Object.keys(before), ...ids])) this.#options.onChange(id);
+  }
+
+  load(id: string): Promise<void> {
+    const inFlight = this.#loads.get(id);
+    if (inFlight !== undefined) return inFlight;
+    if (this.#states[id]?.status === 'loaded') return Promise.resolve();
+    const entry = findModel(this.#options.catalog, id);
+    if (entry === undefined) return Promise.reject(new TesseraError('model_load_failed', `${id} is not in the catalog.`));
+    const load = (async () => {
+      const engine = await this.ready();
+      this.#set(id, { status: 'loading', progress: null, error: null, loadMs: null, source: null });
+      this.#options.network()?.offerChanged();
+      try {
+        await this.#acquireFiles(entry);
+        const loaded = await engine.load({ model: entry, backend: this.#options.backend(), onProgress: (progress) => this.#set(id, { progress }) });
+        this.#set(id, { status: 'loaded', loadMs: loaded.loadMs });
+        this.#options.log(`Loaded ${id} on ${loaded.backend} in ${(loaded.loadMs / 1000).toFixed(1)} s.`);
+        this.#options.network()?.servingChanged();
+      } catch (error) {
+        const wire = toWireError(error, 'model_load_failed');
+        this.#set(id, { status: 'failed', error: wire.message });
+        this.#options.log(`Could not load ${id}: ${wire.message}`);
+        throw error;
+      } finally {
+        this.#loads.delete(id);
+        this.#options.network()?.offerChanged();
+      }
+    })();
+    this.#loads.set(id, load);
+    return load;
+  }
+
+  /** Stops offering `id` at once and frees its memory; the model stays in the engine when that fails. */
+  async unload(id: string): Promise<void> {
+    const rest = { ...this.#states };
+    delete rest[id];
+    this.#states = rest;
+    this.#options.onChange(id);
+    this.#options.network()?.offerChanged();
+    try {
+      await this.#engine?.unload(id);
+    } catch (error) {
+      this.#options.log(`Could not unload ${id}: ${toWireError(error, 'internal_error').message}`);
+    }
+  }
+
+  /**
+   * Puts a mirrored model's files in the store before the engine loads it: from peers the coordinator
+   * introduces (sha256-checked), else from the coordinator over HTTP. Then this tab seeds the model.
+   * Hub models (no file list in the catalog) are left to the engine.
+   */
+  async #acquireFiles(entry: ModelCatalogEntry): Promise<void> {
+    const store = this.#options.store;
+    if (store === null || entry.files.length === 0) return;
+    const location = modelLocation(entry, { coordinatorOrigin: this.#options.coordinatorOrigin, hubUrl: this.#options.hubUrl });
+    const report = await acquireModelFiles({
+      entry,
+      store,
+      findSeeders: async () => {
+        const network = this.#options.network();
+        const peers = network?.peers() ?? null;
+        if (network === null || peers === null || !(await network.welcomed(3_000))) return [];
+        return peers.findSeeders(entry.id);
+      },
+      httpFetch: async (_modelId, path) => {
+        const response = await this.#options.fetch(modelFileUrl(location, path));
+        if (!response.ok) throw new TesseraError('model_load_failed', `${path} answered HTTP ${response.status}.`);
+        return new Uint8Array(await response.arrayBuffer());
+      },
+      onBadSeeder: (nodeId, reason) => this.#options.network()?.peers()?.reportBadSeeder(nodeId, entry.id, reason),
+      onProgress: (loadedBytes, totalBytes, detail) => {
+        const fraction = totalBytes > 0 ? Math.min(0.99, loadedBytes / totalBytes) : 0;
+        this.#set(entry.id, { progress: { modelId: entry.id, loadedBytes, totalBytes, fraction, detail } });
+      },
+    });
+    this.#set(entry.id, { source: report });
+    this.#options.network()?.peers()?.markSeedable(entry.id);
+    const kib = (bytes: number): string => `${Math.round(bytes / 1024)} KiB`;
+    this.#options.log(
+      `Files of ${entry.id}: ${kib(report.fromPeers)} from ${report.seeders} peer(s), ${kib(report.fromHttp)} from the coordinator, ${kib(report.fromStore)} already here` +
+        (report.badSeeders.length > 0 ? `; ${report.badSeeders.length} seeder(s) sent bad bytes and were reported.` : '.'),
+    );
+  }
+
+  #set(id: string, patch: Partial<ModelLoadState>): void {
+    this.#states = { ...this.#states, [id]: { ...(this.#states[id] ?? fresh(id)), ...patch } };
+    this.#options.onChange(id);
+  }
+}
