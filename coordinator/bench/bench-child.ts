@@ -29,17 +29,26 @@ export async function startChild<Reply extends { type: string }>(
   replySchema: z.ZodType<Reply>,
   nodeArgs: readonly string[] = [],
 ): Promise<{ child: BenchChild<Reply>; first: Reply }> {
-  const child = spawn('bash', ['-c', RAISE_FD_LIMIT_AND_EXEC, process.execPath, ...nodeArgs, '--import', 'tsx', fileURLToPath(entry), ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  const child = spawn(
+    'bash',
+    ['-c', RAISE_FD_LIMIT_AND_EXEC, process.execPath, ...nodeArgs, '--import', 'tsx', fileURLToPath(entry), ...args],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${fileURLToPath(entry)}`);
 
   const lines: string[] = [];
   const keep = (chunk: Buffer): void => {
-    lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.length > 0),
+    );
     if (lines.length > 40) lines.splice(0, lines.length - 40);
   };
   child.stdout?.on('data', keep);
@@ -65,7 +74,10 @@ export async function startChild<Reply extends { type: string }>(
 
   const nextReply = (timeoutMs: number): Promise<Reply> =>
     new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`no reply from child within ${timeoutMs} ms; last output:\n${recentOutput()}`)), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new Error(`no reply from child within ${timeoutMs} ms; last output:\n${recentOutput()}`)),
+        timeoutMs,
+      );
       waiting = {
         resolve: (reply) => {
           clearTimeout(timer);
@@ -145,7 +157,10 @@ export interface CpuShares {
  * Starts counting CPU time of the given processes (and threads of theirs) and of the machine as a whole;
  * `stop()` tells how many cores each used on average, and how many went to processes outside the benchmark.
  */
-export function startCpuMeter(processes: Record<string, number>, threads: Record<string, { pid: number; threadId: number }> = {}): { stop(): CpuShares } {
+export function startCpuMeter(
+  processes: Record<string, number>,
+  threads: Record<string, { pid: number; threadId: number }> = {},
+): { stop(): CpuShares } {
   const startedAt = performance.now();
   const machineBefore = machineBusySeconds();
   const before = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
@@ -161,7 +176,8 @@ export function startCpuMeter(processes: Record<string, number>, threads: Record
         byName[name] = (used * 1000) / wallMs;
       }
       // Threads are parts of processes counted above: reported, not added to `ours` again.
-      for (const [name, { pid, threadId }] of Object.entries(threads)) byName[name] = ((cpuSeconds(pid, threadId) - (threadsBefore[name] ?? 0)) * 1000) / wallMs;
+      for (const [name, { pid, threadId }] of Object.entries(threads))
+        byName[name] = ((cpuSeconds(pid, threadId) - (threadsBefore[name] ?? 0)) * 1000) / wallMs;
       const others = Math.max(0, ((machineBusySeconds() - machineBefore - ours) * 1000) / wallMs);
       return { wallMs, byName, others };
     },

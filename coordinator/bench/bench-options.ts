@@ -31,8 +31,30 @@ export interface BenchOptions {
   cpuProfileDir: string | undefined;
 }
 
-const FULL = { workers: 50, maxConcurrentTasks: 8, warmupMs: 2000, durationMs: 10_000, concurrency: 1024, httpConcurrency: 256, rate: 1000, idle: 20_000, idleProcesses: 2, idleBudgetMs: 60_000 };
-const QUICK = { workers: 20, maxConcurrentTasks: 8, warmupMs: 300, durationMs: 1500, concurrency: 512, httpConcurrency: 128, rate: 1000, idle: 1500, idleProcesses: 1, idleBudgetMs: 6000 };
+const FULL = {
+  workers: 50,
+  maxConcurrentTasks: 8,
+  warmupMs: 2000,
+  durationMs: 10_000,
+  concurrency: 1024,
+  httpConcurrency: 256,
+  rate: 1000,
+  idle: 20_000,
+  idleProcesses: 2,
+  idleBudgetMs: 60_000,
+};
+const QUICK = {
+  workers: 20,
+  maxConcurrentTasks: 8,
+  warmupMs: 300,
+  durationMs: 1500,
+  concurrency: 512,
+  httpConcurrency: 128,
+  rate: 1000,
+  idle: 1500,
+  idleProcesses: 1,
+  idleBudgetMs: 6000,
+};
 
 export const HELP = `Usage: npm run bench -- [options]
 

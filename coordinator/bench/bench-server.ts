@@ -19,7 +19,12 @@ function reply(message: ServerReply): void {
 }
 
 function tinyChatSpec(model: string): TaskSpec {
-  return { kind: 'chat', model, messages: [{ role: 'user', content: 'hi' }], params: { maxTokens: 1, temperature: 0, topP: 1, seed: null, stop: [] } };
+  return {
+    kind: 'chat',
+    model,
+    messages: [{ role: 'user', content: 'hi' }],
+    params: { maxTokens: 1, temperature: 0, topP: 1, seed: null, stop: [] },
+  };
 }
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {
@@ -142,7 +147,13 @@ async function memory(app: CoordinatorApp, runGc: boolean): Promise<ServerReply>
     await sleep(100);
   }
   const usage = process.memoryUsage();
-  return { type: 'memory', rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, externalBytes: usage.external, workers: app.tessera.registry.size };
+  return {
+    type: 'memory',
+    rssBytes: usage.rss,
+    heapUsedBytes: usage.heapUsed,
+    externalBytes: usage.external,
+    workers: app.tessera.registry.size,
+  };
 }
 
 async function handle(app: CoordinatorApp, command: ServerCommand): Promise<ServerReply> {
@@ -181,7 +192,9 @@ async function main(): Promise<void> {
       reply({ type: 'error', message: `bad command: ${parsed.error.message}` });
       return;
     }
-    handle(app, parsed.data).then(reply, (error: unknown) => reply({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
+    handle(app, parsed.data).then(reply, (error: unknown) =>
+      reply({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+    );
   });
   reply({ type: 'ready', url });
 }

@@ -9,7 +9,15 @@
  */
 import { sign } from 'node:crypto';
 import { MODEL_CATALOG, PROTOCOL_VERSION, WORKER_NAMESPACE, findModel, resultSigningBytes, toBase64Url } from '@tessera/shared';
-import type { CoordinatorToWorkerEvents, NodeId, TaskAssign, TaskOutput, TaskUsage, WorkerHello, WorkerToCoordinatorEvents } from '@tessera/shared';
+import type {
+  CoordinatorToWorkerEvents,
+  NodeId,
+  TaskAssign,
+  TaskOutput,
+  TaskUsage,
+  WorkerHello,
+  WorkerToCoordinatorEvents,
+} from '@tessera/shared';
 import { io, type Socket } from 'socket.io-client';
 import { capabilitiesFor, isCanary, loaded, newIdentity, type TabIdentity } from '../test/support/scripted-tab.ts';
 import { tabsCommandSchema, type TabsCommand, type TabsReply } from './bench-messages.ts';
@@ -33,9 +41,17 @@ function reply(message: TabsReply): void {
 
 function sendResult(tab: Tab, assign: TaskAssign, output: TaskOutput, usage: TaskUsage, startedAt: number): void {
   if (tab.nodeId === undefined) return;
-  const signature = toBase64Url(sign(null, resultSigningBytes({ nodeId: tab.nodeId, taskId: assign.taskId, output, usage }), tab.identity.privateKey));
+  const signature = toBase64Url(
+    sign(null, resultSigningBytes({ nodeId: tab.nodeId, taskId: assign.taskId, output, usage }), tab.identity.privateKey),
+  );
   // `totalMs` is the time this tab really spent, signing included, so the benchmark can subtract it.
-  tab.socket.emit('task:result', { taskId: assign.taskId, output, usage, timings: { firstTokenMs: 0, totalMs: performance.now() - startedAt }, signature });
+  tab.socket.emit('task:result', {
+    taskId: assign.taskId,
+    output,
+    usage,
+    timings: { firstTokenMs: 0, totalMs: performance.now() - startedAt },
+    signature,
+  });
 }
 
 /** The known answer, exactly as the model would give it. */
@@ -45,14 +61,26 @@ function answerCanary(tab: Tab, assign: TaskAssign): void {
   if (canary === null || canary === undefined) return;
   counts.canaries++;
   const tokenIds = Array.from({ length: Math.min(11, canary.maxTokens) }, (_, i) => i);
-  sendResult(tab, assign, { kind: 'chat', text: canary.expectedCompletion, finishReason: 'stop', tokenIds }, { promptTokens: 1, completionTokens: tokenIds.length }, startedAt);
+  sendResult(
+    tab,
+    assign,
+    { kind: 'chat', text: canary.expectedCompletion, finishReason: 'stop', tokenIds },
+    { promptTokens: 1, completionTokens: tokenIds.length },
+    startedAt,
+  );
 }
 
 /** The smallest honest answer to a one-token chat task. */
 function answer(tab: Tab, assign: TaskAssign): void {
   const startedAt = performance.now();
   counts.answered++;
-  sendResult(tab, assign, { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [0] }, { promptTokens: 1, completionTokens: 1 }, startedAt);
+  sendResult(
+    tab,
+    assign,
+    { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [0] },
+    { promptTokens: 1, completionTokens: 1 },
+    startedAt,
+  );
 }
 
 /** Heartbeats at the coordinator's interval, each tab at its own random phase. Answering tabs hold no task between messages. */
@@ -78,7 +106,13 @@ function openTab(command: ConnectCommand, localAddress: string | undefined): Pro
   };
   const hasCanary = (findModel(MODEL_CATALOG, command.model)?.canary ?? null) !== null;
   // `localAddress` reaches the ws transport but is missing from socket.io-client's option types.
-  const options = { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 60_000, ...(localAddress === undefined ? {} : { localAddress }) };
+  const options = {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: 60_000,
+    ...(localAddress === undefined ? {} : { localAddress }),
+  };
   const socket: TabSocket = io(`${command.url}${WORKER_NAMESPACE}`, options);
   const tab: Tab = { socket, identity, nodeId: undefined };
   return new Promise((resolve, reject) => {
@@ -164,7 +198,9 @@ process.on('message', (raw: unknown) => {
     reply({ type: 'error', message: `bad command: ${parsed.error.message}` });
     return;
   }
-  Promise.resolve(handle(parsed.data)).then(reply, (error: unknown) => reply({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
+  Promise.resolve(handle(parsed.data)).then(reply, (error: unknown) =>
+    reply({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+  );
 });
 process.on('disconnect', () => process.exit(0));
 reply({ type: 'ready' });

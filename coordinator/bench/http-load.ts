@@ -10,7 +10,14 @@ function chatBody(model: string): Buffer {
 function post(url: URL, agent: Agent, body: Buffer): Promise<number> {
   return new Promise((resolve) => {
     const outgoing = request(
-      { host: url.hostname, port: url.port, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: '/v1/chat/completions',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
       (response) => {
         response.on('data', () => {});
         response.on('end', () => resolve(response.statusCode ?? 0));
@@ -33,7 +40,13 @@ export interface HttpThroughput {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Closed loop: `concurrency` requests in flight on as many keep-alive sockets; counts the 200s inside the window. */
-export async function httpClosedLoop(baseUrl: string, model: string, concurrency: number, warmupMs: number, durationMs: number): Promise<HttpThroughput> {
+export async function httpClosedLoop(
+  baseUrl: string,
+  model: string,
+  concurrency: number,
+  warmupMs: number,
+  durationMs: number,
+): Promise<HttpThroughput> {
   const url = new URL(baseUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const body = chatBody(model);
@@ -75,7 +88,15 @@ export interface HttpLatency {
 }
 
 /** Open loop at a fixed rate; each request's latency counts from when it was meant to be sent. */
-export async function httpPaced(baseUrl: string, model: string, ratePerSecond: number, warmupMs: number, durationMs: number, maxSockets: number, drainMs = 10_000): Promise<HttpLatency> {
+export async function httpPaced(
+  baseUrl: string,
+  model: string,
+  ratePerSecond: number,
+  warmupMs: number,
+  durationMs: number,
+  maxSockets: number,
+  drainMs = 10_000,
+): Promise<HttpLatency> {
   const url = new URL(baseUrl);
   const agent = new Agent({ keepAlive: true, maxSockets });
   const body = chatBody(model);

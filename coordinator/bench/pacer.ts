@@ -58,7 +58,9 @@ export function startPacer(ratePerSecond: number, durationMs: number, onDue: (in
     });
     worker.on('error', reject);
     // Messages posted just before exit may still be in flight; give them a turn before calling it short.
-    worker.on('exit', () => setTimeout(() => (handed >= total ? resolve() : reject(new Error(`pacer stopped after ${handed} of ${total} sends`))), 50));
+    worker.on('exit', () =>
+      setTimeout(() => (handed >= total ? resolve() : reject(new Error(`pacer stopped after ${handed} of ${total} sends`))), 50),
+    );
   });
   return {
     startNs,

@@ -34,7 +34,10 @@ async function cleanUp(): Promise<void> {
   }
 }
 
-function isReply<Reply extends { type: string }, Type extends Reply['type']>(reply: Reply, type: Type): reply is Extract<Reply, { type: Type }> {
+function isReply<Reply extends { type: string }, Type extends Reply['type']>(
+  reply: Reply,
+  type: Type,
+): reply is Extract<Reply, { type: Type }> {
   return reply.type === type;
 }
 
@@ -43,12 +46,19 @@ function expect<Reply extends { type: string }, Type extends Reply['type']>(repl
   throw new Error(`expected a '${type}' reply, got ${JSON.stringify(reply).slice(0, 300)}`);
 }
 
-async function startServer(options: BenchOptions, extraFlags: readonly string[]): Promise<{ server: Server; url: string; dataDir: string }> {
+async function startServer(
+  options: BenchOptions,
+  extraFlags: readonly string[],
+): Promise<{ server: Server; url: string; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const flags = ['--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--rate-limit-per-minute', '0', ...extraFlags];
   const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
-  const { child, first } = await startChild(SERVER_ENTRY, flags, serverReplySchema, ['--expose-gc', '--max-old-space-size=4096', ...profile]);
+  const { child, first } = await startChild(SERVER_ENTRY, flags, serverReplySchema, [
+    '--expose-gc',
+    '--max-old-space-size=4096',
+    ...profile,
+  ]);
   cleanups.push(() => child.stop(3000));
   return { server: child, url: expect(first, 'ready').url, dataDir };
 }
@@ -59,7 +69,14 @@ async function startTabs(): Promise<Tabs> {
   return child;
 }
 
-function connectCommand(url: string, options: BenchOptions, count: number, mode: 'answer' | 'idle', firstAddress: number, budgetMs = 0): TabsCommand {
+function connectCommand(
+  url: string,
+  options: BenchOptions,
+  count: number,
+  mode: 'answer' | 'idle',
+  firstAddress: number,
+  budgetMs = 0,
+): TabsCommand {
   const addresses = Math.ceil(count / PER_SOURCE_ADDRESS);
   return {
     type: 'connect',
@@ -89,7 +106,12 @@ interface Serving {
 }
 
 /** A fresh coordinator with `workers` answering tabs for one phase, so no phase inherits another's database. */
-async function withServing(options: BenchOptions, notes: string[], load: number[], phase: (serving: Serving) => Promise<void>): Promise<void> {
+async function withServing(
+  options: BenchOptions,
+  notes: string[],
+  load: number[],
+  phase: (serving: Serving) => Promise<void>,
+): Promise<void> {
   const { server, url } = await startServer(options, []);
   const tabs = await startTabs();
   const joined = expect(await tabs.request(connectCommand(url, options, options.workers, 'answer', 1)), 'connected');
@@ -112,12 +134,20 @@ async function latencyPhase(options: BenchOptions, rows: Row[], notes: string[],
   await withServing(options, notes, load, async ({ server, tabs, url, noteLoad }) => {
     const warmupMs = Math.min(options.warmupMs, 1000);
     let meter = startCpuMeter({ coordinator: server.pid, tabs: tabs.pid });
-    const inProcess = expect(await server.request({ type: 'paced', model: options.model, ratePerSecond: options.rate, warmupMs, durationMs: options.durationMs }), 'paced');
+    const inProcess = expect(
+      await server.request({ type: 'paced', model: options.model, ratePerSecond: options.rate, warmupMs, durationMs: options.durationMs }),
+      'paced',
+    );
     let shares = meter.stop();
     noteLoad(shares);
     const added = percentiles(inProcess.addedUs);
     const lag = percentiles(inProcess.sendLagUs);
-    rows.push({ phase: `added latency @${integer(options.rate)}/s`, figure: latencyFigure(added), goal: `p99 ≤ ${ms(GOALS.addedP99Us)}`, met: added.p99 <= GOALS.addedP99Us });
+    rows.push({
+      phase: `added latency @${integer(options.rate)}/s`,
+      figure: latencyFigure(added),
+      goal: `p99 ≤ ${ms(GOALS.addedP99Us)}`,
+      met: added.p99 <= GOALS.addedP99Us,
+    });
     notes.push(
       `added latency: ${integer(inProcess.completed)} of ${integer(inProcess.sent)} tasks (open loop, submitted inside the coordinator), ${inProcess.failed} failed` +
         `${inProcess.sent - inProcess.completed - inProcess.failed > 0 ? `, ${integer(inProcess.sent - inProcess.completed - inProcess.failed)} unfinished 10 s after the last send (not in the figures)` : ''}; ` +
@@ -144,11 +174,25 @@ async function latencyPhase(options: BenchOptions, rows: Row[], notes: string[],
 async function routingPhase(options: BenchOptions, rows: Row[], notes: string[], load: number[]): Promise<void> {
   await withServing(options, notes, load, async ({ server, tabs, noteLoad }) => {
     const meter = startCpuMeter({ coordinator: server.pid, tabs: tabs.pid });
-    const result = expect(await server.request({ type: 'route', model: options.model, concurrency: options.concurrency, warmupMs: options.warmupMs, durationMs: options.durationMs }), 'route');
+    const result = expect(
+      await server.request({
+        type: 'route',
+        model: options.model,
+        concurrency: options.concurrency,
+        warmupMs: options.warmupMs,
+        durationMs: options.durationMs,
+      }),
+      'route',
+    );
     const shares = meter.stop();
     noteLoad(shares);
     const perSecond = (result.completed * 1000) / result.elapsedMs;
-    rows.push({ phase: 'routing (in-process)', figure: `${integer(perSecond)} tasks/s`, goal: `≥ ${integer(GOALS.routedPerSecond)} tasks/s`, met: perSecond >= GOALS.routedPerSecond });
+    rows.push({
+      phase: 'routing (in-process)',
+      figure: `${integer(perSecond)} tasks/s`,
+      goal: `≥ ${integer(GOALS.routedPerSecond)} tasks/s`,
+      met: perSecond >= GOALS.routedPerSecond,
+    });
     notes.push(
       `routing: ${integer(result.completed)} tasks in ${seconds(result.elapsedMs)}, ${result.failed} failed, ${integer(options.concurrency)} kept open; ` +
         `${integer((result.completed * 1000) / Math.max(1, result.cpuMs))} tasks per coordinator CPU-second, ` +
@@ -184,7 +228,10 @@ async function idlePhase(options: BenchOptions, rows: Row[], notes: string[], lo
   const { server, url } = await startServer(options, options.idleHeartbeats ? [] : ['--heartbeat-interval-ms', '3600000']);
   const fdLimit = openFileLimit(server.pid);
   const target = Math.min(options.idle, fdLimit - FD_RESERVE);
-  if (target < options.idle) notes.push(`idle: capped at ${integer(target)} connections by the coordinator's open-file limit (${integer(fdLimit)}; ulimit -Hn cannot be raised here)`);
+  if (target < options.idle)
+    notes.push(
+      `idle: capped at ${integer(target)} connections by the coordinator's open-file limit (${integer(fdLimit)}; ulimit -Hn cannot be raised here)`,
+    );
   await new Promise((resolve) => setTimeout(resolve, 500));
   const before = expect(await server.request({ type: 'memory', gc: true }), 'memory');
 
@@ -229,8 +276,18 @@ async function idlePhase(options: BenchOptions, rows: Row[], notes: string[], lo
     goal: `${integer(GOALS.idleConnections)} in ≤ ${mib(GOALS.idleBytes)}`,
     ...(reachedGoalCount ? { met: after.rssBytes <= GOALS.idleBytes } : {}),
   });
-  if (!reachedGoalCount) rows.push({ phase: `  projected to ${integer(GOALS.idleConnections)}`, figure: `${mib(projected)} RSS`, goal: `≤ ${mib(GOALS.idleBytes)}`, met: projected <= GOALS.idleBytes });
-  rows.push({ phase: '  per connection', figure: `${kib(perConnection)} RSS`, goal: `≤ ${kib((GOALS.idleBytes - before.rssBytes) / GOALS.idleConnections)}` });
+  if (!reachedGoalCount)
+    rows.push({
+      phase: `  projected to ${integer(GOALS.idleConnections)}`,
+      figure: `${mib(projected)} RSS`,
+      goal: `≤ ${mib(GOALS.idleBytes)}`,
+      met: projected <= GOALS.idleBytes,
+    });
+  rows.push({
+    phase: '  per connection',
+    figure: `${kib(perConnection)} RSS`,
+    goal: `≤ ${kib((GOALS.idleBytes - before.rssBytes) / GOALS.idleConnections)}`,
+  });
   rows.push({ phase: '  time to connect', figure: `${seconds(connectMs)} (${integer((connected * 1000) / connectMs)} tabs/s)`, goal: '—' });
   const tabsCores = Object.keys(tabPids).reduce((total, name) => total + (connectShares.byName[name] ?? 0), 0);
   notes.push(
@@ -246,7 +303,9 @@ async function idlePhase(options: BenchOptions, rows: Row[], notes: string[], lo
   // Shutting down closes every tab socket from the coordinator's side; how long that takes is worth knowing.
   const graceMs = 30_000;
   const closeMs = await server.stop(graceMs);
-  notes.push(`  graceful shutdown with ${integer(after.workers)} tabs connected: ${closeMs >= graceMs ? `not done after ${seconds(graceMs)}, killed` : seconds(closeMs)}`);
+  notes.push(
+    `  graceful shutdown with ${integer(after.workers)} tabs connected: ${closeMs >= graceMs ? `not done after ${seconds(graceMs)}, killed` : seconds(closeMs)}`,
+  );
   for (const tabs of tabsList) await tabs.stop(3000);
 }
 
@@ -292,9 +351,13 @@ async function main(): Promise<void> {
   for (const note of notes) console.log(note.startsWith('  ') ? `  ${note}` : `· ${note}`);
   const busiest = Math.max(0, ...load);
   if (busiest > 0.25) {
-    console.log(`\n! Other processes on this machine kept up to ${busiest.toFixed(2)} of its ${cpuCount} cores busy during the measurements; the figures are lower and noisier than on a quiet machine.`);
+    console.log(
+      `\n! Other processes on this machine kept up to ${busiest.toFixed(2)} of its ${cpuCount} cores busy during the measurements; the figures are lower and noisier than on a quiet machine.`,
+    );
   }
-  console.log(`\nTotal ${seconds(performance.now() - startedAt)}. The coordinator, the tabs and the load generator share ${cpuCount} cores; with cores to spare the coordinator would get one to itself.`);
+  console.log(
+    `\nTotal ${seconds(performance.now() - startedAt)}. The coordinator, the tabs and the load generator share ${cpuCount} cores; with cores to spare the coordinator would get one to itself.`,
+  );
 }
 
 main().catch(async (error: unknown) => {

@@ -24,7 +24,15 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { trials: 4000, tasks: 1000, seed: 42, promptTokens: 200, outputTokens: 200, decodeToPrefillTime: 10, floor: DEFAULT_REPLICATION_POLICY.floorProbability };
+  const options: Options = {
+    trials: 4000,
+    tasks: 1000,
+    seed: 42,
+    promptTokens: 200,
+    outputTokens: 200,
+    decodeToPrefillTime: 10,
+    floor: DEFAULT_REPLICATION_POLICY.floorProbability,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help') {
@@ -35,12 +43,14 @@ guard compute and false positives. Defaults: ${JSON.stringify(options)}`);
     }
     const value = Number(argv[i + 1]);
     if (arg === '--quick') options.trials = 500;
-    else if (arg === '--trials') (options.trials = value), i++;
-    else if (arg === '--tasks') (options.tasks = value), i++;
-    else if (arg === '--seed') (options.seed = value), i++;
-    else if (arg === '--floor') (options.floor = value), i++;
-    else if (arg === '--decode-to-prefill-time') (options.decodeToPrefillTime = value), i++;
+    else if (arg === '--trials') options.trials = value;
+    else if (arg === '--tasks') options.tasks = value;
+    else if (arg === '--seed') options.seed = value;
+    else if (arg === '--floor') options.floor = value;
+    else if (arg === '--decode-to-prefill-time') options.decodeToPrefillTime = value;
     else throw new Error(`unknown option ${arg}; see --help`);
+    // Every option but --quick takes the next argument as its value.
+    if (arg !== '--quick') i++;
   }
   return options;
 }
@@ -98,7 +108,14 @@ function scoreRow(row: readonly number[], tokenId: number, temperature: number):
     mean += Math.exp(logP) * logP;
     meanOfSquares += Math.exp(logP) * logP * logP;
   }
-  return { chosenLogit, maxLogit, rank, logProb: (chosenLogit - maxLogit) / temperature - logSum, expectedLogProb: mean, logProbVariance: Math.max(0, meanOfSquares - mean * mean) };
+  return {
+    chosenLogit,
+    maxLogit,
+    rank,
+    logProb: (chosenLogit - maxLogit) / temperature - logSum,
+    expectedLogProb: mean,
+    logProbVariance: Math.max(0, meanOfSquares - mean * mean),
+  };
 }
 
 /**
@@ -106,9 +123,21 @@ function scoreRow(row: readonly number[], tokenId: number, temperature: number):
  * `temperature`) from random logits rows, with `tamperShare` of them swapped for arbitrary tokens; the
  * guard sees the same rows plus runtime noise and judges the whole claim with the shipped tolerances.
  */
-function refusalRate(temperature: number, noise: number, claims: number, length: number, tamperShare: number, random: () => number): number {
+function refusalRate(
+  temperature: number,
+  noise: number,
+  claims: number,
+  length: number,
+  tamperShare: number,
+  random: () => number,
+): number {
   const vocab = 256;
-  const spec: ChatTaskSpec = { kind: 'chat', model: 'sim', messages: [{ role: 'user', content: 'x' }], params: { maxTokens: length, temperature, topP: 1, seed: null, stop: [] } };
+  const spec: ChatTaskSpec = {
+    kind: 'chat',
+    model: 'sim',
+    messages: [{ role: 'user', content: 'x' }],
+    params: { maxTokens: length, temperature, topP: 1, seed: null, stop: [] },
+  };
   let refused = 0;
   for (let c = 0; c < claims; c++) {
     const tokenIds: number[] = [];
@@ -126,9 +155,19 @@ function refusalRate(temperature: number, noise: number, claims: number, length:
       // A cheater swaps some tokens for arbitrary ones.
       if (random() < tamperShare) chosen = Math.floor(random() * vocab);
       tokenIds.push(chosen);
-      scores.push(scoreRow(worker.map((logit) => logit + gaussian(random) * noise), chosen, temperature));
+      scores.push(
+        scoreRow(
+          worker.map((logit) => logit + gaussian(random) * noise),
+          chosen,
+          temperature,
+        ),
+      );
     }
-    const judged = judgeChatClaim(spec, { kind: 'chat', text: '', finishReason: 'length', tokenIds }, { kind: 'chat', scores, decodedText: '', endScore: null, promptTokens: 1 });
+    const judged = judgeChatClaim(
+      spec,
+      { kind: 'chat', text: '', finishReason: 'length', tokenIds },
+      { kind: 'chat', scores, decodedText: '', endScore: null, promptTokens: 1 },
+    );
     if (judged.verdict === 'invalid') refused++;
   }
   return refused / claims;
@@ -139,12 +178,17 @@ function main(): void {
   const policy: ReplicationPolicy = { ...DEFAULT_REPLICATION_POLICY, floorProbability: options.floor };
   const random = rng(options.seed);
   const started = performance.now();
-  console.log(`Tessera verification benchmark — ${options.trials} simulated tabs × ${options.tasks} tasks, policy: ${policy.probationChecks} probation checks, then 1/N, floor ${policy.floorProbability}\n`);
+  console.log(
+    `Tessera verification benchmark — ${options.trials} simulated tabs × ${options.tasks} tasks, policy: ${policy.probationChecks} probation checks, then 1/N, floor ${policy.floorProbability}\n`,
+  );
 
   console.log('cheat rate   caught ≤ tasks    median caught at   p95 caught at   goal');
   for (const rate of [0.01, 0.05, 0.2]) {
     const runs = Array.from({ length: options.trials }, () => runTab(rate, options.tasks, random, policy));
-    const caught = runs.filter((run) => run.caughtAt !== null).map((run) => run.caughtAt ?? 0).sort((a, b) => a - b);
+    const caught = runs
+      .filter((run) => run.caughtAt !== null)
+      .map((run) => run.caughtAt ?? 0)
+      .sort((a, b) => a - b);
     const share = caught.length / runs.length;
     const goal = rate === 0.05 ? `≥ 99% within ${options.tasks}: ${share >= 0.99 ? 'met' : 'NOT met'}` : '';
     console.log(
@@ -158,9 +202,15 @@ function main(): void {
   const guardTime = options.promptTokens + options.outputTokens;
   let stats = emptyReputation();
   for (let i = 0; i < 15; i++) stats = recordCheck(stats, 'valid');
-  console.log(`\nhonest tabs: ${(checkedShare * 100).toFixed(2)}% of tasks re-checked; false accusations by policy: 0 (a valid check never lowers a tier: ${tierOf(stats)})`);
-  console.log(`guard compute / worker compute:  ${(checkedShare * 100).toFixed(2)}% in token-forwards (same FLOPs per check)   goal ≤ 10%: ${checkedShare <= 0.1 ? 'met' : 'NOT met'}`);
-  console.log(`                                  ${((checkedShare * guardTime * 100) / workerTime).toFixed(2)}% in time (prompt ${options.promptTokens}, output ${options.outputTokens}, decode ${options.decodeToPrefillTime}× prefill per token)`);
+  console.log(
+    `\nhonest tabs: ${(checkedShare * 100).toFixed(2)}% of tasks re-checked; false accusations by policy: 0 (a valid check never lowers a tier: ${tierOf(stats)})`,
+  );
+  console.log(
+    `guard compute / worker compute:  ${(checkedShare * 100).toFixed(2)}% in token-forwards (same FLOPs per check)   goal ≤ 10%: ${checkedShare <= 0.1 ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `                                  ${((checkedShare * guardTime * 100) / workerTime).toFixed(2)}% in time (prompt ${options.promptTokens}, output ${options.outputTokens}, decode ${options.decodeToPrefillTime}× prefill per token)`,
+  );
 
   const claims = Math.max(100, Math.round(options.trials / 20));
   const length = 50;
@@ -174,7 +224,9 @@ function main(): void {
     [1.5, 5e-3, 'T=1.5'],
   ] as const) {
     const rates = [0, 0.1, 1].map((tamper) => `${(refusalRate(temperature, noise, claims, length, tamper, random) * 100).toFixed(2)}%`);
-    console.log(`${label.padEnd(16)}${noise.toExponential(0).padEnd(12)}${(rates[0] ?? '').padEnd(27)}${(rates[1] ?? '').padEnd(24)}${rates[2] ?? ''}`);
+    console.log(
+      `${label.padEnd(16)}${noise.toExponential(0).padEnd(12)}${(rates[0] ?? '').padEnd(27)}${(rates[1] ?? '').padEnd(24)}${rates[2] ?? ''}`,
+    );
   }
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }

@@ -127,7 +127,9 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
 
   app.setNotFoundHandler((request, reply) => {
     if (API_PREFIXES.some((prefix) => request.url.startsWith(prefix))) {
-      return reply.code(404).send(openAIErrorBody('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}. See /docs.`));
+      return reply
+        .code(404)
+        .send(openAIErrorBody('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}. See /docs.`));
     }
     return reply.code(404).type('text/plain').send('Not found');
   });

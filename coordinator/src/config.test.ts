@@ -25,7 +25,9 @@ describe('coordinator config', () => {
 describe('request log redaction', () => {
   it('hides secret query parameters and keeps the rest', async () => {
     const { redactUrl } = await import('./app.ts');
-    expect(redactUrl('/?wallet=local&account=0.0.5&walletKey=302e0201&autostart=1')).toBe('/?wallet=local&account=0.0.5&walletKey=[redacted]&autostart=1');
+    expect(redactUrl('/?wallet=local&account=0.0.5&walletKey=302e0201&autostart=1')).toBe(
+      '/?wallet=local&account=0.0.5&walletKey=[redacted]&autostart=1',
+    );
     expect(redactUrl('/v1/models')).toBe('/v1/models');
   });
 });

@@ -10,30 +10,128 @@ export const CONFIG_FIELDS = {
   host: { env: 'HOST', help: 'address to listen on', schema: z.string().default('127.0.0.1') },
   port: { env: 'PORT', help: 'port to listen on', schema: z.coerce.number().int().min(0).max(65535).default(8787) },
   dataDir: { env: 'TESSERA_DATA_DIR', help: 'folder for the SQLite database', schema: z.string().default(resolve(repoRoot, 'data')) },
-  modelsDir: { env: 'TESSERA_MODELS_DIR', help: 'folder of mirrored model files served at /models/', schema: z.string().default(resolve(repoRoot, 'coordinator/models')) },
-  clientDir: { env: 'TESSERA_CLIENT_DIR', help: 'built pages served at / (npm run build)', schema: z.string().default(resolve(repoRoot, 'client/dist')) },
-  leaseMs: { env: 'TESSERA_LEASE_MS', help: 'how long a tab may go without progress on a task before it is requeued', schema: z.coerce.number().int().min(100).default(30_000) },
-  queueTimeoutMs: { env: 'TESSERA_QUEUE_TIMEOUT_MS', help: 'how long a task waits for a capable tab before failing with no_capacity', schema: z.coerce.number().int().min(100).default(120_000) },
-  maxAttempts: { env: 'TESSERA_MAX_ATTEMPTS', help: 'tabs a task is tried on before it fails', schema: z.coerce.number().int().min(1).max(20).default(3) },
-  maxQueuedTasks: { env: 'TESSERA_MAX_QUEUED_TASKS', help: 'queued tasks beyond which the API answers 503 queue_full', schema: z.coerce.number().int().min(1).default(100_000) },
-  guardLeaseMs: { env: 'TESSERA_GUARD_LEASE_MS', help: 'how long one guard has to answer a check before another is asked', schema: z.coerce.number().int().min(100).default(15_000) },
-  checkTimeoutMs: { env: 'TESSERA_CHECK_TIMEOUT_MS', help: 'how long a check may take before the result is delivered unverified', schema: z.coerce.number().int().min(100).default(30_000) },
-  heartbeatIntervalMs: { env: 'TESSERA_HEARTBEAT_MS', help: 'how often tabs send heartbeats; three missed ones drop a tab', schema: z.coerce.number().int().min(100).default(5_000) },
-  bodyLimitBytes: { env: 'TESSERA_BODY_LIMIT_BYTES', help: 'largest accepted request body', schema: z.coerce.number().int().min(1024).default(1_048_576) },
-  rateLimitPerMinute: { env: 'TESSERA_RATE_LIMIT_PER_MINUTE', help: 'API requests per minute per client address (0 disables)', schema: z.coerce.number().int().min(0).default(600) },
-  epochLengthMs: { env: 'TESSERA_EPOCH_LENGTH_MS', help: 'length of a reward epoch', schema: z.coerce.number().int().min(1000).default(3_600_000) },
-  rewardPerUnit: { env: 'TESSERA_REWARD_PER_UNIT', help: 'smallest token units paid per generated token or embedded input, before multipliers', schema: z.string().regex(/^\d+$/).default('1000') },
-  evmRpcUrl: { env: 'TESSERA_EVM_RPC_URL', help: 'JSON-RPC endpoint for settlement (Hedera JSON-RPC relay; a local node in development); empty: no settlement on chain', schema: z.string().default('') },
-  rewardDistributorAddress: { env: 'TESSERA_REWARD_DISTRIBUTOR', help: 'address of the RewardDistributor contract', schema: z.string().regex(/^(0x[0-9a-fA-F]{40})?$/).default('') },
-  settlementPrivateKey: { env: 'TESSERA_SETTLEMENT_KEY', help: 'hex private key holding the distributor poster role (secret; never logged)', schema: z.string().regex(/^(0x[0-9a-fA-F]{64})?$/).default('') },
-  hederaNetwork: { env: 'TESSERA_HEDERA_NETWORK', help: 'testnet, mainnet or local', schema: z.enum(['testnet', 'mainnet', 'local']).default('testnet') },
-  hederaOperatorId: { env: 'TESSERA_HEDERA_OPERATOR_ID', help: 'Hedera account that pays for HCS messages (0.0.N); empty: HCS summaries skipped', schema: z.string().default('') },
-  hederaOperatorKey: { env: 'TESSERA_HEDERA_OPERATOR_KEY', help: "that account's DER private key (secret; never logged)", schema: z.string().default('') },
+  modelsDir: {
+    env: 'TESSERA_MODELS_DIR',
+    help: 'folder of mirrored model files served at /models/',
+    schema: z.string().default(resolve(repoRoot, 'coordinator/models')),
+  },
+  clientDir: {
+    env: 'TESSERA_CLIENT_DIR',
+    help: 'built pages served at / (npm run build)',
+    schema: z.string().default(resolve(repoRoot, 'client/dist')),
+  },
+  leaseMs: {
+    env: 'TESSERA_LEASE_MS',
+    help: 'how long a tab may go without progress on a task before it is requeued',
+    schema: z.coerce.number().int().min(100).default(30_000),
+  },
+  queueTimeoutMs: {
+    env: 'TESSERA_QUEUE_TIMEOUT_MS',
+    help: 'how long a task waits for a capable tab before failing with no_capacity',
+    schema: z.coerce.number().int().min(100).default(120_000),
+  },
+  maxAttempts: {
+    env: 'TESSERA_MAX_ATTEMPTS',
+    help: 'tabs a task is tried on before it fails',
+    schema: z.coerce.number().int().min(1).max(20).default(3),
+  },
+  maxQueuedTasks: {
+    env: 'TESSERA_MAX_QUEUED_TASKS',
+    help: 'queued tasks beyond which the API answers 503 queue_full',
+    schema: z.coerce.number().int().min(1).default(100_000),
+  },
+  guardLeaseMs: {
+    env: 'TESSERA_GUARD_LEASE_MS',
+    help: 'how long one guard has to answer a check before another is asked',
+    schema: z.coerce.number().int().min(100).default(15_000),
+  },
+  checkTimeoutMs: {
+    env: 'TESSERA_CHECK_TIMEOUT_MS',
+    help: 'how long a check may take before the result is delivered unverified',
+    schema: z.coerce.number().int().min(100).default(30_000),
+  },
+  heartbeatIntervalMs: {
+    env: 'TESSERA_HEARTBEAT_MS',
+    help: 'how often tabs send heartbeats; three missed ones drop a tab',
+    schema: z.coerce.number().int().min(100).default(5_000),
+  },
+  bodyLimitBytes: {
+    env: 'TESSERA_BODY_LIMIT_BYTES',
+    help: 'largest accepted request body',
+    schema: z.coerce.number().int().min(1024).default(1_048_576),
+  },
+  rateLimitPerMinute: {
+    env: 'TESSERA_RATE_LIMIT_PER_MINUTE',
+    help: 'API requests per minute per client address (0 disables)',
+    schema: z.coerce.number().int().min(0).default(600),
+  },
+  epochLengthMs: {
+    env: 'TESSERA_EPOCH_LENGTH_MS',
+    help: 'length of a reward epoch',
+    schema: z.coerce.number().int().min(1000).default(3_600_000),
+  },
+  rewardPerUnit: {
+    env: 'TESSERA_REWARD_PER_UNIT',
+    help: 'smallest token units paid per generated token or embedded input, before multipliers',
+    schema: z.string().regex(/^\d+$/).default('1000'),
+  },
+  evmRpcUrl: {
+    env: 'TESSERA_EVM_RPC_URL',
+    help: 'JSON-RPC endpoint for settlement (Hedera JSON-RPC relay; a local node in development); empty: no settlement on chain',
+    schema: z.string().default(''),
+  },
+  rewardDistributorAddress: {
+    env: 'TESSERA_REWARD_DISTRIBUTOR',
+    help: 'address of the RewardDistributor contract',
+    schema: z
+      .string()
+      .regex(/^(0x[0-9a-fA-F]{40})?$/)
+      .default(''),
+  },
+  settlementPrivateKey: {
+    env: 'TESSERA_SETTLEMENT_KEY',
+    help: 'hex private key holding the distributor poster role (secret; never logged)',
+    schema: z
+      .string()
+      .regex(/^(0x[0-9a-fA-F]{64})?$/)
+      .default(''),
+  },
+  hederaNetwork: {
+    env: 'TESSERA_HEDERA_NETWORK',
+    help: 'testnet, mainnet or local',
+    schema: z.enum(['testnet', 'mainnet', 'local']).default('testnet'),
+  },
+  hederaOperatorId: {
+    env: 'TESSERA_HEDERA_OPERATOR_ID',
+    help: 'Hedera account that pays for HCS messages (0.0.N); empty: HCS summaries skipped',
+    schema: z.string().default(''),
+  },
+  hederaOperatorKey: {
+    env: 'TESSERA_HEDERA_OPERATOR_KEY',
+    help: "that account's DER private key (secret; never logged)",
+    schema: z.string().default(''),
+  },
   hcsTopicId: { env: 'TESSERA_HCS_TOPIC_ID', help: 'HCS topic for epoch summaries (0.0.N)', schema: z.string().default('') },
-  mirrorNodeUrl: { env: 'TESSERA_MIRROR_NODE_URL', help: 'mirror node REST base URL; empty: the public one of testnet or mainnet (local needs one)', schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default('') },
-  mirrorNodeTimeoutMs: { env: 'TESSERA_MIRROR_NODE_TIMEOUT_MS', help: 'how long a wallet link waits for the mirror node', schema: z.coerce.number().int().min(100).default(5_000) },
-  walletChallengeTtlMs: { env: 'TESSERA_WALLET_CHALLENGE_TTL_MS', help: 'how long a wallet link challenge can be signed', schema: z.coerce.number().int().min(10_000).max(3_600_000).default(300_000) },
-  walletConnectProjectId: { env: 'TESSERA_WALLETCONNECT_PROJECT_ID', help: 'WalletConnect project id for HashPack pairing on the volunteer page (empty: off)', schema: z.string().trim().max(200).default('') },
+  mirrorNodeUrl: {
+    env: 'TESSERA_MIRROR_NODE_URL',
+    help: 'mirror node REST base URL; empty: the public one of testnet or mainnet (local needs one)',
+    schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
+  },
+  mirrorNodeTimeoutMs: {
+    env: 'TESSERA_MIRROR_NODE_TIMEOUT_MS',
+    help: 'how long a wallet link waits for the mirror node',
+    schema: z.coerce.number().int().min(100).default(5_000),
+  },
+  walletChallengeTtlMs: {
+    env: 'TESSERA_WALLET_CHALLENGE_TTL_MS',
+    help: 'how long a wallet link challenge can be signed',
+    schema: z.coerce.number().int().min(10_000).max(3_600_000).default(300_000),
+  },
+  walletConnectProjectId: {
+    env: 'TESSERA_WALLETCONNECT_PROJECT_ID',
+    help: 'WalletConnect project id for HashPack pairing on the volunteer page (empty: off)',
+    schema: z.string().trim().max(200).default(''),
+  },
   iceServers: {
     env: 'TESSERA_ICE_SERVERS',
     help: 'STUN/TURN servers for tab-to-tab links, as JSON: [{"urls":"stun:stun.example.org:3478"},{"urls":"turn:turn.example.org","username":"u","credential":"p"}]; empty: host candidates only (same network)',
@@ -56,20 +154,37 @@ export const CONFIG_FIELDS = {
         return parsed.data;
       }),
   },
-  peerMessagesPerSecond: { env: 'TESSERA_PEER_MESSAGES_PER_SECOND', help: 'peer:seek, peer:signal and peer:report a tab may send per second; more are refused with rate_limited', schema: z.coerce.number().int().min(1).default(100) },
-  badSeederReports: { env: 'TESSERA_BAD_SEEDER_REPORTS', help: 'distinct tabs that must report a seeder for bad bytes before it is no longer introduced as one', schema: z.coerce.number().int().min(1).default(2) },
-  logLevel: { env: 'LOG_LEVEL', help: 'fatal, error, warn, info, debug or trace', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
+  peerMessagesPerSecond: {
+    env: 'TESSERA_PEER_MESSAGES_PER_SECOND',
+    help: 'peer:seek, peer:signal and peer:report a tab may send per second; more are refused with rate_limited',
+    schema: z.coerce.number().int().min(1).default(100),
+  },
+  badSeederReports: {
+    env: 'TESSERA_BAD_SEEDER_REPORTS',
+    help: 'distinct tabs that must report a seeder for bad bytes before it is no longer introduced as one',
+    schema: z.coerce.number().int().min(1).default(2),
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    help: 'fatal, error, warn, info, debug or trace',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  },
 } as const;
 
 type Fields = typeof CONFIG_FIELDS;
 export type CoordinatorConfig = { [Key in keyof Fields]: z.output<Fields[Key]['schema']> };
 
 const configSchema = z.object(
-  Object.fromEntries(Object.entries(CONFIG_FIELDS).map(([key, field]) => [key, field.schema])) as { [Key in keyof Fields]: Fields[Key]['schema'] },
+  Object.fromEntries(Object.entries(CONFIG_FIELDS).map(([key, field]) => [key, field.schema])) as {
+    [Key in keyof Fields]: Fields[Key]['schema'];
+  },
 );
 
 /** Builds the config from defaults, then the environment, then explicit overrides (CLI flags, tests). */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Fields, unknown>> = {}): CoordinatorConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<keyof Fields, unknown>> = {},
+): CoordinatorConfig {
   const raw: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(CONFIG_FIELDS)) {
     const fromEnv = env[field.env];

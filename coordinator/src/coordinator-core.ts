@@ -62,13 +62,24 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     logger,
   });
   const accounts = options.accounts ?? wallet;
-  const verifier = new Verifier({ registry, catalog, reputation, events, guardLeaseMs: config.guardLeaseMs, checkTimeoutMs: config.checkTimeoutMs, logger });
+  const verifier = new Verifier({
+    registry,
+    catalog,
+    reputation,
+    events,
+    guardLeaseMs: config.guardLeaseMs,
+    checkTimeoutMs: config.checkTimeoutMs,
+    logger,
+  });
   const peers = new PeerSignalling({
     directory: registry,
     catalog,
     badSeederReports: config.badSeederReports,
     onReport: (report) => {
-      logger.warn({ seeder: report.about, reporter: report.from, model: report.modelId, excluded: report.excluded }, `seeder reported: ${report.reason}`);
+      logger.warn(
+        { seeder: report.about, reporter: report.from, model: report.modelId, excluded: report.excluded },
+        `seeder reported: ${report.reason}`,
+      );
       metrics.peerReport(report.excluded);
     },
   });
@@ -113,13 +124,29 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
 
   const chain: RewardChain | undefined =
     config.evmRpcUrl !== '' && config.rewardDistributorAddress !== '' && config.settlementPrivateKey !== ''
-      ? await createViemRewardChain({ rpcUrl: config.evmRpcUrl, distributorAddress: config.rewardDistributorAddress as EvmAddress, privateKey: config.settlementPrivateKey as EvmAddress })
+      ? await createViemRewardChain({
+          rpcUrl: config.evmRpcUrl,
+          distributorAddress: config.rewardDistributorAddress as EvmAddress,
+          privateKey: config.settlementPrivateKey as EvmAddress,
+        })
       : undefined;
   const hcs =
     config.hederaOperatorId !== '' && config.hederaOperatorKey !== '' && config.hcsTopicId !== '' && config.hederaNetwork !== 'local'
-      ? createSdkHcsPublisher({ network: config.hederaNetwork, operatorId: config.hederaOperatorId, operatorKey: config.hederaOperatorKey, topicId: config.hcsTopicId })
+      ? createSdkHcsPublisher({
+          network: config.hederaNetwork,
+          operatorId: config.hederaOperatorId,
+          operatorKey: config.hederaOperatorKey,
+          topicId: config.hcsTopicId,
+        })
       : { ...createSkippingHcsPublisher((message) => logger.info(message)), close: () => undefined };
-  const settler = new EpochSettler({ ledger, directory: accounts, chain, hcs, logger, intervalMs: Math.min(5000, Math.max(250, config.epochLengthMs / 10)) });
+  const settler = new EpochSettler({
+    ledger,
+    directory: accounts,
+    chain,
+    hcs,
+    logger,
+    intervalMs: Math.min(5000, Math.max(250, config.epochLengthMs / 10)),
+  });
 
   const lifecycle = new Lifecycle();
   lifecycle.add({
@@ -135,5 +162,24 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   lifecycle.add(settler);
   lifecycle.add({ start: () => undefined, stop: () => hcs.close() });
 
-  return { config, catalog, events, store, registry, dispatcher, metrics, reputation, verifier, peers, gateway, ledger, settler, accounts, wallet, chain, lifecycle, startedAt: Date.now() };
+  return {
+    config,
+    catalog,
+    events,
+    store,
+    registry,
+    dispatcher,
+    metrics,
+    reputation,
+    verifier,
+    peers,
+    gateway,
+    ledger,
+    settler,
+    accounts,
+    wallet,
+    chain,
+    lifecycle,
+    startedAt: Date.now(),
+  };
 }

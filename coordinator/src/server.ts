@@ -13,7 +13,10 @@ async function main(): Promise<void> {
   const app = await buildApp({
     config,
     logger: pretty
-      ? { level: config.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname,reqId' } } }
+      ? {
+          level: config.logLevel,
+          transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname,reqId' } },
+        }
       : { level: config.logLevel },
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,4 +1,12 @@
-import { TINY_GPT2_ID, directStreamKeySchema, newNodeId, newPeerSessionId, openAIErrorBodySchema, taskIdSchema, taskViewSchema } from '@tessera/shared';
+import {
+  TINY_GPT2_ID,
+  directStreamKeySchema,
+  newNodeId,
+  newPeerSessionId,
+  openAIErrorBodySchema,
+  taskIdSchema,
+  taskViewSchema,
+} from '@tessera/shared';
 import type { DirectStreamRequest, IceServer, NodeId, OfferedModel, PeerSignalRelayed, TaskId, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
@@ -19,11 +27,19 @@ const answer = { type: 'answer' as const, sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\
 const accept: AssignmentHandler = (assign, tab) => tab.socket.emit('task:accept', { taskId: assign.taskId });
 
 function createTaskBody(content: string, directStream?: unknown) {
-  return { type: 'chat.completion', request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0 }, ...(directStream === undefined ? {} : { direct_stream: directStream }) };
+  return {
+    type: 'chat.completion',
+    request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0 },
+    ...(directStream === undefined ? {} : { direct_stream: directStream }),
+  };
 }
 
 async function postTask(server: TestApp, body: unknown): Promise<Response> {
-  return fetch(`${server.url}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${server.url}/api/v1/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 async function submitDirect(server: TestApp, content: string, requester: ScriptedTab): Promise<TaskId> {
@@ -43,10 +59,14 @@ function stored(server: TestApp, id: TaskId): TaskRecord | undefined {
 }
 
 async function succeeded(server: TestApp, id: string): Promise<TaskView> {
-  return eventually(async () => {
-    const task = await getTask(server, id);
-    return task.status === 'succeeded' ? task : undefined;
-  }, 5000, `task ${id} to succeed`);
+  return eventually(
+    async () => {
+      const task = await getTask(server, id);
+      return task.status === 'succeeded' ? task : undefined;
+    },
+    5000,
+    `task ${id} to succeed`,
+  );
 }
 
 function signalsFrom(tab: ScriptedTab, from: NodeId): PeerSignalRelayed[] {
@@ -69,10 +89,18 @@ async function requesterTab(server: TestApp): Promise<ScriptedTab> {
   return tab;
 }
 
-async function servingTab(server: TestApp, onAssign: AssignmentHandler = accept, models: readonly OfferedModel[] = [loaded(TINY_GPT2_ID)]): Promise<ScriptedTab> {
+async function servingTab(
+  server: TestApp,
+  onAssign: AssignmentHandler = accept,
+  models: readonly OfferedModel[] = [loaded(TINY_GPT2_ID)],
+): Promise<ScriptedTab> {
   const tab = track(new ScriptedTab({ url: server.url, models, onAssign }));
   await tab.ready();
-  await eventually(() => (server.app.tessera.registry.get(tab.nodeId)?.models.size === models.length ? true : undefined), 3000, 'tab serving its models');
+  await eventually(
+    () => (server.app.tessera.registry.get(tab.nodeId)?.models.size === models.length ? true : undefined),
+    3000,
+    'tab serving its models',
+  );
   return tab;
 }
 
@@ -101,7 +129,10 @@ describe('requester tabs', () => {
   });
 
   it('get the configured ICE servers (TESSERA_ICE_SERVERS), as every tab does', async () => {
-    const iceServers: IceServer[] = [{ urls: 'stun:stun.example.org:3478' }, { urls: ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'], username: 'user', credential: 'secret' }];
+    const iceServers: IceServer[] = [
+      { urls: 'stun:stun.example.org:3478' },
+      { urls: ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'], username: 'user', credential: 'secret' },
+    ];
     const server = track(await startTestApp({ iceServers: JSON.stringify(iceServers) }));
     const requester = await requesterTab(server);
     const worker = await servingTab(server);
@@ -111,8 +142,12 @@ describe('requester tabs', () => {
 
   it('refuses an ICE server list that is not JSON or not ICE servers', () => {
     expect(() => loadConfig({ TESSERA_ICE_SERVERS: 'stun:stun.example.org' })).toThrow(/iceServers \(TESSERA_ICE_SERVERS\): not JSON/);
-    expect(() => loadConfig({}, { iceServers: JSON.stringify([{ url: 'stun:stun.example.org' }]) })).toThrow(/iceServers.*not a list of ICE servers/);
-    expect(loadConfig({}, { iceServers: JSON.stringify([{ urls: 'stun:a.example.org' }]) }).iceServers).toEqual([{ urls: 'stun:a.example.org' }]);
+    expect(() => loadConfig({}, { iceServers: JSON.stringify([{ url: 'stun:stun.example.org' }]) })).toThrow(
+      /iceServers.*not a list of ICE servers/,
+    );
+    expect(loadConfig({}, { iceServers: JSON.stringify([{ urls: 'stun:a.example.org' }]) }).iceServers).toEqual([
+      { urls: 'stun:a.example.org' },
+    ]);
   });
 });
 
@@ -149,11 +184,17 @@ describe('POST /api/v1/tasks with direct_stream', () => {
     const taskId = taskIdSchema.parse(taskViewSchema.parse(await response.json()).id);
     await succeeded(server, taskId);
     expect(assignsFor(worker, taskId)[0]?.directStream).toBeUndefined();
-    expect((await refused(worker, 'peer:signal', () => worker.socket.emit('peer:signal', { to: requester.nodeId, sessionId: newPeerSessionId(), data: offer }))).code).toBe('peer_not_introduced');
+    expect(
+      (
+        await refused(worker, 'peer:signal', () =>
+          worker.socket.emit('peer:signal', { to: requester.nodeId, sessionId: newPeerSessionId(), data: offer }),
+        )
+      ).code,
+    ).toBe('peer_not_introduced');
     expect(await metric(server, 'tessera_direct_streams_total')).toBe(0);
   });
 
-  it('refuses a wrong key, an unknown or departed tab, or another tab\'s node id with 400 direct_stream_refused, storing nothing', async () => {
+  it("refuses a wrong key, an unknown or departed tab, or another tab's node id with 400 direct_stream_refused, storing nothing", async () => {
     const server = track(await startTestApp());
     const requester = await requesterTab(server);
     const worker = await servingTab(server);
@@ -169,8 +210,8 @@ describe('POST /api/v1/tasks with direct_stream', () => {
       ['a longer key with the right prefix', { node_id: own.node_id, stream_key: `${own.stream_key}AAAA` }],
       ['unknown tab', { node_id: newNodeId(), stream_key: own.stream_key }],
       ['departed tab', departedStream],
-      ['another tab\'s node id', { node_id: worker.nodeId, stream_key: own.stream_key }],
-      ['another tab\'s key', { node_id: own.node_id, stream_key: directStreamOf(worker).stream_key }],
+      ["another tab's node id", { node_id: worker.nodeId, stream_key: own.stream_key }],
+      ["another tab's key", { node_id: own.node_id, stream_key: directStreamOf(worker).stream_key }],
     ];
     for (const [what, directStream] of refusedRequests) {
       const response = await postTask(server, createTaskBody(what, directStream));
@@ -201,7 +242,13 @@ describe('POST /api/v1/tasks with direct_stream', () => {
     const worker = await servingTab(server);
     const assign = await eventually(() => assignsFor(worker, taskId)[0], 5000, 'assignment');
     expect(assign.directStream).toBeUndefined();
-    expect((await refused(worker, 'peer:signal', () => worker.socket.emit('peer:signal', { to: requester.nodeId, sessionId: newPeerSessionId(), data: offer }))).code).toBe('peer_not_introduced');
+    expect(
+      (
+        await refused(worker, 'peer:signal', () =>
+          worker.socket.emit('peer:signal', { to: requester.nodeId, sessionId: newPeerSessionId(), data: offer }),
+        )
+      ).code,
+    ).toBe('peer_not_introduced');
     answerHonestly(assign, worker);
     expect(resultText(await succeeded(server, taskId))).toBe('echo: you left');
   });
@@ -216,7 +263,9 @@ describe('POST /api/v1/tasks with direct_stream', () => {
     requester.close();
     await eventually(() => (server.app.tessera.registry.get(requester.nodeId) === undefined ? true : undefined), 3000, 'requester gone');
     expect(stored(server, taskId)).toMatchObject({ status: 'assigned', nodeId: worker.nodeId });
-    const refusal = await refused(worker, 'peer:signal', () => worker.socket.emit('peer:signal', { to: requester.nodeId, sessionId: newPeerSessionId(), data: offer }));
+    const refusal = await refused(worker, 'peer:signal', () =>
+      worker.socket.emit('peer:signal', { to: requester.nodeId, sessionId: newPeerSessionId(), data: offer }),
+    );
     expect(['peer_not_introduced', 'peer_unavailable']).toContain(refusal.code);
     // The worker falls back to chunks here.
     answerHonestly(assign, worker);
@@ -248,7 +297,13 @@ describe('task:handoff of a direct-stream task', () => {
     holder.socket.emit('peer:seek', { modelId: TINY_GPT2_ID });
     expect(await eventually(() => seeders()[0], 3000, 'peer:seeders')).toContain(peer.nodeId);
     // Before the hand-off the peer has no business with the requester.
-    expect((await refused(peer, 'peer:signal', () => peer.socket.emit('peer:signal', { to: requester.nodeId, sessionId: newPeerSessionId(), data: offer }))).code).toBe('peer_not_introduced');
+    expect(
+      (
+        await refused(peer, 'peer:signal', () =>
+          peer.socket.emit('peer:signal', { to: requester.nodeId, sessionId: newPeerSessionId(), data: offer }),
+        )
+      ).code,
+    ).toBe('peer_not_introduced');
 
     holder.socket.emit('task:handoff', { taskId, to: peer.nodeId });
     const moved = await eventually(() => assignsFor(peer, taskId)[0], 3000, 'task:assign to the peer');

@@ -7,7 +7,12 @@ import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
-const chat = (content: string, extra: Record<string, unknown> = {}) => ({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0, ...extra });
+const chat = (content: string, extra: Record<string, unknown> = {}) => ({
+  model: TINY_GPT2_ID,
+  messages: [{ role: 'user', content }],
+  temperature: 0,
+  ...extra,
+});
 
 const track = closeAfterEach();
 
@@ -75,12 +80,17 @@ describe('tasks survive failing tabs', () => {
         new ScriptedTab({
           url: server.url,
           models: [loaded(TINY_GPT2_ID)],
-          onAssign: (assign, tab) => tab.socket.emit('task:error', { taskId: assign.taskId, code: 'inference_failed', message: 'out of memory', retryable: true }),
+          onAssign: (assign, tab) =>
+            tab.socket.emit('task:error', { taskId: assign.taskId, code: 'inference_failed', message: 'out of memory', retryable: true }),
         }),
       );
       await failing.ready();
     }
-    const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('doomed')) });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('doomed')),
+    });
     expect(response.status).toBe(502);
     const body = openAIErrorBodySchema.parse(await response.json());
     expect(body.error.code).toBe('attempts_exhausted');
@@ -90,7 +100,11 @@ describe('tasks survive failing tabs', () => {
   it('a request for a model no tab serves waits, then fails with no_capacity', async () => {
     const server = track(await startTestApp({ queueTimeoutMs: 400 }));
     const started = Date.now();
-    const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('anyone?')) });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('anyone?')),
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(350);
     expect(response.status).toBe(503);
     expect(openAIErrorBodySchema.parse(await response.json()).error.code).toBe('no_capacity');
@@ -110,7 +124,11 @@ describe('tasks survive failing tabs', () => {
       }),
     );
     await partial.ready();
-    const responsePromise = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('stream once', { stream: true })) });
+    const responsePromise = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('stream once', { stream: true })),
+    });
     await eventually(() => partial.received.find((message) => message.event === 'task:assign'), 5000, 'assignment');
     const honest = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
     await honest.ready();

@@ -10,7 +10,11 @@ import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 const track = closeAfterEach();
 
 async function chat(server: TestApp, content: string): Promise<{ text: string; taskId: string }> {
-  const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0 }) });
+  const response = await fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0 }),
+  });
   const body = await response.json();
   if (response.status !== 200) throw new Error(JSON.stringify(body));
   return { text: body.choices[0].message.content, taskId: response.headers.get('x-tessera-task-id') ?? '' };
@@ -29,7 +33,16 @@ function lie(assign: TaskAssign, tab: ScriptedTab): void {
 }
 
 const guard = (url: string, onVerify = guardHonestly, identity = newIdentity()) =>
-  track(new ScriptedTab({ url, role: 'guard', models: [loaded(TINY_GPT2_ID), loaded(TINY_BERT_ID)], maxConcurrentTasks: 4, identity, onVerify }));
+  track(
+    new ScriptedTab({
+      url,
+      role: 'guard',
+      models: [loaded(TINY_GPT2_ID), loaded(TINY_BERT_ID)],
+      maxConcurrentTasks: 4,
+      identity,
+      onVerify,
+    }),
+  );
 
 describe('guards check results before they are delivered', () => {
   it('a confirmed result is delivered and counted; the guard is never told whose work it checks', async () => {
@@ -61,7 +74,11 @@ describe('guards check results before they are delivered', () => {
     const answers: string[] = [];
     for (let i = 0; i < 3; i++) {
       const pending = chat(server, `question ${i}`);
-      await eventually(() => (cheater.received.filter((m) => m.event === 'task:assign').length > i + 1 ? true : undefined), 3000, 'the cheater got the task');
+      await eventually(
+        () => (cheater.received.filter((m) => m.event === 'task:assign').length > i + 1 ? true : undefined),
+        3000,
+        'the cheater got the task',
+      );
       cheats.push(`question ${i}`);
       const honest = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
       await honest.ready();
@@ -104,8 +121,17 @@ describe('guards check results before they are delivered', () => {
     const server = track(await startTestApp());
     const slanderer = guard(server.url, (assign, tab) => {
       // Claims the honest answer is wrong, with evidence made up to match.
-      const evidence = echoEvidence(assign.task, { kind: 'chat', text: 'x', finishReason: 'stop', tokenIds: assign.claim.kind === 'chat' ? assign.claim.tokenIds : [] });
-      tab.sendVerdict(assign.jobId, 'invalid', evidence.kind === 'chat' ? { ...evidence, decodedText: assign.claim.kind === 'chat' ? assign.claim.text : '' } : evidence);
+      const evidence = echoEvidence(assign.task, {
+        kind: 'chat',
+        text: 'x',
+        finishReason: 'stop',
+        tokenIds: assign.claim.kind === 'chat' ? assign.claim.tokenIds : [],
+      });
+      tab.sendVerdict(
+        assign.jobId,
+        'invalid',
+        evidence.kind === 'chat' ? { ...evidence, decodedText: assign.claim.kind === 'chat' ? assign.claim.text : '' } : evidence,
+      );
     });
     await slanderer.ready();
     const honestGuard = guard(server.url);
@@ -128,12 +154,20 @@ describe('guards check results before they are delivered', () => {
   it('refuses a verdict its own evidence contradicts, and a guard never checks its own key', async () => {
     const server = track(await startTestApp());
     const identity = newIdentity();
-    const contrarian = guard(server.url, (assign, tab) => tab.sendVerdict(assign.jobId, 'invalid', echoEvidence(assign.task, assign.claim)), identity);
+    const contrarian = guard(
+      server.url,
+      (assign, tab) => tab.sendVerdict(assign.jobId, 'invalid', echoEvidence(assign.task, assign.claim)),
+      identity,
+    );
     await contrarian.ready();
     const worker = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
     await worker.ready();
     expect((await chat(server, 'contradiction')).text).toBe('echo: contradiction');
-    await eventually(() => contrarian.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'protocol_violation'), 2000, 'refusal');
+    await eventually(
+      () => contrarian.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'protocol_violation'),
+      2000,
+      'refusal',
+    );
     expect((await node(server, contrarian)).reputation.invalidChecks).toBe(1);
 
     // Same key as the only guard: the result goes out unverified rather than self-checked.
@@ -154,7 +188,11 @@ describe('guards check results before they are delivered', () => {
     }).ready();
     const worker = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
     await worker.ready();
-    const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'held back' }], stream: true }) });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'held back' }], stream: true }),
+    });
     const reader = response.body?.getReader();
     if (!reader) throw new Error('no body');
     const decoder = new TextDecoder();
@@ -163,7 +201,21 @@ describe('guards check results before they are delivered', () => {
     expect(received).not.toContain('echo');
     release?.();
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) received += decoder.decode(chunk.value);
-    expect(received).toContain(JSON.stringify(echoText({ taskId: '' as never, leaseMs: 1, attempt: 1, task: { kind: 'chat', model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'held back' }], params: { maxTokens: 1, temperature: 0, topP: 1, seed: null, stop: [] } } })));
+    expect(received).toContain(
+      JSON.stringify(
+        echoText({
+          taskId: '' as never,
+          leaseMs: 1,
+          attempt: 1,
+          task: {
+            kind: 'chat',
+            model: TINY_GPT2_ID,
+            messages: [{ role: 'user', content: 'held back' }],
+            params: { maxTokens: 1, temperature: 0, topP: 1, seed: null, stop: [] },
+          },
+        }),
+      ),
+    );
     expect(received.trim().endsWith('data: [DONE]')).toBe(true);
   });
 
@@ -180,15 +232,30 @@ describe('guards check results before they are delivered', () => {
 describe('known-answer checks on join (L2 capability)', () => {
   it('a tab that gets the canary wrong may not serve that model', async () => {
     const server = track(await startTestApp({ queueTimeoutMs: 600 }));
-    const broken = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID), loaded(TINY_BERT_ID)], passCanary: false, onAssign: answerHonestly }));
+    const broken = track(
+      new ScriptedTab({
+        url: server.url,
+        models: [loaded(TINY_GPT2_ID), loaded(TINY_BERT_ID)],
+        passCanary: false,
+        onAssign: answerHonestly,
+      }),
+    );
     await broken.ready();
     await eventually(async () => ((await node(server, broken)).refusedModels.length > 0 ? true : undefined), 3000, 'refusal');
     const view = await node(server, broken);
     expect(view.refusedModels).toEqual([TINY_GPT2_ID]);
     expect(view.models.map((model) => model.id)).toEqual([TINY_BERT_ID]);
-    const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'x' }] }) });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'x' }] }),
+    });
     expect(response.status).toBe(503);
-    const embeddings = await fetch(`${server.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_BERT_ID, input: 'still serves this' }) });
+    const embeddings = await fetch(`${server.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: TINY_BERT_ID, input: 'still serves this' }),
+    });
     expect(embeddings.status).toBe(200);
   });
 
@@ -198,6 +265,18 @@ describe('known-answer checks on join (L2 capability)', () => {
     await good.ready();
     await eventually(async () => ((await node(server, good)).models.length === 1 ? true : undefined), 3000, 'model enabled');
     expect((await node(server, good)).tokensPerSecond).toBeGreaterThan(0);
-    expect(echoText({ taskId: '' as never, leaseMs: 1, attempt: 1, task: { kind: 'chat', model: 'm', messages: [{ role: 'user', content: 'x' }], params: { maxTokens: 1, temperature: 0, topP: 1, seed: null, stop: [] } } })).toBe('echo: x');
+    expect(
+      echoText({
+        taskId: '' as never,
+        leaseMs: 1,
+        attempt: 1,
+        task: {
+          kind: 'chat',
+          model: 'm',
+          messages: [{ role: 'user', content: 'x' }],
+          params: { maxTokens: 1, temperature: 0, topP: 1, seed: null, stop: [] },
+        },
+      }),
+    ).toBe('echo: x');
   });
 });

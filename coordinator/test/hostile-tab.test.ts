@@ -1,4 +1,12 @@
-import { PROTOCOL_VERSION, TINY_GPT2_ID, WORKER_NAMESPACE, newTaskId, protocolErrorSchema, resultSigningBytes, toBase64Url } from '@tessera/shared';
+import {
+  PROTOCOL_VERSION,
+  TINY_GPT2_ID,
+  WORKER_NAMESPACE,
+  newTaskId,
+  protocolErrorSchema,
+  resultSigningBytes,
+  toBase64Url,
+} from '@tessera/shared';
 import { sign } from 'node:crypto';
 import type { ProtocolError, TaskAssign } from '@tessera/shared';
 import { io } from 'socket.io-client';
@@ -20,7 +28,12 @@ function rawSocket(url: string) {
   return { socket, errors };
 }
 
-const hello = () => ({ protocolVersion: PROTOCOL_VERSION, role: 'worker', publicKey: newIdentity().publicKey, capabilities: capabilitiesFor([loaded(TINY_GPT2_ID)]) });
+const hello = () => ({
+  protocolVersion: PROTOCOL_VERSION,
+  role: 'worker',
+  publicKey: newIdentity().publicKey,
+  capabilities: capabilitiesFor([loaded(TINY_GPT2_ID)]),
+});
 
 describe('a hostile tab sending garbage over the socket', () => {
   it('is refused message by message, changes no state, and the coordinator keeps serving', async () => {
@@ -39,7 +52,16 @@ describe('a hostile tab sending garbage over the socket', () => {
     const garbage: Array<[string, ...unknown[]]> = [
       ['made:up', { a: 1 }],
       ['task:result', 'not an object'],
-      ['task:result', { taskId: crypto.randomUUID(), output: { kind: 'chat', text: 'x', finishReason: 'stop', tokenIds: [] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 1 }, signature: 'x'.repeat(86) }],
+      [
+        'task:result',
+        {
+          taskId: crypto.randomUUID(),
+          output: { kind: 'chat', text: 'x', finishReason: 'stop', tokenIds: [] },
+          usage: { promptTokens: 0, completionTokens: 0 },
+          timings: { firstTokenMs: null, totalMs: 1 },
+          signature: 'x'.repeat(86),
+        },
+      ],
       ['task:chunk', { taskId: crypto.randomUUID(), seq: -1, delta: 'x' }],
       ['task:error', { taskId: crypto.randomUUID(), code: 'no_such_code', message: 'x', retryable: true }],
       ['worker:heartbeat', { activeTaskIds: [], models: [], extra: 'field' }],
@@ -56,7 +78,11 @@ describe('a hostile tab sending garbage over the socket', () => {
     await honest.ready();
     // The hostile tab holds a registered session that never answers; make it ineligible by disconnecting it.
     socket.disconnect();
-    const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'still fine' }] }) });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'still fine' }] }),
+    });
     expect((await response.json()).choices[0].message.content).toBe('echo: still fine');
     honest.close();
   });
@@ -69,7 +95,11 @@ describe('a hostile tab sending garbage over the socket', () => {
       onAssign: (assign: TaskAssign, tab) => tab.sendResult(assign.taskId, { kind: 'embeddings', vectors: [[1]] }),
     });
     await liar.ready();
-    const responsePromise = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'truth' }] }) });
+    const responsePromise = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'truth' }] }),
+    });
     await eventually(() => liar.received.find((message) => message.event === 'protocol:error'), 3000, 'refusal');
     liar.close();
     const honest = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly });
@@ -106,22 +136,52 @@ describe('a hostile tab sending garbage over the socket', () => {
     const usage = { promptTokens: 1, completionTokens: 2 };
 
     first.sendResult(newTaskId(), output, usage);
-    await eventually(() => first.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'not_assigned'), 2000, 'not_assigned');
+    await eventually(
+      () => first.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'not_assigned'),
+      2000,
+      'not_assigned',
+    );
 
-    const responsePromise = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'forged' }] }) });
+    const responsePromise = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'forged' }] }),
+    });
     const assign = await eventually(() => held[0], 3000, 'assignment');
     // Signed by someone else's key: refused, and the task counts as failed on this tab.
     const stranger = newIdentity();
-    const forged = toBase64Url(sign(null, resultSigningBytes({ nodeId: first.nodeId, taskId: assign.taskId, output, usage }), stranger.privateKey));
+    const forged = toBase64Url(
+      sign(null, resultSigningBytes({ nodeId: first.nodeId, taskId: assign.taskId, output, usage }), stranger.privateKey),
+    );
     first.socket.emit('task:result', { taskId: assign.taskId, output, usage, timings: { firstTokenMs: 1, totalMs: 2 }, signature: forged });
-    await eventually(() => first.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'signature_invalid'), 2000, 'signature_invalid');
+    await eventually(
+      () => first.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'signature_invalid'),
+      2000,
+      'signature_invalid',
+    );
 
     // The same key on a new connection cannot replay a signature made for the old one.
     const replayed = first.signResult(assign.taskId, output, usage);
-    const second: ScriptedTab = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], identity, onAssign: (next: TaskAssign): unknown => second.socket.emit('task:result', { taskId: next.taskId, output, usage, timings: { firstTokenMs: 1, totalMs: 2 }, signature: replayed }) });
+    const second: ScriptedTab = new ScriptedTab({
+      url: server.url,
+      models: [loaded(TINY_GPT2_ID)],
+      identity,
+      onAssign: (next: TaskAssign): unknown =>
+        second.socket.emit('task:result', {
+          taskId: next.taskId,
+          output,
+          usage,
+          timings: { firstTokenMs: 1, totalMs: 2 },
+          signature: replayed,
+        }),
+    });
     await second.ready();
     first.close();
-    await eventually(() => second.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'signature_invalid'), 3000, 'replay refused');
+    await eventually(
+      () => second.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'signature_invalid'),
+      3000,
+      'replay refused',
+    );
     second.close();
     const honest = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly });
     await honest.ready();

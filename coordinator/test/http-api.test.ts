@@ -4,9 +4,18 @@ import { answerHonestly, echoText, vectorFor } from './support/honest-answers.ts
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { startTestApp, type TestApp } from './support/test-app.ts';
 
-const chatBody = (content: string, extra: Record<string, unknown> = {}) => ({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0, ...extra });
+const chatBody = (content: string, extra: Record<string, unknown> = {}) => ({
+  model: TINY_GPT2_ID,
+  messages: [{ role: 'user', content }],
+  temperature: 0,
+  ...extra,
+});
 
-async function post(url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Response> {
+async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<Response> {
   return fetch(url, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
 
@@ -36,9 +45,15 @@ describe('OpenAI-compatible API with a scripted tab', () => {
   });
 
   it('streams a chat completion as server-sent events ending in [DONE]', async () => {
-    const response = await post(`${server.url}/v1/chat/completions`, chatBody('one two three', { stream: true, stream_options: { include_usage: true } }));
+    const response = await post(
+      `${server.url}/v1/chat/completions`,
+      chatBody('one two three', { stream: true, stream_options: { include_usage: true } }),
+    );
     expect(response.headers.get('content-type')).toContain('text/event-stream');
-    const events = (await response.text()).split('\n\n').filter(Boolean).map((line) => line.replace(/^data: /, ''));
+    const events = (await response.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((line) => line.replace(/^data: /, ''));
     expect(events.at(-1)).toBe('[DONE]');
     const chunks = events.slice(0, -1).map((event) => JSON.parse(event));
     const text = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
@@ -51,7 +66,9 @@ describe('OpenAI-compatible API with a scripted tab', () => {
     const single = await (await post(`${server.url}/v1/embeddings`, { model: TINY_BERT_ID, input: 'abc' })).json();
     expect(single.data).toHaveLength(1);
     expect(single.data[0].embedding[0]).toBeCloseTo(vectorFor('abc')[0] ?? NaN, 6);
-    const batch = await (await post(`${server.url}/v1/embeddings`, { model: TINY_BERT_ID, input: ['a', 'bb'], encoding_format: 'base64' })).json();
+    const batch = await (
+      await post(`${server.url}/v1/embeddings`, { model: TINY_BERT_ID, input: ['a', 'bb'], encoding_format: 'base64' })
+    ).json();
     expect(batch.data.map((item: { index: number }) => item.index)).toEqual([0, 1]);
     const decoded = decodeEmbeddingBase64(batch.data[1].embedding);
     vectorFor('bb').forEach((value, i) => expect(decoded[i]).toBeCloseTo(value, 6));
@@ -102,15 +119,63 @@ describe('OpenAI-compatible API with a scripted tab', () => {
   describe('bad input gets an OpenAI error and changes no state', () => {
     const cases: Array<[string, () => Promise<Response>, number, string, string | null]> = [
       ['malformed JSON', () => post(`${server.url}/v1/chat/completions`, '{"model": '), 400, 'invalid_json', null],
-      ['wrong type', () => post(`${server.url}/v1/chat/completions`, { model: TINY_GPT2_ID, messages: 'hi' }), 400, 'invalid_request', 'messages'],
-      ['missing field', () => post(`${server.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'x' }] }), 400, 'invalid_request', 'model'],
-      ['out of range', () => post(`${server.url}/v1/chat/completions`, chatBody('x', { temperature: 9 })), 400, 'invalid_request', 'temperature'],
-      ['unknown model', () => post(`${server.url}/v1/chat/completions`, { ...chatBody('x'), model: 'no/such-model' }), 404, 'model_not_found', 'model'],
-      ['wrong kind of model', () => post(`${server.url}/v1/embeddings`, { model: TINY_GPT2_ID, input: 'x' }), 400, 'model_kind_mismatch', 'model'],
+      [
+        'wrong type',
+        () => post(`${server.url}/v1/chat/completions`, { model: TINY_GPT2_ID, messages: 'hi' }),
+        400,
+        'invalid_request',
+        'messages',
+      ],
+      [
+        'missing field',
+        () => post(`${server.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'x' }] }),
+        400,
+        'invalid_request',
+        'model',
+      ],
+      [
+        'out of range',
+        () => post(`${server.url}/v1/chat/completions`, chatBody('x', { temperature: 9 })),
+        400,
+        'invalid_request',
+        'temperature',
+      ],
+      [
+        'unknown model',
+        () => post(`${server.url}/v1/chat/completions`, { ...chatBody('x'), model: 'no/such-model' }),
+        404,
+        'model_not_found',
+        'model',
+      ],
+      [
+        'wrong kind of model',
+        () => post(`${server.url}/v1/embeddings`, { model: TINY_GPT2_ID, input: 'x' }),
+        400,
+        'model_kind_mismatch',
+        'model',
+      ],
       ['n > 1', () => post(`${server.url}/v1/chat/completions`, chatBody('x', { n: 2 })), 400, 'unsupported_parameter', 'n'],
-      ['body over the limit', () => post(`${server.url}/v1/chat/completions`, chatBody('x'.repeat(70 * 1024))), 413, 'body_too_large', null],
-      ['not JSON', () => post(`${server.url}/v1/chat/completions`, 'hello', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type', null],
-      ['empty embedding input', () => post(`${server.url}/v1/embeddings`, { model: TINY_BERT_ID, input: [] }), 400, 'invalid_request', 'input'],
+      [
+        'body over the limit',
+        () => post(`${server.url}/v1/chat/completions`, chatBody('x'.repeat(70 * 1024))),
+        413,
+        'body_too_large',
+        null,
+      ],
+      [
+        'not JSON',
+        () => post(`${server.url}/v1/chat/completions`, 'hello', { 'content-type': 'text/plain' }),
+        415,
+        'unsupported_media_type',
+        null,
+      ],
+      [
+        'empty embedding input',
+        () => post(`${server.url}/v1/embeddings`, { model: TINY_BERT_ID, input: [] }),
+        400,
+        'invalid_request',
+        'input',
+      ],
       ['unknown task id', () => fetch(`${server.url}/api/v1/tasks/not-a-task`), 404, 'task_not_found', 'id'],
       ['unknown route', () => fetch(`${server.url}/v1/engines`), 404, 'route_not_found', null],
     ];
@@ -127,7 +192,19 @@ describe('OpenAI-compatible API with a scripted tab', () => {
   });
 
   it('echo helper matches what the tab says (guards the fixtures themselves)', () => {
-    expect(echoText({ taskId: '00000000-0000-4000-8000-000000000000' as never, leaseMs: 100, attempt: 1, task: { kind: 'chat', model: 'm', messages: [{ role: 'user', content: 'x' }], params: { maxTokens: 1, temperature: 0, topP: 1, seed: null, stop: [] } } })).toBe('echo: x');
+    expect(
+      echoText({
+        taskId: '00000000-0000-4000-8000-000000000000' as never,
+        leaseMs: 100,
+        attempt: 1,
+        task: {
+          kind: 'chat',
+          model: 'm',
+          messages: [{ role: 'user', content: 'x' }],
+          params: { maxTokens: 1, temperature: 0, topP: 1, seed: null, stop: [] },
+        },
+      }),
+    ).toBe('echo: x');
   });
 });
 

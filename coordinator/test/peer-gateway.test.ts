@@ -30,11 +30,19 @@ describe('peer signalling over the worker socket', () => {
 
     // Not introduced: refused, and nothing reaches the seeder.
     stranger.socket.emit('peer:signal', { to: seeder.nodeId, sessionId: newPeerSessionId(), data: offer });
-    await eventually(() => stranger.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'peer_not_introduced'), 3000, 'refusal');
+    await eventually(
+      () => stranger.received.find((m) => m.event === 'protocol:error' && m.payload.error.code === 'peer_not_introduced'),
+      3000,
+      'refusal',
+    );
     // A tab may not claim to be someone else.
     // Deliberately off-schema (`from` is the coordinator's to set); JSON round trip drops the static type.
     stranger.socket.emit('peer:signal', JSON.parse(JSON.stringify({ to: seeder.nodeId, from: seeker.nodeId, sessionId, data: offer })));
-    await eventually(() => stranger.received.filter((m) => m.event === 'protocol:error').length >= 2 ? true : undefined, 3000, 'spoof refused');
+    await eventually(
+      () => (stranger.received.filter((m) => m.event === 'protocol:error').length >= 2 ? true : undefined),
+      3000,
+      'spoof refused',
+    );
     expect(seeder.received.filter((m) => m.event === 'peer:signal')).toHaveLength(1);
 
     // Once the seeder leaves, the pair is forgotten.

@@ -15,8 +15,18 @@ function tab(models: Record<string, ModelState> = {}, publicKey: string = crypto
 
 function setup(tabs: FakeTab[], options: { maxSeeders?: number; maxIntroductionsPerTab?: number; badSeederReports?: number } = {}) {
   const byId = new Map<NodeId, FakeTab>(tabs.map((t) => [t.nodeId, t]));
-  const signalling = new PeerSignalling({ directory: { get: (id) => byId.get(id), all: () => byId.values() }, catalog: MODEL_CATALOG, ...options });
-  return { signalling, leave: (t: FakeTab) => { byId.delete(t.nodeId); signalling.forget(t.nodeId); } };
+  const signalling = new PeerSignalling({
+    directory: { get: (id) => byId.get(id), all: () => byId.values() },
+    catalog: MODEL_CATALOG,
+    ...options,
+  });
+  return {
+    signalling,
+    leave: (t: FakeTab) => {
+      byId.delete(t.nodeId);
+      signalling.forget(t.nodeId);
+    },
+  };
 }
 
 const offer = { type: 'offer', sdp: 'v=0\r\n' } as const;
@@ -82,7 +92,10 @@ describe('PeerSignalling', () => {
 
     const answer = { type: 'answer', sdp: 'v=0\r\n' } as const;
     expect(signalling.relay(seeder, { to: seeker.nodeId, sessionId, data: answer })).toEqual({ ok: true });
-    expect(seeker.inbox.at(-1)).toEqual({ event: 'peer:signal', payload: { to: seeker.nodeId, from: seeder.nodeId, sessionId, data: answer } });
+    expect(seeker.inbox.at(-1)).toEqual({
+      event: 'peer:signal',
+      payload: { to: seeker.nodeId, from: seeder.nodeId, sessionId, data: answer },
+    });
   });
 
   it('refuses signals between tabs that were not introduced, and to oneself', () => {
@@ -97,7 +110,7 @@ describe('PeerSignalling', () => {
     expect(b.inbox).toEqual([]);
   });
 
-  it('forgets a tab\'s introductions when it leaves, and refuses signals to a tab that is gone', () => {
+  it("forgets a tab's introductions when it leaves, and refuses signals to a tab that is gone", () => {
     const seeker = tab();
     const seeder = tab({ [TINY_GPT2_ID]: 'loaded' });
     const second = tab({ [TINY_GPT2_ID]: 'cached' });
@@ -118,7 +131,10 @@ describe('PeerSignalling', () => {
   it('answers peer_unavailable when an introduced tab dropped without forget() yet', () => {
     const seeker = tab();
     const seeder = tab({ [TINY_GPT2_ID]: 'loaded' });
-    const tabs = new Map<NodeId, FakeTab>([[seeker.nodeId, seeker], [seeder.nodeId, seeder]]);
+    const tabs = new Map<NodeId, FakeTab>([
+      [seeker.nodeId, seeker],
+      [seeder.nodeId, seeder],
+    ]);
     const signalling = new PeerSignalling({ directory: { get: (id) => tabs.get(id), all: () => tabs.values() }, catalog: MODEL_CATALOG });
     signalling.seek(seeker, { modelId: TINY_GPT2_ID });
     tabs.delete(seeder.nodeId);

@@ -1,5 +1,5 @@
 import { TINY_BERT_ID, TINY_GPT2_ID, newNodeId, newTaskId, taskIdSchema, taskViewSchema } from '@tessera/shared';
-import type { OfferedModel, TaskAssign, TaskId, TaskView } from '@tessera/shared';
+import type { OfferedModel, TaskAssign, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/tasks/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
@@ -12,13 +12,22 @@ import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
 const track = closeAfterEach();
 
-const chat = (content: string, extra: Record<string, unknown> = {}) => ({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0, ...extra });
+const chat = (content: string, extra: Record<string, unknown> = {}) => ({
+  model: TINY_GPT2_ID,
+  messages: [{ role: 'user', content }],
+  temperature: 0,
+  ...extra,
+});
 
 /** Takes the task and holds it: the test decides when (and whether) the tab answers. */
 const accept: AssignmentHandler = (assign, tab) => tab.socket.emit('task:accept', { taskId: assign.taskId });
 
 async function submitTask(server: TestApp, content: string): Promise<TaskView> {
-  const response = await fetch(`${server.url}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'chat.completion', request: chat(content) }) });
+  const response = await fetch(`${server.url}/api/v1/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'chat.completion', request: chat(content) }),
+  });
   expect(response.status).toBe(202);
   return taskViewSchema.parse(await response.json());
 }
@@ -28,23 +37,39 @@ function stored(server: TestApp, id: string): TaskRecord | undefined {
 }
 
 async function finished(server: TestApp, id: string): Promise<TaskView> {
-  return eventually(async () => {
-    const task = await getTask(server, id);
-    return task.status === 'succeeded' || task.status === 'failed' ? task : undefined;
-  }, 5000, `task ${id} to finish`);
+  return eventually(
+    async () => {
+      const task = await getTask(server, id);
+      return task.status === 'succeeded' || task.status === 'failed' ? task : undefined;
+    },
+    5000,
+    `task ${id} to finish`,
+  );
 }
 
 /** A connected tab whose offered models all passed their checks, so placement and hand-off may use it. */
-async function servingTab(server: TestApp, models: readonly OfferedModel[] = [loaded(TINY_GPT2_ID)], onAssign: AssignmentHandler = accept, maxConcurrentTasks = 1): Promise<ScriptedTab> {
+async function servingTab(
+  server: TestApp,
+  models: readonly OfferedModel[] = [loaded(TINY_GPT2_ID)],
+  onAssign: AssignmentHandler = accept,
+  maxConcurrentTasks = 1,
+): Promise<ScriptedTab> {
   const tab = track(new ScriptedTab({ url: server.url, models, onAssign, maxConcurrentTasks }));
   await tab.ready();
-  await eventually(() => (server.app.tessera.registry.get(tab.nodeId)?.models.size === models.length ? true : undefined), 3000, 'tab serving its models');
+  await eventually(
+    () => (server.app.tessera.registry.get(tab.nodeId)?.models.size === models.length ? true : undefined),
+    3000,
+    'tab serving its models',
+  );
   return tab;
 }
 
 /** `peer:seek` from `seeker`: the coordinator introduces it to the tabs offering the model, `peer` among them. */
 async function introduce(seeker: ScriptedTab, modelId: string, peer: ScriptedTab): Promise<void> {
-  const answers = () => seeker.received.flatMap((message) => (message.event === 'peer:seeders' && message.payload.modelId === modelId ? [message.payload.seeders] : []));
+  const answers = () =>
+    seeker.received.flatMap((message) =>
+      message.event === 'peer:seeders' && message.payload.modelId === modelId ? [message.payload.seeders] : [],
+    );
   const before = answers().length;
   seeker.socket.emit('peer:seek', { modelId });
   const seeders = await eventually(() => answers()[before], 3000, 'peer:seeders');
@@ -65,7 +90,12 @@ async function withHeldTask(content = 'hand me over'): Promise<{ server: TestApp
  * After a refused hand-off: the task is still the holder's (store, no `task:cancel`), the other tab got
  * nothing, and the holder can still finish it.
  */
-async function expectStillWithHolder(server: TestApp, assign: TaskAssign, holder: ScriptedTab, other: ScriptedTab | undefined): Promise<void> {
+async function expectStillWithHolder(
+  server: TestApp,
+  assign: TaskAssign,
+  holder: ScriptedTab,
+  other: ScriptedTab | undefined,
+): Promise<void> {
   await drained(holder);
   if (other !== undefined) {
     await drained(other);
@@ -83,7 +113,7 @@ async function expectStillWithHolder(server: TestApp, assign: TaskAssign, holder
 }
 
 describe('task:handoff moves a held task to an introduced, idle peer', () => {
-  it('the peer gets the same attempt, the sender is cancelled and refused afterwards, and the caller gets the peer\'s result', async () => {
+  it("the peer gets the same attempt, the sender is cancelled and refused afterwards, and the caller gets the peer's result", async () => {
     const { server, holder, assign } = await withHeldTask();
     const peer = await servingTab(server);
     // Connecting the peer gave it nothing: the only task is held.
@@ -122,19 +152,37 @@ describe('task:handoff moves a held task to an introduced, idle peer', () => {
     expect(await metric(server, 'tessera_tasks_requeued_total{reason="worker_disconnected"}')).toBe(0);
   });
 
-  it('a streaming caller sees the text once: the sender\'s chunks are not repeated by the peer, and its late chunks are refused', async () => {
+  it("a streaming caller sees the text once: the sender's chunks are not repeated by the peer, and its late chunks are refused", async () => {
     const server = track(await startTestApp());
     const holder = await servingTab(server, [loaded(TINY_GPT2_ID)], (assign, tab) => {
       tab.socket.emit('task:accept', { taskId: assign.taskId });
       tab.socket.emit('task:chunk', { taskId: assign.taskId, seq: 0, delta: 'echo: ' });
     });
-    const responsePromise = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('stream across', { stream: true })) });
-    const assign = await eventually(() => holder.received.flatMap((message) => (message.event === 'task:assign' && message.payload.task.kind === 'chat' && message.payload.task.messages[0]?.content === 'stream across' ? [message.payload] : []))[0], 5000, 'assignment to the holder');
+    const responsePromise = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('stream across', { stream: true })),
+    });
+    const assign = await eventually(
+      () =>
+        holder.received.flatMap((message) =>
+          message.event === 'task:assign' &&
+          message.payload.task.kind === 'chat' &&
+          message.payload.task.messages[0]?.content === 'stream across'
+            ? [message.payload]
+            : [],
+        )[0],
+      5000,
+      'assignment to the holder',
+    );
     const peer = await servingTab(server);
     await introduce(holder, TINY_GPT2_ID, peer);
     holder.socket.emit('task:handoff', { taskId: assign.taskId, to: peer.nodeId });
     const moved = await eventually(() => assignsFor(peer, assign.taskId)[0], 3000, 'task:assign to the peer');
-    expect((await refused(holder, 'task:chunk', () => holder.socket.emit('task:chunk', { taskId: assign.taskId, seq: 1, delta: 'garbage ' }))).code).toBe('not_assigned');
+    expect(
+      (await refused(holder, 'task:chunk', () => holder.socket.emit('task:chunk', { taskId: assign.taskId, seq: 1, delta: 'garbage ' })))
+        .code,
+    ).toBe('not_assigned');
     answerHonestly(moved, peer);
     const text = await (await responsePromise).text();
     const deltas = streamedText(text);
@@ -173,7 +221,9 @@ describe('a refused task:handoff changes nothing: the task stays with the sender
   it('refuses a peer the sender was never introduced to', async () => {
     const { server, holder, assign } = await withHeldTask();
     const stranger = await servingTab(server);
-    const refusal = await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: stranger.nodeId }));
+    const refusal = await refused(holder, 'task:handoff', () =>
+      holder.socket.emit('task:handoff', { taskId: assign.taskId, to: stranger.nodeId }),
+    );
     expect(refusal).toMatchObject({ code: 'handoff_refused', retryable: true });
     expect(refusal.message).toContain('not one of its introduced peers');
     await expectStillWithHolder(server, assign, holder, stranger);
@@ -181,13 +231,19 @@ describe('a refused task:handoff changes nothing: the task stays with the sender
 
   it('refuses an unknown tab, the sender itself, and a peer that left', async () => {
     const { server, holder, assign } = await withHeldTask();
-    expect((await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: newNodeId() }))).code).toBe('handoff_refused');
-    expect((await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: holder.nodeId }))).code).toBe('handoff_refused');
+    expect(
+      (await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: newNodeId() }))).code,
+    ).toBe('handoff_refused');
+    expect(
+      (await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: holder.nodeId }))).code,
+    ).toBe('handoff_refused');
     const leaver = await servingTab(server);
     await introduce(holder, TINY_GPT2_ID, leaver);
     leaver.close();
     await eventually(() => (server.app.tessera.registry.get(leaver.nodeId) === undefined ? true : undefined), 3000, 'peer gone');
-    expect((await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: leaver.nodeId }))).code).toBe('handoff_refused');
+    expect(
+      (await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: leaver.nodeId }))).code,
+    ).toBe('handoff_refused');
     await expectStillWithHolder(server, assign, holder, undefined);
   });
 
@@ -197,18 +253,22 @@ describe('a refused task:handoff changes nothing: the task stays with the sender
     const other = await submitTask(server, 'keeps the peer busy');
     const busyWith = await eventually(() => assignsFor(busy, taskIdSchema.parse(other.id))[0], 5000, 'assignment to the peer');
     await introduce(holder, TINY_GPT2_ID, busy);
-    const refusal = await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: busy.nodeId }));
+    const refusal = await refused(holder, 'task:handoff', () =>
+      holder.socket.emit('task:handoff', { taskId: assign.taskId, to: busy.nodeId }),
+    );
     expect(refusal.code).toBe('handoff_refused');
     expect(refusal.message).toContain('no free slot');
     await expectStillWithHolder(server, assign, holder, busy);
     expect(stored(server, busyWith.taskId)).toMatchObject({ status: 'assigned', nodeId: busy.nodeId });
   });
 
-  it('refuses a peer that does not serve the task\'s model', async () => {
+  it("refuses a peer that does not serve the task's model", async () => {
     const { server, holder, assign } = await withHeldTask();
     const embedder = await servingTab(server, [loaded(TINY_BERT_ID)]);
     await introduce(holder, TINY_BERT_ID, embedder);
-    const refusal = await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: embedder.nodeId }));
+    const refusal = await refused(holder, 'task:handoff', () =>
+      holder.socket.emit('task:handoff', { taskId: assign.taskId, to: embedder.nodeId }),
+    );
     expect(refusal.code).toBe('handoff_refused');
     expect(refusal.message).toContain(`does not serve ${TINY_GPT2_ID}`);
     await expectStillWithHolder(server, assign, holder, embedder);
@@ -218,9 +278,15 @@ describe('a refused task:handoff changes nothing: the task stays with the sender
     const { server, holder, assign } = await withHeldTask();
     const guard = track(new ScriptedTab({ url: server.url, role: 'guard', models: [loaded(TINY_GPT2_ID)], onVerify: guardHonestly }));
     await guard.ready();
-    await eventually(() => (server.app.tessera.registry.get(guard.nodeId)?.models.has(TINY_GPT2_ID) === true ? true : undefined), 3000, 'guard indexed');
+    await eventually(
+      () => (server.app.tessera.registry.get(guard.nodeId)?.models.has(TINY_GPT2_ID) === true ? true : undefined),
+      3000,
+      'guard indexed',
+    );
     await introduce(holder, TINY_GPT2_ID, guard);
-    const refusal = await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: assign.taskId, to: guard.nodeId }));
+    const refusal = await refused(holder, 'task:handoff', () =>
+      holder.socket.emit('task:handoff', { taskId: assign.taskId, to: guard.nodeId }),
+    );
     expect(refusal.code).toBe('handoff_refused');
     expect(refusal.message).toContain(`does not serve ${TINY_GPT2_ID}`);
     await expectStillWithHolder(server, assign, holder, guard);
@@ -229,7 +295,8 @@ describe('a refused task:handoff changes nothing: the task stays with the sender
   it('refuses a peer that already failed the task', async () => {
     const server = track(await startTestApp());
     const failer = await servingTab(server, [loaded(TINY_GPT2_ID)], (next, tab) => {
-      if (assignsFor(tab, next.taskId).length === 1) tab.socket.emit('task:error', { taskId: next.taskId, code: 'inference_failed', message: 'out of memory', retryable: true });
+      if (assignsFor(tab, next.taskId).length === 1)
+        tab.socket.emit('task:error', { taskId: next.taskId, code: 'inference_failed', message: 'out of memory', retryable: true });
     });
     const view = await submitTask(server, 'failed once');
     const taskId = taskIdSchema.parse(view.id);
@@ -252,9 +319,15 @@ describe('a refused task:handoff changes nothing: the task stays with the sender
     const peer = await servingTab(server);
     await introduce(peer, TINY_GPT2_ID, holder);
     // The introduced peer tries to take the holder's task by "handing" it to the holder, or to itself.
-    expect((await refused(peer, 'task:handoff', () => peer.socket.emit('task:handoff', { taskId: assign.taskId, to: holder.nodeId }))).code).toBe('not_assigned');
-    expect((await refused(peer, 'task:handoff', () => peer.socket.emit('task:handoff', { taskId: assign.taskId, to: peer.nodeId }))).code).toBe('not_assigned');
-    expect((await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: newTaskId(), to: peer.nodeId }))).code).toBe('not_assigned');
+    expect(
+      (await refused(peer, 'task:handoff', () => peer.socket.emit('task:handoff', { taskId: assign.taskId, to: holder.nodeId }))).code,
+    ).toBe('not_assigned');
+    expect(
+      (await refused(peer, 'task:handoff', () => peer.socket.emit('task:handoff', { taskId: assign.taskId, to: peer.nodeId }))).code,
+    ).toBe('not_assigned');
+    expect(
+      (await refused(holder, 'task:handoff', () => holder.socket.emit('task:handoff', { taskId: newTaskId(), to: peer.nodeId }))).code,
+    ).toBe('not_assigned');
     await expectStillWithHolder(server, assign, holder, peer);
   });
 

@@ -86,9 +86,7 @@ describe('tiny models in transformers.js (Node, offline)', () => {
     const canary = GPT2.canary;
     expect(canary).not.toBeNull();
     if (!canary) return;
-    const manifest = JSON.parse(
-      await readFile(path.join(MODELS_DIR, 'tessera/tiny-gpt2/manifest.json'), 'utf8'),
-    ) as Gpt2Manifest;
+    const manifest = JSON.parse(await readFile(path.join(MODELS_DIR, 'tessera/tiny-gpt2/manifest.json'), 'utf8')) as Gpt2Manifest;
     const ids = manifest.canaryTokenIds;
 
     const generator = await pipeline('text-generation', 'tessera/tiny-gpt2', { dtype: 'fp32' });
@@ -105,10 +103,7 @@ describe('tiny models in transformers.js (Node, offline)', () => {
     // Token level: transformers.js tokenizes like the generator script, and greedy ids are exact.
     const inputs = generator.tokenizer(canary.prompt);
     expect(Array.from(inputs.input_ids.data, Number)).toEqual(ids.prompt);
-    expect(generator.tokenizer.encode(canary.prompt + canary.expectedCompletion)).toEqual([
-      ...ids.prompt,
-      ...ids.completion,
-    ]);
+    expect(generator.tokenizer.encode(canary.prompt + canary.expectedCompletion)).toEqual([...ids.prompt, ...ids.completion]);
     expect(ids.completion.length + 1).toBeLessThanOrEqual(canary.maxTokens);
     const sequences = (await generator.model.generate({
       ...inputs,
@@ -123,9 +118,7 @@ describe('tiny models in transformers.js (Node, offline)', () => {
       do_sample: false,
       return_full_text: false,
     });
-    expect((batch as unknown as { generated_text: string }[][])[0]).toEqual([
-      { generated_text: canary.expectedCompletion },
-    ]);
+    expect((batch as unknown as { generated_text: string }[][])[0]).toEqual([{ generated_text: canary.expectedCompletion }]);
     await generator.dispose();
   });
 

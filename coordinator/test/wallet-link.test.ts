@@ -42,21 +42,36 @@ interface WalletApp {
 }
 
 /** The wallet routes on a bare fastify app, as `buildApp` wires them: zod compilers, the OpenAI error handler. */
-async function walletApp(db: SqliteDatabase, options: Partial<WalletLinkServiceOptions> & { network?: HederaNetwork } = {}): Promise<WalletApp> {
+async function walletApp(
+  db: SqliteDatabase,
+  options: Partial<WalletLinkServiceOptions> & { network?: HederaNetwork } = {},
+): Promise<WalletApp> {
   const clock = { now: Date.parse('2025-06-01T12:00:00Z') };
   const app = Fastify({ logger: false });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.removeContentTypeParser('text/plain');
   installOpenAIErrorHandler(app);
-  const wallet = createWalletLinkService({ db, network: 'testnet', challengeTtlMs: 300_000, mirrorNodeTimeoutMs: 500, now: () => clock.now, ...options });
+  const wallet = createWalletLinkService({
+    db,
+    network: 'testnet',
+    challengeTtlMs: 300_000,
+    mirrorNodeTimeoutMs: 500,
+    now: () => clock.now,
+    ...options,
+  });
   await app.register(walletRoutes, { wallet });
   await app.ready();
   return { app, wallet, clock };
 }
 
 async function post(app: FastifyInstance, url: string, body: unknown) {
-  const response = await app.inject({ method: 'POST', url, payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const response = await app.inject({
+    method: 'POST',
+    url,
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   return { status: response.statusCode, json: response.json() as unknown };
 }
 
@@ -79,10 +94,20 @@ function linkBody(
   overrides: { signedMessage?: Uint8Array; signerPublicKey?: string | null } = {},
 ) {
   const signature = bytesToHex(walletKey.sign(overrides.signedMessage ?? hederaSignedMessageBytes(challenge.message)));
-  const proof = walletLinkProofBytes({ publicKey: tab.publicKey, challengeId: challenge.challengeId, accountId: hederaAccountIdSchema.parse(accountId) });
+  const proof = walletLinkProofBytes({
+    publicKey: tab.publicKey,
+    challengeId: challenge.challengeId,
+    accountId: hederaAccountIdSchema.parse(accountId),
+  });
   const identitySignature = toBase64Url(sign(null, proof, tab.privateKey));
   const signerPublicKey = overrides.signerPublicKey === null ? undefined : (overrides.signerPublicKey ?? walletKey.publicKey.toStringDer());
-  return { challengeId: challenge.challengeId, accountId, signature, identitySignature, ...(signerPublicKey === undefined ? {} : { signerPublicKey }) };
+  return {
+    challengeId: challenge.challengeId,
+    accountId,
+    signature,
+    identitySignature,
+    ...(signerPublicKey === undefined ? {} : { signerPublicKey }),
+  };
 }
 
 /** A port on loopback with nothing listening: connections to it are refused. */
@@ -103,10 +128,19 @@ describe('wallet link against a loopback mirror node', () => {
 
   beforeAll(async () => {
     mirror = await MirrorNodeServer.start();
-    mirror.add({ account: ED_ACCOUNT, key: { _type: 'ED25519', key: edKey.publicKey.toStringRaw() }, evm_address: '0x00000000000000000000000000000000000004d2' });
+    mirror.add({
+      account: ED_ACCOUNT,
+      key: { _type: 'ED25519', key: edKey.publicKey.toStringRaw() },
+      evm_address: '0x00000000000000000000000000000000000004d2',
+    });
     mirror.add({ account: EC_ACCOUNT, key: { _type: 'ECDSA_SECP256K1', key: ecKey.publicKey.toStringRaw() }, evm_address: ecEvmAddress });
     mirror.add({ account: KEY_LIST_ACCOUNT, key: { _type: 'ProtobufEncoded', key: '2a0a0801120612042a0212' }, evm_address: null });
-    mirror.add({ account: DELETED_ACCOUNT, key: { _type: 'ED25519', key: edKey.publicKey.toStringRaw() }, evm_address: null, deleted: true });
+    mirror.add({
+      account: DELETED_ACCOUNT,
+      key: { _type: 'ED25519', key: edKey.publicKey.toStringRaw() },
+      evm_address: null,
+      deleted: true,
+    });
     dir = mkdtempSync(join(tmpdir(), 'tessera-wallet-'));
     db = openDatabase(join(dir, 'tessera.db'));
     subject = await walletApp(db, { mirrorNodeUrl: mirror.url, walletConnectProjectId: 'project-123' });
@@ -123,7 +157,15 @@ describe('wallet link against a loopback mirror node', () => {
 
   it('tells the page the network, the WalletConnect project id and that linking works', async () => {
     const response = await subject.app.inject({ method: 'GET', url: '/api/v1/wallet/config' });
-    expect(walletConfigSchema.parse(response.json())).toEqual({ network: 'testnet', linkingAvailable: true, unavailableReason: null, walletConnectProjectId: 'project-123', challengeTtlMs: 300_000, distributorAddress: null, mirrorNodeUrl: mirror.url });
+    expect(walletConfigSchema.parse(response.json())).toEqual({
+      network: 'testnet',
+      linkingAvailable: true,
+      unavailableReason: null,
+      walletConnectProjectId: 'project-123',
+      challengeTtlMs: 300_000,
+      distributorAddress: null,
+      mirrorNodeUrl: mirror.url,
+    });
   });
 
   it('issues a one-time challenge that names the tab key and the network', async () => {
@@ -143,19 +185,33 @@ describe('wallet link against a loopback mirror node', () => {
     const { status, json } = await post(subject.app, '/api/v1/wallet/link', linkBody(tab, challenge, ED_ACCOUNT, edKey));
     expect(status).toBe(200);
     const link = linkedAccountSchema.parse(json);
-    expect(link).toEqual({ publicKey: tab.publicKey, accountId: ED_ACCOUNT, evmAddress: '0x00000000000000000000000000000000000004d2', keyType: 'ED25519', network: 'testnet', linkedAt: subject.clock.now });
+    expect(link).toEqual({
+      publicKey: tab.publicKey,
+      accountId: ED_ACCOUNT,
+      evmAddress: '0x00000000000000000000000000000000000004d2',
+      keyType: 'ED25519',
+      network: 'testnet',
+      linkedAt: subject.clock.now,
+    });
     expect(mirror.requests.at(-1)).toBe(`/api/v1/accounts/${ED_ACCOUNT}?transactions=false`);
 
     const read = await subject.app.inject({ method: 'GET', url: `/api/v1/wallet/${tab.publicKey}` });
     expect(read.statusCode).toBe(200);
     expect(read.json()).toEqual(link);
-    expect(subject.wallet.linkedAccount(tab.publicKey)).toEqual({ accountId: ED_ACCOUNT, evmAddress: '0x00000000000000000000000000000000000004d2' });
+    expect(subject.wallet.linkedAccount(tab.publicKey)).toEqual({
+      accountId: ED_ACCOUNT,
+      evmAddress: '0x00000000000000000000000000000000000004d2',
+    });
   });
 
   it('links an ECDSA account with its EVM address from the mirror node, without signerPublicKey too', async () => {
     const tab = newIdentity();
     const challenge = await challengeFor(subject.app, tab);
-    const { status, json } = await post(subject.app, '/api/v1/wallet/link', linkBody(tab, challenge, EC_ACCOUNT, ecKey, { signerPublicKey: null }));
+    const { status, json } = await post(
+      subject.app,
+      '/api/v1/wallet/link',
+      linkBody(tab, challenge, EC_ACCOUNT, ecKey, { signerPublicKey: null }),
+    );
     expect(status).toBe(200);
     expect(linkedAccountSchema.parse(json)).toMatchObject({ accountId: EC_ACCOUNT, evmAddress: ecEvmAddress, keyType: 'ECDSA_SECP256K1' });
   });
@@ -163,7 +219,11 @@ describe('wallet link against a loopback mirror node', () => {
   it('lets the key holder link again: the later link replaces the earlier one', async () => {
     const tab = newIdentity();
     await post(subject.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, edKey));
-    const { status } = await post(subject.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(subject.app, tab), EC_ACCOUNT, ecKey));
+    const { status } = await post(
+      subject.app,
+      '/api/v1/wallet/link',
+      linkBody(tab, await challengeFor(subject.app, tab), EC_ACCOUNT, ecKey),
+    );
     expect(status).toBe(200);
     expect(subject.wallet.linkedAccount(tab.publicKey)?.accountId).toBe(EC_ACCOUNT);
   });
@@ -205,8 +265,12 @@ describe('wallet link against a loopback mirror node', () => {
   it('refuses a tampered signature, a tampered message and a message signed without the Hedera prefix', async () => {
     const tab = newIdentity();
     const flipped = linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, edKey);
-    const badSignature = { ...flipped, signature: `${flipped.signature.slice(0, 10)}${flipped.signature[10] === '0' ? '1' : '0'}${flipped.signature.slice(11)}` };
-    const otherMessage = (challenge: { message: string }) => hederaSignedMessageBytes(challenge.message.replace('Network: testnet', 'Network: mainnet'));
+    const badSignature = {
+      ...flipped,
+      signature: `${flipped.signature.slice(0, 10)}${flipped.signature[10] === '0' ? '1' : '0'}${flipped.signature.slice(11)}`,
+    };
+    const otherMessage = (challenge: { message: string }) =>
+      hederaSignedMessageBytes(challenge.message.replace('Network: testnet', 'Network: mainnet'));
     const unprefixed = (challenge: { message: string }) => new TextEncoder().encode(challenge.message);
     const cases = [badSignature];
     for (const signedMessage of [otherMessage, unprefixed]) {
@@ -223,18 +287,28 @@ describe('wallet link against a loopback mirror node', () => {
     expect(subject.wallet.linkedAccount(tab.publicKey)).toBeUndefined();
   });
 
-  it('refuses a signature by a key that is not the account\'s: key mismatch when the wallet names its key', async () => {
+  it("refuses a signature by a key that is not the account's: key mismatch when the wallet names its key", async () => {
     const tab = newIdentity();
-    const named = await post(subject.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, strangerKey));
+    const named = await post(
+      subject.app,
+      '/api/v1/wallet/link',
+      linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, strangerKey),
+    );
     expect(named.status).toBe(400);
     expect(errorOf(named.json)).toMatchObject({ code: 'wallet_key_mismatch', param: 'signerPublicKey' });
-    const unnamed = await post(subject.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, strangerKey, { signerPublicKey: null }));
+    const unnamed = await post(
+      subject.app,
+      '/api/v1/wallet/link',
+      linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, strangerKey, { signerPublicKey: null }),
+    );
     expect(errorOf(unnamed.json).code).toBe('wallet_signature_invalid');
-    const lying = linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, strangerKey, { signerPublicKey: edKey.publicKey.toStringDer() });
+    const lying = linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, strangerKey, {
+      signerPublicKey: edKey.publicKey.toStringDer(),
+    });
     expect(errorOf((await post(subject.app, '/api/v1/wallet/link', lying)).json).code).toBe('wallet_signature_invalid');
   });
 
-  it('refuses a link the tab key did not ask for: another key\'s proof', async () => {
+  it("refuses a link the tab key did not ask for: another key's proof", async () => {
     const tab = newIdentity();
     const intruder = newIdentity();
     const challenge = await challengeFor(subject.app, tab);
@@ -257,9 +331,17 @@ describe('wallet link against a loopback mirror node', () => {
     const unknown = await post(subject.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(subject.app, tab), '0.0.777', edKey));
     expect(unknown.status).toBe(404);
     expect(errorOf(unknown.json)).toMatchObject({ code: 'account_not_found', param: 'accountId' });
-    const deleted = await post(subject.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(subject.app, tab), DELETED_ACCOUNT, edKey));
+    const deleted = await post(
+      subject.app,
+      '/api/v1/wallet/link',
+      linkBody(tab, await challengeFor(subject.app, tab), DELETED_ACCOUNT, edKey),
+    );
     expect(errorOf(deleted.json).code).toBe('account_not_found');
-    const keyList = await post(subject.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(subject.app, tab), KEY_LIST_ACCOUNT, edKey));
+    const keyList = await post(
+      subject.app,
+      '/api/v1/wallet/link',
+      linkBody(tab, await challengeFor(subject.app, tab), KEY_LIST_ACCOUNT, edKey),
+    );
     expect(keyList.status).toBe(400);
     expect(errorOf(keyList.json).code).toBe('wallet_key_unsupported');
   });
@@ -268,7 +350,11 @@ describe('wallet link against a loopback mirror node', () => {
     for (const mode of [{ kind: 'status', status: 500 }, { kind: 'status', status: 429 }, { kind: 'garbage' }, { kind: 'hang' }] as const) {
       mirror.mode = mode;
       const tab = newIdentity();
-      const response = await post(subject.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, edKey));
+      const response = await post(
+        subject.app,
+        '/api/v1/wallet/link',
+        linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, edKey),
+      );
       expect(response.status, mode.kind).toBe(503);
       expect(errorOf(response.json)).toMatchObject({ code: 'mirror_node_unavailable', type: 'server_error' });
     }

@@ -1,8 +1,5 @@
 import type { z } from 'zod';
-import {
-  coordinatorToWorkerSchemas as toWorker,
-  workerToCoordinatorSchemas as toCoordinator,
-} from './socket-events.ts';
+import { coordinatorToWorkerSchemas as toWorker, workerToCoordinatorSchemas as toCoordinator } from './socket-events.ts';
 
 type SchemaMap = Record<string, z.ZodType>;
 

@@ -73,11 +73,20 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
             send({
               ...chatChunk(record, {}, null),
               choices: [],
-              usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
+              usage: {
+                prompt_tokens: usage.promptTokens,
+                completion_tokens: usage.completionTokens,
+                total_tokens: usage.promptTokens + usage.completionTokens,
+              },
             });
           }
         } else {
-          send(openAIErrorBody('task_failed', 'The task was retried on another tab, whose answer differs from the text already streamed. Retry the request.'));
+          send(
+            openAIErrorBody(
+              'task_failed',
+              'The task was retried on another tab, whose answer differs from the text already streamed. Retry the request.',
+            ),
+          );
         }
       } else if (event.type !== 'succeeded') {
         const error = terminalError(event);

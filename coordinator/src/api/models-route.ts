@@ -13,7 +13,7 @@ function modelObject(context: ModelsOptions, model: ModelCatalogEntry): ModelObj
     id: model.id,
     object: 'model',
     created: Math.floor(context.startedAt / 1000),
-    owned_by: model.source.kind === 'hub' ? model.source.repo.split('/')[0] ?? 'tessera' : 'tessera',
+    owned_by: model.source.kind === 'hub' ? (model.source.repo.split('/')[0] ?? 'tessera') : 'tessera',
     task: model.task,
     engine: model.engine,
     online_workers: online,
@@ -31,7 +31,13 @@ export const modelsRoute: FastifyPluginAsync<ModelsOptions> = async (app, contex
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.get(
     '/v1/models',
-    { schema: { tags: ['OpenAI'], summary: 'List the catalog; models served by a connected tab come first', response: { 200: modelListSchema } } },
+    {
+      schema: {
+        tags: ['OpenAI'],
+        summary: 'List the catalog; models served by a connected tab come first',
+        response: { 200: modelListSchema },
+      },
+    },
     async () => {
       const data = context.catalog.map((model) => modelObject(context, model));
       data.sort((a, b) => Number(b.online_workers > 0) - Number(a.online_workers > 0));
@@ -40,7 +46,14 @@ export const modelsRoute: FastifyPluginAsync<ModelsOptions> = async (app, contex
   );
   typed.get(
     '/v1/models/*',
-    { schema: { tags: ['OpenAI'], summary: 'Retrieve one model (ids contain a slash)', params: z.object({ '*': z.string() }), response: { 200: modelObjectSchema } } },
+    {
+      schema: {
+        tags: ['OpenAI'],
+        summary: 'Retrieve one model (ids contain a slash)',
+        params: z.object({ '*': z.string() }),
+        response: { 200: modelObjectSchema },
+      },
+    },
     async (request) => {
       const model = findModel(context.catalog, request.params['*']);
       if (model === undefined) throw new TesseraError('model_not_found', `The model '${request.params['*']}' does not exist.`, 'model');

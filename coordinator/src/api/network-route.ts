@@ -53,9 +53,11 @@ export interface NetworkRouteOptions {
 }
 
 export const networkRoute: FastifyPluginAsync<NetworkRouteOptions> = async (app, context) => {
-  app.withTypeProvider<ZodTypeProvider>().get(
-    '/api/v1/network',
-    { schema: { tags: ['Network'], summary: 'Connected tabs, queue and throughput', response: { 200: networkSnapshotSchema } } },
-    async () => context.snapshot(),
-  );
+  app
+    .withTypeProvider<ZodTypeProvider>()
+    .get(
+      '/api/v1/network',
+      { schema: { tags: ['Network'], summary: 'Connected tabs, queue and throughput', response: { 200: networkSnapshotSchema } } },
+      async () => context.snapshot(),
+    );
 };

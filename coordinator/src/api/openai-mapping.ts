@@ -30,7 +30,8 @@ function requireModel(catalog: readonly ModelCatalogEntry[], id: string, task: M
 /** Turns a validated OpenAI chat request into the task a tab runs, refusing what we cannot honour. */
 export function chatRequestToSpec(catalog: readonly ModelCatalogEntry[], request: ChatCompletionRequest): ChatTaskSpec {
   const model = requireModel(catalog, request.model, 'text-generation', '/v1/chat/completions');
-  if ((request.n ?? 1) !== 1) throw new TesseraError('unsupported_parameter', 'Only n=1 is supported; send several requests for several choices.', 'n');
+  if ((request.n ?? 1) !== 1)
+    throw new TesseraError('unsupported_parameter', 'Only n=1 is supported; send several requests for several choices.', 'n');
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, model.contextLength);
   return {
     kind: 'chat',
@@ -52,7 +53,11 @@ export function chatRequestToSpec(catalog: readonly ModelCatalogEntry[], request
 export function embeddingRequestToSpec(catalog: readonly ModelCatalogEntry[], request: EmbeddingRequest): EmbeddingsTaskSpec {
   const model = requireModel(catalog, request.model, 'feature-extraction', '/v1/embeddings');
   if (request.dimensions !== undefined && request.dimensions !== model.embeddingDimensions) {
-    throw new TesseraError('unsupported_parameter', `'${model.id}' embeds into ${model.embeddingDimensions} dimensions; other sizes are not supported.`, 'dimensions');
+    throw new TesseraError(
+      'unsupported_parameter',
+      `'${model.id}' embeds into ${model.embeddingDimensions} dimensions; other sizes are not supported.`,
+      'dimensions',
+    );
   }
   return { kind: 'embeddings', model: model.id, texts: typeof request.input === 'string' ? [request.input] : request.input };
 }
@@ -76,7 +81,14 @@ export function chatResponse(record: TaskRecord): ChatCompletionResponse {
     created: seconds(record.createdAt),
     model: record.spec.model,
     system_fingerprint: fingerprint(record),
-    choices: [{ index: 0, message: { role: 'assistant', content: result.output.text, refusal: null }, logprobs: null, finish_reason: result.output.finishReason }],
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: result.output.text, refusal: null },
+        logprobs: null,
+        finish_reason: result.output.finishReason,
+      },
+    ],
     usage: {
       prompt_tokens: result.usage.promptTokens,
       completion_tokens: result.usage.completionTokens,
@@ -85,7 +97,11 @@ export function chatResponse(record: TaskRecord): ChatCompletionResponse {
   };
 }
 
-export function chatChunk(record: TaskRecord, delta: ChatCompletionChunk['choices'][number]['delta'], finishReason: 'stop' | 'length' | null): ChatCompletionChunk {
+export function chatChunk(
+  record: TaskRecord,
+  delta: ChatCompletionChunk['choices'][number]['delta'],
+  finishReason: 'stop' | 'length' | null,
+): ChatCompletionChunk {
   return {
     id: completionId(record),
     object: 'chat.completion.chunk',
@@ -98,7 +114,8 @@ export function chatChunk(record: TaskRecord, delta: ChatCompletionChunk['choice
 
 export function embeddingResponse(record: TaskRecord, encoding: 'float' | 'base64'): EmbeddingResponse {
   const result = record.result;
-  if (result === null || result.output.kind !== 'embeddings') throw new TesseraError('internal_error', 'The task has no embeddings result.');
+  if (result === null || result.output.kind !== 'embeddings')
+    throw new TesseraError('internal_error', 'The task has no embeddings result.');
   return {
     object: 'list',
     model: record.spec.model,
@@ -122,7 +139,8 @@ export function taskView(record: TaskRecord, queuePosition: number | null): Task
     attempts: record.attempts,
     created_at: seconds(record.createdAt),
     finished_at: record.finishedAt === null ? null : seconds(record.finishedAt),
-    result: record.status !== 'succeeded' ? null : record.api === 'chat.completion' ? chatResponse(record) : embeddingResponse(record, 'float'),
+    result:
+      record.status !== 'succeeded' ? null : record.api === 'chat.completion' ? chatResponse(record) : embeddingResponse(record, 'float'),
     error: record.error === null ? null : openAIErrorBody(record.error.code, record.error.message).error,
   };
 }

@@ -17,7 +17,11 @@ function directStreamTarget(context: TasksRouteOptions, request: DirectStreamReq
   const given = Buffer.from(request.stream_key);
   const known = Buffer.from(session?.directStreamKey ?? '');
   if (session === undefined || given.length !== known.length || !timingSafeEqual(given, known)) {
-    throw new TesseraError('direct_stream_refused', 'direct_stream names no connected tab with that key; connect the page to /worker and use the node_id and directStreamKey of its worker:welcome.', 'direct_stream');
+    throw new TesseraError(
+      'direct_stream_refused',
+      'direct_stream names no connected tab with that key; connect the page to /worker and use the node_id and directStreamKey of its worker:welcome.',
+      'direct_stream',
+    );
   }
   return session.nodeId;
 }
@@ -44,11 +48,22 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
 
   typed.post(
     '/api/v1/tasks',
-    { schema: { tags: ['Tasks'], summary: 'Queue a task and answer at once with its id (202)', body: createTaskRequestSchema, response: { 202: taskViewSchema } } },
+    {
+      schema: {
+        tags: ['Tasks'],
+        summary: 'Queue a task and answer at once with its id (202)',
+        body: createTaskRequestSchema,
+        response: { 202: taskViewSchema },
+      },
+    },
     async (request, reply) => {
       const body = request.body;
-      const spec = body.type === 'chat.completion' ? chatRequestToSpec(context.catalog, body.request) : embeddingRequestToSpec(context.catalog, body.request);
-      const directTo = body.type === 'chat.completion' && body.direct_stream !== undefined ? directStreamTarget(context, body.direct_stream) : null;
+      const spec =
+        body.type === 'chat.completion'
+          ? chatRequestToSpec(context.catalog, body.request)
+          : embeddingRequestToSpec(context.catalog, body.request);
+      const directTo =
+        body.type === 'chat.completion' && body.direct_stream !== undefined ? directStreamTarget(context, body.direct_stream) : null;
       const record = context.tasks.submit({ api: body.type, spec, priority: ANONYMOUS_PRIORITY, directTo });
       if (directTo !== null) context.metrics.directStreamAssigned();
       return reply.code(202).header('location', `/api/v1/tasks/${record.id}`).send(view(record));
@@ -57,13 +72,27 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
 
   typed.get(
     '/api/v1/tasks/:id',
-    { schema: { tags: ['Tasks'], summary: 'Status, queue position and result of a task', params: taskIdParamsSchema, response: { 200: taskViewSchema } } },
+    {
+      schema: {
+        tags: ['Tasks'],
+        summary: 'Status, queue position and result of a task',
+        params: taskIdParamsSchema,
+        response: { 200: taskViewSchema },
+      },
+    },
     async (request) => view(findTask(context, request.params.id)),
   );
 
   typed.delete(
     '/api/v1/tasks/:id',
-    { schema: { tags: ['Tasks'], summary: 'Cancel a queued or running task', params: taskIdParamsSchema, response: { 200: taskViewSchema } } },
+    {
+      schema: {
+        tags: ['Tasks'],
+        summary: 'Cancel a queued or running task',
+        params: taskIdParamsSchema,
+        response: { 200: taskViewSchema },
+      },
+    },
     async (request) => {
       const record = findTask(context, request.params.id);
       const cancelled = context.tasks.cancel(record.id satisfies TaskId, 'cancelled by the caller');

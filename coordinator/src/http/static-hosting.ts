@@ -39,7 +39,10 @@ export async function registerStaticHosting(app: FastifyInstance, options: { cli
     app.log.warn({ clientDir: options.clientDir }, 'pages are not built; run `npm run build` (npm start does it)');
     for (const path of PAGE_PATHS) {
       app.get(path, { schema: { hide: true } }, async (_request, reply) =>
-        reply.code(503).type('text/plain').send('Tessera pages are not built yet. Run `npm run build` (or `npm start`, which builds them) and reload.'),
+        reply
+          .code(503)
+          .type('text/plain')
+          .send('Tessera pages are not built yet. Run `npm run build` (or `npm start`, which builds them) and reload.'),
       );
     }
     return;

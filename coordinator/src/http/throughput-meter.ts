@@ -5,7 +5,10 @@ export class ThroughputMeter {
   readonly #tokens: number[];
   #lastSecond = 0;
 
-  constructor(windowSeconds = 60, private readonly now: () => number = Date.now) {
+  constructor(
+    windowSeconds = 60,
+    private readonly now: () => number = Date.now,
+  ) {
     this.#windowSeconds = windowSeconds;
     this.#tasks = new Array<number>(windowSeconds).fill(0);
     this.#tokens = new Array<number>(windowSeconds).fill(0);

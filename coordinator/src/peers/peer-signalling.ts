@@ -1,5 +1,15 @@
 import { MAX_SEEDERS_PER_SEEK, findModel } from '@tessera/shared';
-import type { ModelCatalogEntry, NodeId, OfferedModel, PeerErrorCode, PeerReport, PeerSeek, PeerSeeders, PeerSignal, PeerSignalRelayed } from '@tessera/shared';
+import type {
+  ModelCatalogEntry,
+  NodeId,
+  OfferedModel,
+  PeerErrorCode,
+  PeerReport,
+  PeerSeek,
+  PeerSeeders,
+  PeerSignal,
+  PeerSignalRelayed,
+} from '@tessera/shared';
 
 /** What the coordinator sends a tab on behalf of the peer layer. */
 export type PeerToTabMessage = { event: 'peer:signal'; payload: PeerSignalRelayed } | { event: 'peer:seeders'; payload: PeerSeeders };
@@ -68,7 +78,8 @@ export class PeerSignalling {
   /** Answers `peer:seek` with `peer:seeders` and introduces the seeker to each seeder named. */
   seek(seeker: PeerTab, request: PeerSeek): PeerOutcome {
     const model = findModel(this.#catalog, request.modelId);
-    if (model === undefined) return { ok: false, code: 'model_not_found', message: `No model ${request.modelId.slice(0, 200)} is in the catalog.` };
+    if (model === undefined)
+      return { ok: false, code: 'model_not_found', message: `No model ${request.modelId.slice(0, 200)} is in the catalog.` };
     const seeders: NodeId[] = [];
     // Only mirrored models list files with hashes; without them a fetcher could not check a seeder's bytes.
     if (model.files.length > 0) {
@@ -99,7 +110,10 @@ export class PeerSignalling {
       this.#unlink(sender.nodeId, signal.to);
       return { ok: false, code: 'peer_unavailable', message: `Tab ${signal.to} is not connected.` };
     }
-    target.channel.send({ event: 'peer:signal', payload: { to: signal.to, from: sender.nodeId, sessionId: signal.sessionId, data: signal.data } });
+    target.channel.send({
+      event: 'peer:signal',
+      payload: { to: signal.to, from: sender.nodeId, sessionId: signal.sessionId, data: signal.data },
+    });
     return OK;
   }
 
@@ -119,10 +133,15 @@ export class PeerSignalling {
    */
   report(reporter: PeerTab, report: PeerReport): PeerOutcome {
     if (!this.introduced(reporter.nodeId, report.about)) {
-      return { ok: false, code: 'peer_not_introduced', message: `Tab ${report.about} was not introduced to this tab; only a tab's introduced peers can be reported.` };
+      return {
+        ok: false,
+        code: 'peer_not_introduced',
+        message: `Tab ${report.about} was not introduced to this tab; only a tab's introduced peers can be reported.`,
+      };
     }
     const model = findModel(this.#catalog, report.modelId);
-    if (model === undefined) return { ok: false, code: 'model_not_found', message: `No model ${report.modelId.slice(0, 200)} is in the catalog.` };
+    if (model === undefined)
+      return { ok: false, code: 'model_not_found', message: `No model ${report.modelId.slice(0, 200)} is in the catalog.` };
     let byModel = this.#reports.get(report.about);
     if (byModel === undefined) {
       byModel = new Map();
@@ -188,7 +207,10 @@ export class PeerSignalling {
   }
 
   #unlink(a: NodeId, b: NodeId): void {
-    for (const [owner, peer] of [[a, b], [b, a]] as const) {
+    for (const [owner, peer] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       const peers = this.#introductions.get(owner);
       peers?.delete(peer);
       if (peers?.size === 0) this.#introductions.delete(owner);

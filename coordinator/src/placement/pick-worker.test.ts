@@ -12,7 +12,16 @@ function model(id: string): ModelCatalogEntry {
 const tiny = model(TINY_GPT2_ID);
 const webLlm = model('Qwen2.5-0.5B-Instruct-q4f16_1-MLC');
 
-const realGpu: GpuInfo = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'H100', isFallbackAdapter: false, features: ['shader-f16'], maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31 };
+const realGpu: GpuInfo = {
+  vendor: 'nvidia',
+  architecture: 'hopper',
+  device: '',
+  description: 'H100',
+  isFallbackAdapter: false,
+  features: ['shader-f16'],
+  maxBufferSize: 2 ** 31,
+  maxStorageBufferBindingSize: 2 ** 31,
+};
 const swiftShader: GpuInfo = { ...realGpu, vendor: 'google', description: 'SwiftShader', isFallbackAdapter: true, maxBufferSize: 2 ** 30 };
 
 let counter = 0;

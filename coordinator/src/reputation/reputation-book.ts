@@ -24,7 +24,10 @@ export class ReputationBook {
   readonly #get;
   readonly #upsert;
 
-  constructor(db: SqliteDatabase, private readonly now: () => number = Date.now) {
+  constructor(
+    db: SqliteDatabase,
+    private readonly now: () => number = Date.now,
+  ) {
     this.#get = db.prepare(`SELECT stats FROM identities WHERE public_key = ?`);
     this.#upsert = db.prepare(
       `INSERT INTO identities (public_key, stats, first_seen_at, last_seen_at) VALUES (@key, @stats, @now, @now)

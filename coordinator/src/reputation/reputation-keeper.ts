@@ -18,7 +18,10 @@ export function keepReputation(events: CoordinatorEventBus, book: ReputationBook
   events.on('task:succeeded', ({ result, worker }) => {
     worker.completedTasks++;
     const { output, usage, timings } = result;
-    const speed = output.kind === 'chat' && timings.totalMs > 0 && usage.completionTokens > 0 ? (usage.completionTokens * 1000) / timings.totalMs : null;
+    const speed =
+      output.kind === 'chat' && timings.totalMs > 0 && usage.completionTokens > 0
+        ? (usage.completionTokens * 1000) / timings.totalMs
+        : null;
     if (speed !== null) worker.tokensPerSecond = movingAverage(worker.tokensPerSecond, speed);
     book.update(worker.key.publicKey, (stats) => ({
       ...stats,

@@ -4,13 +4,36 @@ import { describe, expect, it } from 'vitest';
 import type { TaskRecord, TaskResultRecord } from '../tasks/task-record.ts';
 import { creditPolicy } from './credit-policy.ts';
 
-const spec: TaskSpec = { kind: 'chat', model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }], params: { maxTokens: 16, temperature: 0, topP: 1, seed: null, stop: [] } };
+const spec: TaskSpec = {
+  kind: 'chat',
+  model: TINY_GPT2_ID,
+  messages: [{ role: 'user', content: 'hi' }],
+  params: { maxTokens: 16, temperature: 0, topP: 1, seed: null, stop: [] },
+};
 const record: TaskRecord = {
-  id: newTaskId(), api: 'chat.completion', spec, status: 'succeeded', priority: 10, attempts: 1, maxAttempts: 3,
-  nodeId: null, leaseExpiresAt: null, createdAt: 0, deadlineAt: 1, finishedAt: 1, result: null, error: null,
+  id: newTaskId(),
+  api: 'chat.completion',
+  spec,
+  status: 'succeeded',
+  priority: 10,
+  attempts: 1,
+  maxAttempts: 3,
+  nodeId: null,
+  leaseExpiresAt: null,
+  createdAt: 0,
+  deadlineAt: 1,
+  finishedAt: 1,
+  result: null,
+  error: null,
 };
 function chatResult(check: TaskResultRecord['check'], completionTokens = 12): TaskResultRecord {
-  return { output: { kind: 'chat', text: 'x', finishReason: 'length', tokenIds: [1] }, usage: { promptTokens: 99, completionTokens }, timings: { firstTokenMs: 1, totalMs: 2 }, nodeId: newNodeId(), check };
+  return {
+    output: { kind: 'chat', text: 'x', finishReason: 'length', tokenIds: [1] },
+    usage: { promptTokens: 99, completionTokens },
+    timings: { firstTokenMs: 1, totalMs: 2 },
+    nodeId: newNodeId(),
+    check,
+  };
 }
 function credit(tier: Tier, result: TaskResultRecord, taskRecord: TaskRecord = record) {
   return creditPolicy({ record: taskRecord, result, publicKey: 'key', tier, catalog: MODEL_CATALOG, ratePerUnit: 1000n });
@@ -29,7 +52,13 @@ describe('creditPolicy', () => {
 
   it('counts embedded inputs as the units of an embeddings result', () => {
     const embedSpec: TaskSpec = { kind: 'embeddings', model: TINY_BERT_ID, texts: ['a', 'b', 'c'] };
-    const result: TaskResultRecord = { output: { kind: 'embeddings', vectors: [[1], [1], [1]] }, usage: { promptTokens: 9, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 2 }, nodeId: newNodeId(), check: 'unchecked' };
+    const result: TaskResultRecord = {
+      output: { kind: 'embeddings', vectors: [[1], [1], [1]] },
+      usage: { promptTokens: 9, completionTokens: 0 },
+      timings: { firstTokenMs: null, totalMs: 2 },
+      nodeId: newNodeId(),
+      check: 'unchecked',
+    };
     expect(credit('trusted', result, { ...record, spec: embedSpec }).units).toBe(3n);
   });
 

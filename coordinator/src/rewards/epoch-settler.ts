@@ -65,10 +65,15 @@ export class EpochSettler {
         const txHash = await chain.postEpoch(epoch.epoch, epoch.root, epoch.total);
         ledger.markPosted(epoch.epoch, txHash);
         logger.info({ epoch: epoch.epoch, root: epoch.root, txHash }, `epoch ${epoch.epoch} root on chain`);
-        const sequence = await this.#options.hcs.publish(JSON.stringify({ type: 'tessera.epoch', epoch: epoch.epoch, root: epoch.root, total: epoch.total.toString(), txHash }));
+        const sequence = await this.#options.hcs.publish(
+          JSON.stringify({ type: 'tessera.epoch', epoch: epoch.epoch, root: epoch.root, total: epoch.total.toString(), txHash }),
+        );
         if (sequence !== null) ledger.markPublished(epoch.epoch, sequence);
       } catch (error) {
-        logger.warn({ epoch: epoch.epoch, err: error instanceof Error ? error.message : String(error) }, 'posting the epoch root failed; will retry');
+        logger.warn(
+          { epoch: epoch.epoch, err: error instanceof Error ? error.message : String(error) },
+          'posting the epoch root failed; will retry',
+        );
         return;
       }
     }

@@ -19,7 +19,10 @@ export function createSdkHcsPublisher(operator: HcsOperator): HcsPublisher & { c
   client.setOperator(AccountId.fromString(operator.operatorId), PrivateKey.fromStringDer(operator.operatorKey));
   return {
     async publish(message) {
-      const response = await new TopicMessageSubmitTransaction().setTopicId(TopicId.fromString(operator.topicId)).setMessage(message).execute(client);
+      const response = await new TopicMessageSubmitTransaction()
+        .setTopicId(TopicId.fromString(operator.topicId))
+        .setMessage(message)
+        .execute(client);
       const receipt = await response.getReceipt(client);
       return receipt.topicSequenceNumber?.toString() ?? null;
     },
@@ -33,7 +36,9 @@ export function createSdkHcsPublisher(operator: HcsOperator): HcsPublisher & { c
 export function createSkippingHcsPublisher(log: (message: string) => void): HcsPublisher {
   return {
     async publish() {
-      log('HCS epoch summary skipped: no Hedera operator configured (set TESSERA_HEDERA_OPERATOR_ID, TESSERA_HEDERA_OPERATOR_KEY and TESSERA_HCS_TOPIC_ID)');
+      log(
+        'HCS epoch summary skipped: no Hedera operator configured (set TESSERA_HEDERA_OPERATOR_ID, TESSERA_HEDERA_OPERATOR_KEY and TESSERA_HCS_TOPIC_ID)',
+      );
       return null;
     },
   };

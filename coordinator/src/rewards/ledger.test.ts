@@ -65,7 +65,9 @@ describe('Ledger', () => {
     expect(ledger.currentEpoch().epoch).toBe(2);
 
     // Carol links later: her credit settles in the next epoch.
-    const next = ledger.closeEpoch(directory({ [CAROL]: { accountId: '0.0.7', evmAddress: '0x0000000000000000000000000000000000000007' } }));
+    const next = ledger.closeEpoch(
+      directory({ [CAROL]: { accountId: '0.0.7', evmAddress: '0x0000000000000000000000000000000000000007' } }),
+    );
     expect(next).toMatchObject({ epoch: 2, total: 42n, accounts: 1 });
     ledger.markPosted(1, '0xabc');
     ledger.markClaimed(1, ALICE_ACCOUNT.evmAddress);

@@ -92,8 +92,18 @@ export class Ledger {
 
   credit(entry: { taskId: string; publicKey: string; model: string; units: bigint; amount: bigint; escrow: boolean }): void {
     if (entry.amount <= 0n) return;
-    this.#sql(`INSERT OR IGNORE INTO credits (task_id, public_key, model, epoch, units, amount, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(entry.taskId, entry.publicKey, entry.model, this.currentEpoch().epoch, entry.units.toString(), entry.amount.toString(), entry.escrow ? 'escrow' : 'credited', this.#now());
+    this.#sql(
+      `INSERT OR IGNORE INTO credits (task_id, public_key, model, epoch, units, amount, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      entry.taskId,
+      entry.publicKey,
+      entry.model,
+      this.currentEpoch().epoch,
+      entry.units.toString(),
+      entry.amount.toString(),
+      entry.escrow ? 'escrow' : 'credited',
+      this.#now(),
+    );
   }
 
   /** The tab was caught: everything it still has in escrow is forfeited. Returns the amount. */
@@ -161,8 +171,17 @@ export class Ledger {
           total += entry.amount;
         }
       }
-      this.#sql(`UPDATE epochs SET status = 'closed', root = ?, total = ?, closed_at = ? WHERE epoch = ?`).run(root, total.toString(), now, epoch.epoch);
-      this.#sql(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`).run(epoch.epoch + 1, now, now + this.#epochLengthMs);
+      this.#sql(`UPDATE epochs SET status = 'closed', root = ?, total = ?, closed_at = ? WHERE epoch = ?`).run(
+        root,
+        total.toString(),
+        now,
+        epoch.epoch,
+      );
+      this.#sql(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`).run(
+        epoch.epoch + 1,
+        now,
+        now + this.#epochLengthMs,
+      );
       return { epoch: epoch.epoch, root, total, accounts: byAccount.size };
     })();
   }
@@ -189,7 +208,9 @@ export class Ledger {
 
   epochs(limit = 50): EpochView[] {
     const rows = z.array(epochRowSchema).parse(this.#sql(`SELECT * FROM epochs ORDER BY epoch DESC LIMIT ?`).all(limit));
-    const counts = z.array(z.object({ epoch: z.number(), n: z.number() })).parse(this.#sql(`SELECT epoch, COUNT(*) AS n FROM claims GROUP BY epoch`).all());
+    const counts = z
+      .array(z.object({ epoch: z.number(), n: z.number() }))
+      .parse(this.#sql(`SELECT epoch, COUNT(*) AS n FROM claims GROUP BY epoch`).all());
     return rows.map((row) => ({
       epoch: row.epoch,
       startedAt: row.started_at,
@@ -205,9 +226,13 @@ export class Ledger {
 
   /** The claims an account can make (or made), with proofs. */
   claims(account: string): ClaimableEpoch[] {
-    const rows = z.array(claimRowSchema.extend({ root: z.string().nullable(), status: z.string() })).parse(
-      this.#sql(`SELECT c.*, e.root AS root, e.status AS status FROM claims c JOIN epochs e USING (epoch) WHERE c.account = ? ORDER BY c.epoch`).all(account.toLowerCase()),
-    );
+    const rows = z
+      .array(claimRowSchema.extend({ root: z.string().nullable(), status: z.string() }))
+      .parse(
+        this.#sql(
+          `SELECT c.*, e.root AS root, e.status AS status FROM claims c JOIN epochs e USING (epoch) WHERE c.account = ? ORDER BY c.epoch`,
+        ).all(account.toLowerCase()),
+      );
     return rows.map((row) => ({
       epoch: row.epoch,
       account: row.account,
@@ -228,7 +253,11 @@ export class Ledger {
       // This identity's share of each settled claim of its account.
       const shares = z
         .array(z.object({ amount: z.string(), claimed: z.number() }))
-        .parse(this.#sql(`SELECT s.amount, c.claimed FROM claim_sources s JOIN claims c USING (epoch, account) WHERE s.public_key = ?`).all(publicKey));
+        .parse(
+          this.#sql(`SELECT s.amount, c.claimed FROM claim_sources s JOIN claims c USING (epoch, account) WHERE s.public_key = ?`).all(
+            publicKey,
+          ),
+        );
       for (const share of shares) {
         if (share.claimed === 1) claimed += BigInt(share.amount);
         else claimable += BigInt(share.amount);
@@ -241,7 +270,15 @@ export class Ledger {
     return z
       .array(creditRowSchema)
       .parse(this.#sql(`SELECT * FROM credits WHERE public_key = ? ORDER BY created_at DESC LIMIT ?`).all(publicKey, limit))
-      .map((row) => ({ taskId: row.task_id, epoch: row.epoch, model: row.model, units: row.units, amount: row.amount, status: row.status, createdAt: row.created_at }));
+      .map((row) => ({
+        taskId: row.task_id,
+        epoch: row.epoch,
+        model: row.model,
+        units: row.units,
+        amount: row.amount,
+        status: row.status,
+        createdAt: row.created_at,
+      }));
   }
 
   /** Identities by everything they earned (not slashed), most first. */

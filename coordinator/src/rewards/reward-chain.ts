@@ -31,13 +31,23 @@ export async function createViemRewardChain(options: ViemRewardChainOptions): Pr
   const walletClient = createWalletClient({ chain, transport, account: privateKeyToAccount(options.privateKey) });
   return {
     async postEpoch(epoch, root, total) {
-      const hash = await walletClient.writeContract({ address: options.distributorAddress, abi: rewardDistributorAbi, functionName: 'postEpoch', args: [BigInt(epoch), root, total] });
+      const hash = await walletClient.writeContract({
+        address: options.distributorAddress,
+        abi: rewardDistributorAbi,
+        functionName: 'postEpoch',
+        args: [BigInt(epoch), root, total],
+      });
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
       if (receipt.status !== 'success') throw new Error(`postEpoch(${epoch}) reverted in ${hash}`);
       return hash;
     },
     async isClaimed(epoch, account) {
-      return publicClient.readContract({ address: options.distributorAddress, abi: rewardDistributorAbi, functionName: 'isClaimed', args: [BigInt(epoch), account] });
+      return publicClient.readContract({
+        address: options.distributorAddress,
+        abi: rewardDistributorAbi,
+        functionName: 'isClaimed',
+        args: [BigInt(epoch), account],
+      });
     },
   };
 }

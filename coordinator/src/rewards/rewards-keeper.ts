@@ -26,6 +26,7 @@ export function keepRewards(options: {
   events.on('verify:checked', ({ workerKey, verdict }) => {
     if (verdict !== 'invalid') return;
     const slashed = ledger.slashEscrow(workerKey);
-    if (slashed > 0n) options.logger.info({ worker: workerKey.slice(0, 12), slashed: slashed.toString() }, 'escrow forfeited for a caught result');
+    if (slashed > 0n)
+      options.logger.info({ worker: workerKey.slice(0, 12), slashed: slashed.toString() }, 'escrow forfeited for a caught result');
   });
 }

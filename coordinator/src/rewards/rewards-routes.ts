@@ -59,20 +59,33 @@ export const rewardsRoutes: FastifyPluginAsync<RewardsRouteContext> = async (app
     },
   );
 
-  typed.get('/api/v1/epochs', { schema: { tags: ['Rewards'], summary: 'Reward epochs, newest first', response: { 200: z.object({ epochs: z.array(epochViewSchema) }) } } }, async () => {
-    context.ledger.currentEpoch();
-    return { epochs: context.ledger.epochs() };
-  });
+  typed.get(
+    '/api/v1/epochs',
+    {
+      schema: {
+        tags: ['Rewards'],
+        summary: 'Reward epochs, newest first',
+        response: { 200: z.object({ epochs: z.array(epochViewSchema) }) },
+      },
+    },
+    async () => {
+      context.ledger.currentEpoch();
+      return { epochs: context.ledger.epochs() };
+    },
+  );
 
-  typed.get('/api/v1/leaderboard', { schema: { tags: ['Rewards'], summary: 'Contributors by credit earned', response: { 200: leaderboardSchema } } }, async () => ({
-    entries: context.ledger.leaderboard().map((entry, index) => ({
-      rank: index + 1,
-      keyFingerprint: entry.publicKey.slice(0, 12),
-      accountId: context.accounts.linkedAccount(entry.publicKey)?.accountId ?? null,
-      earned: entry.earned.toString(),
-      tasks: entry.tasks,
-      tier: tierOf(context.reputation.get(entry.publicKey)),
-    })),
-  }));
-
+  typed.get(
+    '/api/v1/leaderboard',
+    { schema: { tags: ['Rewards'], summary: 'Contributors by credit earned', response: { 200: leaderboardSchema } } },
+    async () => ({
+      entries: context.ledger.leaderboard().map((entry, index) => ({
+        rank: index + 1,
+        keyFingerprint: entry.publicKey.slice(0, 12),
+        accountId: context.accounts.linkedAccount(entry.publicKey)?.accountId ?? null,
+        earned: entry.earned.toString(),
+        tasks: entry.tasks,
+        tier: tierOf(context.reputation.get(entry.publicKey)),
+      })),
+    }),
+  );
 };

@@ -12,7 +12,12 @@ import { Dispatcher } from './dispatcher.ts';
 import { SqliteTaskStore } from './sqlite-task-store.ts';
 import type { TaskEvent } from './task-event.ts';
 
-const spec: TaskSpec = { kind: 'chat', model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }], params: { maxTokens: 4, temperature: 0, topP: 1, seed: null, stop: [] } };
+const spec: TaskSpec = {
+  kind: 'chat',
+  model: TINY_GPT2_ID,
+  messages: [{ role: 'user', content: 'hi' }],
+  params: { maxTokens: 4, temperature: 0, topP: 1, seed: null, stop: [] },
+};
 
 function tab(options: { maxConcurrentTasks?: number } = {}): WorkerSession & { sent: CoordinatorToWorkerMessage[] } {
   const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
@@ -24,7 +29,16 @@ function tab(options: { maxConcurrentTasks?: number } = {}): WorkerSession & { s
     key: new Ed25519Key(String(jwk.x)),
     directStreamKey: 'k'.repeat(22),
     channel: { send: (message) => sent.push(message), disconnect: () => undefined },
-    capabilities: { userAgent: 'test', hardwareConcurrency: 2, gpu: null, backends: ['wasm'], engines: ['transformers'], models: [], benchmarkTokensPerSecond: null, maxConcurrentTasks: options.maxConcurrentTasks ?? 1 },
+    capabilities: {
+      userAgent: 'test',
+      hardwareConcurrency: 2,
+      gpu: null,
+      backends: ['wasm'],
+      engines: ['transformers'],
+      models: [],
+      benchmarkTokensPerSecond: null,
+      maxConcurrentTasks: options.maxConcurrentTasks ?? 1,
+    },
     offeredModels: new Map(),
     models: new Map([[TINY_GPT2_ID, { id: TINY_GPT2_ID, state: 'loaded', backend: 'wasm' }]]),
     modelChecks: new Map(),
@@ -45,21 +59,43 @@ function assignedTo(session: { sent: CoordinatorToWorkerMessage[] }) {
 }
 
 function result(taskId: TaskResult['taskId'], text = 'ok'): TaskResult {
-  return { taskId, output: { kind: 'chat', text, finishReason: 'stop', tokenIds: [1] }, usage: { promptTokens: 1, completionTokens: 1 }, timings: { firstTokenMs: 1, totalMs: 2 }, signature: 'A'.repeat(86) };
+  return {
+    taskId,
+    output: { kind: 'chat', text, finishReason: 'stop', tokenIds: [1] },
+    usage: { promptTokens: 1, completionTokens: 1 },
+    timings: { firstTokenMs: 1, totalMs: 2 },
+    signature: 'A'.repeat(86),
+  };
 }
 
 function setup(options: { leaseMs?: number; maxAttempts?: number } = {}) {
   let now = 1_000;
   const events = new CoordinatorEventBus();
   const heard: Array<keyof CoordinatorEvents> = [];
-  for (const name of ['task:submitted', 'task:assigned', 'task:requeued', 'task:attempt-failed', 'task:succeeded', 'task:failed', 'task:cancelled'] as const) {
+  for (const name of [
+    'task:submitted',
+    'task:assigned',
+    'task:requeued',
+    'task:attempt-failed',
+    'task:succeeded',
+    'task:failed',
+    'task:cancelled',
+  ] as const) {
     events.on(name, () => heard.push(name));
   }
   const store = new SqliteTaskStore(openDatabase(':memory:'));
   const registry = new WorkerRegistry();
   const dispatcher = new Dispatcher({
-    store, registry, catalog: MODEL_CATALOG, events, leaseMs: options.leaseMs ?? 1_000, queueTimeoutMs: 5_000,
-    maxAttempts: options.maxAttempts ?? 2, maxQueuedTasks: 10, logger: pino({ level: 'silent' }), now: () => now,
+    store,
+    registry,
+    catalog: MODEL_CATALOG,
+    events,
+    leaseMs: options.leaseMs ?? 1_000,
+    queueTimeoutMs: 5_000,
+    maxAttempts: options.maxAttempts ?? 2,
+    maxQueuedTasks: 10,
+    logger: pino({ level: 'silent' }),
+    now: () => now,
   });
   return { dispatcher, store, registry, events, heard, advance: (ms: number) => (now += ms) };
 }
@@ -124,7 +160,10 @@ describe('Dispatcher', () => {
     if (assign === undefined) return;
     expect(dispatcher.get(assign.taskId)).toBeUndefined();
     expect(store.get(assign.taskId)).toBeUndefined();
-    expect(dispatcher.handoff(pinnedOn, { taskId: assign.taskId, to: busy.nodeId })).toMatchObject({ ok: false, error: { code: 'handoff_refused' } });
+    expect(dispatcher.handoff(pinnedOn, { taskId: assign.taskId, to: busy.nodeId })).toMatchObject({
+      ok: false,
+      error: { code: 'handoff_refused' },
+    });
     dispatcher.taskResult(pinnedOn, result(assign.taskId, 'known answer'));
     await expect(outcome).resolves.toMatchObject({ ok: true, result: { output: { text: 'known answer' } } });
     expect(heard).toEqual(['task:submitted', 'task:assigned']);

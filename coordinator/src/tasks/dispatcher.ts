@@ -1,5 +1,16 @@
 import { TesseraError, findModel, outputMatchesSpec, wireError } from '@tessera/shared';
-import type { ModelCatalogEntry, NodeId, TaskAssign, TaskChunk, TaskError, TaskHandoff, TaskId, TaskResult, TaskSpec, WireError } from '@tessera/shared';
+import type {
+  ModelCatalogEntry,
+  NodeId,
+  TaskAssign,
+  TaskChunk,
+  TaskError,
+  TaskHandoff,
+  TaskId,
+  TaskResult,
+  TaskSpec,
+  WireError,
+} from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import { handoffRefusal, type PlacementCandidate } from '../placement/eligibility.ts';
@@ -66,7 +77,14 @@ export class Dispatcher {
   submit(request: SubmitRequest): TaskRecord {
     if (this.#open.counts().queued >= this.#options.maxQueuedTasks) throw new TesseraError('queue_full');
     const model = this.#model(request.spec.model);
-    const record = newTaskRecord(request.api, request.spec, request.priority, this.#options.maxAttempts, this.#now(), this.#options.queueTimeoutMs);
+    const record = newTaskRecord(
+      request.api,
+      request.spec,
+      request.priority,
+      this.#options.maxAttempts,
+      this.#now(),
+      this.#options.queueTimeoutMs,
+    );
     this.#options.store.insert(record);
     this.#open.add(openTask(record, request.directTo ?? null, null));
     this.#options.events.emit('task:submitted', { record, queued: this.#queued });
@@ -135,7 +153,8 @@ export class Dispatcher {
   workerGone(session: WorkerSession): void {
     for (const id of [...session.activeTasks]) {
       const task = this.#open.get(id);
-      if (task !== undefined) this.#retryOrFail(task, session, wireError('worker_disconnected', 'The tab running the task disconnected.'), false);
+      if (task !== undefined)
+        this.#retryOrFail(task, session, wireError('worker_disconnected', 'The tab running the task disconnected.'), false);
     }
     session.activeTasks.clear();
   }
@@ -169,7 +188,8 @@ export class Dispatcher {
     });
     if (why !== undefined || target === undefined) return declined(why ?? `tab ${handoff.to} is not connected`);
     const leaseExpiresAt = this.#now() + this.#options.leaseMs;
-    if (!this.#change(task, { type: 'move', from: session.nodeId, to: target.nodeId, leaseExpiresAt })) return declined('it moved on meanwhile');
+    if (!this.#change(task, { type: 'move', from: session.nodeId, to: target.nodeId, leaseExpiresAt }))
+      return declined('it moved on meanwhile');
     session.activeTasks.delete(record.id);
     session.channel.send({ event: 'task:cancel', payload: { taskId: record.id, reason: `handed off to ${target.nodeId}` } });
     this.#options.logger.info({ taskId: record.id, from: session.nodeId, to: target.nodeId }, 'task handed off');
@@ -182,7 +202,8 @@ export class Dispatcher {
     const task = this.#heldBy(session, chunk.taskId);
     if (task === undefined) return refusal('not_assigned', `Task ${chunk.taskId} is not assigned to this tab.`);
     if (task.record.spec.kind !== 'chat') return refusal('protocol_violation', 'Only chat tasks stream chunks.');
-    if (chunk.seq !== task.stream.nextSeq) return refusal('protocol_violation', `Expected chunk seq ${task.stream.nextSeq}, got ${chunk.seq}.`);
+    if (chunk.seq !== task.stream.nextSeq)
+      return refusal('protocol_violation', `Expected chunk seq ${task.stream.nextSeq}, got ${chunk.seq}.`);
     // Progress renews the lease: a long generation is fine, a stalled one is not.
     this.#change(task, { type: 'renew', leaseExpiresAt: this.#now() + this.#options.leaseMs });
     const forward = task.stream.append(chunk.delta, task.check === 'check');
@@ -204,7 +225,9 @@ export class Dispatcher {
       task.verifying = true;
       // No lease while guards check: the tab is done, and the reaper must not take the task back.
       this.#change(task, { type: 'renew', leaseExpiresAt: null });
-      void checker.check({ spec: task.record.spec, claim: result.output, worker: session }).then((outcome) => this.#afterCheck(task, session, result, outcome));
+      void checker
+        .check({ spec: task.record.spec, claim: result.output, worker: session })
+        .then((outcome) => this.#afterCheck(task, session, result, outcome));
     } else {
       this.#succeed(task, session, result, task.check === 'unverifiable' ? 'unverified' : 'unchecked');
     }
@@ -239,7 +262,13 @@ export class Dispatcher {
         if (session !== undefined) this.workerAvailable(session);
       } else if (record.status === 'queued' && record.deadlineAt <= now) {
         const waitedSeconds = Math.round((now - record.createdAt) / 1000);
-        this.#fail(task, wireError('no_capacity', `No tab serving ${record.spec.model} took the task within ${waitedSeconds} s. Try again later or pick another model from GET /v1/models.`));
+        this.#fail(
+          task,
+          wireError(
+            'no_capacity',
+            `No tab serving ${record.spec.model} took the task within ${waitedSeconds} s. Try again later or pick another model from GET /v1/models.`,
+          ),
+        );
       }
     }
   }
@@ -295,7 +324,13 @@ export class Dispatcher {
   #assign(task: OpenTask, session: WorkerSession): boolean {
     const now = this.#now();
     if (!this.#change(task, { type: 'assign', nodeId: session.nodeId, leaseExpiresAt: now + this.#options.leaseMs })) return false;
-    if (task.pinned === null) this.#options.events.emit('task:assigned', { record: task.record, worker: session, waitedMs: now - task.record.createdAt, queued: this.#queued });
+    if (task.pinned === null)
+      this.#options.events.emit('task:assigned', {
+        record: task.record,
+        worker: session,
+        waitedMs: now - task.record.createdAt,
+        queued: this.#queued,
+      });
     this.#deliver(task, session);
     return true;
   }
@@ -310,7 +345,12 @@ export class Dispatcher {
     if (task.pinned === null) session.lastAssignedAt = this.#now();
     const payload: TaskAssign = { taskId: record.id, leaseMs: this.#options.leaseMs, attempt: record.attempts, task: record.spec };
     // Only while the requesting tab is still connected; otherwise the text comes here as usual.
-    if (task.directTo !== null && task.directTo !== session.nodeId && this.#options.peers !== undefined && this.#options.registry.get(task.directTo) !== undefined) {
+    if (
+      task.directTo !== null &&
+      task.directTo !== session.nodeId &&
+      this.#options.peers !== undefined &&
+      this.#options.registry.get(task.directTo) !== undefined
+    ) {
       this.#options.peers.introduce(session.nodeId, task.directTo);
       payload.directStream = { to: task.directTo };
     }
@@ -340,7 +380,12 @@ export class Dispatcher {
     if (record.status !== 'assigned') return;
     this.#attemptFailed(task, worker, cause, byTab);
     if (record.attempts >= record.maxAttempts) {
-      this.#fail(task, task.pinned === null ? wireError('attempts_exhausted', `The task failed on ${record.attempts} tab(s); last error: ${cause.message}`) : cause);
+      this.#fail(
+        task,
+        task.pinned === null
+          ? wireError('attempts_exhausted', `The task failed on ${record.attempts} tab(s); last error: ${cause.message}`)
+          : cause,
+      );
       return;
     }
     if (!this.#change(task, { type: 'requeue' })) return;
@@ -380,7 +425,8 @@ export class Dispatcher {
 
   #heldBy(session: WorkerSession, id: TaskId): OpenTask | undefined {
     const task = this.#open.get(id);
-    if (task === undefined || task.record.status !== 'assigned' || task.record.nodeId !== session.nodeId || task.verifying) return undefined;
+    if (task === undefined || task.record.status !== 'assigned' || task.record.nodeId !== session.nodeId || task.verifying)
+      return undefined;
     return task;
   }
 
@@ -394,7 +440,12 @@ export class Dispatcher {
 
   #model(id: string): ModelCatalogEntry {
     const model = findModel(this.#options.catalog, id);
-    if (model === undefined) throw new TesseraError('model_not_found', `The model '${id}' does not exist. GET /v1/models lists the models Tessera serves.`, 'model');
+    if (model === undefined)
+      throw new TesseraError(
+        'model_not_found',
+        `The model '${id}' does not exist. GET /v1/models lists the models Tessera serves.`,
+        'model',
+      );
     return model;
   }
 }

@@ -30,7 +30,14 @@ export function openTask(record: TaskRecord, directTo: NodeId | null, pinned: Op
 }
 
 /** A fresh queued record; `waitMs` is how long it may stay queued before it fails with `no_capacity`. */
-export function newTaskRecord(api: TaskApi, spec: TaskSpec, priority: number, maxAttempts: number, now: number, waitMs: number): TaskRecord {
+export function newTaskRecord(
+  api: TaskApi,
+  spec: TaskSpec,
+  priority: number,
+  maxAttempts: number,
+  now: number,
+  waitMs: number,
+): TaskRecord {
   return {
     id: newTaskId(),
     api,

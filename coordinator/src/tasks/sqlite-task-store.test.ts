@@ -7,7 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/open-database.ts';
 import { SqliteTaskStore } from './sqlite-task-store.ts';
 
-const spec: TaskSpec = { kind: 'chat', model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }], params: { maxTokens: 5, temperature: 0, topP: 1, seed: null, stop: [] } };
+const spec: TaskSpec = {
+  kind: 'chat',
+  model: TINY_GPT2_ID,
+  messages: [{ role: 'user', content: 'hi' }],
+  params: { maxTokens: 5, temperature: 0, topP: 1, seed: null, stop: [] },
+};
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
@@ -33,7 +38,19 @@ describe('SqliteTaskStore', () => {
     const waiting = insert(store, 3);
     const node = newNodeId();
     expect(store.apply(done, { type: 'assign', nodeId: node, leaseExpiresAt: 100 })).toBe(true);
-    expect(store.apply(done, { type: 'succeed', result: { output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] }, usage: { promptTokens: 1, completionTokens: 1 }, timings: { firstTokenMs: 1, totalMs: 2 }, nodeId: node, check: 'unchecked' }, at: 50 })).toBe(true);
+    expect(
+      store.apply(done, {
+        type: 'succeed',
+        result: {
+          output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] },
+          usage: { promptTokens: 1, completionTokens: 1 },
+          timings: { firstTokenMs: 1, totalMs: 2 },
+          nodeId: node,
+          check: 'unchecked',
+        },
+        at: 50,
+      }),
+    ).toBe(true);
     expect(store.apply(running, { type: 'assign', nodeId: node, leaseExpiresAt: 100 })).toBe(true);
     db.close();
 
@@ -52,7 +69,19 @@ describe('SqliteTaskStore', () => {
     const id = insert(store, 1);
     expect(store.apply(id, { type: 'cancel', at: 5 })).toBe(true);
     expect(store.apply(id, { type: 'assign', nodeId: newNodeId(), leaseExpiresAt: 10 })).toBe(false);
-    expect(store.apply(id, { type: 'succeed', result: { output: { kind: 'chat', text: '', finishReason: 'stop', tokenIds: [] }, usage: { promptTokens: 0, completionTokens: 0 }, timings: { firstTokenMs: null, totalMs: 0 }, nodeId: newNodeId(), check: 'unchecked' }, at: 6 })).toBe(false);
+    expect(
+      store.apply(id, {
+        type: 'succeed',
+        result: {
+          output: { kind: 'chat', text: '', finishReason: 'stop', tokenIds: [] },
+          usage: { promptTokens: 0, completionTokens: 0 },
+          timings: { firstTokenMs: null, totalMs: 0 },
+          nodeId: newNodeId(),
+          check: 'unchecked',
+        },
+        at: 6,
+      }),
+    ).toBe(false);
     expect(store.apply(id, { type: 'fail', error: { code: 'internal_error', message: 'x', retryable: true }, at: 7 })).toBe(false);
     expect(store.get(id)?.status).toBe('cancelled');
   });

@@ -1,4 +1,13 @@
-import { nodeIdSchema, taskIdSchema, taskOutputSchema, taskSpecSchema, taskStatusSchema, taskTimingsSchema, taskUsageSchema, wireErrorSchema } from '@tessera/shared';
+import {
+  nodeIdSchema,
+  taskIdSchema,
+  taskOutputSchema,
+  taskSpecSchema,
+  taskStatusSchema,
+  taskTimingsSchema,
+  taskUsageSchema,
+  wireErrorSchema,
+} from '@tessera/shared';
 import type { TaskId, TaskStatus } from '@tessera/shared';
 import { z } from 'zod';
 import type { SqliteDatabase } from '../db/open-database.ts';
@@ -77,9 +86,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#requeue = db.prepare(
       `UPDATE tasks SET status = 'queued', node_id = NULL, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`,
     );
-    this.#move = db.prepare(
-      `UPDATE tasks SET node_id = ?, lease_expires_at = ? WHERE id = ? AND status = 'assigned' AND node_id = ?`,
-    );
+    this.#move = db.prepare(`UPDATE tasks SET node_id = ?, lease_expires_at = ? WHERE id = ? AND status = 'assigned' AND node_id = ?`);
     this.#succeed = db.prepare(
       `UPDATE tasks SET status = 'succeeded', result = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`,
     );

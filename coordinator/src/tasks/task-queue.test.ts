@@ -12,7 +12,13 @@ describe('TaskQueue', () => {
     queue.enqueue('m', { id: c, priority: 0 });
     queue.enqueue('m', { id: d, priority: 10 }, true);
     const live = () => true;
-    expect([queue.shift('m', live), queue.shift('m', live), queue.shift('m', live), queue.shift('m', live), queue.shift('m', live)]).toEqual([c, d, a, b, undefined]);
+    expect([
+      queue.shift('m', live),
+      queue.shift('m', live),
+      queue.shift('m', live),
+      queue.shift('m', live),
+      queue.shift('m', live),
+    ]).toEqual([c, d, a, b, undefined]);
   });
 
   it('skips entries that are no longer live and reports positions among live ones', () => {

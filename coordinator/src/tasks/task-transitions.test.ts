@@ -6,13 +6,35 @@ import { applyTaskChange, type TaskChange } from './task-transitions.ts';
 
 const tab = newNodeId();
 const peer = newNodeId();
-const result: TaskResultRecord = { output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] }, usage: { promptTokens: 1, completionTokens: 1 }, timings: { firstTokenMs: 1, totalMs: 2 }, nodeId: tab, check: 'unchecked' };
+const result: TaskResultRecord = {
+  output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] },
+  usage: { promptTokens: 1, completionTokens: 1 },
+  timings: { firstTokenMs: 1, totalMs: 2 },
+  nodeId: tab,
+  check: 'unchecked',
+};
 
 function record(status: TaskStatus, nodeId: TaskRecord['nodeId'] = status === 'assigned' ? tab : null): TaskRecord {
   return {
-    id: newTaskId(), api: 'chat.completion', spec: { kind: 'chat', model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }], params: { maxTokens: 4, temperature: 0, topP: 1, seed: null, stop: [] } },
-    status, priority: 10, attempts: status === 'queued' ? 0 : 1, maxAttempts: 3, nodeId, leaseExpiresAt: status === 'assigned' ? 100 : null,
-    createdAt: 0, deadlineAt: 1000, finishedAt: null, result: null, error: null,
+    id: newTaskId(),
+    api: 'chat.completion',
+    spec: {
+      kind: 'chat',
+      model: TINY_GPT2_ID,
+      messages: [{ role: 'user', content: 'hi' }],
+      params: { maxTokens: 4, temperature: 0, topP: 1, seed: null, stop: [] },
+    },
+    status,
+    priority: 10,
+    attempts: status === 'queued' ? 0 : 1,
+    maxAttempts: 3,
+    nodeId,
+    leaseExpiresAt: status === 'assigned' ? 100 : null,
+    createdAt: 0,
+    deadlineAt: 1000,
+    finishedAt: null,
+    result: null,
+    error: null,
   };
 }
 
@@ -59,11 +81,19 @@ describe('applyTaskChange', () => {
   });
 
   it('ends with no lease and the time it ended', () => {
-    expect(applyTaskChange(record('assigned'), changes.succeed)).toMatchObject({ status: 'succeeded', result, finishedAt: 50, leaseExpiresAt: null });
+    expect(applyTaskChange(record('assigned'), changes.succeed)).toMatchObject({
+      status: 'succeeded',
+      result,
+      finishedAt: 50,
+      leaseExpiresAt: null,
+    });
     expect(applyTaskChange(record('queued'), changes.cancel)).toMatchObject({ status: 'cancelled', finishedAt: 70, leaseExpiresAt: null });
   });
 
   it('lifts a lease while guards check the result, without leaving assigned', () => {
-    expect(applyTaskChange(record('assigned'), { type: 'renew', leaseExpiresAt: null })).toMatchObject({ status: 'assigned', leaseExpiresAt: null });
+    expect(applyTaskChange(record('assigned'), { type: 'renew', leaseExpiresAt: null })).toMatchObject({
+      status: 'assigned',
+      leaseExpiresAt: null,
+    });
   });
 });

@@ -60,7 +60,8 @@ export class KnownAnswerChecks {
       passed = text === expected;
       why = passed ? 'answered the known-answer check' : `answered ${JSON.stringify(text?.slice(0, 80))} instead of the known answer`;
       const seconds = outcome.elapsedMs / 1000;
-      if (passed && outcome.result.usage.completionTokens > 0 && seconds > 0) session.tokensPerSecond ??= outcome.result.usage.completionTokens / seconds;
+      if (passed && outcome.result.usage.completionTokens > 0 && seconds > 0)
+        session.tokensPerSecond ??= outcome.result.usage.completionTokens / seconds;
     }
     session.modelChecks.set(modelId, passed ? 'passed' : 'refused');
     if (passed) session.completedTasks++;

@@ -1,5 +1,14 @@
 import { DEFAULT_REPLICATION_POLICY, checkProbability, findModel, judgeClaim } from '@tessera/shared';
-import type { ModelCatalogEntry, NodeId, ReplicationPolicy, TaskOutput, TaskSpec, VerifyError, VerifyJobId, VerifyVerdict } from '@tessera/shared';
+import type {
+  ModelCatalogEntry,
+  NodeId,
+  ReplicationPolicy,
+  TaskOutput,
+  TaskSpec,
+  VerifyError,
+  VerifyJobId,
+  VerifyVerdict,
+} from '@tessera/shared';
 import { jobIdSchema } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
@@ -121,17 +130,27 @@ export class Verifier implements ResultChecker {
   }
 
   /** A verdict whose signature the gateway verified. */
-  verdict(guard: WorkerSession, verdict: VerifyVerdict): { ok: true } | { ok: false; code: 'not_assigned' | 'protocol_violation'; message: string } {
+  verdict(
+    guard: WorkerSession,
+    verdict: VerifyVerdict,
+  ): { ok: true } | { ok: false; code: 'not_assigned' | 'protocol_violation'; message: string } {
     const job = this.#jobs.get(verdict.jobId);
-    if (job === undefined || job.guard !== guard) return { ok: false, code: 'not_assigned', message: `Verify job ${verdict.jobId} is not assigned to this guard.` };
+    if (job === undefined || job.guard !== guard)
+      return { ok: false, code: 'not_assigned', message: `Verify job ${verdict.jobId} is not assigned to this guard.` };
     this.#releaseGuard(job);
-    const judged = judgeClaim(job.spec, job.claim, verdict.evidence, { contextLength: findModel(this.#options.catalog, job.spec.model)?.contextLength });
+    const judged = judgeClaim(job.spec, job.claim, verdict.evidence, {
+      contextLength: findModel(this.#options.catalog, job.spec.model)?.contextLength,
+    });
     if (judged.verdict !== verdict.verdict) {
       // The guard's evidence does not support its own verdict: a broken or lying guard.
       this.#options.logger.warn({ guard: guard.key.fingerprint, jobId: job.id }, 'guard verdict contradicts its evidence');
       this.#options.events.emit('guard:penalized', { guardKey: guard.key.publicKey, why: 'verdict contradicts its evidence' });
       this.#dispatch(job);
-      return { ok: false, code: 'protocol_violation', message: `The verdict '${verdict.verdict}' contradicts its evidence (${judged.reason}).` };
+      return {
+        ok: false,
+        code: 'protocol_violation',
+        message: `The verdict '${verdict.verdict}' contradicts its evidence (${judged.reason}).`,
+      };
     }
     if (verdict.verdict === 'valid') guard.verdicts.valid++;
     else guard.verdicts.invalid++;
@@ -145,14 +164,18 @@ export class Verifier implements ResultChecker {
       return { ok: true };
     }
     if (verdict.verdict === 'invalid') return this.#finish(job, { verdict: 'invalid', reason: job.firstInvalid.reason });
-    this.#options.logger.warn({ jobId: job.id, firstGuard: job.firstInvalid.guardKey.slice(0, 12), secondGuard: guard.key.fingerprint }, 'guards disagree; the second guard decides: valid');
+    this.#options.logger.warn(
+      { jobId: job.id, firstGuard: job.firstInvalid.guardKey.slice(0, 12), secondGuard: guard.key.fingerprint },
+      'guards disagree; the second guard decides: valid',
+    );
     this.#options.events.emit('guard:penalized', { guardKey: job.firstInvalid.guardKey, why: 'overruled by a second guard' });
     return this.#finish(job, { verdict: 'valid', reason: 'a second guard overruled the first' });
   }
 
   error(guard: WorkerSession, error: VerifyError): { ok: true } | { ok: false; code: 'not_assigned'; message: string } {
     const job = this.#jobs.get(error.jobId);
-    if (job === undefined || job.guard !== guard) return { ok: false, code: 'not_assigned', message: `Verify job ${error.jobId} is not assigned to this guard.` };
+    if (job === undefined || job.guard !== guard)
+      return { ok: false, code: 'not_assigned', message: `Verify job ${error.jobId} is not assigned to this guard.` };
     this.#options.logger.info({ guard: guard.key.fingerprint, code: error.code }, `guard could not check: ${error.message}`);
     this.#releaseGuard(job);
     this.#dispatch(job);
@@ -201,7 +224,10 @@ export class Verifier implements ResultChecker {
       this.#dispatch(job);
     }, this.#options.guardLeaseMs);
     job.guardTimer.unref();
-    guard.channel.send({ event: 'verify:assign', payload: { jobId: job.id, leaseMs: this.#options.guardLeaseMs, task: job.spec, claim: job.claim } });
+    guard.channel.send({
+      event: 'verify:assign',
+      payload: { jobId: job.id, leaseMs: this.#options.guardLeaseMs, task: job.spec, claim: job.claim },
+    });
   }
 
   /** A free guard that serves the model, was not asked yet, and is not the worker itself. */
@@ -257,7 +283,10 @@ export class Verifier implements ResultChecker {
       if (outcome.verdict === 'invalid') this.counts.caught++;
       this.#options.events.emit('verify:checked', { workerKey: job.workerKey, verdict: outcome.verdict, reason: outcome.reason });
       if (outcome.verdict === 'invalid') {
-        this.#options.logger.warn({ worker: job.workerKey.slice(0, 12), tier: this.#options.reputation.tier(job.workerKey), reason: outcome.reason }, 'caught a wrong result');
+        this.#options.logger.warn(
+          { worker: job.workerKey.slice(0, 12), tier: this.#options.reputation.tier(job.workerKey), reason: outcome.reason },
+          'caught a wrong result',
+        );
       }
     }
     job.resolve(outcome);

@@ -15,7 +15,8 @@ export interface AccountKey {
  */
 export function accountKeyFromMirror(account: MirrorAccount): AccountKey {
   const key = account.key;
-  if (key === null) throw new TesseraError('wallet_key_unsupported', `Account ${account.account} has no key, so no wallet can sign for it.`, 'accountId');
+  if (key === null)
+    throw new TesseraError('wallet_key_unsupported', `Account ${account.account} has no key, so no wallet can sign for it.`, 'accountId');
   try {
     switch (key._type) {
       case 'ED25519':
@@ -26,7 +27,10 @@ export function accountKeyFromMirror(account: MirrorAccount): AccountKey {
         break;
     }
   } catch {
-    throw new TesseraError('mirror_node_unavailable', `The Hedera mirror node answered with an unreadable ${key._type} key for ${account.account}; try again shortly.`);
+    throw new TesseraError(
+      'mirror_node_unavailable',
+      `The Hedera mirror node answered with an unreadable ${key._type} key for ${account.account}; try again shortly.`,
+    );
   }
   throw new TesseraError(
     'wallet_key_unsupported',

@@ -40,7 +40,8 @@ export class ChallengeBook {
     const now = this.#options.now();
     this.#sweep(now);
     const ofKey = [...this.#entries.values()].filter((entry) => !entry.used && entry.challenge.publicKey === publicKey);
-    for (const entry of ofKey.slice(0, Math.max(0, ofKey.length - this.#options.maxPerKey + 1))) this.#entries.delete(entry.challenge.challengeId);
+    for (const entry of ofKey.slice(0, Math.max(0, ofKey.length - this.#options.maxPerKey + 1)))
+      this.#entries.delete(entry.challenge.challengeId);
     while (this.#entries.size >= this.#options.maxOutstanding) {
       const oldest = this.#entries.keys().next();
       if (oldest.done === true) break;
@@ -62,11 +63,20 @@ export class ChallengeBook {
    */
   take(challengeId: WalletChallengeId): IssuedChallenge {
     const entry = this.#entries.get(challengeId);
-    if (entry === undefined) throw new TesseraError('challenge_not_found', `No wallet challenge '${challengeId}' is open (a coordinator restart forgets them); ask for a new one.`, 'challengeId');
+    if (entry === undefined)
+      throw new TesseraError(
+        'challenge_not_found',
+        `No wallet challenge '${challengeId}' is open (a coordinator restart forgets them); ask for a new one.`,
+        'challengeId',
+      );
     if (entry.used) throw new TesseraError('challenge_used', 'This wallet challenge was already used; ask for a new one.', 'challengeId');
     entry.used = true;
     if (this.#options.now() > entry.challenge.expiresAt) {
-      throw new TesseraError('challenge_expired', `This wallet challenge expired at ${new Date(entry.challenge.expiresAt).toISOString()}; ask for a new one.`, 'challengeId');
+      throw new TesseraError(
+        'challenge_expired',
+        `This wallet challenge expired at ${new Date(entry.challenge.expiresAt).toISOString()}; ask for a new one.`,
+        'challengeId',
+      );
     }
     return entry.challenge;
   }

@@ -78,7 +78,8 @@ export function createHttpMirrorNodeClient(options: HttpMirrorNodeOptions): Mirr
       }
       const parsed = mirrorAccountSchema.safeParse(json);
       if (!parsed.success) throw unavailable('answered with an unexpected account shape');
-      if (parsed.data.account !== accountId) throw unavailable(`answered for account ${parsed.data.account.slice(0, 40)} instead of ${accountId}`);
+      if (parsed.data.account !== accountId)
+        throw unavailable(`answered for account ${parsed.data.account.slice(0, 40)} instead of ${accountId}`);
       return parsed.data;
     },
   };

@@ -1,5 +1,13 @@
 import { TesseraError, longZeroEvmAddress, evmAddressSchema, walletLinkProofBytes } from '@tessera/shared';
-import type { EvmAddress, HederaAccountId, HederaNetwork, LinkedAccount, WalletChallenge, WalletConfig, WalletLinkRequest } from '@tessera/shared';
+import type {
+  EvmAddress,
+  HederaAccountId,
+  HederaNetwork,
+  LinkedAccount,
+  WalletChallenge,
+  WalletConfig,
+  WalletLinkRequest,
+} from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SqliteDatabase } from '../db/open-database.ts';
 import { Ed25519Key } from '../workers/ed25519-key.ts';
@@ -108,7 +116,11 @@ export class WalletLinkService implements WalletLinks {
 
     const proof = walletLinkProofBytes({ publicKey, challengeId: challenge.challengeId, accountId: request.accountId });
     if (!tabKeySigned(publicKey, proof, request.identitySignature)) {
-      throw new TesseraError('signature_invalid', 'identitySignature is not this tab key\'s signature over the link request (walletLinkProofBytes).', 'identitySignature');
+      throw new TesseraError(
+        'signature_invalid',
+        "identitySignature is not this tab key's signature over the link request (walletLinkProofBytes).",
+        'identitySignature',
+      );
     }
 
     const account = await mirror.account(request.accountId);
@@ -125,7 +137,8 @@ export class WalletLinkService implements WalletLinks {
 
     if (request.signerPublicKey !== undefined) {
       const signer = parseSignerPublicKey(request.signerPublicKey);
-      if (signer === null) throw new TesseraError('invalid_request', 'signerPublicKey is not a Hedera public key (raw or DER hex).', 'signerPublicKey');
+      if (signer === null)
+        throw new TesseraError('invalid_request', 'signerPublicKey is not a Hedera public key (raw or DER hex).', 'signerPublicKey');
       if (!signer.equals(key.publicKey)) {
         throw new TesseraError(
           'wallet_key_mismatch',
@@ -207,8 +220,15 @@ export function createWalletLinkService(options: WalletLinkServiceOptions): Wall
   const challengeTtlMs = options.challengeTtlMs ?? DEFAULT_CHALLENGE_TTL_MS;
   const mirrorUrl = resolveMirrorNodeUrl(options.network, options.mirrorNodeUrl);
   const mirror =
-    options.mirror ?? (mirrorUrl === null ? null : createHttpMirrorNodeClient({ baseUrl: mirrorUrl, timeoutMs: options.mirrorNodeTimeoutMs ?? DEFAULT_MIRROR_NODE_TIMEOUT_MS }));
-  if (mirror === null) logger.warn({ network: options.network }, 'wallet linking is off: no mirror node configured for this network (TESSERA_MIRROR_NODE_URL)');
+    options.mirror ??
+    (mirrorUrl === null
+      ? null
+      : createHttpMirrorNodeClient({ baseUrl: mirrorUrl, timeoutMs: options.mirrorNodeTimeoutMs ?? DEFAULT_MIRROR_NODE_TIMEOUT_MS }));
+  if (mirror === null)
+    logger.warn(
+      { network: options.network },
+      'wallet linking is off: no mirror node configured for this network (TESSERA_MIRROR_NODE_URL)',
+    );
   const projectId = options.walletConnectProjectId?.trim() ?? '';
   return new WalletLinkService({
     network: options.network,

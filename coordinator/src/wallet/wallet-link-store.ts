@@ -30,7 +30,9 @@ export class WalletLinkStore {
        linked_at INTEGER NOT NULL
      ) STRICT`);
     db.exec(`CREATE INDEX IF NOT EXISTS wallet_links_account ON wallet_links (account_id)`);
-    this.#get = db.prepare(`SELECT public_key, account_id, evm_address, key_type, network, linked_at FROM wallet_links WHERE public_key = ?`);
+    this.#get = db.prepare(
+      `SELECT public_key, account_id, evm_address, key_type, network, linked_at FROM wallet_links WHERE public_key = ?`,
+    );
     this.#put = db.prepare(
       `INSERT INTO wallet_links (public_key, account_id, evm_address, key_type, network, linked_at)
        VALUES (@publicKey, @accountId, @evmAddress, @keyType, @network, @linkedAt)

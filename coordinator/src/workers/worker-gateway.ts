@@ -1,4 +1,15 @@
-import { PROTOCOL_VERSION, WORKER_NAMESPACE, assertNever, findModel, isWorkerToCoordinatorEvent, newNodeId, parseWorkerToCoordinator, resultSigningBytes, verdictSigningBytes, wireError } from '@tessera/shared';
+import {
+  PROTOCOL_VERSION,
+  WORKER_NAMESPACE,
+  assertNever,
+  findModel,
+  isWorkerToCoordinatorEvent,
+  newNodeId,
+  parseWorkerToCoordinator,
+  resultSigningBytes,
+  verdictSigningBytes,
+  wireError,
+} from '@tessera/shared';
 import { randomBytes } from 'node:crypto';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type {
@@ -87,13 +98,22 @@ export class WorkerGateway implements Startable {
    * Runs a `peer:*` message within the connection's rate; beyond it the message is refused and changes
    * nothing. The limiter settles calls in order, so a link's offer still comes before its candidates.
    */
-  #peerLimited(session: WorkerSession, run: () => { ok: true } | { ok: false; code: ErrorCode; message: string }): Promise<WorkerMessageOutcome> {
+  #peerLimited(
+    session: WorkerSession,
+    run: () => { ok: true } | { ok: false; code: ErrorCode; message: string },
+  ): Promise<WorkerMessageOutcome> {
     return this.#peerLimiter.consume(session.nodeId).then(
       (): WorkerMessageOutcome => {
         const outcome = run();
         return outcome.ok ? OK : refusal(outcome.code, outcome.message);
       },
-      (): WorkerMessageOutcome => ({ ok: false, error: wireError('rate_limited', `More than ${this.#options.peerMessagesPerSecond} peer messages in a second; this one was dropped.`) }),
+      (): WorkerMessageOutcome => ({
+        ok: false,
+        error: wireError(
+          'rate_limited',
+          `More than ${this.#options.peerMessagesPerSecond} peer messages in a second; this one was dropped.`,
+        ),
+      }),
     );
   }
 
@@ -169,7 +189,13 @@ export class WorkerGateway implements Startable {
           return;
         }
         if (message.payload.protocolVersion !== PROTOCOL_VERSION) {
-          refuse(name, wireError('protocol_version_unsupported', `Protocol version ${message.payload.protocolVersion} is not supported; this coordinator speaks ${PROTOCOL_VERSION}. Reload the page.`));
+          refuse(
+            name,
+            wireError(
+              'protocol_version_unsupported',
+              `Protocol version ${message.payload.protocolVersion} is not supported; this coordinator speaks ${PROTOCOL_VERSION}. Reload the page.`,
+            ),
+          );
           socket.disconnect(true);
           return;
         }
@@ -182,7 +208,16 @@ export class WorkerGateway implements Startable {
         }
         clearTimeout(helloTimer);
         session = this.#join(socket, message.payload, key);
-        log.info({ nodeId: session.nodeId, key: key.fingerprint, role: session.role, models: [...session.offeredModels.keys()], gpu: message.payload.capabilities.gpu?.description ?? null }, 'tab joined');
+        log.info(
+          {
+            nodeId: session.nodeId,
+            key: key.fingerprint,
+            role: session.role,
+            models: [...session.offeredModels.keys()],
+            gpu: message.payload.capabilities.gpu?.description ?? null,
+          },
+          'tab joined',
+        );
         return;
       }
       if (session === undefined) {
@@ -253,7 +288,10 @@ export class WorkerGateway implements Startable {
     return session;
   }
 
-  #handle(session: WorkerSession, message: Exclude<WorkerToCoordinatorMessage, { event: 'worker:hello' }>): WorkerMessageOutcome | Promise<WorkerMessageOutcome> {
+  #handle(
+    session: WorkerSession,
+    message: Exclude<WorkerToCoordinatorMessage, { event: 'worker:hello' }>,
+  ): WorkerMessageOutcome | Promise<WorkerMessageOutcome> {
     const { dispatcher, verifier, peers } = this.#options;
     switch (message.event) {
       case 'worker:heartbeat':
@@ -282,9 +320,16 @@ export class WorkerGateway implements Startable {
         return dispatcher.handoff(session, message.payload);
       case 'verify:verdict': {
         const verdict = message.payload;
-        if (!verifier.holds(session, verdict.jobId)) return refusal('not_assigned', `Verify job ${verdict.jobId} is not assigned to this guard.`);
-        const signed = verdictSigningBytes({ nodeId: session.nodeId, jobId: verdict.jobId, verdict: verdict.verdict, evidence: verdict.evidence });
-        if (!session.key.verify(signed, verdict.signature)) return refusal('signature_invalid', "The verdict signature does not verify against this guard's key.");
+        if (!verifier.holds(session, verdict.jobId))
+          return refusal('not_assigned', `Verify job ${verdict.jobId} is not assigned to this guard.`);
+        const signed = verdictSigningBytes({
+          nodeId: session.nodeId,
+          jobId: verdict.jobId,
+          verdict: verdict.verdict,
+          evidence: verdict.evidence,
+        });
+        if (!session.key.verify(signed, verdict.signature))
+          return refusal('signature_invalid', "The verdict signature does not verify against this guard's key.");
         const outcome = verifier.verdict(session, verdict);
         return outcome.ok ? OK : refusal(outcome.code, outcome.message);
       }

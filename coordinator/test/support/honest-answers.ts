@@ -21,8 +21,16 @@ export function answerHonestly(assign: TaskAssign, tab: ScriptedTab): void {
     const text = echoText(assign);
     const pieces = text.split(/(?<= )/);
     pieces.forEach((delta, seq) => tab.socket.emit('task:chunk', { taskId: assign.taskId, seq, delta }));
-    tab.sendResult(assign.taskId, { kind: 'chat', text, finishReason: 'stop', tokenIds: pieces.map((_, index) => index) }, { promptTokens: 3, completionTokens: pieces.length });
+    tab.sendResult(
+      assign.taskId,
+      { kind: 'chat', text, finishReason: 'stop', tokenIds: pieces.map((_, index) => index) },
+      { promptTokens: 3, completionTokens: pieces.length },
+    );
   } else {
-    tab.sendResult(assign.taskId, { kind: 'embeddings', vectors: assign.task.texts.map(vectorFor) }, { promptTokens: assign.task.texts.length, completionTokens: 0 });
+    tab.sendResult(
+      assign.taskId,
+      { kind: 'embeddings', vectors: assign.task.texts.map(vectorFor) },
+      { promptTokens: assign.task.texts.length, completionTokens: 0 },
+    );
   }
 }

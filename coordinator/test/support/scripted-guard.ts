@@ -14,7 +14,10 @@ export function echoEvidence(spec: TaskSpec, claim: TaskOutput): ChatEvidence | 
   if (spec.kind === 'embeddings' || claim.kind === 'embeddings') {
     const own = spec.kind === 'embeddings' ? spec.texts.map(vectorFor) : [];
     const vectors = claim.kind === 'embeddings' ? claim.vectors : [];
-    return { kind: 'embeddings', cosines: vectors.map((vector, i) => (vector.length === own[i]?.length ? cosineSimilarity(vector, own[i] ?? []) : 0)) };
+    return {
+      kind: 'embeddings',
+      cosines: vectors.map((vector, i) => (vector.length === own[i]?.length ? cosineSimilarity(vector, own[i] ?? []) : 0)),
+    };
   }
   const expected = echoText({ taskId: '00000000-0000-4000-8000-000000000000' as never, leaseMs: 1, attempt: 1, task: spec });
   const honest = claim.text === expected;

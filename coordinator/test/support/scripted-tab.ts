@@ -1,5 +1,14 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { MODEL_CATALOG, PROTOCOL_VERSION, WORKER_NAMESPACE, findModel, parseCoordinatorToWorker, resultSigningBytes, toBase64Url, verdictSigningBytes } from '@tessera/shared';
+import {
+  MODEL_CATALOG,
+  PROTOCOL_VERSION,
+  WORKER_NAMESPACE,
+  findModel,
+  parseCoordinatorToWorker,
+  resultSigningBytes,
+  toBase64Url,
+  verdictSigningBytes,
+} from '@tessera/shared';
 import type {
   Capabilities,
   CoordinatorToWorkerEvents,
@@ -64,7 +73,14 @@ export function capabilitiesFor(models: readonly OfferedModel[], maxConcurrentTa
 /** Whether an assignment is the known-answer check of its model. */
 export function isCanary(assign: TaskAssign): boolean {
   const canary = findModel(MODEL_CATALOG, assign.task.model)?.canary;
-  return assign.task.kind === 'chat' && canary !== null && canary !== undefined && assign.task.params.temperature === 0 && assign.task.messages.length === 1 && assign.task.messages[0]?.content === canary.prompt;
+  return (
+    assign.task.kind === 'chat' &&
+    canary !== null &&
+    canary !== undefined &&
+    assign.task.params.temperature === 0 &&
+    assign.task.messages.length === 1 &&
+    assign.task.messages[0]?.content === canary.prompt
+  );
 }
 
 /**
@@ -124,12 +140,24 @@ export class ScriptedTab {
   }
 
   /** Sends a signed result (a hostile script can sign anything it likes, or use `socket` directly). */
-  sendResult(taskId: TaskId, output: TaskOutput, usage: TaskUsage = { promptTokens: 1, completionTokens: output.kind === 'chat' ? output.tokenIds.length : 0 }): void {
-    this.socket.emit('task:result', { taskId, output, usage, timings: { firstTokenMs: 1, totalMs: 2 }, signature: this.signResult(taskId, output, usage) });
+  sendResult(
+    taskId: TaskId,
+    output: TaskOutput,
+    usage: TaskUsage = { promptTokens: 1, completionTokens: output.kind === 'chat' ? output.tokenIds.length : 0 },
+  ): void {
+    this.socket.emit('task:result', {
+      taskId,
+      output,
+      usage,
+      timings: { firstTokenMs: 1, totalMs: 2 },
+      signature: this.signResult(taskId, output, usage),
+    });
   }
 
   sendVerdict(jobId: VerifyAssign['jobId'], verdict: Verdict, evidence: VerifyEvidence, reason = 'scripted'): void {
-    const signature = toBase64Url(sign(null, verdictSigningBytes({ nodeId: this.nodeId, jobId, verdict, evidence }), this.identity.privateKey));
+    const signature = toBase64Url(
+      sign(null, verdictSigningBytes({ nodeId: this.nodeId, jobId, verdict, evidence }), this.identity.privateKey),
+    );
     this.socket.emit('verify:verdict', { jobId, verdict, reason, evidence, signature });
   }
 
@@ -137,7 +165,11 @@ export class ScriptedTab {
     const canary = findModel(MODEL_CATALOG, assign.task.model)?.canary;
     if (!canary) throw new Error('no canary');
     const tokenIds = Array.from({ length: 11 }, (_, i) => i);
-    this.sendResult(assign.taskId, { kind: 'chat', text: canary.expectedCompletion, finishReason: 'stop', tokenIds }, { promptTokens: 1, completionTokens: tokenIds.length });
+    this.sendResult(
+      assign.taskId,
+      { kind: 'chat', text: canary.expectedCompletion, finishReason: 'stop', tokenIds },
+      { promptTokens: 1, completionTokens: tokenIds.length },
+    );
   }
 
   close(): void {

@@ -6,7 +6,9 @@ import { eventually } from './test-app.ts';
 // Refusals a scripted tab received (`protocol:error`), and a round trip that proves nothing else is on its way.
 
 export function refusals(tab: ScriptedTab, event: string): WireError[] {
-  return tab.received.flatMap((message) => (message.event === 'protocol:error' && message.payload.event === event ? [message.payload.error] : []));
+  return tab.received.flatMap((message) =>
+    message.event === 'protocol:error' && message.payload.event === event ? [message.payload.error] : [],
+  );
 }
 
 /** Sends something the coordinator refuses, and waits for that refusal. */

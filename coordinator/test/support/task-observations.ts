@@ -25,7 +25,9 @@ export function assignsFor(tab: ScriptedTab, taskId: TaskId): TaskAssign[] {
 }
 
 export function cancelsFor(tab: ScriptedTab, taskId: TaskId): string[] {
-  return tab.received.flatMap((message) => (message.event === 'task:cancel' && message.payload.taskId === taskId ? [message.payload.reason] : []));
+  return tab.received.flatMap((message) =>
+    message.event === 'task:cancel' && message.payload.taskId === taskId ? [message.payload.reason] : [],
+  );
 }
 
 /** The text of a streamed chat completion: every SSE `data:` chunk's delta, joined. */
