@@ -1,15 +1,11 @@
-import { MODEL_CATALOG, TINY_GPT2_ID, findModel, nodeIdSchema } from '@tessera/shared';
-import type { ModelCatalogEntry } from '@tessera/shared';
+import { TINY_GPT2_ID, nodeIdSchema } from '@tessera/shared';
+
 import { describe, expect, it } from 'vitest';
+import { catalogEntry } from '../../test/support/catalog-entry.ts';
 import { mayCheck, mayWork, type PlacementCandidate } from './eligibility.ts';
 
-function model(id: string): ModelCatalogEntry {
-  const entry = findModel(MODEL_CATALOG, id);
-  if (entry === undefined) throw new Error(`missing ${id}`);
-  return entry;
-}
-const tiny = model(TINY_GPT2_ID);
-const webLlm = model('Qwen2.5-0.5B-Instruct-q4f16_1-MLC');
+const tiny = catalogEntry(TINY_GPT2_ID);
+const webLlm = catalogEntry('Qwen2.5-0.5B-Instruct-q4f16_1-MLC');
 
 const worker: PlacementCandidate = {
   nodeId: nodeIdSchema.parse('00000000-0000-4000-8000-000000000001'),

@@ -1,16 +1,12 @@
-import { MODEL_CATALOG, TINY_GPT2_ID, findModel, nodeIdSchema } from '@tessera/shared';
-import type { GpuInfo, ModelCatalogEntry, OfferedModel } from '@tessera/shared';
+import { TINY_GPT2_ID, nodeIdSchema } from '@tessera/shared';
+import type { GpuInfo, OfferedModel } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
+import { catalogEntry } from '../../test/support/catalog-entry.ts';
 import { deviceFits } from './eligibility.ts';
 import { pickWorker, type PlacementCandidate } from './pick-worker.ts';
 
-function model(id: string): ModelCatalogEntry {
-  const entry = findModel(MODEL_CATALOG, id);
-  if (entry === undefined) throw new Error(`missing ${id}`);
-  return entry;
-}
-const tiny = model(TINY_GPT2_ID);
-const webLlm = model('Qwen2.5-0.5B-Instruct-q4f16_1-MLC');
+const tiny = catalogEntry(TINY_GPT2_ID);
+const webLlm = catalogEntry('Qwen2.5-0.5B-Instruct-q4f16_1-MLC');
 
 const realGpu: GpuInfo = {
   vendor: 'nvidia',

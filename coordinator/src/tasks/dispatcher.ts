@@ -20,13 +20,11 @@ import type { CheckOutcome, ResultChecker } from '../verification/check-outcome.
 import { OK, refusal, type WorkerMessageOutcome } from '../workers/worker-message-outcome.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
-import type { TaskApi, TaskRecord, TaskResultRecord } from './task-record.ts';
-import { OpenTasks } from './open-tasks.ts';
+import type { TaskApi, TaskRecord } from './task-record.ts';
+import { TaskBook } from './task-book.ts';
 import type { TaskStore } from './task-store.ts';
 import { newTaskRecord, openTask, type OpenTask, type PinnedOutcome } from './open-task.ts';
 import type { TaskListener } from './task-event.ts';
-import { TaskSubscriptions } from './task-subscriptions.ts';
-import { applyTaskChange, type TaskChange } from './task-transitions.ts';
 
 export interface DispatcherOptions {
   store: TaskStore;
@@ -58,24 +56,29 @@ export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number; di
 export class Dispatcher {
   readonly #options: DispatcherOptions;
   readonly #now: () => number;
-  readonly #open = new OpenTasks();
-  readonly #subscriptions: TaskSubscriptions;
+  readonly #book: TaskBook;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#subscriptions = new TaskSubscriptions(options.logger);
+    this.#book = new TaskBook({
+      store: options.store,
+      registry: options.registry,
+      events: options.events,
+      logger: options.logger,
+      now: this.#now,
+    });
   }
 
   /** Reloads the open tasks a previous process left in the store. */
   recover(): void {
-    for (const record of this.#options.store.recoverOpenTasks()) this.#open.add(openTask(record, null, null));
-    if (this.#open.size > 0) this.#options.logger.info({ recovered: this.#open.size }, 'recovered open tasks from the database');
+    for (const record of this.#options.store.recoverOpenTasks()) this.#book.open.add(openTask(record, null, null));
+    if (this.#book.open.size > 0) this.#options.logger.info({ recovered: this.#book.open.size }, 'recovered open tasks from the database');
   }
 
   /** Persists the task, then tries to place it. Throws `queue_full` or `model_not_found` without storing. */
   submit(request: SubmitRequest): TaskRecord {
-    if (this.#open.counts().queued >= this.#options.maxQueuedTasks) throw new TesseraError('queue_full');
+    if (this.#book.queued >= this.#options.maxQueuedTasks) throw new TesseraError('queue_full');
     const model = this.#model(request.spec.model);
     const record = newTaskRecord(
       request.api,
@@ -86,8 +89,8 @@ export class Dispatcher {
       this.#options.queueTimeoutMs,
     );
     this.#options.store.insert(record);
-    this.#open.add(openTask(record, request.directTo ?? null, null));
-    this.#options.events.emit('task:submitted', { record, queued: this.#queued });
+    this.#book.open.add(openTask(record, request.directTo ?? null, null));
+    this.#options.events.emit('task:submitted', { record, queued: this.#book.queued });
     this.#schedule(model);
     return record;
   }
@@ -100,44 +103,37 @@ export class Dispatcher {
     return new Promise((resolve) => {
       const record = newTaskRecord('chat.completion', spec, 0, 1, this.#now(), this.#options.leaseMs);
       const task = openTask(record, null, resolve);
-      this.#open.add(task);
+      this.#book.open.add(task);
       this.#assign(task, session);
     });
   }
 
   subscribe(id: TaskId, listener: TaskListener): () => void {
-    return this.#subscriptions.subscribe(id, listener);
+    return this.#book.subscribe(id, listener);
   }
 
   get(id: TaskId): TaskRecord | undefined {
-    const task = this.#open.get(id);
-    if (task !== undefined) return task.pinned === null ? task.record : undefined;
-    return this.#options.store.get(id);
+    return this.#book.get(id);
   }
 
   queuePosition(record: TaskRecord): number | null {
-    return this.#open.position(record);
+    return this.#book.open.position(record);
   }
 
   queuedByModel(): Record<string, number> {
-    return this.#open.queuedByModel();
+    return this.#book.open.queuedByModel();
   }
 
   /** Open tasks, for the network snapshot and metrics. */
   openCounts(): { queued: number; assigned: number } {
-    return this.#open.counts();
+    return this.#book.open.counts();
   }
 
   /** Cancels an open task; undefined if it already finished. */
   cancel(id: TaskId, reason: string): TaskRecord | undefined {
-    const task = this.#open.get(id);
+    const task = this.#book.open.get(id);
     if (task === undefined || task.pinned !== null) return undefined;
-    const holder = task.record.nodeId;
-    if (!this.#change(task, { type: 'cancel', at: this.#now() })) return undefined;
-    this.#release(task.record.id, holder, reason);
-    this.#close(task, { type: 'cancelled', record: task.record });
-    this.#options.events.emit('task:cancelled', { record: task.record, queued: this.#queued });
-    return task.record;
+    return this.#book.cancel(task, reason) ? task.record : undefined;
   }
 
   /** A tab joined or changed what it offers: try to give it work. */
@@ -152,7 +148,7 @@ export class Dispatcher {
   /** A tab left: every task it held goes back to the queue (or fails if out of attempts). */
   workerGone(session: WorkerSession): void {
     for (const id of [...session.activeTasks]) {
-      const task = this.#open.get(id);
+      const task = this.#book.open.get(id);
       if (task !== undefined)
         this.#retryOrFail(task, session, wireError('worker_disconnected', 'The tab running the task disconnected.'), false);
     }
@@ -162,7 +158,7 @@ export class Dispatcher {
   taskAccepted(session: WorkerSession, taskId: TaskId): WorkerMessageOutcome {
     const task = this.#heldBy(session, taskId);
     if (task === undefined) return refusal('not_assigned', `Task ${taskId} is not assigned to this tab.`);
-    this.#change(task, { type: 'renew', leaseExpiresAt: this.#now() + this.#options.leaseMs });
+    this.#book.change(task, { type: 'renew', leaseExpiresAt: this.#now() + this.#options.leaseMs });
     return OK;
   }
 
@@ -188,7 +184,7 @@ export class Dispatcher {
     });
     if (why !== undefined || target === undefined) return declined(why ?? `tab ${handoff.to} is not connected`);
     const leaseExpiresAt = this.#now() + this.#options.leaseMs;
-    if (!this.#change(task, { type: 'move', from: session.nodeId, to: target.nodeId, leaseExpiresAt }))
+    if (!this.#book.change(task, { type: 'move', from: session.nodeId, to: target.nodeId, leaseExpiresAt }))
       return declined('it moved on meanwhile');
     session.activeTasks.delete(record.id);
     session.channel.send({ event: 'task:cancel', payload: { taskId: record.id, reason: `handed off to ${target.nodeId}` } });
@@ -205,9 +201,9 @@ export class Dispatcher {
     if (chunk.seq !== task.stream.nextSeq)
       return refusal('protocol_violation', `Expected chunk seq ${task.stream.nextSeq}, got ${chunk.seq}.`);
     // Progress renews the lease: a long generation is fine, a stalled one is not.
-    this.#change(task, { type: 'renew', leaseExpiresAt: this.#now() + this.#options.leaseMs });
+    this.#book.change(task, { type: 'renew', leaseExpiresAt: this.#now() + this.#options.leaseMs });
     const forward = task.stream.append(chunk.delta, task.check === 'check');
-    if (forward !== '') this.#subscriptions.emit(task.record.id, { type: 'chunk', delta: forward });
+    if (forward !== '') this.#book.chunk(task, forward);
     return OK;
   }
 
@@ -224,12 +220,12 @@ export class Dispatcher {
     if (task.check === 'check' && checker !== undefined) {
       task.verifying = true;
       // No lease while guards check: the tab is done, and the reaper must not take the task back.
-      this.#change(task, { type: 'renew', leaseExpiresAt: null });
+      this.#book.change(task, { type: 'renew', leaseExpiresAt: null });
       void checker
         .check({ spec: task.record.spec, claim: result.output, worker: session })
         .then((outcome) => this.#afterCheck(task, session, result, outcome));
     } else {
-      this.#succeed(task, session, result, task.check === 'unverifiable' ? 'unverified' : 'unchecked');
+      this.#book.succeed(task, session, result, task.check === 'unverifiable' ? 'unverified' : 'unchecked');
     }
     this.workerAvailable(session);
     return OK;
@@ -242,8 +238,11 @@ export class Dispatcher {
     if (error.retryable) {
       this.#retryOrFail(task, session, reported, true);
     } else {
-      this.#attemptFailed(task, session, reported, true);
-      this.#fail(task, task.pinned === null ? wireError('task_failed', `The worker could not run the task: ${error.message}`) : reported);
+      this.#book.attemptFailed(task, session, reported, true);
+      this.#book.fail(
+        task,
+        task.pinned === null ? wireError('task_failed', `The worker could not run the task: ${error.message}`) : reported,
+      );
     }
     this.workerAvailable(session);
     return OK;
@@ -252,17 +251,17 @@ export class Dispatcher {
   /** Expires leases and queue deadlines; runs on a timer (`LeaseReaper`), callable directly in tests. */
   reap(): void {
     const now = this.#now();
-    for (const task of this.#open.list()) {
+    for (const task of this.#book.open.list()) {
       const { record } = task;
       if (record.status === 'assigned' && record.leaseExpiresAt !== null && record.leaseExpiresAt <= now) {
         this.#options.logger.warn({ taskId: record.id, nodeId: record.nodeId }, 'lease expired');
         const session = record.nodeId === null ? undefined : this.#options.registry.get(record.nodeId);
-        this.#release(record.id, record.nodeId, 'lease expired');
+        this.#book.release(record.id, record.nodeId, 'lease expired');
         this.#retryOrFail(task, session, wireError('lease_expired', `The tab did not finish within ${this.#options.leaseMs} ms.`), false);
         if (session !== undefined) this.workerAvailable(session);
       } else if (record.status === 'queued' && record.deadlineAt <= now) {
         const waitedSeconds = Math.round((now - record.createdAt) / 1000);
-        this.#fail(
+        this.#book.fail(
           task,
           wireError(
             'no_capacity',
@@ -274,40 +273,18 @@ export class Dispatcher {
   }
 
   #afterCheck(task: OpenTask, session: WorkerSession, result: TaskResult, outcome: CheckOutcome): void {
-    if (!task.verifying || this.#open.get(task.record.id) !== task) return;
+    if (!task.verifying || this.#book.open.get(task.record.id) !== task) return;
     task.verifying = false;
     if (outcome.verdict === 'invalid') {
       this.#retryOrFail(task, session, wireError('task_failed', `A guard found the tab's result wrong: ${outcome.reason}`), true);
       return;
     }
-    this.#succeed(task, session, result, outcome.verdict === 'valid' ? 'passed' : 'unverified');
-  }
-
-  #succeed(task: OpenTask, session: WorkerSession, result: TaskResult, check: TaskResultRecord['check']): void {
-    const stored: TaskResultRecord = { output: result.output, usage: result.usage, timings: result.timings, nodeId: session.nodeId, check };
-    const change: TaskChange = { type: 'succeed', result: stored, at: this.#now() };
-    if (task.pinned !== null) {
-      if (!this.#change(task, change)) return;
-      this.#open.remove(task);
-      task.pinned({ ok: true, result, elapsedMs: change.at - task.record.createdAt });
-      return;
-    }
-    const next = applyTaskChange(task.record, change);
-    if (next === undefined) return;
-    // Credit and reputation for the result commit with it, or not at all: listeners run in this transaction.
-    const committed = this.#options.store.transaction(() => {
-      if (!this.#options.store.apply(next.id, change)) return false;
-      this.#options.events.emit('task:succeeded', { record: next, result: stored, worker: session, queued: this.#queued });
-      return true;
-    });
-    if (!committed) return;
-    this.#open.adopt(task, next);
-    this.#close(task, { type: 'succeeded', record: task.record });
+    this.#book.succeed(task, session, result, outcome.verdict === 'valid' ? 'passed' : 'unverified');
   }
 
   #schedule(model: ModelCatalogEntry): void {
     for (;;) {
-      const task = this.#open.next(model.id);
+      const task = this.#book.open.next(model.id);
       if (task === undefined) return;
       const candidates: PlacementCandidate[] = [];
       for (const session of this.#options.registry.candidatesFor(model.id)) {
@@ -323,13 +300,13 @@ export class Dispatcher {
 
   #assign(task: OpenTask, session: WorkerSession): boolean {
     const now = this.#now();
-    if (!this.#change(task, { type: 'assign', nodeId: session.nodeId, leaseExpiresAt: now + this.#options.leaseMs })) return false;
+    if (!this.#book.change(task, { type: 'assign', nodeId: session.nodeId, leaseExpiresAt: now + this.#options.leaseMs })) return false;
     if (task.pinned === null)
       this.#options.events.emit('task:assigned', {
         record: task.record,
         worker: session,
         waitedMs: now - task.record.createdAt,
-        queued: this.#queued,
+        queued: this.#book.queued,
       });
     this.#deliver(task, session);
     return true;
@@ -357,30 +334,12 @@ export class Dispatcher {
     session.channel.send({ event: 'task:assign', payload });
   }
 
-  /** Takes an assigned task away from its tab, telling the tab to stop. */
-  #release(id: TaskId, holder: NodeId | null, reason: string): void {
-    if (holder === null) return;
-    const session = this.#options.registry.get(holder);
-    if (session === undefined) return;
-    session.activeTasks.delete(id);
-    session.channel.send({ event: 'task:cancel', payload: { taskId: id, reason } });
-  }
-
-  #attemptFailed(task: OpenTask, worker: WorkerSession | undefined, cause: WireError, byTab: boolean): void {
-    const { record } = task;
-    if (record.nodeId !== null) task.failedOn.add(record.nodeId);
-    if (worker !== undefined) worker.activeTasks.delete(record.id);
-    if (task.pinned === null && worker !== undefined) {
-      this.#options.events.emit('task:attempt-failed', { record, workerKey: worker.key.publicKey, worker, cause, byTab });
-    }
-  }
-
   #retryOrFail(task: OpenTask, worker: WorkerSession | undefined, cause: WireError, byTab: boolean): void {
     const { record } = task;
     if (record.status !== 'assigned') return;
-    this.#attemptFailed(task, worker, cause, byTab);
+    this.#book.attemptFailed(task, worker, cause, byTab);
     if (record.attempts >= record.maxAttempts) {
-      this.#fail(
+      this.#book.fail(
         task,
         task.pinned === null
           ? wireError('attempts_exhausted', `The task failed on ${record.attempts} tab(s); last error: ${cause.message}`)
@@ -388,50 +347,18 @@ export class Dispatcher {
       );
       return;
     }
-    if (!this.#change(task, { type: 'requeue' })) return;
+    if (!this.#book.change(task, { type: 'requeue' })) return;
     this.#options.logger.info({ taskId: record.id, attempt: record.attempts, reason: cause.code }, 'task requeued');
     this.#options.events.emit('task:requeued', { record, cause });
     const model = findModel(this.#options.catalog, record.spec.model);
     if (model !== undefined) this.#schedule(model);
   }
 
-  #fail(task: OpenTask, error: WireError): void {
-    const { record } = task;
-    const holder = record.nodeId;
-    if (!this.#change(task, { type: 'fail', error, at: this.#now() })) return;
-    if (holder !== null) this.#options.registry.get(holder)?.activeTasks.delete(record.id);
-    if (task.pinned !== null) {
-      this.#open.remove(task);
-      task.pinned({ ok: false, error });
-      return;
-    }
-    this.#close(task, { type: 'failed', record, error });
-    this.#options.events.emit('task:failed', { record, error, queued: this.#queued });
-  }
-
-  /** Applies one change of the state machine: persisted first (pinned tasks live in memory only), then adopted. */
-  #change(task: OpenTask, change: TaskChange): boolean {
-    const next = applyTaskChange(task.record, change);
-    if (next === undefined) return false;
-    if (task.pinned === null && !this.#options.store.apply(next.id, change)) return false;
-    this.#open.adopt(task, next);
-    return true;
-  }
-
-  #close(task: OpenTask, event: Parameters<TaskListener>[0]): void {
-    this.#open.remove(task);
-    this.#subscriptions.close(task.record.id, event);
-  }
-
   #heldBy(session: WorkerSession, id: TaskId): OpenTask | undefined {
-    const task = this.#open.get(id);
+    const task = this.#book.open.get(id);
     if (task === undefined || task.record.status !== 'assigned' || task.record.nodeId !== session.nodeId || task.verifying)
       return undefined;
     return task;
-  }
-
-  get #queued(): number {
-    return this.#open.counts().queued;
   }
 
   #rank(session: WorkerSession): number {

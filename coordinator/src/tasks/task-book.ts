@@ -1,0 +1,139 @@
+import type { NodeId, TaskId, TaskResult, WireError } from '@tessera/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
+import type { WorkerRegistry } from '../workers/worker-registry.ts';
+import type { WorkerSession } from '../workers/worker-session.ts';
+import type { OpenTask } from './open-task.ts';
+import { OpenTasks } from './open-tasks.ts';
+import type { TaskEvent, TaskListener } from './task-event.ts';
+import type { TaskRecord, TaskResultRecord } from './task-record.ts';
+import type { TaskStore } from './task-store.ts';
+import { TaskSubscriptions } from './task-subscriptions.ts';
+import { applyTaskChange, type TaskChange } from './task-transitions.ts';
+
+export interface TaskBookOptions {
+  store: TaskStore;
+  registry: WorkerRegistry;
+  events: CoordinatorEventBus;
+  logger: FastifyBaseLogger;
+  now: () => number;
+}
+
+/**
+ * The record keeping of the task lifecycle: every change goes through the state machine, is written to
+ * the store (pinned tasks live in memory only), then adopted in memory; callers waiting on a task and the
+ * event bus hear of the ends. The `Dispatcher` decides what happens; this makes it so, the same way each time.
+ */
+export class TaskBook {
+  readonly open = new OpenTasks();
+  readonly #options: TaskBookOptions;
+  readonly #subscriptions: TaskSubscriptions;
+
+  constructor(options: TaskBookOptions) {
+    this.#options = options;
+    this.#subscriptions = new TaskSubscriptions(options.logger);
+  }
+
+  get queued(): number {
+    return this.open.counts().queued;
+  }
+
+  subscribe(id: TaskId, listener: TaskListener): () => void {
+    return this.#subscriptions.subscribe(id, listener);
+  }
+
+  /** Streamed text for the task's callers. */
+  chunk(task: OpenTask, delta: string): void {
+    this.#subscriptions.emit(task.record.id, { type: 'chunk', delta });
+  }
+
+  /** Applies one change of the state machine: persisted first, then adopted. False when it does not apply. */
+  change(task: OpenTask, change: TaskChange): boolean {
+    const next = applyTaskChange(task.record, change);
+    if (next === undefined) return false;
+    if (task.pinned === null && !this.#options.store.apply(next.id, change)) return false;
+    this.open.adopt(task, next);
+    return true;
+  }
+
+  /**
+   * Stores a result and tells who keeps account of it (credit, reputation, metrics) inside the same
+   * transaction: a failing listener rolls the result back, so credit is never lost or doubled.
+   */
+  succeed(task: OpenTask, worker: WorkerSession, result: TaskResult, check: TaskResultRecord['check']): void {
+    const stored: TaskResultRecord = { output: result.output, usage: result.usage, timings: result.timings, nodeId: worker.nodeId, check };
+    const change: TaskChange = { type: 'succeed', result: stored, at: this.#options.now() };
+    if (task.pinned !== null) {
+      if (!this.change(task, change)) return;
+      this.open.remove(task);
+      task.pinned({ ok: true, result, elapsedMs: change.at - task.record.createdAt });
+      return;
+    }
+    const next = applyTaskChange(task.record, change);
+    if (next === undefined) return;
+    const { store, events } = this.#options;
+    const committed = store.transaction(() => {
+      if (!store.apply(next.id, change)) return false;
+      events.emit('task:succeeded', { record: next, result: stored, worker, queued: this.queued });
+      return true;
+    });
+    if (!committed) return;
+    this.open.adopt(task, next);
+    this.#close(task, { type: 'succeeded', record: task.record });
+  }
+
+  fail(task: OpenTask, error: WireError): void {
+    const { record } = task;
+    const holder = record.nodeId;
+    if (!this.change(task, { type: 'fail', error, at: this.#options.now() })) return;
+    if (holder !== null) this.#options.registry.get(holder)?.activeTasks.delete(record.id);
+    if (task.pinned !== null) {
+      this.open.remove(task);
+      task.pinned({ ok: false, error });
+      return;
+    }
+    this.#close(task, { type: 'failed', record, error });
+    this.#options.events.emit('task:failed', { record, error, queued: this.queued });
+  }
+
+  /** Cancels an open task; false if it already ended. */
+  cancel(task: OpenTask, reason: string): boolean {
+    const holder = task.record.nodeId;
+    if (!this.change(task, { type: 'cancel', at: this.#options.now() })) return false;
+    this.release(task.record.id, holder, reason);
+    this.#close(task, { type: 'cancelled', record: task.record });
+    this.#options.events.emit('task:cancelled', { record: task.record, queued: this.queued });
+    return true;
+  }
+
+  /** Takes an assigned task away from its tab, telling the tab to stop. */
+  release(id: TaskId, holder: NodeId | null, reason: string): void {
+    if (holder === null) return;
+    const session = this.#options.registry.get(holder);
+    if (session === undefined) return;
+    session.activeTasks.delete(id);
+    session.channel.send({ event: 'task:cancel', payload: { taskId: id, reason } });
+  }
+
+  /** An attempt ended without a result: never retried on that tab, and told to whoever keeps account. */
+  attemptFailed(task: OpenTask, worker: WorkerSession | undefined, cause: WireError, byTab: boolean): void {
+    const { record } = task;
+    if (record.nodeId !== null) task.failedOn.add(record.nodeId);
+    if (worker === undefined) return;
+    worker.activeTasks.delete(record.id);
+    if (task.pinned === null)
+      this.#options.events.emit('task:attempt-failed', { record, workerKey: worker.key.publicKey, worker, cause, byTab });
+  }
+
+  /** The task as callers may see it: open or stored; pinned tasks are nobody's business. */
+  get(id: TaskId): TaskRecord | undefined {
+    const task = this.open.get(id);
+    if (task !== undefined) return task.pinned === null ? task.record : undefined;
+    return this.#options.store.get(id);
+  }
+
+  #close(task: OpenTask, event: TaskEvent): void {
+    this.open.remove(task);
+    this.#subscriptions.close(task.record.id, event);
+  }
+}
