@@ -1,5 +1,5 @@
 import { TesseraError } from '@tessera/shared';
-import type { ChatEvidence, LoadedModel, TokenScore } from '@tessera/shared';
+import type { ChatEvidence, EngineSettings, LoadedModel, TokenScore } from '@tessera/shared';
 import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from '../src/engine/inference-engine.ts';
 
 const TOP: TokenScore = { chosenLogit: 5, maxLogit: 5, rank: 0, logProb: -0.01, expectedLogProb: -0.05, logProbVariance: 0.1 };
@@ -7,9 +7,10 @@ const UNLIKELY: TokenScore = { chosenLogit: 1, maxLogit: 5, rank: 3, logProb: -3
 
 /**
  * A deterministic `InferenceEngine` for tests of the layers around engines (proxy, worker handler, task
- * and guard runners): it "generates" a fixed list of deltas, one per tick, as token ids 10, 11, 12…,
- * honours cancellation between them, and scores claims as a model would that generates exactly that:
- * its own tokens are the top choice, any other token is unlikely, and it ends after its last delta.
+ * and guard runners, the volunteer node): it "generates" a fixed list of deltas, one per tick, as token
+ * ids 10, 11, 12…, honours cancellation between them, and scores claims as a model would that generates
+ * exactly that: its own tokens are the top choice, any other token is unlikely, and it ends after its
+ * last delta.
  */
 export class FakeEngine implements InferenceEngine {
   readonly loaded = new Map<string, LoadedModel>();
@@ -18,6 +19,15 @@ export class FakeEngine implements InferenceEngine {
   failNext: Error | null = null;
   /** Milliseconds between deltas. */
   stepMs = 1;
+  /** What `configure` was called with (the engine worker's one-time settings). */
+  readonly configured: EngineSettings[] = [];
+  /** Models unloaded, in order. */
+  readonly unloaded: string[] = [];
+
+  async configure(settings: EngineSettings): Promise<void> {
+    this.#maybeFail();
+    this.configured.push(settings);
+  }
 
   async load({ model, backend, onProgress }: LoadRequest): Promise<LoadedModel> {
     this.#maybeFail();
@@ -70,6 +80,7 @@ export class FakeEngine implements InferenceEngine {
   }
 
   async unload(modelId: string): Promise<void> {
+    this.unloaded.push(modelId);
     this.loaded.delete(modelId);
   }
 

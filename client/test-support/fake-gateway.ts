@@ -12,8 +12,10 @@ export interface FakeGateway {
   origin: string;
   /** Every message tabs sent, parsed with the shared schemas, in order. */
   received: WorkerToCoordinatorMessage[];
-  /** Resolves with the next tab that connects (the first one, if it already has). */
-  tab(): Promise<GatewaySocket>;
+  /** Every socket that connected, in order (a tab that rejoins gets a new one). */
+  tabs: GatewaySocket[];
+  /** Resolves with the `index`th socket to connect, once it has. */
+  tab(index?: number): Promise<GatewaySocket>;
   /** The payloads of one event, in order. */
   sent<E extends WorkerToCoordinatorEvent>(event: E): Parameters<WorkerToCoordinatorEvents[E]>[0][];
   close(): Promise<void>;
@@ -24,16 +26,16 @@ export async function startFakeGateway(): Promise<FakeGateway> {
   const http = createServer();
   const io = new Server(http);
   const received: WorkerToCoordinatorMessage[] = [];
-  const waiting: Array<(socket: GatewaySocket) => void> = [];
-  let first: GatewaySocket | null = null;
+  const tabs: GatewaySocket[] = [];
+  const waiting: Array<() => void> = [];
   io.of(WORKER_NAMESPACE).on('connection', (socket: GatewaySocket) => {
     socket.onAny((event: string, ...args: unknown[]) => {
       const parsed = parseWorkerToCoordinator(event, args);
       if (!parsed.ok) throw new Error(`the tab sent an invalid ${event}: ${parsed.reason}`);
       received.push(parsed.message);
     });
-    first ??= socket;
-    for (const resolve of waiting.splice(0)) resolve(socket);
+    tabs.push(socket);
+    for (const wake of waiting.splice(0)) wake();
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const address = http.address();
@@ -41,7 +43,14 @@ export async function startFakeGateway(): Promise<FakeGateway> {
   return {
     origin: `http://127.0.0.1:${address.port}`,
     received,
-    tab: () => (first !== null ? Promise.resolve(first) : new Promise((resolve) => waiting.push(resolve))),
+    tabs,
+    tab: async (index = 0) => {
+      for (;;) {
+        const socket = tabs[index];
+        if (socket !== undefined) return socket;
+        await new Promise<void>((wake) => waiting.push(wake));
+      }
+    },
     sent: <E extends WorkerToCoordinatorEvent>(event: E) => {
       const payloads: Parameters<WorkerToCoordinatorEvents[E]>[0][] = [];
       for (const message of received) if (isEvent(message, event)) payloads.push(message.payload);

@@ -5,7 +5,7 @@ import { modelFileUrl, modelLocation } from '../engine/model-location.ts';
 import { toWireError } from '../engine/wire-error.ts';
 import type { ModelFileStore } from '../model-files/model-file-store.ts';
 import { acquireModelFiles } from '../peer/model-acquirer.ts';
-import type { PeerNetwork } from '../peer/peer-network.ts';
+import type { TabPeers } from '../peer/tab-peers.ts';
 import type { ModelLoadState } from './volunteer-node-events.ts';
 
 /** The engine as the node needs it: the interface plus the one-time configuration of the worker. */
@@ -20,7 +20,7 @@ export interface LoaderNetwork {
   /** A model is in memory: tell neighbours what this tab now serves. */
   servingChanged(): void;
   /** The peer layer, to find seeders and seed what was stored; null without one. */
-  peers(): PeerNetwork | null;
+  peers(): TabPeers | null;
   /** Resolves true once the coordinator welcomed this connection, false after `timeoutMs`. */
   welcomed(timeoutMs: number): Promise<boolean>;
 }

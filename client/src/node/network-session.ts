@@ -7,7 +7,8 @@ import type { ModelFileStore } from '../model-files/model-file-store.ts';
 import { createDirectStreamSender } from '../peer/direct-stream-sender.ts';
 import type { DirectTextStream } from '../peer/direct-text-stream.ts';
 import { HandoffPlanner } from '../peer/handoff-planner.ts';
-import type { PeerNetwork, PeerNetworkOptions } from '../peer/peer-network.ts';
+import type { PeerNetworkOptions } from '../peer/peer-network.ts';
+import type { TabPeers } from '../peer/tab-peers.ts';
 import { connectionSinks } from './connection-sinks.ts';
 import { CoordinatorConnection } from './coordinator-connection.ts';
 import type { ConnectionState } from './coordinator-connection.ts';
@@ -41,7 +42,7 @@ export interface NetworkSessionOptions {
   identity: TabIdentity;
   userAgent: string;
   store: ModelFileStore | null;
-  createPeerNetwork: ((options: PeerNetworkOptions) => PeerNetwork | null) | null;
+  createPeerNetwork: ((options: PeerNetworkOptions) => TabPeers | null) | null;
   offer: () => SessionOffer;
   /** Resolves once the model is loaded (loading it on demand if the tab offers it), or throws. */
   ensureModel: (modelId: string) => Promise<void>;
@@ -68,7 +69,7 @@ export class NetworkSession implements LoaderNetwork {
   readonly #runner: TaskRunner;
   readonly #guard: GuardRunner;
   readonly #handoffs: HandoffPlanner;
-  readonly #peers: PeerNetwork | null;
+  readonly #peers: TabPeers | null;
   #handoffTimer: ReturnType<typeof setInterval> | undefined;
   #leaving = false;
 
@@ -148,7 +149,7 @@ export class NetworkSession implements LoaderNetwork {
     this.#offerWaitingTasks();
   }
 
-  peers(): PeerNetwork | null {
+  peers(): TabPeers | null {
     return this.#peers;
   }
 
@@ -289,7 +290,7 @@ export class NetworkSession implements LoaderNetwork {
   }
 
   /** Models whose files are already in the store (an earlier visit) are seeded from the start. */
-  async #seedWhatIsStored(peers: PeerNetwork): Promise<void> {
+  async #seedWhatIsStored(peers: TabPeers): Promise<void> {
     const store = this.#options.store;
     if (store === null) return;
     for (const entry of this.#options.catalog) if (await hasAllFiles(store, entry).catch(() => false)) peers.markSeedable(entry.id);

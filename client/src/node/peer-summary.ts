@@ -1,4 +1,4 @@
-import type { PeerNetwork } from '../peer/peer-network.ts';
+import type { TabPeers } from '../peer/tab-peers.ts';
 
 /** What the page shows about this tab's peers. */
 export interface PeerSummary {
@@ -12,7 +12,7 @@ export interface PeerSummary {
 export const NO_PEERS: PeerSummary = { enabled: false, neighbours: [], servedBytes: 0 };
 
 /** The open links of `peers` and what each neighbour last said about itself. */
-export function summarizePeers(peers: Pick<PeerNetwork, 'servedBytes' | 'neighbours'> | null): PeerSummary {
+export function summarizePeers(peers: Pick<TabPeers, 'servedBytes' | 'neighbours'> | null): PeerSummary {
   if (peers === null) return NO_PEERS;
   return {
     enabled: true,

@@ -3,7 +3,8 @@ import type { Backend, ModelCatalogEntry, NodeId } from '@tessera/shared';
 import { toWireError } from '../engine/wire-error.ts';
 import type { IdentityMode, LoadedIdentity, TabIdentity } from '../identity/tab-identity.ts';
 import type { ModelFileStore } from '../model-files/model-file-store.ts';
-import type { PeerNetwork, PeerNetworkOptions } from '../peer/peer-network.ts';
+import type { PeerNetworkOptions } from '../peer/peer-network.ts';
+import type { TabPeers } from '../peer/tab-peers.ts';
 import { catalogChoices } from './catalog-choices.ts';
 import type { CatalogChoice } from './catalog-choices.ts';
 import { CheckTally } from './check-tally.ts';
@@ -41,7 +42,7 @@ export interface VolunteerNodeInit {
   /** Content-addressed model files (Cache Storage in pages); null: no peer seeding, the engine fetches itself. */
   modelFileStore: ModelFileStore | null;
   /** Creates the tab's peer layer (WebRTC); null where the browser has none. */
-  createPeerNetwork: ((options: PeerNetworkOptions) => PeerNetwork | null) | null;
+  createPeerNetwork: ((options: PeerNetworkOptions) => TabPeers | null) | null;
   /** Model files from the coordinator's mirror over HTTP. */
   fetch: (url: string) => Promise<Response>;
 }

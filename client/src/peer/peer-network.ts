@@ -5,6 +5,7 @@ import type { Seeder } from './model-fetcher.ts';
 import { catalogFile, type ModelFileStore } from '../model-files/model-file-store.ts';
 import { createModelSeeder, type ModelSeeder } from './model-seeder.ts';
 import { PeerHub } from './peer-hub.ts';
+import type { TabPeers } from './tab-peers.ts';
 import { waitAtMost } from './wait-at-most.ts';
 import type { PeerLink, WebRtcImplementation } from './peer-link.ts';
 
@@ -54,7 +55,7 @@ const IDLE_STATUS: PeerStatus = { activeTasks: 0, maxConcurrentTasks: 0, serving
  * model, an idle neighbour for a hand-off, a link to stream a task's text on. Lives in the page (WebRTC is
  * not available in Web Workers).
  */
-export class PeerNetwork {
+export class PeerNetwork implements TabPeers {
   readonly #options: PeerNetworkOptions;
   readonly #hub: PeerHub;
   readonly #seeder: ModelSeeder;
