@@ -77,7 +77,10 @@ export function createApp(): TesseraApp {
       }),
       wallet,
     ),
-    playground: new PlaygroundState(new OpenAIClient({ origin }), options.peers && typeof RTCPeerConnection !== 'undefined' ? directClientFactory(origin) : null),
+    playground: new PlaygroundState(
+      new OpenAIClient({ origin }),
+      options.peers && typeof RTCPeerConnection !== 'undefined' ? directClientFactory(origin) : null,
+    ),
     dashboard: new DashboardState(origin),
     networkRewards: new NetworkRewardsState(createRewardsApi(origin)),
   };

@@ -4,7 +4,8 @@ import { CheckTally } from './check-tally.ts';
 import type { GuardCheck } from './guard-runner.ts';
 
 function check(patch: Partial<GuardCheck> = {}): GuardCheck {
-  return { jobId: jobIdSchema.parse(crypto.randomUUID()), kind: 'chat', model: TINY_GPT2_ID, status: 'running', startedAt: 0, units: 3, totalMs: null, reason: null, ...patch };
+  const jobId = jobIdSchema.parse(crypto.randomUUID());
+  return { jobId, kind: 'chat', model: TINY_GPT2_ID, status: 'running', startedAt: 0, units: 3, totalMs: null, reason: null, ...patch };
 }
 
 describe('CheckTally', () => {

@@ -1,5 +1,5 @@
 import { jobIdSchema, newNodeId, newTaskId } from '@tessera/shared';
-import type { TaskAssign, TaskSpec, VerifyAssign, VerifyCancel, VerifyEvidence, WorkerWelcome } from '@tessera/shared';
+import type { Capabilities, TaskAssign, TaskSpec, VerifyAssign, VerifyCancel, VerifyEvidence, WorkerWelcome } from '@tessera/shared';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { startFakeGateway, until } from '../../test-support/fake-gateway.ts';
 import { ephemeralTabIdentity } from '../identity/tab-identity.ts';
@@ -7,7 +7,16 @@ import { connectionSinks } from './connection-sinks.ts';
 import { CoordinatorConnection } from './coordinator-connection.ts';
 import type { ConnectionState } from './coordinator-connection.ts';
 
-const CAPABILITIES = { userAgent: 'test', hardwareConcurrency: 2, gpu: null, backends: ['wasm' as const], engines: ['transformers' as const], models: [], benchmarkTokensPerSecond: null, maxConcurrentTasks: 1 };
+const CAPABILITIES: Capabilities = {
+  userAgent: 'test',
+  hardwareConcurrency: 2,
+  gpu: null,
+  backends: ['wasm'],
+  engines: ['transformers'],
+  models: [],
+  benchmarkTokensPerSecond: null,
+  maxConcurrentTasks: 1,
+};
 
 let cleanup: (() => Promise<void>) | null = null;
 afterEach(async () => {
@@ -95,7 +104,8 @@ describe('CoordinatorConnection over a real socket.io link', () => {
     await until(() => gateway.sent('worker:heartbeat').length >= 2, 'two heartbeats');
     expect(gateway.sent('worker:heartbeat')[0]?.models).toEqual([{ id: 'tessera/tiny-gpt2', state: 'loaded', backend: 'wasm' }]);
 
-    const assign = (): TaskAssign => ({ taskId: newTaskId(), leaseMs: 1000, attempt: 1, task: { kind: 'embeddings', model: 'tessera/tiny-bert', texts: ['a'] } });
+    const task: TaskSpec = { kind: 'embeddings', model: 'tessera/tiny-bert', texts: ['a'] };
+    const assign = (): TaskAssign => ({ taskId: newTaskId(), leaseMs: 1000, attempt: 1, task });
     const one = assign();
     tab.emit('task:assign', one);
     await until(() => second.length === 1, 'the first assignment');
@@ -113,7 +123,11 @@ describe('CoordinatorConnection over a real socket.io link', () => {
   });
 
   it('types handlers and payloads from the shared event maps', () => {
-    const connection = new CoordinatorConnection({ origin: 'http://127.0.0.1:1', hello: () => ({ role: 'worker', publicKey: 'k', capabilities: CAPABILITIES }), heartbeat: () => ({ activeTaskIds: [], models: [] }) });
+    const connection = new CoordinatorConnection({
+      origin: 'http://127.0.0.1:1',
+      hello: () => ({ role: 'worker', publicKey: 'k', capabilities: CAPABILITIES }),
+      heartbeat: () => ({ activeTaskIds: [], models: [] }),
+    });
     connection.on('task:assign', (assign) => expectTypeOf(assign).toEqualTypeOf<TaskAssign>());
     connection.on('worker:welcome', (welcome) => expectTypeOf(welcome).toEqualTypeOf<WorkerWelcome>());
     expectTypeOf(connection.send<'task:accept'>).parameters.toEqualTypeOf<['task:accept', { taskId: TaskAssign['taskId'] }]>();

@@ -55,7 +55,16 @@ export class DirectTaskClient {
         hello: () => ({
           role: 'requester',
           publicKey: this.#options.identity.publicKey,
-          capabilities: { userAgent: navigator.userAgent.slice(0, 512), hardwareConcurrency: 1, gpu: null, backends: [], engines: [], models: [], benchmarkTokensPerSecond: null, maxConcurrentTasks: 1 },
+          capabilities: {
+            userAgent: navigator.userAgent.slice(0, 512),
+            hardwareConcurrency: 1,
+            gpu: null,
+            backends: [],
+            engines: [],
+            models: [],
+            benchmarkTokensPerSecond: null,
+            maxConcurrentTasks: 1,
+          },
         }),
         heartbeat: () => ({ activeTaskIds: [], models: [] }),
       });
@@ -66,10 +75,9 @@ export class DirectTaskClient {
         resolve(welcome);
       });
       // A requester is never given work; anything else is the coordinator's mistake and is refused.
-      connection.on('task:assign', (assign) =>
-        connection.send('task:error', { taskId: assign.taskId, code: 'no_capacity', message: 'This page only submits tasks.', retryable: true }),
-      );
-      connection.on('verify:assign', (assign) => connection.send('verify:error', { jobId: assign.jobId, code: 'invalid_request', message: 'This page only submits tasks.' }));
+      const refusal = 'This page only submits tasks.';
+      connection.on('task:assign', ({ taskId }) => connection.send('task:error', { taskId, code: 'no_capacity', message: refusal, retryable: true }));
+      connection.on('verify:assign', (assign) => connection.send('verify:error', { jobId: assign.jobId, code: 'invalid_request', message: refusal }));
       connection.on('peer:signal', (signal) => this.#peers?.handleSignal(signal));
       connection.on('peer:seeders', (seeders) => this.#peers?.handleSeeders(seeders));
       this.#peers = this.#options.createPeerNetwork({

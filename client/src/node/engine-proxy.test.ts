@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EngineProxy } from './engine-proxy.ts';
 import { EngineWorkerHandler } from '../engine/engine-worker-handler.ts';
 import { FakeEngine } from '../../test-support/fake-engine.ts';
-import type { MessageEndpoint } from '../engine/message-endpoint.ts';
 
 const settings: EngineSettings = {
   coordinatorOrigin: 'http://127.0.0.1:8787',

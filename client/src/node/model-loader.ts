@@ -176,10 +176,10 @@ export class ModelLoader {
     this.#set(entry.id, { source: report });
     this.#options.network()?.peers()?.markSeedable(entry.id);
     const kib = (bytes: number): string => `${Math.round(bytes / 1024)} KiB`;
-    this.#options.log(
-      `Files of ${entry.id}: ${kib(report.fromPeers)} from ${report.seeders} peer(s), ${kib(report.fromHttp)} from the coordinator, ${kib(report.fromStore)} already here` +
-        (report.badSeeders.length > 0 ? `; ${report.badSeeders.length} seeder(s) sent bad bytes and were reported.` : '.'),
-    );
+    const fromPeers = `${kib(report.fromPeers)} from ${report.seeders} peer(s)`;
+    const sources = `${fromPeers}, ${kib(report.fromHttp)} from the coordinator, ${kib(report.fromStore)} already here`;
+    const bad = report.badSeeders.length > 0 ? `; ${report.badSeeders.length} seeder(s) sent bad bytes and were reported.` : '.';
+    this.#options.log(`Files of ${entry.id}: ${sources}${bad}`);
   }
 
   #set(id: string, patch: Partial<ModelLoadState>): void {

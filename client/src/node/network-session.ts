@@ -89,8 +89,8 @@ export class NetworkSession implements LoaderNetwork {
     });
     const sinks = connectionSinks(connection);
     this.#connection = connection;
-    this.#peers =
-      options.createPeerNetwork?.({ channel: sinks.peer, catalog: options.catalog, store: options.store ?? new MemoryModelFileStore(), onEvent: options.log }) ?? null;
+    const store = options.store ?? new MemoryModelFileStore();
+    this.#peers = options.createPeerNetwork?.({ channel: sinks.peer, catalog: options.catalog, store, onEvent: options.log }) ?? null;
     this.#handoffs = new HandoffPlanner({ send: (handoff) => connection.send('task:handoff', handoff), offerAfterMs: HANDOFF_AFTER_MS });
     const shared = { engine: options.engine, identity: options.identity, nodeId: () => connection.nodeId, ensureModel: options.ensureModel };
     this.#runner = new TaskRunner({
@@ -145,7 +145,8 @@ export class NetworkSession implements LoaderNetwork {
     if (peers === null) return;
     const { selected, status } = this.#options.offer();
     const servingModels = this.#options.options.role === 'worker' && !this.#leaving ? selected.filter((id) => status(id) === 'loaded').slice(0, 32) : [];
-    peers.setStatus({ activeTasks: this.#runner.activeTaskIds.length, maxConcurrentTasks: this.#options.options.maxConcurrentTasks, servingModels, leaving: this.#leaving });
+    const { maxConcurrentTasks } = this.#options.options;
+    peers.setStatus({ activeTasks: this.#runner.activeTaskIds.length, maxConcurrentTasks, servingModels, leaving: this.#leaving });
     this.#offerWaitingTasks();
   }
 
@@ -201,7 +202,12 @@ export class NetworkSession implements LoaderNetwork {
         void this.#runner.assign(assign);
         return;
       case 'guard':
-        this.#connection.send('task:error', { taskId: assign.taskId, code: 'no_capacity', message: 'This tab is a guard: it checks results and runs no tasks.', retryable: true });
+        this.#connection.send('task:error', {
+          taskId: assign.taskId,
+          code: 'no_capacity',
+          message: 'This tab is a guard: it checks results and runs no tasks.',
+          retryable: true,
+        });
         this.#options.log(`Refused task ${assign.taskId.slice(0, 8)}: guards run no tasks.`);
         return;
       default:
@@ -217,7 +223,8 @@ export class NetworkSession implements LoaderNetwork {
         void this.#guard.assign(assign);
         return;
       case 'worker':
-        this.#connection.send('verify:error', { jobId: assign.jobId, code: 'invalid_request', message: 'This tab is a worker, not a guard: it checks no results.' });
+        const message = 'This tab is a worker, not a guard: it checks no results.';
+        this.#connection.send('verify:error', { jobId: assign.jobId, code: 'invalid_request', message });
         this.#options.log(`Refused check ${assign.jobId.slice(0, 8)}: workers check no results.`);
         return;
       default:

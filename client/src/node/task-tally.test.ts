@@ -4,7 +4,20 @@ import { TaskTally } from './task-tally.ts';
 import type { ServedTask } from './task-runner.ts';
 
 function task(patch: Partial<ServedTask> = {}): ServedTask {
-  return { taskId: newTaskId(), kind: 'chat', model: TINY_GPT2_ID, status: 'running', startedAt: 0, units: 0, firstTokenMs: null, totalMs: null, tokensPerSecond: null, error: null, direct: false, ...patch };
+  return {
+    taskId: newTaskId(),
+    kind: 'chat',
+    model: TINY_GPT2_ID,
+    status: 'running',
+    startedAt: 0,
+    units: 0,
+    firstTokenMs: null,
+    totalMs: null,
+    tokensPerSecond: null,
+    error: null,
+    direct: false,
+    ...patch,
+  };
 }
 
 describe('TaskTally', () => {

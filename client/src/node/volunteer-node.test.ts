@@ -1,6 +1,7 @@
-import { MODEL_CATALOG, TINY_BERT_ID, TINY_GPT2_ID, fromBase64Url, jobIdSchema, newNodeId, newTaskId, resultSigningBytes } from '@tessera/shared';
-import type { LoadedModel, NodeId, TaskAssign, VerifyAssign } from '@tessera/shared';
+import { MODEL_CATALOG, TINY_BERT_ID, TINY_GPT2_ID, fromBase64Url, jobIdSchema, newNodeId, resultSigningBytes } from '@tessera/shared';
+import type { LoadedModel, NodeId, VerifyAssign } from '@tessera/shared';
 import { afterEach, describe, expect, it } from 'vitest';
+import { chatAssign } from '../../test-support/chat-assign.ts';
 import { FakeEngine } from '../../test-support/fake-engine.ts';
 import { startFakeGateway, until } from '../../test-support/fake-gateway.ts';
 import type { FakeGateway, GatewaySocket } from '../../test-support/fake-gateway.ts';
@@ -113,15 +114,6 @@ async function serving(context: Harness, heartbeatIntervalMs = 60_000): Promise<
   return { tab, nodeId };
 }
 
-function chatAssign(): TaskAssign {
-  return {
-    taskId: newTaskId(),
-    leaseMs: 30_000,
-    attempt: 1,
-    task: { kind: 'chat', model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'Tessera' }], params: { maxTokens: 16, temperature: 0, topP: 1, seed: null, stop: [] } },
-  };
-}
-
 function logged(node: VolunteerNode): string[] {
   return node.log.map((line) => line.message);
 }
@@ -136,10 +128,12 @@ describe('VolunteerNode', () => {
     expect(gateway.tabs).toHaveLength(0);
 
     const { nodeId } = await serving(context, 100);
-    expect(engine.configured).toEqual([{ coordinatorOrigin: gateway.origin, hubUrl: 'https://hub.test', ortBaseUrl: `${PAGE_ORIGIN}/ort/`, cacheModels: true }]);
+    const settings = { coordinatorOrigin: gateway.origin, hubUrl: 'https://hub.test', ortBaseUrl: `${PAGE_ORIGIN}/ort/`, cacheModels: true };
+    expect(engine.configured).toEqual([settings]);
     expect([...engine.loaded.keys()].sort()).toEqual([TINY_BERT_ID, TINY_GPT2_ID].sort());
     expect(Object.values(node.models).map((model) => model.status)).toEqual(['loaded', 'loaded']);
-    expect(gateway.sent('worker:hello')[0]).toMatchObject({ role: 'worker', publicKey: node.publicKey, capabilities: { userAgent: 'vitest', backends: ['wasm'] } });
+    const hello = gateway.sent('worker:hello')[0];
+    expect(hello).toMatchObject({ role: 'worker', publicKey: node.publicKey, capabilities: { userAgent: 'vitest', backends: ['wasm'] } });
 
     // The socket opened before any model started loading (peers are asked for seeders while joined).
     const connecting = events.findIndex((recorded) => recorded.event === 'connection:changed');
@@ -168,7 +162,8 @@ describe('VolunteerNode', () => {
     await until(() => context.gateway.sent('task:result').length === 1, 'task:result');
 
     const { gateway, node } = context;
-    expect(gateway.received.map((message) => message.event).filter((event) => event.startsWith('task:'))).toEqual(['task:accept', 'task:chunk', 'task:chunk', 'task:chunk', 'task:result']);
+    const taskEvents = gateway.received.map((message) => message.event).filter((event) => event.startsWith('task:'));
+    expect(taskEvents).toEqual(['task:accept', 'task:chunk', 'task:chunk', 'task:chunk', 'task:result']);
     expect(gateway.sent('task:chunk').map((chunk) => chunk.delta)).toEqual(['Hel', 'lo', ' world']);
     const result = gateway.sent('task:result')[0];
     if (result === undefined) throw new Error('no result');
