@@ -223,7 +223,7 @@ export class VolunteerNode {
     this.#select(this.#selected.filter((id) => fits.has(id)));
   }
 
-  /** Consent given: join the coordinator, offering the chosen models as `available`, and load them. */
+  /** Consent given: join the coordinator, then load the chosen models; each is offered once it is in memory. */
   async lend(): Promise<void> {
     if (this.#consented || this.#identity === null) return;
     this.#setState('loading', true);

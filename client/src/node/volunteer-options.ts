@@ -5,7 +5,7 @@ import type { IdentityMode } from '../identity/tab-identity.ts';
 
 /** How the volunteer page runs, from its URL; every field has a default, so a bare `/` works. */
 export interface VolunteerOptions {
-  /** Skip the consent click: load the models, then join (for automation and kiosks). */
+  /** Skip the consent click: join and load the models at once (for automation and kiosks). */
   autostart: boolean;
   models: string[];
   /** null: WebGPU when a hardware (non-fallback) adapter exists, else WASM. */
