@@ -106,28 +106,30 @@ export class ModelLoader {
     if (this.#states[id]?.status === 'loaded') return Promise.resolve();
     const entry = findModel(this.#options.catalog, id);
     if (entry === undefined) return Promise.reject(new TesseraError('model_load_failed', `${id} is not in the catalog.`));
-    const load = (async () => {
-      const engine = await this.ready();
-      this.#set(id, { status: 'loading', progress: null, error: null, loadMs: null, source: null });
-      this.#options.network()?.offerChanged();
-      try {
-        await this.#acquireFiles(entry);
-        const loaded = await engine.load({ model: entry, backend: this.#options.backend(), onProgress: (progress) => this.#set(id, { progress }) });
-        this.#set(id, { status: 'loaded', loadMs: loaded.loadMs });
-        this.#options.log(`Loaded ${id} on ${loaded.backend} in ${(loaded.loadMs / 1000).toFixed(1)} s.`);
-        this.#options.network()?.servingChanged();
-      } catch (error) {
-        const wire = toWireError(error, 'model_load_failed');
-        this.#set(id, { status: 'failed', error: wire.message });
-        this.#options.log(`Could not load ${id}: ${wire.message}`);
-        throw error;
-      } finally {
-        this.#loads.delete(id);
-        this.#options.network()?.offerChanged();
-      }
-    })();
+    // Forgotten however it ends, also when the engine did not start, so a later call tries again.
+    const load = this.#loadNow(id, entry).finally(() => this.#loads.delete(id));
     this.#loads.set(id, load);
     return load;
+  }
+
+  async #loadNow(id: string, entry: ModelCatalogEntry): Promise<void> {
+    const engine = await this.ready();
+    this.#set(id, { status: 'loading', progress: null, error: null, loadMs: null, source: null });
+    this.#options.network()?.offerChanged();
+    try {
+      await this.#acquireFiles(entry);
+      const loaded = await engine.load({ model: entry, backend: this.#options.backend(), onProgress: (progress) => this.#set(id, { progress }) });
+      this.#set(id, { status: 'loaded', loadMs: loaded.loadMs });
+      this.#options.log(`Loaded ${id} on ${loaded.backend} in ${(loaded.loadMs / 1000).toFixed(1)} s.`);
+      this.#options.network()?.servingChanged();
+    } catch (error) {
+      const wire = toWireError(error, 'model_load_failed');
+      this.#set(id, { status: 'failed', error: wire.message });
+      this.#options.log(`Could not load ${id}: ${wire.message}`);
+      throw error;
+    } finally {
+      this.#options.network()?.offerChanged();
+    }
   }
 
   /** Stops offering `id` at once and frees its memory; the model stays in the engine when that fails. */

@@ -72,6 +72,7 @@ export class NetworkSession implements LoaderNetwork {
   readonly #peers: TabPeers | null;
   #handoffTimer: ReturnType<typeof setInterval> | undefined;
   #leaving = false;
+  #closed = false;
 
   constructor(options: NetworkSessionOptions) {
     this.#options = options;
@@ -128,6 +129,7 @@ export class NetworkSession implements LoaderNetwork {
 
   /** Leaves: tasks and checks in flight stop (the coordinator requeues them when the socket closes). */
   close(): void {
+    this.#closed = true;
     clearInterval(this.#handoffTimer);
     this.#runner.cancelAll();
     this.#guard.cancelAll();
@@ -154,9 +156,10 @@ export class NetworkSession implements LoaderNetwork {
     return this.#peers;
   }
 
+  /** Resolves true once the coordinator welcomed this connection; false after `timeoutMs`, or at once when the session closed. */
   async welcomed(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.#connection.nodeId === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    while (!this.#closed && this.#connection.nodeId === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     return this.#connection.nodeId !== null;
   }
 
