@@ -17,6 +17,7 @@ export class Router {
 
   /** Navigates within the app, keeping the query string (it carries `?coordinator=` and friends). */
   navigate(href: string): void {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- parsed once here, never rendered or changed
     const url = new URL(href, location.href);
     if (url.origin !== location.origin) {
       location.assign(url);

@@ -225,11 +225,12 @@ export class NetworkSession implements LoaderNetwork {
       case 'guard':
         void this.#guard.assign(assign);
         return;
-      case 'worker':
+      case 'worker': {
         const message = 'This tab is a worker, not a guard: it checks no results.';
         this.#connection.send('verify:error', { jobId: assign.jobId, code: 'invalid_request', message });
         this.#options.log(`Refused check ${assign.jobId.slice(0, 8)}: workers check no results.`);
         return;
+      }
       default:
         assertNever(role, 'role');
     }

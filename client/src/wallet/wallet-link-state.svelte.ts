@@ -52,6 +52,7 @@ export class WalletLinkState {
   readonly #deps: WalletLinkDependencies;
   #publicKey: string | null = null;
   #following = false;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a private cache of signers; nothing renders it
   readonly #signers = new Map<WalletSignerKind, Promise<WalletSigner>>();
   #abort: AbortController | null = null;
   #configLoad: Promise<WalletConfig | null> | null = null;
