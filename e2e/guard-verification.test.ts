@@ -1,6 +1,6 @@
 import { MODEL_CATALOG, TINY_GPT2_ID, findModel, networkSnapshotSchema } from '@tessera/shared';
 import type { NetworkNode, TaskAssign } from '@tessera/shared';
-import { ScriptedTab, loaded } from '@tessera/coordinator/testing';
+import { ScriptedTab, chatOutput, loaded } from '@tessera/coordinator/testing';
 import OpenAI from 'openai';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,13 +11,13 @@ import { referenceGreedyCompletion } from './support/node-reference.ts';
 
 const canary = findModel(MODEL_CATALOG, TINY_GPT2_ID)?.canary;
 
-/** Passes the known-answer check (a careful cheater would), then answers real tasks with made-up tokens. */
+/**
+ * Passes the known-answer check (a careful cheater would), then answers real tasks with made-up text whose
+ * token ids are its own (so the coordinator's count holds): only a guard's re-scoring can catch it.
+ */
 function cheat(assign: TaskAssign, tab: ScriptedTab): void {
   tab.socket.emit('task:accept', { taskId: assign.taskId });
-  setTimeout(
-    () => tab.sendResult(assign.taskId, { kind: 'chat', text: ' free tokens here', finishReason: 'stop', tokenIds: [102, 114, 101, 101] }),
-    20,
-  );
+  setTimeout(() => tab.sendResult(assign.taskId, chatOutput(' free tokens here')), 20);
 }
 
 describe('a real guard tab catches a cheating worker among honest tabs', () => {

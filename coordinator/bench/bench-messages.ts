@@ -38,7 +38,7 @@ export const serverReplySchema = z.discriminatedUnion('type', [
     failed: count,
     elapsedMs: z.number(),
     cpuMs: z.number(),
-    /** Intended send time → result in the coordinator, minus the tab's own time, in µs. */
+    /** Intended send time → result in the coordinator, the simulated tab's signature included, in µs. */
     addedUs: z.array(z.number()),
     /** Intended send time → `submit` call (the pacer's and the event loop's lag), in µs. */
     sendLagUs: z.array(z.number()),

@@ -20,6 +20,7 @@ import type {
 } from '@tessera/shared';
 import { io, type Socket } from 'socket.io-client';
 import { capabilitiesFor, isCanary, loaded, newIdentity, type TabIdentity } from '../test/support/scripted-tab.ts';
+import { chatOutput } from '../test/support/tiny-tokens.ts';
 import { tabsCommandSchema, type TabsCommand, type TabsReply } from './bench-messages.ts';
 
 type TabSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
@@ -32,6 +33,9 @@ interface Tab {
 }
 
 const tabs: Tab[] = [];
+/** A one-token answer with its real token id: the coordinator counts every result's tokens itself. */
+const ONE_TOKEN = chatOutput('Tessera');
+if (ONE_TOKEN.tokenIds.length !== 1) throw new Error(`'Tessera' is ${ONE_TOKEN.tokenIds.length} tokens of the tiny model, not one`);
 const counts = { answered: 0, canaries: 0, protocolErrors: 0 };
 let firstProtocolError: string | null = null;
 
@@ -44,7 +48,6 @@ function sendResult(tab: Tab, assign: TaskAssign, output: TaskOutput, usage: Tas
   const signature = toBase64Url(
     sign(null, resultSigningBytes({ nodeId: tab.nodeId, taskId: assign.taskId, output, usage }), tab.identity.privateKey),
   );
-  // `totalMs` is the time this tab really spent, signing included, so the benchmark can subtract it.
   tab.socket.emit('task:result', {
     taskId: assign.taskId,
     output,
@@ -60,27 +63,15 @@ function answerCanary(tab: Tab, assign: TaskAssign): void {
   const canary = findModel(MODEL_CATALOG, assign.task.model)?.canary;
   if (canary === null || canary === undefined) return;
   counts.canaries++;
-  const tokenIds = Array.from({ length: Math.min(11, canary.maxTokens) }, (_, i) => i);
-  sendResult(
-    tab,
-    assign,
-    { kind: 'chat', text: canary.expectedCompletion, finishReason: 'stop', tokenIds },
-    { promptTokens: 1, completionTokens: tokenIds.length },
-    startedAt,
-  );
+  const output = chatOutput(canary.expectedCompletion);
+  sendResult(tab, assign, output, { promptTokens: 1, completionTokens: output.tokenIds.length }, startedAt);
 }
 
 /** The smallest honest answer to a one-token chat task. */
 function answer(tab: Tab, assign: TaskAssign): void {
   const startedAt = performance.now();
   counts.answered++;
-  sendResult(
-    tab,
-    assign,
-    { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [0] },
-    { promptTokens: 1, completionTokens: 1 },
-    startedAt,
-  );
+  sendResult(tab, assign, ONE_TOKEN, { promptTokens: 1, completionTokens: 1 }, startedAt);
 }
 
 /** Heartbeats at the coordinator's interval, each tab at its own random phase. Answering tabs hold no task between messages. */

@@ -151,7 +151,7 @@ async function latencyPhase(options: BenchOptions, rows: Row[], notes: string[],
     notes.push(
       `added latency: ${integer(inProcess.completed)} of ${integer(inProcess.sent)} tasks (open loop, submitted inside the coordinator), ${inProcess.failed} failed` +
         `${inProcess.sent - inProcess.completed - inProcess.failed > 0 ? `, ${integer(inProcess.sent - inProcess.completed - inProcess.failed)} unfinished 10 s after the last send (not in the figures)` : ''}; ` +
-        `intended send time → result, minus the tab's own time; the part spent waiting for the event loop to take the send: p50 ${ms(lag.p50)} · p99 ${ms(lag.p99)}`,
+        `intended send time → result, the simulated tab's own time (a signature) included; the part spent waiting for the event loop to take the send: p50 ${ms(lag.p50)} · p99 ${ms(lag.p99)}`,
       `  ${cpuNote(shares, { coordinator: 'coordinator', tabs: 'tabs' })}`,
     );
 

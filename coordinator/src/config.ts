@@ -15,6 +15,11 @@ export const CONFIG_FIELDS = {
     help: 'folder of mirrored model files served at /models/',
     schema: z.string().default(resolve(repoRoot, 'coordinator/models')),
   },
+  hubUrl: {
+    env: 'TESSERA_HUB_URL',
+    help: 'model hub (or an operator mirror of it) the tokenizers of hub models are loaded from, as tabs load them',
+    schema: z.string().url().default('https://huggingface.co'),
+  },
   clientDir: {
     env: 'TESSERA_CLIENT_DIR',
     help: 'built pages served at / (npm run build)',

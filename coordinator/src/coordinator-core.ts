@@ -16,6 +16,8 @@ import { Ledger } from './rewards/ledger.ts';
 import { createViemRewardChain, type RewardChain } from './rewards/reward-chain.ts';
 import { keepRewards } from './rewards/rewards-keeper.ts';
 import { Dispatcher } from './tasks/dispatcher.ts';
+import { loadTokenizer } from './work/tokenizer-loader.ts';
+import { WorkCounter } from './work/work-counter.ts';
 import { LeaseReaper } from './tasks/lease-reaper.ts';
 import { SqliteTaskStore } from './tasks/sqlite-task-store.ts';
 import { KnownAnswerChecks } from './verification/known-answer-checks.ts';
@@ -83,12 +85,18 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
       metrics.peerReport(report.excluded);
     },
   });
+  const counter = new WorkCounter({
+    catalog,
+    logger,
+    load: (model) => loadTokenizer(model, { modelsDir: config.modelsDir, hubUrl: config.hubUrl }),
+  });
   const dispatcher = new Dispatcher({
     store,
     registry,
     catalog,
     events,
     checker: verifier,
+    counter,
     peers,
     placementRank: (session) => reputation.placementRank(session.key.publicKey),
     leaseMs: config.leaseMs,

@@ -9,6 +9,7 @@ import {
 } from '@tessera/shared';
 import type { DirectStreamRequest, IceServer, NodeId, OfferedModel, PeerSignalRelayed, TaskId, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
+import { chatOutput } from './support/tiny-tokens.ts';
 import { loadConfig } from '../src/config.ts';
 import type { TaskRecord } from '../src/tasks/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
@@ -168,7 +169,7 @@ describe('POST /api/v1/tasks with direct_stream', () => {
     // The text went over the link: only accepts (lease renewals) and the signed result come here.
     worker.socket.emit('task:accept', { taskId });
     const text = echoText(assign);
-    worker.sendResult(taskId, { kind: 'chat', text, finishReason: 'stop', tokenIds: [0, 1, 2] });
+    worker.sendResult(taskId, chatOutput(text));
     const done = await succeeded(server, taskId);
     expect(resultText(done)).toBe('echo: straight to you');
     expect(stored(server, taskId)?.result?.nodeId).toBe(worker.nodeId);
@@ -312,7 +313,7 @@ describe('task:handoff of a direct-stream task', () => {
     await signal(requester, peer, answer);
 
     peer.socket.emit('task:accept', { taskId });
-    peer.sendResult(taskId, { kind: 'chat', text: echoText(moved), finishReason: 'stop', tokenIds: [0, 1, 2] });
+    peer.sendResult(taskId, chatOutput(echoText(moved)));
     const done = await succeeded(server, taskId);
     expect(resultText(done)).toBe('echo: moved but direct');
     expect(done.attempts).toBe(1);

@@ -1,6 +1,7 @@
 import { TINY_BERT_ID, TINY_GPT2_ID, networkSnapshotSchema, taskViewSchema } from '@tessera/shared';
 import type { NetworkNode, TaskAssign, VerifyAssign } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
+import { chatOutput } from './support/tiny-tokens.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { echoEvidence, guardHonestly } from './support/scripted-guard.ts';
@@ -29,7 +30,8 @@ async function node(server: TestApp, tab: ScriptedTab): Promise<NetworkNode> {
 
 /** Answers every task with the wrong text, properly signed: a cheater, not a broken client. */
 function lie(assign: TaskAssign, tab: ScriptedTab): void {
-  tab.sendResult(assign.taskId, { kind: 'chat', text: 'buy my token', finishReason: 'stop', tokenIds: [7, 7, 7] });
+  // Consistent with itself (its tokens decode to its text), so only a guard's re-scoring can catch it.
+  tab.sendResult(assign.taskId, chatOutput('buy my token'));
 }
 
 const guard = (url: string, onVerify = guardHonestly, identity = newIdentity()) =>

@@ -11,6 +11,7 @@ import { sign } from 'node:crypto';
 import type { ProtocolError, TaskAssign } from '@tessera/shared';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { chatOutput } from './support/tiny-tokens.ts';
 import { answerHonestly } from './support/honest-answers.ts';
 import { ScriptedTab, capabilitiesFor, loaded, newIdentity } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
@@ -132,7 +133,7 @@ describe('a hostile tab sending garbage over the socket', () => {
     const identity = newIdentity();
     const first = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], identity, onAssign: (assign) => held.push(assign) });
     await first.ready();
-    const output = { kind: 'chat' as const, text: 'echo: forged', finishReason: 'stop' as const, tokenIds: [1, 2] };
+    const output = chatOutput('echo: forged');
     const usage = { promptTokens: 1, completionTokens: 2 };
 
     first.sendResult(newTaskId(), output, usage);

@@ -1,6 +1,7 @@
 import { TINY_BERT_ID, TINY_GPT2_ID, newNodeId, newTaskId, taskIdSchema, taskViewSchema } from '@tessera/shared';
 import type { OfferedModel, TaskAssign, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
+import { chatOutput } from './support/tiny-tokens.ts';
 import type { TaskRecord } from '../src/tasks/task-record.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { assignsFor, cancelsFor, getTask, metric, resultText, streamedText } from './support/task-observations.ts';
@@ -134,7 +135,7 @@ describe('task:handoff moves a held task to an introduced, idle peer', () => {
     expect(server.app.tessera.registry.get(peer.nodeId)?.activeTasks.has(assign.taskId)).toBe(true);
 
     // The sender's late answer does not count, while the peer runs it or after.
-    const stale = { kind: 'chat' as const, text: 'stale text from the sender', finishReason: 'stop' as const, tokenIds: [1, 2, 3] };
+    const stale = chatOutput('stale text from the sender');
     const late = await refused(holder, 'task:result', () => holder.sendResult(assign.taskId, stale));
     expect(late.code).toBe('not_assigned');
     expect(stored(server, assign.taskId)).toMatchObject({ status: 'assigned', nodeId: peer.nodeId, result: null });

@@ -95,6 +95,18 @@ export const ERROR_CODES = {
     summary: 'direct_stream names no connected tab with that key.',
   },
   worker_disconnected: { status: 502, type: 'server_error', retryable: true, summary: 'The tab left while running the task.' },
+  result_refused: {
+    status: 409,
+    type: 'invalid_request_error',
+    retryable: false,
+    summary: "The tab's result does not hold up to the coordinator's own count (tokens, text, finish reason); it counts as a wrong result.",
+  },
+  model_unavailable: {
+    status: 503,
+    type: 'server_error',
+    retryable: true,
+    summary: "The coordinator cannot count this model's work (its tokenizer did not load), so it does not serve it.",
+  },
   // Wallet link (coordinator/src/wallet/README.md).
   wallet_linking_unavailable: {
     status: 503,

@@ -26,6 +26,8 @@ export * from './verification/judge-claim.ts';
 export * from './verification/replication-policy.ts';
 export * from './verification/reputation.ts';
 export * from './rewards/reward-math.ts';
+export * from './work/work-tokenizer.ts';
+export * from './work/work-audit.ts';
 export * from './rewards/rewards-api.ts';
 export * from './wallet/hex.ts';
 export * from './wallet/hedera-account-id.ts';

@@ -101,7 +101,7 @@ function setup(options: { leaseMs?: number; maxAttempts?: number } = {}) {
 }
 
 describe('Dispatcher', () => {
-  it('stores a task, gives it to a free tab, and delivers its result once to the caller', () => {
+  it('stores a task, gives it to a free tab, and delivers its result once to the caller', async () => {
     const { dispatcher, store, registry, heard } = setup();
     const worker = tab();
     registry.add(worker);
@@ -110,8 +110,8 @@ describe('Dispatcher', () => {
     dispatcher.subscribe(record.id, (event) => seen.push(event));
     expect(assignedTo(worker).map((assign) => assign.taskId)).toEqual([record.id]);
     expect(store.get(record.id)?.status).toBe('assigned');
-    expect(dispatcher.taskResult(worker, result(record.id))).toEqual({ ok: true });
-    expect(dispatcher.taskResult(worker, result(record.id))).toMatchObject({ ok: false, error: { code: 'not_assigned' } });
+    expect(await dispatcher.taskResult(worker, result(record.id))).toEqual({ ok: true });
+    expect(await dispatcher.taskResult(worker, result(record.id))).toMatchObject({ ok: false, error: { code: 'not_assigned' } });
     expect(seen.map((event) => event.type)).toEqual(['succeeded']);
     expect(store.get(record.id)?.result?.output).toMatchObject({ text: 'ok' });
     expect(heard).toEqual(['task:submitted', 'task:assigned', 'task:succeeded']);
@@ -136,7 +136,7 @@ describe('Dispatcher', () => {
     expect(heard.filter((name) => name === 'task:attempt-failed')).toHaveLength(2);
   });
 
-  it('rolls a result back when crediting it fails, so it is neither lost nor paid twice', () => {
+  it('rolls a result back when crediting it fails, so it is neither lost nor paid twice', async () => {
     const { dispatcher, store, registry, events } = setup();
     const worker = tab();
     registry.add(worker);
@@ -144,7 +144,7 @@ describe('Dispatcher', () => {
       throw new Error('ledger unavailable');
     });
     const record = dispatcher.submit({ api: 'chat.completion', spec, priority: 10 });
-    expect(() => dispatcher.taskResult(worker, result(record.id))).toThrow('ledger unavailable');
+    await expect(dispatcher.taskResult(worker, result(record.id))).rejects.toThrow('ledger unavailable');
     expect(store.get(record.id)?.status).toBe('assigned');
   });
 
@@ -164,7 +164,7 @@ describe('Dispatcher', () => {
       ok: false,
       error: { code: 'handoff_refused' },
     });
-    dispatcher.taskResult(pinnedOn, result(assign.taskId, 'known answer'));
+    await dispatcher.taskResult(pinnedOn, result(assign.taskId, 'known answer'));
     await expect(outcome).resolves.toMatchObject({ ok: true, result: { output: { text: 'known answer' } } });
     expect(heard).toEqual(['task:submitted', 'task:assigned']);
     expect(dispatcher.openCounts()).toEqual({ queued: 0, assigned: 1 });

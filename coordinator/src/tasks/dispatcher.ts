@@ -20,6 +20,7 @@ import type { CheckOutcome, ResultChecker } from '../verification/check-outcome.
 import { OK, refusal, type WorkerMessageOutcome } from '../workers/worker-message-outcome.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
+import type { WorkCounter } from '../work/work-counter.ts';
 import type { TaskApi, TaskRecord } from './task-record.ts';
 import { TaskBook } from './task-book.ts';
 import type { TaskStore } from './task-store.ts';
@@ -38,6 +39,8 @@ export interface DispatcherOptions {
   events: CoordinatorEventBus;
   /** Guards' re-checks; without one, no result is checked. */
   checker?: ResultChecker;
+  /** The coordinator's own count of each result's work (`WorkCounter`); without one, usage is taken as sent. */
+  counter?: Pick<WorkCounter, 'count' | 'uncountable'>;
   /** Placement preference from the tab's tier: lower first, Infinity for no work at all. */
   placementRank?: (session: WorkerSession) => number;
   /** Peer introductions (PeerSignalling): a worker and the tab its text streams to directly. */
@@ -80,6 +83,9 @@ export class Dispatcher {
   submit(request: SubmitRequest): TaskRecord {
     if (this.#book.queued >= this.#options.maxQueuedTasks) throw new TesseraError('queue_full');
     const model = this.#model(request.spec.model);
+    const uncountable = this.#options.counter?.uncountable(model.id);
+    if (uncountable !== undefined)
+      throw new TesseraError('model_unavailable', `Tessera cannot serve ${model.id} now: ${uncountable}.`, 'model');
     const record = newTaskRecord(
       request.api,
       request.spec,
@@ -202,25 +208,55 @@ export class Dispatcher {
       return refusal('protocol_violation', `Expected chunk seq ${task.stream.nextSeq}, got ${chunk.seq}.`);
     // Progress renews the lease: a long generation is fine, a stalled one is not.
     this.#book.change(task, { type: 'renew', leaseExpiresAt: this.#now() + this.#options.leaseMs });
+    task.firstChunkAt ??= this.#now();
     const forward = task.stream.append(chunk.delta, task.check === 'check');
     if (forward !== '') this.#book.chunk(task, forward);
     return OK;
   }
 
-  /** A result whose signature the gateway verified. */
-  taskResult(session: WorkerSession, result: TaskResult): WorkerMessageOutcome {
-    const task = this.#heldBy(session, result.taskId);
-    if (task === undefined) return refusal('not_assigned', `Task ${result.taskId} is not assigned to this tab.`);
-    if (!outputMatchesSpec(task.record.spec, result.output)) {
+  /**
+   * A result whose signature the gateway verified. Its work is counted by the coordinator (usage) and its
+   * timings measured by the coordinator's clock; what the tab said of either is not used. A result that
+   * does not hold up to the count is refused like a caught one.
+   */
+  async taskResult(session: WorkerSession, sent: TaskResult): Promise<WorkerMessageOutcome> {
+    const task = this.#heldBy(session, sent.taskId);
+    if (task === undefined) return refusal('not_assigned', `Task ${sent.taskId} is not assigned to this tab.`);
+    if (!outputMatchesSpec(task.record.spec, sent.output)) {
       this.#retryOrFail(task, session, wireError('protocol_violation', 'The tab returned a result that does not answer the task.'), true);
       return refusal('protocol_violation', 'The result does not match the task (kind, count or length).');
     }
     session.activeTasks.delete(task.record.id);
+    const timings = {
+      firstTokenMs: task.firstChunkAt === null ? null : task.firstChunkAt - task.attemptStartedAt,
+      totalMs: this.#now() - task.attemptStartedAt,
+    };
+    let usage = sent.usage;
+    const counter = this.#options.counter;
+    if (counter !== undefined) {
+      this.#hold(task);
+      const audit = await counter.count(task.record.spec, sent.output);
+      if (!this.#resume(task)) return OK;
+      if ('uncountable' in audit) {
+        this.#book.fail(
+          task,
+          wireError('model_unavailable', `Tessera cannot count the work of ${task.record.spec.model}: ${audit.uncountable}.`),
+        );
+        return OK;
+      }
+      if (!audit.ok) {
+        const reason = `the coordinator's count refutes it: ${audit.reason}`;
+        this.#options.events.emit('verify:checked', { workerKey: session.key.publicKey, verdict: 'invalid', reason });
+        this.#retryOrFail(task, session, wireError('result_refused', `The tab's result was refused: ${audit.reason}`), true);
+        this.workerAvailable(session);
+        return refusal('result_refused', `The result was refused: ${audit.reason}.`);
+      }
+      usage = audit.usage;
+    }
+    const result: TaskResult = { ...sent, usage, timings };
     const checker = this.#options.checker;
     if (task.check === 'check' && checker !== undefined) {
-      task.verifying = true;
-      // No lease while guards check: the tab is done, and the reaper must not take the task back.
-      this.#book.change(task, { type: 'renew', leaseExpiresAt: null });
+      this.#hold(task);
       void checker
         .check({ spec: task.record.spec, claim: result.output, worker: session })
         .then((outcome) => this.#afterCheck(task, session, result, outcome));
@@ -272,9 +308,21 @@ export class Dispatcher {
     }
   }
 
-  #afterCheck(task: OpenTask, session: WorkerSession, result: TaskResult, outcome: CheckOutcome): void {
-    if (!task.verifying || this.#book.open.get(task.record.id) !== task) return;
+  /** The tab is done; while the coordinator counts or guards check, no lease runs and the tab's messages are refused. */
+  #hold(task: OpenTask): void {
+    task.verifying = true;
+    this.#book.change(task, { type: 'renew', leaseExpiresAt: null });
+  }
+
+  /** Whether a held task is still open and held (it may have been cancelled meanwhile); it is no longer held. */
+  #resume(task: OpenTask): boolean {
+    const held = task.verifying && this.#book.open.get(task.record.id) === task && task.record.status === 'assigned';
     task.verifying = false;
+    return held;
+  }
+
+  #afterCheck(task: OpenTask, session: WorkerSession, result: TaskResult, outcome: CheckOutcome): void {
+    if (!this.#resume(task)) return;
     if (outcome.verdict === 'invalid') {
       this.#retryOrFail(task, session, wireError('task_failed', `A guard found the tab's result wrong: ${outcome.reason}`), true);
       return;
@@ -316,6 +364,8 @@ export class Dispatcher {
   #deliver(task: OpenTask, session: WorkerSession): void {
     const { record } = task;
     task.stream.restartAttempt();
+    task.attemptStartedAt = this.#now();
+    task.firstChunkAt = null;
     task.check = task.pinned === null ? (this.#options.checker?.sampleCheck(session, record.spec) ?? 'skip') : 'skip';
     task.verifying = false;
     session.activeTasks.add(record.id);

@@ -14,8 +14,12 @@ export interface OpenTask {
   /** Tabs that already failed this task; a retry goes elsewhere. */
   failedOn: Set<NodeId>;
   check: CheckDecision;
-  /** The result is with the guards. */
+  /** The result is being counted or checked: the tab's later messages about it are refused. */
   verifying: boolean;
+  /** When the current attempt reached its tab, by the coordinator's clock: timings are measured here. */
+  attemptStartedAt: number;
+  /** When its first streamed text arrived, if any did. */
+  firstChunkAt: number | null;
   /** The requesting tab's connection, for a direct stream; memory only, it dies with the connection. */
   directTo: NodeId | null;
   /**
@@ -26,7 +30,17 @@ export interface OpenTask {
 }
 
 export function openTask(record: TaskRecord, directTo: NodeId | null, pinned: OpenTask['pinned']): OpenTask {
-  return { record, stream: new TaskStream(), failedOn: new Set(), check: 'skip', verifying: false, directTo, pinned };
+  return {
+    record,
+    stream: new TaskStream(),
+    failedOn: new Set(),
+    check: 'skip',
+    verifying: false,
+    attemptStartedAt: 0,
+    firstChunkAt: null,
+    directTo,
+    pinned,
+  };
 }
 
 /** A fresh queued record; `waitMs` is how long it may stay queued before it fails with `no_capacity`. */

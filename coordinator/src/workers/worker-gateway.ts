@@ -268,7 +268,8 @@ export class WorkerGateway implements Startable {
       completedTasks: 0,
       failedTasks: 0,
       verdicts: { valid: 0, invalid: 0 },
-      tokensPerSecond: hello.capabilities.benchmarkTokensPerSecond,
+      // Measured by the coordinator's clock (the known-answer check, then each result); never the tab's claim.
+      tokensPerSecond: null,
     };
     this.#options.registry.add(session);
     this.#connected[session.role]++;
@@ -306,7 +307,7 @@ export class WorkerGateway implements Startable {
       case 'task:result': {
         const result = message.payload;
         const signed = resultSigningBytes({ nodeId: session.nodeId, taskId: result.taskId, output: result.output, usage: result.usage });
-        return session.key.verifyAsync(signed, result.signature).then((valid): WorkerMessageOutcome => {
+        return session.key.verifyAsync(signed, result.signature).then((valid): WorkerMessageOutcome | Promise<WorkerMessageOutcome> => {
           if (valid) return dispatcher.taskResult(session, result);
           const error = wireError('signature_invalid', "The result signature does not verify against this tab's key.");
           // A mis-signed answer counts as a failed attempt: the task goes to another tab.

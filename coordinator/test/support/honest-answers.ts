@@ -1,5 +1,6 @@
 import type { TaskAssign } from '@tessera/shared';
 import type { ScriptedTab } from './scripted-tab.ts';
+import { chatOutput } from './tiny-tokens.ts';
 
 /** A deterministic stand-in for a model: chat echoes the last message word by word. */
 export function echoText(assign: TaskAssign): string {
@@ -18,14 +19,10 @@ export function vectorFor(text: string): number[] {
 export function answerHonestly(assign: TaskAssign, tab: ScriptedTab): void {
   tab.socket.emit('task:accept', { taskId: assign.taskId });
   if (assign.task.kind === 'chat') {
-    const text = echoText(assign);
-    const pieces = text.split(/(?<= )/);
+    const output = chatOutput(echoText(assign));
+    const pieces = output.text.split(/(?<= )/);
     pieces.forEach((delta, seq) => tab.socket.emit('task:chunk', { taskId: assign.taskId, seq, delta }));
-    tab.sendResult(
-      assign.taskId,
-      { kind: 'chat', text, finishReason: 'stop', tokenIds: pieces.map((_, index) => index) },
-      { promptTokens: 3, completionTokens: pieces.length },
-    );
+    tab.sendResult(assign.taskId, output, { promptTokens: 3, completionTokens: output.tokenIds.length });
   } else {
     tab.sendResult(
       assign.taskId,

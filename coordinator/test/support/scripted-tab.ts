@@ -26,6 +26,7 @@ import type {
   WorkerWelcome,
 } from '@tessera/shared';
 import { io, type Socket } from 'socket.io-client';
+import { chatOutput } from './tiny-tokens.ts';
 
 export type ScriptedTabSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
 /** What a scripted tab does with an assignment: answer through the tab it is given, or not at all. */
@@ -164,12 +165,8 @@ export class ScriptedTab {
   answerCanary(assign: TaskAssign): void {
     const canary = findModel(MODEL_CATALOG, assign.task.model)?.canary;
     if (!canary) throw new Error('no canary');
-    const tokenIds = Array.from({ length: 11 }, (_, i) => i);
-    this.sendResult(
-      assign.taskId,
-      { kind: 'chat', text: canary.expectedCompletion, finishReason: 'stop', tokenIds },
-      { promptTokens: 1, completionTokens: tokenIds.length },
-    );
+    const output = chatOutput(canary.expectedCompletion);
+    this.sendResult(assign.taskId, output, { promptTokens: 1, completionTokens: output.tokenIds.length });
   }
 
   close(): void {

@@ -3,3 +3,4 @@ export { ScriptedTab, capabilitiesFor, isCanary, loaded, newIdentity, type Scrip
 export { answerHonestly, echoText, vectorFor } from './honest-answers.ts';
 export { echoEvidence, guardHonestly } from './scripted-guard.ts';
 export { MirrorNodeServer, type MirrorAccountFixture } from './mirror-node-server.ts';
+export { chatOutput, tinyGpt2Tokenizer } from './tiny-tokens.ts';
