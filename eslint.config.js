@@ -13,16 +13,6 @@ import tseslint from 'typescript-eslint';
 import { importBoundaries } from './scripts/eslint/import-boundaries.js';
 import svelteConfig from './client/svelte.config.js';
 
-/**
- * TEMPORARY, to be removed by the lead once the client rewrite lands: client/ is not linted (nor formatted:
- * the same path is in .prettierignore) so that `npm test` stays green meanwhile. (coordinator/ and the shared
- * socket files were on this list until their rewrites were formatted and lint-clean.) Delete this list and its
- * block in .prettierignore, then run `npm run format && npm run lint` and fix what is left. Until then
- * `TESSERA_LINT_ALL=1 npx eslint .` lints client/ too (scripts/eslint/import-boundaries.test.ts does, to test
- * the client rules).
- */
-const PENDING_REWRITE = process.env.TESSERA_LINT_ALL ? [] : ['client/**'];
-
 /** Files produced by a generator (STYLE.md rule 11), build outputs and caches. */
 const GENERATED = [
   'contracts/artifacts-export/**',
@@ -83,11 +73,11 @@ const RESTRICTED = {
   client: [packages([workspace('coordinator'), workspace('e2e')], LAYERING)],
 };
 
-/** Client folders; `runtime/` is the layout before the engine/node/peer split, kept until it is gone. */
-const CLIENT_RUNTIME_FOLDERS = ['client/src/engine', 'client/src/node', 'client/src/peer', 'client/src/runtime'];
+/** Client folders whose values components may not import: the runtime below the page states. */
+const CLIENT_RUNTIME_FOLDERS = ['client/src/engine', 'client/src/node', 'client/src/peer'];
 
 export default defineConfig(
-  { ignores: [...GENERATED, ...PENDING_REWRITE] },
+  { ignores: GENERATED },
 
   // Rule sets.
   js.configs.recommended,

@@ -11,7 +11,7 @@ const ortDist = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.
 /**
  * The onnxruntime-web build transformers.js 4.3 runs for both its WASM and WebGPU backends (the
  * `asyncify` build; the JSEP and JSPI builds are not used by `onnxruntime-web/webgpu`). Served from
- * `/ort/` so no page ever fetches them from a CDN; client/src/runtime/transformers-engine.browser.ts
+ * `/ort/` so no page ever fetches them from a CDN; client/src/engine/transformers-engine.browser.ts
  * points `env.backends.onnx.wasm.wasmPaths` here.
  */
 const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'] as const;

@@ -58,7 +58,11 @@ describe('client/src layering', () => {
   const imports = relativeImports();
 
   it('ranks every folder', () => {
-    const folders = new Set(sourceFiles(SRC).map(folderOf).filter((folder) => folder !== null));
+    const folders = new Set(
+      sourceFiles(SRC)
+        .map(folderOf)
+        .filter((folder) => folder !== null),
+    );
     expect([...folders].filter((folder) => RANK[folder] === undefined)).toEqual([]);
   });
 
@@ -73,7 +77,9 @@ describe('client/src layering', () => {
   });
 
   it('keeps components out of state and test doubles out of the app', () => {
-    const componentsInCode = imports.filter(({ from, to }) => !from.endsWith('.svelte') && to.endsWith('.svelte') && relative(SRC, from) !== 'main.ts');
+    const componentsInCode = imports.filter(
+      ({ from, to }) => !from.endsWith('.svelte') && to.endsWith('.svelte') && relative(SRC, from) !== 'main.ts',
+    );
     expect(componentsInCode.map(show)).toEqual([]);
     const doublesInApp = imports.filter(({ from, to }) => to.startsWith(TEST_SUPPORT) && !from.endsWith('.test.ts'));
     expect(doublesInApp.map(show)).toEqual([]);

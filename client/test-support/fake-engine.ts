@@ -1,6 +1,14 @@
 import { TesseraError } from '@tessera/shared';
 import type { ChatEvidence, EngineSettings, LoadedModel, TokenScore } from '@tessera/shared';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from '../src/engine/inference-engine.ts';
+import type {
+  ChatRun,
+  EmbedRequest,
+  EmbeddingsRun,
+  GenerateRequest,
+  InferenceEngine,
+  LoadRequest,
+  ScoreRequest,
+} from '../src/engine/inference-engine.ts';
 
 const TOP: TokenScore = { chosenLogit: 5, maxLogit: 5, rank: 0, logProb: -0.01, expectedLogProb: -0.05, logProbVariance: 0.1 };
 const UNLIKELY: TokenScore = { chosenLogit: 1, maxLogit: 5, rank: 3, logProb: -30, expectedLogProb: -0.05, logProbVariance: 0.1 };

@@ -5,7 +5,13 @@ import { decodeFunctionData, encodeErrorResult, isHex } from 'viem';
 import type { Hex } from 'viem';
 import type { Fetch } from '../src/api/openai-client.ts';
 import { WalletSignerError, WalletSignerEvents } from '../src/wallet/wallet-signer.ts';
-import type { ContractCall, ContractCallSubmission, WalletSignature, WalletSigner, WalletSignerEvent } from '../src/wallet/wallet-signer.ts';
+import type {
+  ContractCall,
+  ContractCallSubmission,
+  WalletSignature,
+  WalletSigner,
+  WalletSignerEvent,
+} from '../src/wallet/wallet-signer.ts';
 import { mirrorTransactionId } from '../src/rewards/mirror-contracts.ts';
 
 /**
@@ -48,7 +54,8 @@ export class FakeRewardChain {
     const [epoch, account, amount, proof] = call.args;
     const leaf = this.posted.get(Number(epoch));
     if (leaf === undefined) return encodeErrorResult({ abi: rewardDistributorAbi, errorName: 'UnknownEpoch', args: [epoch] });
-    if (this.isClaimed(Number(epoch), account)) return encodeErrorResult({ abi: rewardDistributorAbi, errorName: 'AlreadyClaimed', args: [epoch, account] });
+    if (this.isClaimed(Number(epoch), account))
+      return encodeErrorResult({ abi: rewardDistributorAbi, errorName: 'AlreadyClaimed', args: [epoch, account] });
     if (leaf.account !== account.toLowerCase() || leaf.amount !== amount || leaf.proof.join() !== proof.join()) {
       return encodeErrorResult({ abi: rewardDistributorAbi, errorName: 'InvalidProof' });
     }
@@ -65,16 +72,26 @@ export class FakeRewardChain {
       const body: unknown = JSON.parse(String(init.body));
       const data = typeof body === 'object' && body !== null && 'data' in body ? body.data : null;
       const to = typeof body === 'object' && body !== null && 'to' in body ? body.to : null;
-      if (!isHex(data, { strict: true }) || to !== this.distributor) return Response.json({ _status: { messages: [{ message: 'Bad request' }] } }, { status: 415 });
+      if (!isHex(data, { strict: true }) || to !== this.distributor)
+        return Response.json({ _status: { messages: [{ message: 'Bad request' }] } }, { status: 415 });
       const revert = this.execute(data, false);
-      if (revert !== null) return Response.json({ _status: { messages: [{ message: 'CONTRACT_REVERT_EXECUTED', detail: '', data: revert }] } }, { status: 400 });
+      if (revert !== null)
+        return Response.json(
+          { _status: { messages: [{ message: 'CONTRACT_REVERT_EXECUTED', detail: '', data: revert }] } },
+          { status: 400 },
+        );
       return Response.json({ result: `0x${this.estimate.toString(16)}` });
     }
     const result = /^\/api\/v1\/contracts\/results\/(.+)$/.exec(url.pathname);
     if (result !== null) {
       const record = this.#records.get(result[1] ?? '');
-      if (record === undefined || record.lookups++ < this.mirrorLag) return Response.json({ _status: { messages: [{ message: 'Not found' }] } }, { status: 404 });
-      return Response.json({ result: record.result, error_message: record.errorMessage, status: record.result === 'SUCCESS' ? '0x1' : '0x0' });
+      if (record === undefined || record.lookups++ < this.mirrorLag)
+        return Response.json({ _status: { messages: [{ message: 'Not found' }] } }, { status: 404 });
+      return Response.json({
+        result: record.result,
+        error_message: record.errorMessage,
+        status: record.result === 'SUCCESS' ? '0x1' : '0x0',
+      });
     }
     return new Response('not found', { status: 404 });
   };
@@ -90,7 +107,11 @@ export class FakeRewardChain {
     if (call.contractEvmAddress !== this.distributor) throw new Error('FakeRewardChain: call to another contract');
     const revert = this.execute(call.callData, true);
     const transactionId = `${payer}@${1_700_000_000 + this.#nonce++}.000000001`;
-    this.#records.set(mirrorTransactionId(transactionId), { result: revert === null ? 'SUCCESS' : 'CONTRACT_REVERT_EXECUTED', errorMessage: revert, lookups: 0 });
+    this.#records.set(mirrorTransactionId(transactionId), {
+      result: revert === null ? 'SUCCESS' : 'CONTRACT_REVERT_EXECUTED',
+      errorMessage: revert,
+      lookups: 0,
+    });
     return { transactionId };
   }
 }

@@ -50,9 +50,15 @@ export class FakeTabPeers implements TabPeers {
   }
 
   /** The same choice `PeerNetwork.neighbourFor` makes, over the neighbours the test set. */
-  neighbourFor(modelId: string, want: 'idle' | 'room', exclude: ReadonlySet<NodeId>, reserved: ReadonlyMap<NodeId, number>): NeighbourView | undefined {
+  neighbourFor(
+    modelId: string,
+    want: 'idle' | 'room',
+    exclude: ReadonlySet<NodeId>,
+    reserved: ReadonlyMap<NodeId, number>,
+  ): NeighbourView | undefined {
     return this.neighbours.find(({ nodeId, link, status }) => {
-      if (link.state !== 'open' || status === null || status.leaving || exclude.has(nodeId) || !status.servingModels.includes(modelId)) return false;
+      if (link.state !== 'open' || status === null || status.leaving || exclude.has(nodeId) || !status.servingModels.includes(modelId))
+        return false;
       const held = status.activeTasks + (reserved.get(nodeId) ?? 0);
       return want === 'idle' ? held === 0 : held < status.maxConcurrentTasks;
     });

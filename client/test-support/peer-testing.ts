@@ -8,7 +8,11 @@ const require = createRequire(import.meta.url);
 /** `@roamhq/wrtc` (a CommonJS binding whose named exports ESM cannot see). */
 export function nodeWebRtc(): WebRtcImplementation {
   const wrtc: typeof import('@roamhq/wrtc') = require('@roamhq/wrtc');
-  return { RTCPeerConnection: wrtc.RTCPeerConnection, RTCSessionDescription: wrtc.RTCSessionDescription, RTCIceCandidate: wrtc.RTCIceCandidate };
+  return {
+    RTCPeerConnection: wrtc.RTCPeerConnection,
+    RTCSessionDescription: wrtc.RTCSessionDescription,
+    RTCIceCandidate: wrtc.RTCIceCandidate,
+  };
 }
 
 /**

@@ -64,7 +64,13 @@ export function describeWalletSigner(name: string, setup: () => Promise<SignerUn
       expect(coordinatorAccepts(accountKey, `${message}.`, signed.signature)).toBe(false);
       expect(accountKey.verify(new TextEncoder().encode(message), hexToBytes(signed.signature))).toBe(false);
       const signatureMap = signatureMapToBase64String(
-        signerSignaturesToSignatureMap([new SignerSignature({ publicKey: accountKey, signature: hexToBytes(signed.signature), accountId: AccountId.fromString(accountId) })]),
+        signerSignaturesToSignatureMap([
+          new SignerSignature({
+            publicKey: accountKey,
+            signature: hexToBytes(signed.signature),
+            accountId: AccountId.fromString(accountId),
+          }),
+        ]),
       );
       expect(verifyMessageSignature(message, signatureMap, accountKey)).toBe(true);
     });

@@ -2,9 +2,7 @@ import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
 // The boundaries as eslint.config.js applies them: each case lints a snippet as if it were the named file
-// (the file need not exist; its path picks the config). PENDING_REWRITE must not hide the client and
-// coordinator cases, so the whole repository is linted here.
-process.env.TESSERA_LINT_ALL = '1';
+// (the file need not exist; its path picks the config).
 const eslint = new ESLint();
 
 /** The rule ids ESLint reports for `code` at `filePath`. */
@@ -91,7 +89,7 @@ describe('Svelte components make no socket, peer or engine calls', () => {
     ).toEqual(['no-restricted-syntax']);
   });
 
-  it.each(['../engine/engine-proxy.ts', '../node/volunteer-node.ts', '../peer/peer-network.browser.ts', '../runtime/task-runner.ts'])(
+  it.each(['../engine/engine-router.ts', '../node/volunteer-node.ts', '../peer/peer-network.browser.ts', '../node/task-runner.ts'])(
     'refuses values from %s but accepts its types',
     async (source) => {
       expect(await violations('client/src/volunteer/probe.svelte', svelte(`import { thing } from '${source}';\nthing();`))).toEqual([

@@ -8,7 +8,10 @@ describe('ChainedPoller', () => {
   it('reads at once, then again an interval after each read ends, and never twice at a time', async () => {
     const started: number[] = [];
     let finish: (() => void) | undefined;
-    const poller = new ChainedPoller({ intervalMs: 1000, poll: () => new Promise<void>((resolve) => (started.push(Date.now()), (finish = resolve))) });
+    const poller = new ChainedPoller({
+      intervalMs: 1000,
+      poll: () => new Promise<void>((resolve) => (started.push(Date.now()), (finish = resolve))),
+    });
     poller.start();
     poller.start();
     expect(started).toHaveLength(1);

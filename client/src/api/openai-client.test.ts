@@ -42,7 +42,12 @@ describe('OpenAIClient.streamChat', () => {
     const usage = { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 };
     const withUsage = JSON.stringify({ ...JSON.parse(chunk(null)), choices: [], usage });
     const client = clientAnswering(
-      () => sseResponse([`data: ${chunk('Hel')}\n\n`, `data: ${chunk('lo')}\n`, `\ndata: ${chunk(null, 'stop')}\n\ndata: ${withUsage}\n\ndata: [DONE]\n\n`]),
+      () =>
+        sseResponse([
+          `data: ${chunk('Hel')}\n\n`,
+          `data: ${chunk('lo')}\n`,
+          `\ndata: ${chunk(null, 'stop')}\n\ndata: ${withUsage}\n\ndata: [DONE]\n\n`,
+        ]),
       seen,
     );
     const deltas: string[] = [];
@@ -75,7 +80,12 @@ describe('OpenAIClient.streamChat', () => {
 
 describe('OpenAIClient.listModels', () => {
   it('parses the model list', async () => {
-    const list = { object: 'list', data: [{ id: 'm', object: 'model', created: 1, owned_by: 'tessera', task: 'text-generation', engine: 'transformers', online_workers: 2 }] };
+    const list = {
+      object: 'list',
+      data: [
+        { id: 'm', object: 'model', created: 1, owned_by: 'tessera', task: 'text-generation', engine: 'transformers', online_workers: 2 },
+      ],
+    };
     const client = clientAnswering(() => new Response(JSON.stringify(list)));
     expect(await client.listModels()).toEqual(list.data);
   });

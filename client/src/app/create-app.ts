@@ -106,7 +106,9 @@ function createWalletLinkState(keys: TabKeyHolder, origin: string): WalletLinkSt
 function directClientFactory(origin: string): () => Promise<DirectTaskClient> {
   let client: Promise<DirectTaskClient> | null = null;
   return () => {
-    client ??= loadTabIdentity('ephemeral').then(({ identity }) => new DirectTaskClient({ origin, identity, createPeerNetwork: createBrowserPeerNetwork }));
+    client ??= loadTabIdentity('ephemeral').then(
+      ({ identity }) => new DirectTaskClient({ origin, identity, createPeerNetwork: createBrowserPeerNetwork }),
+    );
     return client;
   };
 }

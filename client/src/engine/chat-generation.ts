@@ -56,7 +56,10 @@ export async function generateChat(lm: CausalLm, { task, onDelta, signal }: Gene
   const promptIds = promptTokenIds(lm, task.messages);
   const room = lm.entry.contextLength - promptIds.length;
   if (room < 1) {
-    throw new TesseraError('invalid_request', `The prompt has ${promptIds.length} tokens; ${task.model} reads at most ${lm.entry.contextLength}.`);
+    throw new TesseraError(
+      'invalid_request',
+      `The prompt has ${promptIds.length} tokens; ${task.model} reads at most ${lm.entry.contextLength}.`,
+    );
   }
   const maxNewTokens = Math.min(task.params.maxTokens, room);
   const generated: number[] = [];
@@ -77,7 +80,11 @@ export async function generateChat(lm: CausalLm, { task, onDelta, signal }: Gene
   const tokenizer = lm.pipe.tokenizer;
   const length = promptIds.length;
   await lm.pipe.model.generate({
-    inputs: new Tensor('int64', BigInt64Array.from(promptIds, (id) => BigInt(id)), [1, length]),
+    inputs: new Tensor(
+      'int64',
+      BigInt64Array.from(promptIds, (id) => BigInt(id)),
+      [1, length],
+    ),
     attention_mask: new Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]),
     max_new_tokens: maxNewTokens,
     do_sample: !greedy,
@@ -106,7 +113,8 @@ export async function generateChat(lm: CausalLm, { task, onDelta, signal }: Gene
   if (delta) onDelta?.(delta);
   const stopAt = findStop(decoded, task.params.stop);
   const text = stopAt === null ? decoded : decoded.slice(0, stopAt);
-  if (text !== stream.text) console.warn('chat generation: the streamed text differs from the final decoding; the result carries the decoding');
+  if (text !== stream.text)
+    console.warn('chat generation: the streamed text differs from the final decoding; the result carries the decoding');
   return {
     output: {
       kind: 'chat',

@@ -98,13 +98,21 @@ describe('scoreChat: one forward pass over prompt + claimed tokens', () => {
 
   it('refuses claims no tab could have generated before running the model', async () => {
     const task = chat();
-    await expect(scoreChat(lm, { task, tokenIds: [1, 2, 99_999] })).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringContaining('vocabulary') });
-    await expect(scoreChat(lm, { task, tokenIds: Array.from({ length: 128 }, () => 1) })).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringContaining('context') });
+    await expect(scoreChat(lm, { task, tokenIds: [1, 2, 99_999] })).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringContaining('vocabulary'),
+    });
+    await expect(scoreChat(lm, { task, tokenIds: Array.from({ length: 128 }, () => 1) })).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringContaining('context'),
+    });
   });
 
   it('honours an abort signal', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(scoreChat(lm, { task: chat(), tokenIds: [1], signal: controller.signal })).rejects.toMatchObject({ code: 'task_cancelled' });
+    await expect(scoreChat(lm, { task: chat(), tokenIds: [1], signal: controller.signal })).rejects.toMatchObject({
+      code: 'task_cancelled',
+    });
   });
 });

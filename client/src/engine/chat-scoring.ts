@@ -42,7 +42,8 @@ export async function scoreChat(lm: CausalLm, { task, tokenIds, signal }: ScoreR
   if (signal?.aborted) throw cancelled();
   const promptIds = promptTokenIds(lm, task.messages);
   const promptLength = promptIds.length;
-  if (promptLength === 0) throw new TesseraError('invalid_request', 'The prompt encodes to no tokens; there is nothing to predict the first token from.');
+  if (promptLength === 0)
+    throw new TesseraError('invalid_request', 'The prompt encodes to no tokens; there is nothing to predict the first token from.');
   if (promptLength + tokenIds.length > lm.entry.contextLength) {
     throw new TesseraError(
       'invalid_request',
@@ -52,13 +53,20 @@ export async function scoreChat(lm: CausalLm, { task, tokenIds, signal }: ScoreR
   const vocabulary = vocabularySize(lm);
   const outside = vocabulary === null ? -1 : tokenIds.findIndex((id) => id >= vocabulary);
   if (outside !== -1) {
-    throw new TesseraError('invalid_request', `Claimed token ${outside} (id ${tokenIds[outside]}) is outside ${task.model}'s vocabulary of ${vocabulary}.`);
+    throw new TesseraError(
+      'invalid_request',
+      `Claimed token ${outside} (id ${tokenIds[outside]}) is outside ${task.model}'s vocabulary of ${vocabulary}.`,
+    );
   }
 
   const ids = [...promptIds, ...tokenIds];
   const length = ids.length;
   const outputs: unknown = await lm.pipe.model({
-    input_ids: new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, length]),
+    input_ids: new Tensor(
+      'int64',
+      BigInt64Array.from(ids, (id) => BigInt(id)),
+      [1, length],
+    ),
     attention_mask: new Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]),
   });
   const produced = typeof outputs === 'object' && outputs !== null ? Object.values(outputs).filter(isTensor) : [];

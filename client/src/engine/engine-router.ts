@@ -1,6 +1,14 @@
 import { TesseraError } from '@tessera/shared';
 import type { ChatEvidence, EngineId, LoadedModel } from '@tessera/shared';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
+import type {
+  ChatRun,
+  EmbedRequest,
+  EmbeddingsRun,
+  GenerateRequest,
+  InferenceEngine,
+  LoadRequest,
+  ScoreRequest,
+} from './inference-engine.ts';
 
 /** Makes an engine on first use, so a tab that serves only transformers.js models never imports web-llm. */
 export type EngineFactories = Record<EngineId, () => Promise<InferenceEngine>>;

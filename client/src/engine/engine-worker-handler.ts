@@ -107,16 +107,25 @@ export class EngineWorkerHandler {
     try {
       const run =
         task.kind === 'chat'
-          ? await engine.generate({ task, signal: controller.signal, onDelta: (delta) => this.#reply({ type: 'engine:delta', requestId, delta }) })
+          ? await engine.generate({
+              task,
+              signal: controller.signal,
+              onDelta: (delta) => this.#reply({ type: 'engine:delta', requestId, delta }),
+            })
           : await engine.embed({ task, signal: controller.signal });
-      if (!outputMatchesSpec(task, run.output)) throw new TesseraError('inference_failed', 'The engine answered with output of the wrong kind.');
+      if (!outputMatchesSpec(task, run.output))
+        throw new TesseraError('inference_failed', 'The engine answered with output of the wrong kind.');
       return { type: 'engine:output', requestId, output: run.output, usage: run.usage };
     } finally {
       this.#runs.delete(requestId);
     }
   }
 
-  async #score(requestId: number, task: Extract<EngineRequest, { type: 'engine:score' }>['task'], tokenIds: number[]): Promise<EngineReply> {
+  async #score(
+    requestId: number,
+    task: Extract<EngineRequest, { type: 'engine:score' }>['task'],
+    tokenIds: number[],
+  ): Promise<EngineReply> {
     if (task.kind !== 'chat') throw new TesseraError('model_kind_mismatch', 'Only chat outputs are scored.');
     const engine = this.#configured();
     const controller = new AbortController();
@@ -124,7 +133,11 @@ export class EngineWorkerHandler {
     try {
       // Checked here: a reply the proxy refuses to parse would leave the guard waiting forever.
       const evidence = chatEvidenceSchema.safeParse(await engine.score({ task, tokenIds, signal: controller.signal }));
-      if (!evidence.success) throw new TesseraError('inference_failed', `The engine produced invalid evidence: ${evidence.error.issues[0]?.message ?? 'unknown'}`);
+      if (!evidence.success)
+        throw new TesseraError(
+          'inference_failed',
+          `The engine produced invalid evidence: ${evidence.error.issues[0]?.message ?? 'unknown'}`,
+        );
       return { type: 'engine:scored', requestId, evidence: evidence.data };
     } finally {
       this.#runs.delete(requestId);

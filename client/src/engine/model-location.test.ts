@@ -17,7 +17,9 @@ describe('modelLocation', () => {
     expect(modelFileUrl(location, 'onnx/model.onnx')).toBe('http://127.0.0.1:8787/models/tessera/tiny-gpt2/onnx/model.onnx');
     expect(modelFileUrl(location, 'config.json')).toBe('http://127.0.0.1:8787/models/tessera/tiny-gpt2/config.json');
     expect(isAllowedModelUrl(location, 'http://127.0.0.1:8787/models/x', hosts.coordinatorOrigin)).toBe(true);
-    expect(isAllowedModelUrl(location, 'https://hub.example/tessera/tiny-gpt2/resolve/main/config.json', hosts.coordinatorOrigin)).toBe(false);
+    expect(isAllowedModelUrl(location, 'https://hub.example/tessera/tiny-gpt2/resolve/main/config.json', hosts.coordinatorOrigin)).toBe(
+      false,
+    );
   });
 
   it('uses the coordinator origin only, whatever path the origin option carries', () => {

@@ -34,7 +34,12 @@ export function scoreToken(row: LogitsRow, tokenId: number, temperature: number)
  * distribution (what an honest sample's log p averages to, and how much it spreads): the shared judge
  * compares a whole sampled sequence's likelihood against them.
  */
-function distributionMoments(row: LogitsRow, chosenLogit: number, maxLogit: number, temperature: number): Pick<TokenScore, 'logProb' | 'expectedLogProb' | 'logProbVariance'> {
+function distributionMoments(
+  row: LogitsRow,
+  chosenLogit: number,
+  maxLogit: number,
+  temperature: number,
+): Pick<TokenScore, 'logProb' | 'expectedLogProb' | 'logProbVariance'> {
   let sum = 0;
   for (let index = 0; index < row.length; index++) sum += Math.exp(((row[index] ?? -Infinity) - maxLogit) / temperature);
   const logSum = Math.log(sum);
@@ -47,7 +52,11 @@ function distributionMoments(row: LogitsRow, chosenLogit: number, maxLogit: numb
     mean += p * logP;
     meanOfSquares += p * logP * logP;
   }
-  return { logProb: (chosenLogit - maxLogit) / temperature - logSum, expectedLogProb: mean, logProbVariance: Math.max(0, meanOfSquares - mean * mean) };
+  return {
+    logProb: (chosenLogit - maxLogit) / temperature - logSum,
+    expectedLogProb: mean,
+    logProbVariance: Math.max(0, meanOfSquares - mean * mean),
+  };
 }
 
 /**

@@ -8,7 +8,15 @@ import { generateChat } from './chat-generation.ts';
 import { scoreChat } from './chat-scoring.ts';
 import { DownloadProgress } from './download-progress.ts';
 import type { FileProgressEvent } from './download-progress.ts';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
+import type {
+  ChatRun,
+  EmbedRequest,
+  EmbeddingsRun,
+  GenerateRequest,
+  InferenceEngine,
+  LoadRequest,
+  ScoreRequest,
+} from './inference-engine.ts';
 import { isAllowedModelUrl, modelFileUrl, modelLocation } from './model-location.ts';
 import { CacheModelFileStore } from '../model-files/model-file-store.browser.ts';
 import { catalogFile, type ModelFileStore } from '../model-files/model-file-store.ts';
@@ -83,7 +91,10 @@ export class TransformersEngine implements InferenceEngine {
     const wasm = env.backends.onnx.wasm;
     if (wasm !== undefined) {
       // Served by the coordinator from the build (dist/ort/): nothing is fetched from a CDN.
-      wasm.wasmPaths = { mjs: new URL(ORT_WASM_FILES.mjs, settings.ortBaseUrl).href, wasm: new URL(ORT_WASM_FILES.wasm, settings.ortBaseUrl).href };
+      wasm.wasmPaths = {
+        mjs: new URL(ORT_WASM_FILES.mjs, settings.ortBaseUrl).href,
+        wasm: new URL(ORT_WASM_FILES.wasm, settings.ortBaseUrl).href,
+      };
       wasm.proxy = false;
     }
     const baseFetch = globalThis.fetch.bind(globalThis);
@@ -91,7 +102,11 @@ export class TransformersEngine implements InferenceEngine {
     env.fetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
       const url = input instanceof URL ? input.href : input;
       const location = this.#currentLocation;
-      if (location !== null && new URL(url, settings.ortBaseUrl).origin !== ortOrigin && !isAllowedModelUrl(location, url, settings.ortBaseUrl)) {
+      if (
+        location !== null &&
+        new URL(url, settings.ortBaseUrl).origin !== ortOrigin &&
+        !isAllowedModelUrl(location, url, settings.ortBaseUrl)
+      ) {
         throw new TesseraError('model_load_failed', `Refused to fetch ${url}: a mirrored model loads only from the coordinator.`);
       }
       return (await this.#fromStore(url)) ?? baseFetch(input, init);
@@ -122,8 +137,10 @@ export class TransformersEngine implements InferenceEngine {
       if (existing.info.backend === backend) return existing.info;
       await this.#unload(entry.id);
     }
-    if (entry.engine !== 'transformers') throw new TesseraError('model_load_failed', `${entry.id} runs on ${entry.engine}, not transformers.js.`);
-    if (!entry.backends.includes(backend)) throw new TesseraError('model_load_failed', `${entry.id} does not run on the ${backend} backend.`);
+    if (entry.engine !== 'transformers')
+      throw new TesseraError('model_load_failed', `${entry.id} runs on ${entry.engine}, not transformers.js.`);
+    if (!entry.backends.includes(backend))
+      throw new TesseraError('model_load_failed', `${entry.id} does not run on the ${backend} backend.`);
     const dtype = entry.dtype[backend];
     if (dtype === undefined) throw new TesseraError('model_load_failed', `The catalog gives ${entry.id} no dtype for ${backend}.`);
 

@@ -1,7 +1,15 @@
 import { TesseraError } from '@tessera/shared';
 import type { ChatEvidence, EngineSettings, LoadedModel, TaskMessage } from '@tessera/shared';
 import type { ChatCompletionMessageParam, MLCEngine } from '@mlc-ai/web-llm';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from './inference-engine.ts';
+import type {
+  ChatRun,
+  EmbedRequest,
+  EmbeddingsRun,
+  GenerateRequest,
+  InferenceEngine,
+  LoadRequest,
+  ScoreRequest,
+} from './inference-engine.ts';
 import { webLlmAppConfig } from './web-llm-app-config.ts';
 import type { CacheBackend } from './web-llm-app-config.ts';
 
@@ -133,7 +141,12 @@ export class WebLlmEngine implements InferenceEngine {
 
   /** web-llm's OpenAI-style API exposes neither token ids nor logits, so it cannot re-score a claim. */
   score({ task }: ScoreRequest): Promise<ChatEvidence> {
-    return Promise.reject(new TesseraError('model_kind_mismatch', `${task.model} runs on web-llm, which exposes no logits: guards check with transformers.js models only.`));
+    return Promise.reject(
+      new TesseraError(
+        'model_kind_mismatch',
+        `${task.model} runs on web-llm, which exposes no logits: guards check with transformers.js models only.`,
+      ),
+    );
   }
 
   async unload(modelId: string): Promise<void> {

@@ -1,6 +1,13 @@
 import { fromBase64Url, newNodeId, newTaskId, publicKeySchema, resultSigningBytes, signatureSchema } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
-import { ED25519, Ed25519UnsupportedError, ephemeralTabIdentity, generateTabKeyPair, isTabKeyPair, tabIdentityFromKeyPair } from './tab-identity.ts';
+import {
+  ED25519,
+  Ed25519UnsupportedError,
+  ephemeralTabIdentity,
+  generateTabKeyPair,
+  isTabKeyPair,
+  tabIdentityFromKeyPair,
+} from './tab-identity.ts';
 
 async function verify(publicKey: string, signature: string, bytes: Uint8Array): Promise<boolean> {
   const key = await crypto.subtle.importKey('raw', new Uint8Array(fromBase64Url(publicKey)), ED25519, true, ['verify']);

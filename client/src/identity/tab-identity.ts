@@ -67,7 +67,11 @@ export function isTabKeyPair(value: unknown): value is CryptoKeyPair {
 }
 
 /** The identity a key pair gives: its exported public key and a signer. */
-export async function tabIdentityFromKeyPair(keyPair: CryptoKeyPair, mode: IdentityMode, subtle: SubtleCrypto = crypto.subtle): Promise<TabIdentity> {
+export async function tabIdentityFromKeyPair(
+  keyPair: CryptoKeyPair,
+  mode: IdentityMode,
+  subtle: SubtleCrypto = crypto.subtle,
+): Promise<TabIdentity> {
   const publicKey = publicKeySchema.parse(toBase64Url(new Uint8Array(await subtle.exportKey('raw', keyPair.publicKey))));
   return {
     publicKey,

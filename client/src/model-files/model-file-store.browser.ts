@@ -35,7 +35,9 @@ export class CacheModelFileStore implements ModelFileStore {
   }
 
   async put(sha256: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
-    const response = new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) } });
+    const response = new Response(bytes, {
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) },
+    });
     await (await this.#cache).put(keyOf(sha256), response);
     this.#blobs.delete(sha256);
   }

@@ -50,7 +50,8 @@ export class MemoryModelFileStore implements ModelFileStore {
   read(sha256: string, offset: number, length: number): Promise<Uint8Array> {
     const bytes = this.#files.get(sha256);
     if (bytes === undefined) return Promise.reject(new Error(`No file ${sha256.slice(0, 12)} in this tab.`));
-    if (offset + length > bytes.byteLength) return Promise.reject(new Error(`The file has ${bytes.byteLength} bytes; ${offset}+${length} asked for.`));
+    if (offset + length > bytes.byteLength)
+      return Promise.reject(new Error(`The file has ${bytes.byteLength} bytes; ${offset}+${length} asked for.`));
     return Promise.resolve(bytes.subarray(offset, offset + length));
   }
 

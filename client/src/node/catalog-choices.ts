@@ -9,7 +9,12 @@ export interface CatalogChoice {
 }
 
 /** Every catalog model with whether this tab may offer it, in its role, on `backend`, on this device. */
-export function catalogChoices(catalog: readonly ModelCatalogEntry[], role: WorkerRole, backend: Backend, device: DeviceInfo | null): CatalogChoice[] {
+export function catalogChoices(
+  catalog: readonly ModelCatalogEntry[],
+  role: WorkerRole,
+  backend: Backend,
+  device: DeviceInfo | null,
+): CatalogChoice[] {
   return catalog.map((entry) => {
     const forRole = roleFit(entry, role);
     if (!forRole.ok) return { entry, fit: forRole };

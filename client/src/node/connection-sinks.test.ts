@@ -20,17 +20,40 @@ describe('connectionSinks', () => {
     const taskId = newTaskId();
     const usage = { promptTokens: 1, completionTokens: 1 };
     const timings = { firstTokenMs: 1, totalMs: 2 };
-    task.result({ taskId, output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] }, usage, timings, signature: SIGNATURE });
-    task.result({ taskId, output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] }, usage, timings, signature: 'not a signature' });
+    task.result({
+      taskId,
+      output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] },
+      usage,
+      timings,
+      signature: SIGNATURE,
+    });
+    task.result({
+      taskId,
+      output: { kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] },
+      usage,
+      timings,
+      signature: 'not a signature',
+    });
     expect(sender.sent.map((message) => message.event)).toEqual(['task:result', 'task:error']);
-    expect(sender.sent[1]?.payload).toMatchObject({ taskId, code: 'inference_failed', retryable: true, message: expect.stringContaining('invalid result') });
+    expect(sender.sent[1]?.payload).toMatchObject({
+      taskId,
+      code: 'inference_failed',
+      retryable: true,
+      message: expect.stringContaining('invalid result'),
+    });
   });
 
-  it('does the same for verdicts, and maps the peer layer\'s signals to their events', () => {
+  it("does the same for verdicts, and maps the peer layer's signals to their events", () => {
     const sender = new RecordingSender();
     const { verify, peer } = connectionSinks(sender);
     const jobId = jobIdSchema.parse(crypto.randomUUID());
-    verify.verdict({ jobId, verdict: 'valid', reason: 'x'.repeat(501), evidence: { kind: 'embeddings', cosines: [1] }, signature: SIGNATURE });
+    verify.verdict({
+      jobId,
+      verdict: 'valid',
+      reason: 'x'.repeat(501),
+      evidence: { kind: 'embeddings', cosines: [1] },
+      signature: SIGNATURE,
+    });
     const about = newNodeId();
     peer.seekPeers({ modelId: 'tessera/tiny-gpt2' });
     peer.reportPeer({ about, modelId: 'tessera/tiny-gpt2', reason: 'bad bytes' });

@@ -28,7 +28,12 @@ export function connectionSinks(sender: CoordinatorSender): ConnectionSinks {
       const checked = taskResultSchema.safeParse(payload);
       if (checked.success) return sender.send('task:result', checked.data);
       const reason = checked.error.issues[0]?.message ?? 'invalid result';
-      task.error({ taskId: payload.taskId, code: 'inference_failed', message: `The engine produced an invalid result: ${reason}`, retryable: true });
+      task.error({
+        taskId: payload.taskId,
+        code: 'inference_failed',
+        message: `The engine produced an invalid result: ${reason}`,
+        retryable: true,
+      });
     },
     error: (payload) => sender.send('task:error', payload),
   };

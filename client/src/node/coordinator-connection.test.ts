@@ -100,7 +100,13 @@ describe('CoordinatorConnection over a real socket.io link', () => {
     };
     connection.connect();
     const tab = await gateway.tab();
-    tab.emit('worker:welcome', { nodeId: newNodeId(), heartbeatIntervalMs: 100, leaseMs: 30_000, iceServers: [], directStreamKey: 'k'.repeat(22) });
+    tab.emit('worker:welcome', {
+      nodeId: newNodeId(),
+      heartbeatIntervalMs: 100,
+      leaseMs: 30_000,
+      iceServers: [],
+      directStreamKey: 'k'.repeat(22),
+    });
     await until(() => gateway.sent('worker:heartbeat').length >= 2, 'two heartbeats');
     expect(gateway.sent('worker:heartbeat')[0]?.models).toEqual([{ id: 'tessera/tiny-gpt2', state: 'loaded', backend: 'wasm' }]);
 

@@ -49,7 +49,10 @@ export class DirectTaskClient {
   connect(timeoutMs = 10_000): Promise<WorkerWelcome> {
     if (this.#welcomed !== null) return this.#welcomed;
     this.#welcomed = new Promise<WorkerWelcome>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TesseraError('internal_error', 'The coordinator did not welcome this page in time.')), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new TesseraError('internal_error', 'The coordinator did not welcome this page in time.')),
+        timeoutMs,
+      );
       const connection = new CoordinatorConnection({
         origin: this.#options.origin,
         hello: () => ({
@@ -76,8 +79,12 @@ export class DirectTaskClient {
       });
       // A requester is never given work; anything else is the coordinator's mistake and is refused.
       const refusal = 'This page only submits tasks.';
-      connection.on('task:assign', ({ taskId }) => connection.send('task:error', { taskId, code: 'no_capacity', message: refusal, retryable: true }));
-      connection.on('verify:assign', (assign) => connection.send('verify:error', { jobId: assign.jobId, code: 'invalid_request', message: refusal }));
+      connection.on('task:assign', ({ taskId }) =>
+        connection.send('task:error', { taskId, code: 'no_capacity', message: refusal, retryable: true }),
+      );
+      connection.on('verify:assign', (assign) =>
+        connection.send('verify:error', { jobId: assign.jobId, code: 'invalid_request', message: refusal }),
+      );
       connection.on('peer:signal', (signal) => this.#peers?.handleSignal(signal));
       connection.on('peer:seeders', (seeders) => this.#peers?.handleSeeders(seeders));
       this.#peers = this.#options.createPeerNetwork({
@@ -96,12 +103,20 @@ export class DirectTaskClient {
   }
 
   /** Submits a chat task whose text should stream here; `onDirect` sees the text as it arrives. */
-  async chat(request: Omit<ChatCompletionRequest, 'stream'>, onDirect: (state: DirectStreamState) => void, signal?: AbortSignal): Promise<DirectChatOutcome> {
+  async chat(
+    request: Omit<ChatCompletionRequest, 'stream'>,
+    onDirect: (state: DirectStreamState) => void,
+    signal?: AbortSignal,
+  ): Promise<DirectChatOutcome> {
     const welcome = this.#welcome ?? (await this.connect());
     const created = await fetch(`${this.#options.origin}/api/v1/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'chat.completion', request, direct_stream: { node_id: welcome.nodeId, stream_key: welcome.directStreamKey } }),
+      body: JSON.stringify({
+        type: 'chat.completion',
+        request,
+        direct_stream: { node_id: welcome.nodeId, stream_key: welcome.directStreamKey },
+      }),
       signal: signal ?? null,
     });
     if (!created.ok) throw await apiErrorFromResponse(created);

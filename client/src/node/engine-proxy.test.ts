@@ -19,7 +19,12 @@ function entry(id: string): ModelCatalogEntry {
 }
 
 function chat(maxTokens = 16): ChatTaskSpec {
-  return { kind: 'chat', model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'Tessera' }], params: { maxTokens, temperature: 0, topP: 1, seed: null, stop: [] } };
+  return {
+    kind: 'chat',
+    model: TINY_GPT2_ID,
+    messages: [{ role: 'user', content: 'Tessera' }],
+    params: { maxTokens, temperature: 0, topP: 1, seed: null, stop: [] },
+  };
 }
 
 /** A real MessageChannel between the proxy and the handler: messages are structured-cloned as in a tab. */
@@ -69,7 +74,13 @@ describe('EngineProxy over the engine worker messages', () => {
 
     await proxy.load({ model: entry(TINY_BERT_ID), backend: 'wasm' });
     const embedded = await proxy.embed({ task: { kind: 'embeddings', model: TINY_BERT_ID, texts: ['a', 'bcd'] } });
-    expect(embedded.output).toEqual({ kind: 'embeddings', vectors: [[1, 1, 0], [3, 1, 0]] });
+    expect(embedded.output).toEqual({
+      kind: 'embeddings',
+      vectors: [
+        [1, 1, 0],
+        [3, 1, 0],
+      ],
+    });
 
     expect((await proxy.listLoaded()).map((model) => model.modelId).sort()).toEqual([TINY_BERT_ID, TINY_GPT2_ID]);
     await proxy.unload(TINY_BERT_ID);
@@ -146,7 +157,11 @@ describe('EngineProxy over the engine worker messages', () => {
       pagePort.addEventListener('message', (event) => resolve(event.data), { once: true });
     });
     pagePort.postMessage({ type: 'engine:load', requestId: 999, model: { id: 'x' }, backend: 'cuda' });
-    expect(await reply).toEqual({ type: 'engine:failed', requestId: 999, error: { code: 'protocol_violation', message: 'Malformed engine request.', retryable: false } });
+    expect(await reply).toEqual({
+      type: 'engine:failed',
+      requestId: 999,
+      error: { code: 'protocol_violation', message: 'Malformed engine request.', retryable: false },
+    });
 
     // A forged reply for a pending request must not resolve it with garbage.
     const listing = proxy.listLoaded();

@@ -1,6 +1,14 @@
 import { TesseraError, assertNever, engineReplySchema, outputMatchesSpec } from '@tessera/shared';
 import type { ChatEvidence, EngineReply, EngineRequest, EngineSettings, LoadedModel, LoadProgress, WireError } from '@tessera/shared';
-import type { ChatRun, EmbedRequest, EmbeddingsRun, GenerateRequest, InferenceEngine, LoadRequest, ScoreRequest } from '../engine/inference-engine.ts';
+import type {
+  ChatRun,
+  EmbedRequest,
+  EmbeddingsRun,
+  GenerateRequest,
+  InferenceEngine,
+  LoadRequest,
+  ScoreRequest,
+} from '../engine/inference-engine.ts';
 import type { MessageEndpoint } from '../engine/message-endpoint.ts';
 import { fromWireError } from '../engine/wire-error.ts';
 

@@ -46,7 +46,13 @@ const embeddingsTask: TaskSpec = { kind: 'embeddings', model: TINY_BERT_ID, text
 /** What FakeEngine itself generates for chatTask: deltas 'Hel', 'lo', ' world' as ids 10, 11, 12, then the end. */
 const honestChat: TaskOutput = { kind: 'chat', text: 'Hello world', finishReason: 'stop', tokenIds: [10, 11, 12] };
 /** What FakeEngine embeds: [text length, 1, 0] per text. */
-const honestVectors: TaskOutput = { kind: 'embeddings', vectors: [[1, 1, 0], [3, 1, 0]] };
+const honestVectors: TaskOutput = {
+  kind: 'embeddings',
+  vectors: [
+    [1, 1, 0],
+    [3, 1, 0],
+  ],
+};
 
 function job(task: TaskSpec, claim: TaskOutput): VerifyAssign {
   return { jobId: jobIdSchema.parse(crypto.randomUUID()), leaseMs: 30_000, task, claim };
@@ -98,13 +104,29 @@ describe('GuardRunner', () => {
     const context = await setup();
     const assign = job(chatTask, honestChat);
     const verdict = await verdictOf(context, assign);
-    expect(verdict).toMatchObject({ jobId: assign.jobId, verdict: 'valid', reason: 'matches the guard', evidence: { kind: 'chat', decodedText: 'Hello world' } });
+    expect(verdict).toMatchObject({
+      jobId: assign.jobId,
+      verdict: 'valid',
+      reason: 'matches the guard',
+      evidence: { kind: 'chat', decodedText: 'Hello world' },
+    });
     // The coordinator re-derives the verdict from the evidence with the same shared judge.
     expect(judgeClaim(assign.task, assign.claim, verdict.evidence).verdict).toBe('valid');
     const key = await crypto.subtle.importKey('raw', new Uint8Array(fromBase64Url(context.identity.publicKey)), ED25519, true, ['verify']);
-    const bytes = verdictSigningBytes({ nodeId: context.nodeId, jobId: assign.jobId, verdict: verdict.verdict, evidence: verdict.evidence });
+    const bytes = verdictSigningBytes({
+      nodeId: context.nodeId,
+      jobId: assign.jobId,
+      verdict: verdict.verdict,
+      evidence: verdict.evidence,
+    });
     expect(await crypto.subtle.verify(ED25519, key, new Uint8Array(fromBase64Url(verdict.signature)), new Uint8Array(bytes))).toBe(true);
-    expect(context.checks.at(-1)).toMatchObject({ status: 'valid', kind: 'chat', model: TINY_GPT2_ID, units: 3, reason: 'matches the guard' });
+    expect(context.checks.at(-1)).toMatchObject({
+      status: 'valid',
+      kind: 'chat',
+      model: TINY_GPT2_ID,
+      units: 3,
+      reason: 'matches the guard',
+    });
     expect(context.checks.at(-1)?.totalMs).not.toBeNull();
   });
 
@@ -114,25 +136,37 @@ describe('GuardRunner', () => {
       verdict: 'invalid',
       reason: expect.stringContaining('token 1 (id 99)'),
     });
-    expect(await verdictOf(context, job(chatTask, { kind: 'chat', text: 'Hello', finishReason: 'stop', tokenIds: [10, 11] }))).toMatchObject({
+    expect(
+      await verdictOf(context, job(chatTask, { kind: 'chat', text: 'Hello', finishReason: 'stop', tokenIds: [10, 11] })),
+    ).toMatchObject({
       verdict: 'invalid',
       reason: 'stopped early where the model would not end the sequence',
     });
-    expect(await verdictOf(context, job(chatTask, { ...honestChat, text: 'Goodbye' }))).toMatchObject({ verdict: 'invalid', reason: 'the text is not the decoding of the claimed tokens' });
+    expect(await verdictOf(context, job(chatTask, { ...honestChat, text: 'Goodbye' }))).toMatchObject({
+      verdict: 'invalid',
+      reason: 'the text is not the decoding of the claimed tokens',
+    });
     expect(context.checks.filter((check) => check.status === 'invalid')).toHaveLength(3);
   });
 
   it('finds a claim of the wrong kind invalid without running the model', async () => {
     const context = await setup();
     context.engine.failNext = new Error('must not be called');
-    expect(await verdictOf(context, job(chatTask, honestVectors))).toMatchObject({ verdict: 'invalid', evidence: { kind: 'chat', scores: [] } });
+    expect(await verdictOf(context, job(chatTask, honestVectors))).toMatchObject({
+      verdict: 'invalid',
+      evidence: { kind: 'chat', scores: [] },
+    });
   });
 
-  it('turns a claim no tab could produce into an invalid verdict with the engine\'s reason', async () => {
+  it("turns a claim no tab could produce into an invalid verdict with the engine's reason", async () => {
     const context = await setup();
     context.engine.failNext = new TesseraError('invalid_request', 'Claimed token 0 (id 99999) is outside the vocabulary of 301.');
     const verdict = await verdictOf(context, job(chatTask, { ...honestChat, tokenIds: [99_999] }));
-    expect(verdict).toMatchObject({ verdict: 'invalid', reason: 'Claimed token 0 (id 99999) is outside the vocabulary of 301.', evidence: { kind: 'chat', scores: [] } });
+    expect(verdict).toMatchObject({
+      verdict: 'invalid',
+      reason: 'Claimed token 0 (id 99999) is outside the vocabulary of 301.',
+      evidence: { kind: 'chat', scores: [] },
+    });
     expect(judgeClaim(chatTask, { ...honestChat, tokenIds: [99_999] }, verdict.evidence).verdict).toBe('invalid');
   });
 
@@ -142,9 +176,27 @@ describe('GuardRunner', () => {
     expect(valid).toMatchObject({ verdict: 'valid', evidence: { kind: 'embeddings' } });
     if (valid.evidence.kind !== 'embeddings') throw new Error('not embeddings');
     valid.evidence.cosines.forEach((cosine) => expect(cosine).toBeCloseTo(1, 12));
-    const forged = await verdictOf(context, job(embeddingsTask, { kind: 'embeddings', vectors: [[1, 1, 0], [0, 0, 1]] }));
+    const forged = await verdictOf(
+      context,
+      job(embeddingsTask, {
+        kind: 'embeddings',
+        vectors: [
+          [1, 1, 0],
+          [0, 0, 1],
+        ],
+      }),
+    );
     expect(forged).toMatchObject({ verdict: 'invalid', evidence: { cosines: [expect.closeTo(1, 12), 0] } });
-    const wrongSize = await verdictOf(context, job(embeddingsTask, { kind: 'embeddings', vectors: [[1, 1], [3, 1, 0]] }));
+    const wrongSize = await verdictOf(
+      context,
+      job(embeddingsTask, {
+        kind: 'embeddings',
+        vectors: [
+          [1, 1],
+          [3, 1, 0],
+        ],
+      }),
+    );
     expect(wrongSize).toMatchObject({ verdict: 'invalid', evidence: { cosines: [0, expect.closeTo(1, 12)] } });
   });
 
@@ -152,7 +204,10 @@ describe('GuardRunner', () => {
     const context = await setup();
     const notOffered = job({ ...chatTask, model: 'other/model' }, honestChat);
     await context.guard.assign(notOffered);
-    expect(context.sink.last()).toEqual({ event: 'verify:error', payload: { jobId: notOffered.jobId, code: 'model_load_failed', message: 'This tab does not offer other/model.' } });
+    expect(context.sink.last()).toEqual({
+      event: 'verify:error',
+      payload: { jobId: notOffered.jobId, code: 'model_load_failed', message: 'This tab does not offer other/model.' },
+    });
     context.engine.failNext = new Error('GPU device lost');
     const broken = job(chatTask, honestChat);
     await context.guard.assign(broken);
@@ -181,7 +236,12 @@ describe('GuardRunner', () => {
     const second = job(chatTask, honestChat);
     const running = context.guard.assign(first);
     await context.guard.assign(second);
-    expect(context.sink.sent).toEqual([{ event: 'verify:error', payload: { jobId: second.jobId, code: 'no_capacity', message: 'This guard already runs 1 of at most 1 checks.' } }]);
+    expect(context.sink.sent).toEqual([
+      {
+        event: 'verify:error',
+        payload: { jobId: second.jobId, code: 'no_capacity', message: 'This guard already runs 1 of at most 1 checks.' },
+      },
+    ]);
     await running;
     expect(context.sink.last()).toMatchObject({ event: 'verify:verdict', payload: { jobId: first.jobId, verdict: 'valid' } });
   });

@@ -1,5 +1,15 @@
 import { MODEL_CATALOG, TesseraError, assertNever, cosineSimilarity, findModel, judgeClaim, verdictSigningBytes } from '@tessera/shared';
-import type { NodeId, TaskOutput, TaskSpec, Verdict, VerifyAssign, VerifyError, VerifyEvidence, VerifyJobId, VerifyVerdict } from '@tessera/shared';
+import type {
+  NodeId,
+  TaskOutput,
+  TaskSpec,
+  Verdict,
+  VerifyAssign,
+  VerifyError,
+  VerifyEvidence,
+  VerifyJobId,
+  VerifyVerdict,
+} from '@tessera/shared';
 import type { TabIdentity } from '../identity/tab-identity.ts';
 import type { InferenceEngine } from '../engine/inference-engine.ts';
 import { isCancellation, toWireError } from '../engine/wire-error.ts';
@@ -170,14 +180,18 @@ export class GuardRunner {
           return { evidence: await engine.score({ task, tokenIds: claim.tokenIds, signal }), unscorable: null };
         } catch (error) {
           // The engine's word for "no tab could have produced these tokens": an invalid claim, not a failed check.
-          if (error instanceof TesseraError && error.code === 'invalid_request') return { evidence: { ...NO_CHAT_EVIDENCE }, unscorable: error.message };
+          if (error instanceof TesseraError && error.code === 'invalid_request')
+            return { evidence: { ...NO_CHAT_EVIDENCE }, unscorable: error.message };
           throw error;
         }
       }
       case 'embeddings': {
         if (claim.kind !== 'embeddings') return { evidence: NO_EMBEDDING_EVIDENCE, unscorable: null };
         const own = (await engine.embed({ task, signal })).output.vectors;
-        return { evidence: { kind: 'embeddings', cosines: claim.vectors.map((vector, index) => embeddingAgreement(vector, own[index])) }, unscorable: null };
+        return {
+          evidence: { kind: 'embeddings', cosines: claim.vectors.map((vector, index) => embeddingAgreement(vector, own[index])) },
+          unscorable: null,
+        };
       }
       default:
         return assertNever(task, 'task kind');

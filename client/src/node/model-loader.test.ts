@@ -43,7 +43,9 @@ class RecordingNetwork implements LoaderNetwork {
   }
 }
 
-function loader(setup: { engine?: FakeEngine; store?: MemoryModelFileStore | null; network?: LoaderNetwork | null; startEngine?: () => FakeEngine } = {}) {
+function loader(
+  setup: { engine?: FakeEngine; store?: MemoryModelFileStore | null; network?: LoaderNetwork | null; startEngine?: () => FakeEngine } = {},
+) {
   const engine = setup.engine ?? new FakeEngine();
   const changes: string[] = [];
   const log: string[] = [];
@@ -65,7 +67,7 @@ function loader(setup: { engine?: FakeEngine; store?: MemoryModelFileStore | nul
 }
 
 describe('ModelLoader', () => {
-  it('puts a mirrored model\'s files in the store first, then loads it, seeds it and says so', async () => {
+  it("puts a mirrored model's files in the store first, then loads it, seeds it and says so", async () => {
     const store = new MemoryModelFileStore();
     const network = new RecordingNetwork(new FakeTabPeers());
     const { models, engine, changes, log, files } = loader({ store, network });
@@ -79,7 +81,11 @@ describe('ModelLoader', () => {
     expect(engine.loaded.has(TINY_GPT2_ID)).toBe(true);
     expect(network.tabPeers?.isSeedable(TINY_GPT2_ID)).toBe(true);
     const total = entry.files.reduce((sum, file) => sum + file.bytes, 0);
-    expect(models.states[TINY_GPT2_ID]).toMatchObject({ status: 'loaded', error: null, source: { fromHttp: total, fromPeers: 0, fromStore: 0 } });
+    expect(models.states[TINY_GPT2_ID]).toMatchObject({
+      status: 'loaded',
+      error: null,
+      source: { fromHttp: total, fromPeers: 0, fromStore: 0 },
+    });
     expect(log.some((line) => line.startsWith(`Files of ${TINY_GPT2_ID}: 0 KiB from 0 peer(s)`))).toBe(true);
     expect(changes[0]).toBe(`${TINY_GPT2_ID}:loading`);
     expect(changes.at(-1)).toBe(`${TINY_GPT2_ID}:loaded`);

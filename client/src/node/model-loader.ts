@@ -118,7 +118,11 @@ export class ModelLoader {
     this.#options.network()?.offerChanged();
     try {
       await this.#acquireFiles(entry);
-      const loaded = await engine.load({ model: entry, backend: this.#options.backend(), onProgress: (progress) => this.#set(id, { progress }) });
+      const loaded = await engine.load({
+        model: entry,
+        backend: this.#options.backend(),
+        onProgress: (progress) => this.#set(id, { progress }),
+      });
       this.#set(id, { status: 'loaded', loadMs: loaded.loadMs });
       this.#options.log(`Loaded ${id} on ${loaded.backend} in ${(loaded.loadMs / 1000).toFixed(1)} s.`);
       this.#options.network()?.servingChanged();

@@ -93,7 +93,12 @@ export class NetworkSession implements LoaderNetwork {
     const store = options.store ?? new MemoryModelFileStore();
     this.#peers = options.createPeerNetwork?.({ channel: sinks.peer, catalog: options.catalog, store, onEvent: options.log }) ?? null;
     this.#handoffs = new HandoffPlanner({ send: (handoff) => connection.send('task:handoff', handoff), offerAfterMs: HANDOFF_AFTER_MS });
-    const shared = { engine: options.engine, identity: options.identity, nodeId: () => connection.nodeId, ensureModel: options.ensureModel };
+    const shared = {
+      engine: options.engine,
+      identity: options.identity,
+      nodeId: () => connection.nodeId,
+      ensureModel: options.ensureModel,
+    };
     this.#runner = new TaskRunner({
       ...shared,
       sink: sinks.task,
@@ -103,7 +108,12 @@ export class NetworkSession implements LoaderNetwork {
       openDirectStream: (assign) => this.#openDirectStream(assign, sinks.task),
       onUpdate: (task) => this.#recordTask(task),
     });
-    this.#guard = new GuardRunner({ ...shared, sink: sinks.verify, maxConcurrentJobs: options.options.maxConcurrentTasks, onUpdate: options.onCheck });
+    this.#guard = new GuardRunner({
+      ...shared,
+      sink: sinks.verify,
+      maxConcurrentJobs: options.options.maxConcurrentTasks,
+      onUpdate: options.onCheck,
+    });
     this.#listen(connection);
   }
 
@@ -146,7 +156,8 @@ export class NetworkSession implements LoaderNetwork {
     const peers = this.#peers;
     if (peers === null) return;
     const { selected, status } = this.#options.offer();
-    const servingModels = this.#options.options.role === 'worker' && !this.#leaving ? selected.filter((id) => status(id) === 'loaded').slice(0, 32) : [];
+    const servingModels =
+      this.#options.options.role === 'worker' && !this.#leaving ? selected.filter((id) => status(id) === 'loaded').slice(0, 32) : [];
     const { maxConcurrentTasks } = this.#options.options;
     peers.setStatus({ activeTasks: this.#runner.activeTaskIds.length, maxConcurrentTasks, servingModels, leaving: this.#leaving });
     this.#offerWaitingTasks();
@@ -159,7 +170,8 @@ export class NetworkSession implements LoaderNetwork {
   /** Resolves true once the coordinator welcomed this connection; false after `timeoutMs`, or at once when the session closed. */
   async welcomed(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.#closed && this.#connection.nodeId === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    while (!this.#closed && this.#connection.nodeId === null && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 25));
     return this.#connection.nodeId !== null;
   }
 

@@ -4,7 +4,13 @@ import type { TabPeers } from '../peer/tab-peers.ts';
 export interface PeerSummary {
   /** False when peers are off (`?peers=0`) or the browser has no WebRTC. */
   enabled: boolean;
-  neighbours: { nodeId: string; activeTasks: number | null; maxConcurrentTasks: number | null; servingModels: readonly string[]; leaving: boolean }[];
+  neighbours: {
+    nodeId: string;
+    activeTasks: number | null;
+    maxConcurrentTasks: number | null;
+    servingModels: readonly string[];
+    leaving: boolean;
+  }[];
   /** Model bytes this tab sent to peers. */
   servedBytes: number;
 }

@@ -58,7 +58,9 @@ interface QueueSetup {
  * A runner with one engine slot and room for `maxConcurrentTasks` held tasks; chat assignments whose
  * prompt starts with "direct" stream to a recording direct stream.
  */
-async function queueSetup(options: { maxConcurrentTasks?: number; parallelRuns?: number; directAnswers?: boolean } = {}): Promise<QueueSetup> {
+async function queueSetup(
+  options: { maxConcurrentTasks?: number; parallelRuns?: number; directAnswers?: boolean } = {},
+): Promise<QueueSetup> {
   const engine = new CountingEngine();
   const model = findModel(MODEL_CATALOG, TINY_GPT2_ID);
   if (model) await engine.load({ model, backend: 'wasm' });
@@ -89,7 +91,10 @@ async function queueSetup(options: { maxConcurrentTasks?: number; parallelRuns?:
 
 /** Each status a task went through, repeats (progress updates) collapsed. */
 function statuses(updates: readonly ServedTask[], taskId: string): string[] {
-  return updates.filter((task) => task.taskId === taskId).map((task) => task.status).filter((status, index, all) => index === 0 || all[index - 1] !== status);
+  return updates
+    .filter((task) => task.taskId === taskId)
+    .map((task) => task.status)
+    .filter((status, index, all) => index === 0 || all[index - 1] !== status);
 }
 
 function resultIds(sink: RecordingTaskSink): string[] {
@@ -143,7 +148,9 @@ describe('TaskRunner with fewer engine slots than held tasks (parallelRuns)', ()
     await Promise.all(runs);
     expect(engine.prompts).toEqual(['first', 'third']);
     expect(resultIds(sink)).toEqual([first.taskId, third.taskId]);
-    expect(sink.sent.filter((message) => message.payload.taskId === second.taskId).map((message) => message.event)).toEqual(['task:accept']);
+    expect(sink.sent.filter((message) => message.payload.taskId === second.taskId).map((message) => message.event)).toEqual([
+      'task:accept',
+    ]);
     expect(statuses(updates, second.taskId)).toEqual(['queued', 'cancelled']);
 
     // The slot count is still right: a later assignment runs.
@@ -161,7 +168,9 @@ describe('TaskRunner with fewer engine slots than held tasks (parallelRuns)', ()
     await Promise.all(runs);
     expect(statuses(updates, second.taskId)).toEqual(['queued', 'handed-off']);
     expect(engine.prompts).toEqual(['first']);
-    expect(sink.sent.filter((message) => message.payload.taskId === second.taskId).map((message) => message.event)).toEqual(['task:accept']);
+    expect(sink.sent.filter((message) => message.payload.taskId === second.taskId).map((message) => message.event)).toEqual([
+      'task:accept',
+    ]);
     expect(statuses(updates, first.taskId)).toEqual(['queued', 'running', 'succeeded']);
   });
 });

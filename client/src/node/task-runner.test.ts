@@ -64,7 +64,11 @@ describe('TaskRunner', () => {
     await runner.assign(assign);
     expect(sink.events()).toEqual(['task:accept', 'task:chunk', 'task:chunk', 'task:chunk', 'task:result']);
     const chunks = sink.sent.flatMap((message) => (message.event === 'task:chunk' ? [message.payload] : []));
-    expect(chunks.map((chunk) => [chunk.seq, chunk.delta])).toEqual([[0, 'Hel'], [1, 'lo'], [2, ' world']]);
+    expect(chunks.map((chunk) => [chunk.seq, chunk.delta])).toEqual([
+      [0, 'Hel'],
+      [1, 'lo'],
+      [2, ' world'],
+    ]);
     const result = sink.sent.at(-1);
     if (result?.event !== 'task:result') throw new Error('no result');
     expect(result.payload).toMatchObject({
@@ -78,7 +82,7 @@ describe('TaskRunner', () => {
     expect(runner.activeTaskIds).toEqual([]);
   });
 
-  it('signs each result for this connection\'s node id, as the coordinator checks it', async () => {
+  it("signs each result for this connection's node id, as the coordinator checks it", async () => {
     const { sink, runner, identity, nodeId } = await setup();
     const assign = chatAssign();
     await runner.assign(assign);
@@ -88,7 +92,9 @@ describe('TaskRunner', () => {
     const { output, usage, signature } = result.payload;
     expect(await verifies(identity, signature, resultSigningBytes({ nodeId, taskId: assign.taskId, output, usage }))).toBe(true);
     // Not valid for another connection, another task, or another output.
-    expect(await verifies(identity, signature, resultSigningBytes({ nodeId: newNodeId(), taskId: assign.taskId, output, usage }))).toBe(false);
+    expect(await verifies(identity, signature, resultSigningBytes({ nodeId: newNodeId(), taskId: assign.taskId, output, usage }))).toBe(
+      false,
+    );
     expect(await verifies(identity, signature, resultSigningBytes({ nodeId, taskId: newTaskId(), output, usage }))).toBe(false);
     const forged: TaskOutput = { kind: 'chat', text: 'Hello there', finishReason: 'stop', tokenIds: [10, 11, 12] };
     expect(await verifies(identity, signature, resultSigningBytes({ nodeId, taskId: assign.taskId, output: forged, usage }))).toBe(false);
@@ -96,7 +102,12 @@ describe('TaskRunner', () => {
 
   it('runs embeddings without chunks, signed too', async () => {
     const { sink, runner, identity, nodeId } = await setup();
-    const assign: TaskAssign = { taskId: newTaskId(), leaseMs: 30_000, attempt: 1, task: { kind: 'embeddings', model: TINY_BERT_ID, texts: ['a', 'bb'] } };
+    const assign: TaskAssign = {
+      taskId: newTaskId(),
+      leaseMs: 30_000,
+      attempt: 1,
+      task: { kind: 'embeddings', model: TINY_BERT_ID, texts: ['a', 'bb'] },
+    };
     await runner.assign(assign);
     expect(sink.events()).toEqual(['task:accept', 'task:result']);
     const result = sink.sent.at(-1);
@@ -110,7 +121,9 @@ describe('TaskRunner', () => {
     const assign = chatAssign();
     await runner.assign(assign);
     const message = 'This tab has not been welcomed on this connection yet.';
-    expect(sink.sent).toEqual([{ event: 'task:error', payload: { taskId: assign.taskId, code: 'internal_error', message, retryable: true } }]);
+    expect(sink.sent).toEqual([
+      { event: 'task:error', payload: { taskId: assign.taskId, code: 'internal_error', message, retryable: true } },
+    ]);
   });
 
   it('reports engine failures as task:error with the registry code', async () => {

@@ -113,7 +113,12 @@ export class TaskRunner {
 
   /** Held tasks, oldest first, with whether each still waits for the engine. */
   get heldTasks(): { taskId: TaskId; model: string; queued: boolean; since: number }[] {
-    return [...this.#active.values()].map((task) => ({ taskId: task.assign.taskId, model: task.assign.task.model, queued: task.queued, since: task.record.startedAt }));
+    return [...this.#active.values()].map((task) => ({
+      taskId: task.assign.taskId,
+      model: task.assign.task.model,
+      queued: task.queued,
+      since: task.record.startedAt,
+    }));
   }
 
   get maxConcurrentTasks(): number {

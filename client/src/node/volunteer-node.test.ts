@@ -13,7 +13,13 @@ import type { VolunteerNodeEvents } from './volunteer-node-events.ts';
 import { VolunteerNode } from './volunteer-node.ts';
 import type { VolunteerOptions } from './volunteer-options.ts';
 
-const DEVICE: DeviceInfo = { gpu: null, gpuUnavailableReason: 'no WebGPU in Node', crossOriginIsolated: true, hardwareConcurrency: 2, deviceMemoryGiB: null };
+const DEVICE: DeviceInfo = {
+  gpu: null,
+  gpuUnavailableReason: 'no WebGPU in Node',
+  crossOriginIsolated: true,
+  hardwareConcurrency: 2,
+  deviceMemoryGiB: null,
+};
 const PAGE_ORIGIN = 'http://pages.test';
 
 const EVENT_NAMES = [
@@ -128,7 +134,12 @@ describe('VolunteerNode', () => {
     expect(gateway.tabs).toHaveLength(0);
 
     const { nodeId } = await serving(context, 100);
-    const settings = { coordinatorOrigin: gateway.origin, hubUrl: 'https://hub.test', ortBaseUrl: `${PAGE_ORIGIN}/ort/`, cacheModels: true };
+    const settings = {
+      coordinatorOrigin: gateway.origin,
+      hubUrl: 'https://hub.test',
+      ortBaseUrl: `${PAGE_ORIGIN}/ort/`,
+      cacheModels: true,
+    };
     expect(engine.configured).toEqual([settings]);
     expect([...engine.loaded.keys()].sort()).toEqual([TINY_BERT_ID, TINY_GPT2_ID].sort());
     expect(Object.values(node.models).map((model) => model.status)).toEqual(['loaded', 'loaded']);
@@ -137,7 +148,9 @@ describe('VolunteerNode', () => {
 
     // The socket opened before any model started loading (peers are asked for seeders while joined).
     const connecting = events.findIndex((recorded) => recorded.event === 'connection:changed');
-    const firstLoad = events.findIndex((recorded) => recorded.event === 'model:changed' && JSON.stringify(recorded.payload).includes('"status":"loading"'));
+    const firstLoad = events.findIndex(
+      (recorded) => recorded.event === 'model:changed' && JSON.stringify(recorded.payload).includes('"status":"loading"'),
+    );
     expect(connecting).toBeGreaterThanOrEqual(0);
     expect(connecting).toBeLessThan(firstLoad);
     const states = events.filter((recorded) => recorded.event === 'state:changed').map((recorded) => recorded.payload);
@@ -337,7 +350,7 @@ describe('VolunteerNode', () => {
     expect(events.some((recorded) => recorded.event === 'network:left')).toBe(true);
   });
 
-  it('keeps only the URL\'s models this device can run, with a warning for each other one', async () => {
+  it("keeps only the URL's models this device can run, with a warning for each other one", async () => {
     const context = await harness({ options: { models: [TINY_GPT2_ID, 'nobody/unknown'], backend: 'webgpu' } });
     const { node } = context;
     await node.init();

@@ -219,7 +219,11 @@ export class VolunteerNode {
   setBackend(backend: Backend): void {
     if (this.#consented) return;
     this.#backend = backend;
-    const fits = new Set(this.choices().filter((choice) => choice.fit.ok).map((choice) => choice.entry.id));
+    const fits = new Set(
+      this.choices()
+        .filter((choice) => choice.fit.ok)
+        .map((choice) => choice.entry.id),
+    );
     this.#select(this.#selected.filter((id) => fits.has(id)));
   }
 
@@ -287,7 +291,12 @@ export class VolunteerNode {
       userAgent: this.#init.userAgent,
       store: this.#init.modelFileStore,
       createPeerNetwork: this.#init.createPeerNetwork,
-      offer: () => ({ device: this.#device, backend: this.#backend, selected: this.#selected, status: (id) => this.#loader.states[id]?.status }),
+      offer: () => ({
+        device: this.#device,
+        backend: this.#backend,
+        selected: this.#selected,
+        status: (id) => this.#loader.states[id]?.status,
+      }),
       ensureModel: (modelId) => this.#ensureModel(modelId),
       consented: () => this.#consented,
       onConnectionState: (state) => {
@@ -302,13 +311,16 @@ export class VolunteerNode {
         this.#tasks.record(task);
         this.#activeTasks = activeTasks;
         this.#events.emit('task:updated', { task });
-        if (task.status === 'failed') this.#addLog(`Task ${task.taskId.slice(0, 8)} on ${task.model} failed: ${task.error ?? 'unknown error'}`);
+        if (task.status === 'failed')
+          this.#addLog(`Task ${task.taskId.slice(0, 8)} on ${task.model} failed: ${task.error ?? 'unknown error'}`);
       },
       onCheck: (check) => {
         this.#checks.record(check);
         this.#events.emit('check:updated', { check });
-        if (check.status === 'invalid') this.#addLog(`Check ${check.jobId.slice(0, 8)} on ${check.model}: invalid (${check.reason ?? 'no reason'}).`);
-        if (check.status === 'error') this.#addLog(`Check ${check.jobId.slice(0, 8)} on ${check.model} could not run: ${check.reason ?? 'unknown error'}`);
+        if (check.status === 'invalid')
+          this.#addLog(`Check ${check.jobId.slice(0, 8)} on ${check.model}: invalid (${check.reason ?? 'no reason'}).`);
+        if (check.status === 'error')
+          this.#addLog(`Check ${check.jobId.slice(0, 8)} on ${check.model} could not run: ${check.reason ?? 'unknown error'}`);
       },
       onPeers: (peers) => this.#setPeers(peers),
       log: (message) => this.#addLog(message),
@@ -328,7 +340,8 @@ export class VolunteerNode {
 
   #ensureModel(modelId: string): Promise<void> {
     if (this.#loader.states[modelId]?.status === 'loaded') return Promise.resolve();
-    if (!this.#selected.includes(modelId)) return Promise.reject(new TesseraError('model_load_failed', `This tab does not offer ${modelId}.`));
+    if (!this.#selected.includes(modelId))
+      return Promise.reject(new TesseraError('model_load_failed', `This tab does not offer ${modelId}.`));
     return this.#loader.load(modelId);
   }
 

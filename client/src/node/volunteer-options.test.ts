@@ -51,7 +51,11 @@ describe('parseVolunteerOptions', () => {
   });
 
   it('falls back to defaults for invalid values and says so', () => {
-    const { options, warnings } = parseVolunteerOptions('?backend=cuda&maxConcurrent=0&coordinator=javascript:alert(1)&autostart=maybe&models=,&identity=shared', '/', origin);
+    const { options, warnings } = parseVolunteerOptions(
+      '?backend=cuda&maxConcurrent=0&coordinator=javascript:alert(1)&autostart=maybe&models=,&identity=shared',
+      '/',
+      origin,
+    );
     expect(options.backend).toBeNull();
     expect(options.maxConcurrentTasks).toBe(1);
     expect(options.coordinatorOrigin).toBe(origin);

@@ -31,10 +31,17 @@ const volunteerRoleSchema = z.enum(['worker', 'guard']) satisfies z.ZodType<Volu
 export const DEFAULT_MODELS: readonly string[] = [TINY_GPT2_ID, TINY_BERT_ID];
 export const MAX_CONCURRENT_TASKS = 16;
 
-const flagSchema = z.enum(['1', 'true', 'yes', '0', 'false', 'no']).transform((value) => value === '1' || value === 'true' || value === 'yes');
+const flagSchema = z
+  .enum(['1', 'true', 'yes', '0', 'false', 'no'])
+  .transform((value) => value === '1' || value === 'true' || value === 'yes');
 const modelsSchema = z
   .string()
-  .transform((value) => value.split(',').map((id) => id.trim()).filter((id) => id.length > 0))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((id) => id.trim())
+      .filter((id) => id.length > 0),
+  )
   .pipe(z.array(z.string().max(200)).min(1).max(64));
 const originSchema = z.url({ protocol: /^https?$/ }).transform((value) => new URL(value).origin);
 const maxConcurrentSchema = z.coerce.number().int().min(1).max(MAX_CONCURRENT_TASKS);

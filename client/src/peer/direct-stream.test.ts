@@ -68,32 +68,46 @@ function replayed(sink: RecordingSink): [number, string][] {
 }
 
 describe('createDirectStreamSender over real WebRTC (Node, loopback)', () => {
-  it('holds deltas until the link opens, then sends every one in order and ends complete with the chunk count', { timeout: 15_000 }, async () => {
-    const taskId = newTaskId();
-    const sink = new RecordingSink();
-    const link = deferred<PeerLink>();
-    const sender = createDirectStreamSender({ taskId, link: link.promise, sink, renewEveryMs: 60_000 });
-    sender.push('Hel');
-    sender.push('lo');
-    const [worker, requester] = await pair();
-    const received = collect(requester);
-    link.resolve(worker);
-    await sleep(0);
-    sender.push(' world');
-    expect(await sender.end('complete')).toEqual({ direct: true });
+  it(
+    'holds deltas until the link opens, then sends every one in order and ends complete with the chunk count',
+    { timeout: 15_000 },
+    async () => {
+      const taskId = newTaskId();
+      const sink = new RecordingSink();
+      const link = deferred<PeerLink>();
+      const sender = createDirectStreamSender({ taskId, link: link.promise, sink, renewEveryMs: 60_000 });
+      sender.push('Hel');
+      sender.push('lo');
+      const [worker, requester] = await pair();
+      const received = collect(requester);
+      link.resolve(worker);
+      await sleep(0);
+      sender.push(' world');
+      expect(await sender.end('complete')).toEqual({ direct: true });
 
-    const frames = await received.ended;
-    expect(texts(frames)).toEqual([[0, 'Hel'], [1, 'lo'], [2, ' world']]);
-    expect(frames.at(-1)).toEqual({ type: 'task:stream-end', taskId, chunks: 3, status: 'complete' });
-    expect(frames.every((frame) => frame.taskId === taskId)).toBe(true);
-    expect(sink.chunks).toEqual([]);
-  });
+      const frames = await received.ended;
+      expect(texts(frames)).toEqual([
+        [0, 'Hel'],
+        [1, 'lo'],
+        [2, ' world'],
+      ]);
+      expect(frames.at(-1)).toEqual({ type: 'task:stream-end', taskId, chunks: 3, status: 'complete' });
+      expect(frames.every((frame) => frame.taskId === taskId)).toBe(true);
+      expect(sink.chunks).toEqual([]);
+    },
+  );
 
   it('gives every piece to the coordinator as task:chunk from seq 0 when the link never opens', async () => {
     const taskId = newTaskId();
     const sink = new RecordingSink();
     const reasons: string[] = [];
-    const sender = createDirectStreamSender({ taskId, link: Promise.reject(new Error('no link to the requester')), sink, renewEveryMs: 60_000, onFallback: (reason) => reasons.push(reason) });
+    const sender = createDirectStreamSender({
+      taskId,
+      link: Promise.reject(new Error('no link to the requester')),
+      sink,
+      renewEveryMs: 60_000,
+      onFallback: (reason) => reasons.push(reason),
+    });
     sender.push('a');
     sender.push('b');
     expect(sink.chunks).toEqual([]);
@@ -108,29 +122,49 @@ describe('createDirectStreamSender over real WebRTC (Node, loopback)', () => {
     expect(reasons).toEqual(['no link to the requester']);
   });
 
-  it('replays everything to the coordinator from seq 0 when the link closes mid-stream, and sends the rest there', { timeout: 15_000 }, async () => {
-    const taskId = newTaskId();
-    const sink = new RecordingSink();
-    const reasons: string[] = [];
-    const [worker, requester] = await pair();
-    const received = collect(requester);
-    const sender = createDirectStreamSender({ taskId, link: Promise.resolve(worker), sink, renewEveryMs: 60_000, onFallback: (reason) => reasons.push(reason) });
-    await sleep(0);
-    sender.push('one ');
-    sender.push('two ');
-    for (let waited = 0; received.frames.length < 2 && waited < 5_000; waited += 10) await sleep(10);
-    expect(texts(received.frames)).toEqual([[0, 'one '], [1, 'two ']]);
-    expect(sink.chunks).toEqual([]);
+  it(
+    'replays everything to the coordinator from seq 0 when the link closes mid-stream, and sends the rest there',
+    { timeout: 15_000 },
+    async () => {
+      const taskId = newTaskId();
+      const sink = new RecordingSink();
+      const reasons: string[] = [];
+      const [worker, requester] = await pair();
+      const received = collect(requester);
+      const sender = createDirectStreamSender({
+        taskId,
+        link: Promise.resolve(worker),
+        sink,
+        renewEveryMs: 60_000,
+        onFallback: (reason) => reasons.push(reason),
+      });
+      await sleep(0);
+      sender.push('one ');
+      sender.push('two ');
+      for (let waited = 0; received.frames.length < 2 && waited < 5_000; waited += 10) await sleep(10);
+      expect(texts(received.frames)).toEqual([
+        [0, 'one '],
+        [1, 'two '],
+      ]);
+      expect(sink.chunks).toEqual([]);
 
-    worker.close();
-    await worker.closed;
-    expect(replayed(sink)).toEqual([[0, 'one '], [1, 'two ']]);
-    sender.push('three');
-    expect(await sender.end('complete')).toEqual({ direct: false });
-    expect(replayed(sink)).toEqual([[0, 'one '], [1, 'two '], [2, 'three']]);
-    expect(reasons).toEqual(['the link closed']);
-    expect(received.frames.some((frame) => frame.type === 'task:stream-end')).toBe(false);
-  });
+      worker.close();
+      await worker.closed;
+      expect(replayed(sink)).toEqual([
+        [0, 'one '],
+        [1, 'two '],
+      ]);
+      sender.push('three');
+      expect(await sender.end('complete')).toEqual({ direct: false });
+      expect(replayed(sink)).toEqual([
+        [0, 'one '],
+        [1, 'two '],
+        [2, 'three'],
+      ]);
+      expect(reasons).toEqual(['the link closed']);
+      expect(received.frames.some((frame) => frame.type === 'task:stream-end')).toBe(false);
+    },
+  );
 
   it('renews the lease every renewEveryMs while the text goes direct, and stops at the end', { timeout: 15_000 }, async () => {
     const taskId = newTaskId();
@@ -163,7 +197,14 @@ describe('createDirectStreamSender over real WebRTC (Node, loopback)', () => {
     const sink = new RecordingSink();
     const reasons: string[] = [];
     const never = new Promise<PeerLink>(() => {});
-    const sender = createDirectStreamSender({ taskId, link: never, sink, renewEveryMs: 60_000, openWaitMs: 150, onFallback: (reason) => reasons.push(reason) });
+    const sender = createDirectStreamSender({
+      taskId,
+      link: never,
+      sink,
+      renewEveryMs: 60_000,
+      openWaitMs: 150,
+      onFallback: (reason) => reasons.push(reason),
+    });
     sender.push('a');
     sender.push('b');
     const started = performance.now();
@@ -171,7 +212,10 @@ describe('createDirectStreamSender over real WebRTC (Node, loopback)', () => {
     const waitedMs = performance.now() - started;
     expect(waitedMs).toBeGreaterThanOrEqual(140);
     expect(waitedMs).toBeLessThan(1_000);
-    expect(replayed(sink)).toEqual([[0, 'a'], [1, 'b']]);
+    expect(replayed(sink)).toEqual([
+      [0, 'a'],
+      [1, 'b'],
+    ]);
     expect(reasons).toEqual(['the link did not open in time']);
   });
 
@@ -226,7 +270,12 @@ describe('createDirectStreamSender after the task ended or over a reused link', 
       close: () => undefined,
     };
     for (let task = 0; task < 3; task++) {
-      const sender = createDirectStreamSender({ taskId: newTaskId(), link: Promise.resolve(link), sink: new RecordingSink(), renewEveryMs: 60_000 });
+      const sender = createDirectStreamSender({
+        taskId: newTaskId(),
+        link: Promise.resolve(link),
+        sink: new RecordingSink(),
+        renewEveryMs: 60_000,
+      });
       await sleep(0);
       sender.push('text');
       expect(await sender.end('complete')).toEqual({ direct: true });
@@ -238,7 +287,12 @@ describe('createDirectStreamSender after the task ended or over a reused link', 
 describe('DirectStreamReceiver', () => {
   const worker = newNodeId();
   const stream = (taskId: TaskId, seq: number, delta: string): TaskStreamFrame => ({ type: 'task:stream', taskId, seq, delta });
-  const end = (taskId: TaskId, chunks: number, status: 'complete' | 'abandoned' = 'complete'): TaskStreamEndFrame => ({ type: 'task:stream-end', taskId, chunks, status });
+  const end = (taskId: TaskId, chunks: number, status: 'complete' | 'abandoned' = 'complete'): TaskStreamEndFrame => ({
+    type: 'task:stream-end',
+    taskId,
+    chunks,
+    status,
+  });
 
   function expecting(): { receiver: DirectStreamReceiver; taskId: TaskId; changes: DirectStreamState[] } {
     const receiver = new DirectStreamReceiver();

@@ -60,12 +60,14 @@ export function createFileClient(link: PeerLink): FileClient {
         if (request === undefined) return;
         const broken = (message: string) => settle(frame.requestId, { error: new PeerError('peer_frame_invalid', message) });
         if (frame.seq !== request.nextSeq) return broken(`chunk ${frame.seq} arrived where ${request.nextSeq} was due`);
-        if (request.received + frame.bytes.byteLength > request.bytes.byteLength) return broken('the seeder sent more bytes than asked for');
+        if (request.received + frame.bytes.byteLength > request.bytes.byteLength)
+          return broken('the seeder sent more bytes than asked for');
         request.bytes.set(frame.bytes, request.received);
         request.received += frame.bytes.byteLength;
         request.nextSeq++;
         if (frame.last) {
-          if (request.received !== request.bytes.byteLength) return broken(`the last chunk came after ${request.received} of ${request.bytes.byteLength} bytes`);
+          if (request.received !== request.bytes.byteLength)
+            return broken(`the last chunk came after ${request.received} of ${request.bytes.byteLength} bytes`);
           settle(frame.requestId, { bytes: request.bytes });
         }
         return;
@@ -78,7 +80,8 @@ export function createFileClient(link: PeerLink): FileClient {
   };
 
   const closeAll = (): void => {
-    for (const requestId of [...pending.keys()]) settle(requestId, { error: new PeerError('peer_closed', 'The link to the seeder closed.') });
+    for (const requestId of [...pending.keys()])
+      settle(requestId, { error: new PeerError('peer_closed', 'The link to the seeder closed.') });
   };
   const offFrame = link.on('frame', onFrame);
   const offClose = link.on('close', closeAll);
@@ -89,7 +92,10 @@ export function createFileClient(link: PeerLink): FileClient {
       const requestId = nextRequestId;
       nextRequestId = (nextRequestId + 1) % 0x1_0000_0000;
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => settle(requestId, { error: new PeerError('peer_timeout', `No complete answer for ${range.path} within ${timeoutMs} ms.`) }), timeoutMs);
+        const timer = setTimeout(
+          () => settle(requestId, { error: new PeerError('peer_timeout', `No complete answer for ${range.path} within ${timeoutMs} ms.`) }),
+          timeoutMs,
+        );
         pending.set(requestId, { bytes: new Uint8Array(range.length), received: 0, nextSeq: 0, timer, resolve, reject });
         link.send({ type: 'file:request', requestId, ...range }).catch((error: unknown) => {
           settle(requestId, { error: error instanceof PeerError ? error : new PeerError('peer_closed', 'The request could not be sent.') });

@@ -12,7 +12,12 @@ export interface HeldTask {
 
 /** Where offers go: `PeerNetwork.neighbourFor` has this shape. */
 export interface HandoffNeighbours {
-  neighbourFor(modelId: string, want: 'idle' | 'room', exclude: ReadonlySet<NodeId>, reserved: ReadonlyMap<NodeId, number>): { nodeId: NodeId } | undefined;
+  neighbourFor(
+    modelId: string,
+    want: 'idle' | 'room',
+    exclude: ReadonlySet<NodeId>,
+    reserved: ReadonlyMap<NodeId, number>,
+  ): { nodeId: NodeId } | undefined;
 }
 
 export interface HandoffPlannerOptions {

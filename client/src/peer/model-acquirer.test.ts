@@ -42,7 +42,10 @@ async function seeders(...reads: ReadModelFile[]): Promise<Seeder[]> {
 }
 
 /** Options around a store, counting `findSeeders` calls and recording progress. */
-function acquiring(store: MemoryModelFileStore, offered: readonly Seeder[]): { options: ModelAcquireOptions; seeks: () => number; progress: [number, number][] } {
+function acquiring(
+  store: MemoryModelFileStore,
+  offered: readonly Seeder[],
+): { options: ModelAcquireOptions; seeks: () => number; progress: [number, number][] } {
   let seeks = 0;
   const progress: [number, number][] = [];
   const options: ModelAcquireOptions = {
@@ -72,7 +75,15 @@ describe('acquireModelFiles', () => {
     const store = new MemoryModelFileStore();
     const { options, seeks } = acquiring(store, []);
     const report = await acquireModelFiles(options);
-    expect(report).toMatchObject({ modelId: TINY_GPT2_ID, fromStore: 0, fromPeers: 0, fromHttp: totalBytes, seeders: 0, badSeeders: [], fallbacks: [] });
+    expect(report).toMatchObject({
+      modelId: TINY_GPT2_ID,
+      fromStore: 0,
+      fromPeers: 0,
+      fromHttp: totalBytes,
+      seeders: 0,
+      badSeeders: [],
+      fallbacks: [],
+    });
     expect(httpCalls).toEqual(model.files.map((file) => file.path));
     expect(seeks()).toBe(1);
     await expectStoreHoldsModel(store);
@@ -88,18 +99,22 @@ describe('acquireModelFiles', () => {
     await expectStoreHoldsModel(store);
   });
 
-  it('keeps files already in the store, counts them as fromStore, and looks for seeders once for the rest', { timeout: 20_000 }, async () => {
-    const store = new MemoryModelFileStore();
-    const kept = model.files.filter((file) => file.path === 'config.json' || file.path === 'tokenizer.json');
-    for (const file of kept) await store.put(file.sha256, new Uint8Array(await readFile(modelFileUrl(model.id, file.path))));
-    const keptBytes = kept.reduce((sum, file) => sum + file.bytes, 0);
-    const { options, seeks } = acquiring(store, []);
-    const report = await acquireModelFiles(options);
-    expect(report).toMatchObject({ fromStore: keptBytes, fromPeers: 0, fromHttp: totalBytes - keptBytes });
-    expect(httpCalls).toEqual(model.files.filter((file) => !kept.includes(file)).map((file) => file.path));
-    expect(seeks()).toBe(1);
-    await expectStoreHoldsModel(store);
-  });
+  it(
+    'keeps files already in the store, counts them as fromStore, and looks for seeders once for the rest',
+    { timeout: 20_000 },
+    async () => {
+      const store = new MemoryModelFileStore();
+      const kept = model.files.filter((file) => file.path === 'config.json' || file.path === 'tokenizer.json');
+      for (const file of kept) await store.put(file.sha256, new Uint8Array(await readFile(modelFileUrl(model.id, file.path))));
+      const keptBytes = kept.reduce((sum, file) => sum + file.bytes, 0);
+      const { options, seeks } = acquiring(store, []);
+      const report = await acquireModelFiles(options);
+      expect(report).toMatchObject({ fromStore: keptBytes, fromPeers: 0, fromHttp: totalBytes - keptBytes });
+      expect(httpCalls).toEqual(model.files.filter((file) => !kept.includes(file)).map((file) => file.path));
+      expect(seeks()).toBe(1);
+      await expectStoreHoldsModel(store);
+    },
+  );
 
   it('asks for no seeders and fetches nothing when every file is already in the store', async () => {
     const store = new MemoryModelFileStore();
@@ -133,7 +148,7 @@ describe('acquireModelFiles', () => {
     await expectStoreHoldsModel(store);
   });
 
-  it('reports progress that never goes back and ends at the model\'s total', { timeout: 20_000 }, async () => {
+  it("reports progress that never goes back and ends at the model's total", { timeout: 20_000 }, async () => {
     const store = new MemoryModelFileStore();
     const kept = model.files.find((file) => file.path === 'tokenizer.json');
     if (kept === undefined) throw new Error('tiny-gpt2 has no tokenizer.json');

@@ -37,7 +37,16 @@ export async function acquireModelFiles(options: ModelAcquireOptions): Promise<M
   const { entry, store } = options;
   const started = performance.now();
   const total = entry.files.reduce((sum, file) => sum + file.bytes, 0);
-  const report: ModelAcquireReport = { modelId: entry.id, fromStore: 0, fromPeers: 0, fromHttp: 0, seeders: 0, badSeeders: [], fallbacks: [], ms: 0 };
+  const report: ModelAcquireReport = {
+    modelId: entry.id,
+    fromStore: 0,
+    fromPeers: 0,
+    fromHttp: 0,
+    seeders: 0,
+    badSeeders: [],
+    fallbacks: [],
+    ms: 0,
+  };
   let loaded = 0;
   let seeders: readonly Seeder[] | null = null;
   const bad = new Set<NodeId>();

@@ -61,7 +61,8 @@ export async function fetchModelFile(options: ModelFetchOptions): Promise<ModelF
   const pieceBytes = Math.max(1, Math.min(options.pieceBytes ?? 256 * 1024, FILE_REQUEST_MAX_BYTES));
   const timeoutMs = options.pieceTimeoutMs ?? 10_000;
   const pieces: Piece[] = [];
-  for (let offset = 0, index = 0; offset < file.bytes; offset += pieceBytes, index++) pieces.push({ index, offset, length: Math.min(pieceBytes, file.bytes - offset) });
+  for (let offset = 0, index = 0; offset < file.bytes; offset += pieceBytes, index++)
+    pieces.push({ index, offset, length: Math.min(pieceBytes, file.bytes - offset) });
 
   const bytes = new Uint8Array(file.bytes);
   const servedBy = new Map<NodeId, number>();
@@ -73,7 +74,10 @@ export async function fetchModelFile(options: ModelFetchOptions): Promise<ModelF
   const work = async (seeder: Seeder): Promise<void> => {
     for (let piece = queue.shift(); piece !== undefined; piece = queue.shift()) {
       try {
-        const got = await seeder.files.request({ modelId: options.modelId, path: file.path, offset: piece.offset, length: piece.length }, timeoutMs);
+        const got = await seeder.files.request(
+          { modelId: options.modelId, path: file.path, offset: piece.offset, length: piece.length },
+          timeoutMs,
+        );
         bytes.set(got, piece.offset);
         owner[piece.index] = seeder.nodeId;
         servedBy.set(seeder.nodeId, (servedBy.get(seeder.nodeId) ?? 0) + got.byteLength);
@@ -108,7 +112,9 @@ export async function fetchModelFile(options: ModelFetchOptions): Promise<ModelF
     for (const piece of pieces) {
       const nodeId = owner[piece.index];
       if (nodeId === undefined || badSeeders.includes(nodeId)) continue;
-      if (!equalBytes(bytes.subarray(piece.offset, piece.offset + piece.length), fromHttp.subarray(piece.offset, piece.offset + piece.length))) {
+      if (
+        !equalBytes(bytes.subarray(piece.offset, piece.offset + piece.length), fromHttp.subarray(piece.offset, piece.offset + piece.length))
+      ) {
         badSeeders.push(nodeId);
         options.onBadSeeder?.(nodeId, `served wrong bytes for ${options.modelId}/${file.path} at ${piece.offset}+${piece.length}`);
       }

@@ -32,7 +32,8 @@ export function createModelSeeder(options: ModelSeederOptions): ModelSeeder {
   let servedBytes = 0;
 
   async function serve(link: PeerLink, request: FileRequestFrame): Promise<void> {
-    const refuse = (code: PeerError['code'], message: string) => link.send({ type: 'file:error', requestId: request.requestId, code, message });
+    const refuse = (code: PeerError['code'], message: string) =>
+      link.send({ type: 'file:error', requestId: request.requestId, code, message });
     const model = findModel(options.catalog, request.modelId);
     const file = model?.files.find((candidate) => candidate.path === request.path);
     if (model === undefined || file === undefined || !options.has(model.id)) {
@@ -40,14 +41,20 @@ export function createModelSeeder(options: ModelSeederOptions): ModelSeeder {
       return;
     }
     if (request.offset + request.length > file.bytes) {
-      await refuse('peer_file_unavailable', `Bytes ${request.offset}+${request.length} are past the end of ${file.path} (${file.bytes} bytes).`);
+      await refuse(
+        'peer_file_unavailable',
+        `Bytes ${request.offset}+${request.length} are past the end of ${file.path} (${file.bytes} bytes).`,
+      );
       return;
     }
     let bytes: Uint8Array;
     try {
       bytes = await options.readFile(model.id, file.path, request.offset, request.length);
     } catch (error) {
-      await refuse('peer_read_failed', `Reading ${file.path} failed: ${error instanceof Error ? error.message.slice(0, 300) : 'unknown error'}`);
+      await refuse(
+        'peer_read_failed',
+        `Reading ${file.path} failed: ${error instanceof Error ? error.message.slice(0, 300) : 'unknown error'}`,
+      );
       return;
     }
     if (bytes.byteLength !== request.length) {
@@ -56,7 +63,13 @@ export function createModelSeeder(options: ModelSeederOptions): ModelSeeder {
     }
     for (let seq = 0, offset = 0; offset < bytes.byteLength; seq++, offset += FILE_CHUNK_MAX_BYTES) {
       const chunk = bytes.subarray(offset, offset + FILE_CHUNK_MAX_BYTES);
-      await link.send({ type: 'file:chunk', requestId: request.requestId, seq, last: offset + chunk.byteLength === bytes.byteLength, bytes: chunk });
+      await link.send({
+        type: 'file:chunk',
+        requestId: request.requestId,
+        seq,
+        last: offset + chunk.byteLength === bytes.byteLength,
+        bytes: chunk,
+      });
       servedBytes += chunk.byteLength;
     }
   }
@@ -67,7 +80,14 @@ export function createModelSeeder(options: ModelSeederOptions): ModelSeeder {
       return link.on('frame', (frame) => {
         if (frame.type !== 'file:request') return;
         if (active >= maxConcurrent) {
-          link.send({ type: 'file:error', requestId: frame.requestId, code: 'peer_busy', message: `Serving ${active} requests on this link already.` }).catch(() => {});
+          link
+            .send({
+              type: 'file:error',
+              requestId: frame.requestId,
+              code: 'peer_busy',
+              message: `Serving ${active} requests on this link already.`,
+            })
+            .catch(() => {});
           return;
         }
         active++;

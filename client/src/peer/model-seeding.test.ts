@@ -61,7 +61,14 @@ describe('model seeding between two Node tabs over WebRTC', () => {
     const [honest, liar] = await seeders({ readFile: readFromDisk }, { readFile: readAndLie });
     if (honest === undefined || liar === undefined) throw new Error('two seeders expected');
     const reported: NodeId[] = [];
-    const result = await fetchModelFile({ modelId: model.id, file: onnxFile, seeders: [honest, liar], httpFetch, pieceBytes: 64 * 1024, onBadSeeder: (nodeId) => reported.push(nodeId) });
+    const result = await fetchModelFile({
+      modelId: model.id,
+      file: onnxFile,
+      seeders: [honest, liar],
+      httpFetch,
+      pieceBytes: 64 * 1024,
+      onBadSeeder: (nodeId) => reported.push(nodeId),
+    });
     expect(result.source).toBe('http');
     expect(result.fallbackReason).toMatch(/sha256/);
     expect(Buffer.from(result.bytes).equals(await readFile(modelFileUrl(model.id, onnxFile.path)))).toBe(true);
@@ -76,7 +83,13 @@ describe('model seeding between two Node tabs over WebRTC', () => {
     const [without, stalling] = await seeders({ readFile: readFromDisk, has: false }, { readFile: stalled });
     if (without === undefined || stalling === undefined) throw new Error('two seeders expected');
     const started = performance.now();
-    const result = await fetchModelFile({ modelId: model.id, file: onnxFile, seeders: [without, stalling], httpFetch, pieceTimeoutMs: 300 });
+    const result = await fetchModelFile({
+      modelId: model.id,
+      file: onnxFile,
+      seeders: [without, stalling],
+      httpFetch,
+      pieceTimeoutMs: 300,
+    });
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(result.source).toBe('http');
     expect(result.fallbackReason).toMatch(/peer_file_unavailable/);
@@ -88,8 +101,12 @@ describe('model seeding between two Node tabs over WebRTC', () => {
   it('refuses files outside the catalog and ranges past the end of a file', { timeout: 20_000 }, async () => {
     const [seeder] = await seeders({ readFile: readFromDisk });
     if (seeder === undefined) throw new Error('a seeder expected');
-    await expect(seeder.files.request({ modelId: model.id, path: '../../secrets.txt', offset: 0, length: 10 }, 2_000)).rejects.toMatchObject({ code: 'peer_file_unavailable' });
-    await expect(seeder.files.request({ modelId: model.id, path: 'config.json', offset: 500, length: 100 }, 2_000)).rejects.toMatchObject({ code: 'peer_file_unavailable' });
+    await expect(
+      seeder.files.request({ modelId: model.id, path: '../../secrets.txt', offset: 0, length: 10 }, 2_000),
+    ).rejects.toMatchObject({ code: 'peer_file_unavailable' });
+    await expect(seeder.files.request({ modelId: model.id, path: 'config.json', offset: 500, length: 100 }, 2_000)).rejects.toMatchObject({
+      code: 'peer_file_unavailable',
+    });
     const config = await seeder.files.request({ modelId: model.id, path: 'config.json', offset: 0, length: 572 }, 2_000);
     expect(Buffer.from(config).equals(await readFile(modelFileUrl(model.id, 'config.json')))).toBe(true);
   });

@@ -24,7 +24,11 @@ function network(ids: NodeId[], onInbound: (at: NodeId, from: NodeId) => void = 
         setTimeout(() => byId.get(signal.to)?.handleSignal(relayed), 0);
       },
       onInbound: (link, from) => {
-        createModelSeeder({ catalog: MODEL_CATALOG, has: () => true, readFile: async (_m, _p, _o, length) => new Uint8Array(length).fill(7) }).attach(link);
+        createModelSeeder({
+          catalog: MODEL_CATALOG,
+          has: () => true,
+          readFile: async (_m, _p, _o, length) => new Uint8Array(length).fill(7),
+        }).attach(link);
         onInbound(id, from);
       },
     });

@@ -46,14 +46,18 @@ describe('PeerLink over real WebRTC (Node, loopback)', () => {
       { type: 'file:request', requestId: 1, modelId: 'tessera/tiny-gpt2', path: 'config.json', offset: 0, length: 572 },
       { type: 'file:error', requestId: 2, code: 'peer_busy', message: 'later' },
     ];
-    const toA: PeerFrame[] = [{ type: 'file:chunk', requestId: 1, seq: 0, last: true, bytes: new Uint8Array(FILE_CHUNK_MAX_BYTES).map((_, i) => i % 253) }];
+    const toA: PeerFrame[] = [
+      { type: 'file:chunk', requestId: 1, seq: 0, last: true, bytes: new Uint8Array(FILE_CHUNK_MAX_BYTES).map((_, i) => i % 253) },
+    ];
     const atB = nextFrames(b, toB.length);
     const atA = nextFrames(a, toA.length);
     for (const frame of toB) await a.send(frame);
     for (const frame of toA) await b.send(frame);
     expect(await atB).toEqual(toB);
     const [chunk] = await atA;
-    expect(chunk?.type === 'file:chunk' && Buffer.from(chunk.bytes).equals(Buffer.from(toA[0]?.type === 'file:chunk' ? toA[0].bytes : []))).toBe(true);
+    expect(
+      chunk?.type === 'file:chunk' && Buffer.from(chunk.bytes).equals(Buffer.from(toA[0]?.type === 'file:chunk' ? toA[0].bytes : [])),
+    ).toBe(true);
   });
 
   it('records when a frame last went either way (what a full hub closes by)', { timeout: 15_000 }, async () => {
@@ -67,36 +71,42 @@ describe('PeerLink over real WebRTC (Node, loopback)', () => {
     expect(b.lastActivityAt).toBeGreaterThan(before.b);
   });
 
-  it('waits for the data channel to drain: 8 MiB arrive whole and in order while at most ~96 KiB is buffered', { timeout: 30_000 }, async () => {
-    const [a, b] = await pair();
-    const total = 8 * 1024 * 1024;
-    const frames = Math.ceil(total / FILE_CHUNK_MAX_BYTES);
-    let received = 0;
-    let nextSeq = 0;
-    let ordered = true;
-    const done = new Promise<void>((resolve) => {
-      b.on('frame', (frame) => {
-        if (frame.type !== 'file:chunk') return;
-        if (frame.seq !== nextSeq++ || frame.bytes[0] !== frame.seq % 256) ordered = false;
-        received += frame.bytes.byteLength;
-        if (frame.last) resolve();
+  it(
+    'waits for the data channel to drain: 8 MiB arrive whole and in order while at most ~96 KiB is buffered',
+    { timeout: 30_000 },
+    async () => {
+      const [a, b] = await pair();
+      const total = 8 * 1024 * 1024;
+      const frames = Math.ceil(total / FILE_CHUNK_MAX_BYTES);
+      let received = 0;
+      let nextSeq = 0;
+      let ordered = true;
+      const done = new Promise<void>((resolve) => {
+        b.on('frame', (frame) => {
+          if (frame.type !== 'file:chunk') return;
+          if (frame.seq !== nextSeq++ || frame.bytes[0] !== frame.seq % 256) ordered = false;
+          received += frame.bytes.byteLength;
+          if (frame.last) resolve();
+        });
       });
-    });
-    let maxBuffered = 0;
-    const started = performance.now();
-    for (let seq = 0; seq < frames; seq++) {
-      const size = Math.min(FILE_CHUNK_MAX_BYTES, total - seq * FILE_CHUNK_MAX_BYTES);
-      await a.send({ type: 'file:chunk', requestId: 1, seq, last: seq === frames - 1, bytes: new Uint8Array(size).fill(seq % 256) });
-      maxBuffered = Math.max(maxBuffered, a.bufferedAmount);
-    }
-    await done;
-    const seconds = (performance.now() - started) / 1000;
-    console.info(`peer-link: ${(total / 1024 / 1024).toFixed(0)} MiB in ${seconds.toFixed(2)} s = ${(total / 1024 / 1024 / seconds).toFixed(1)} MiB/s; max bufferedAmount ${maxBuffered} B`);
-    expect(received).toBe(total);
-    expect(ordered).toBe(true);
-    // simple-peer holds writes while bufferedAmount > 64 KiB; one more frame may be in the channel.
-    expect(maxBuffered).toBeLessThanOrEqual(64 * 1024 + 32 * 1024);
-  });
+      let maxBuffered = 0;
+      const started = performance.now();
+      for (let seq = 0; seq < frames; seq++) {
+        const size = Math.min(FILE_CHUNK_MAX_BYTES, total - seq * FILE_CHUNK_MAX_BYTES);
+        await a.send({ type: 'file:chunk', requestId: 1, seq, last: seq === frames - 1, bytes: new Uint8Array(size).fill(seq % 256) });
+        maxBuffered = Math.max(maxBuffered, a.bufferedAmount);
+      }
+      await done;
+      const seconds = (performance.now() - started) / 1000;
+      console.info(
+        `peer-link: ${(total / 1024 / 1024).toFixed(0)} MiB in ${seconds.toFixed(2)} s = ${(total / 1024 / 1024 / seconds).toFixed(1)} MiB/s; max bufferedAmount ${maxBuffered} B`,
+      );
+      expect(received).toBe(total);
+      expect(ordered).toBe(true);
+      // simple-peer holds writes while bufferedAmount > 64 KiB; one more frame may be in the channel.
+      expect(maxBuffered).toBeLessThanOrEqual(64 * 1024 + 32 * 1024);
+    },
+  );
 
   it('refuses to send a frame that does not encode, and stays open', { timeout: 15_000 }, async () => {
     const [a] = await pair();
@@ -124,7 +134,9 @@ describe('PeerLink over real WebRTC (Node, loopback)', () => {
     await link.closed;
     expect(events).toEqual(['error:peer_frame_invalid', 'close']);
     expect(link.state).toBe('closed');
-    await expect(link.send({ type: 'file:error', requestId: 1, code: 'peer_busy', message: '' })).rejects.toMatchObject({ code: 'peer_closed' });
+    await expect(link.send({ type: 'file:error', requestId: 1, code: 'peer_busy', message: '' })).rejects.toMatchObject({
+      code: 'peer_closed',
+    });
     // The other end sees the channel go away too.
     await remoteClosed;
   });
@@ -133,7 +145,13 @@ describe('PeerLink over real WebRTC (Node, loopback)', () => {
     const links = await connectPair({ wrtc, maxQueuedFrames: 1 });
     open.push(...links);
     const [a] = links;
-    const frame = (seq: number): PeerFrame => ({ type: 'file:chunk', requestId: 1, seq, last: false, bytes: new Uint8Array(FILE_CHUNK_MAX_BYTES) });
+    const frame = (seq: number): PeerFrame => ({
+      type: 'file:chunk',
+      requestId: 1,
+      seq,
+      last: false,
+      bytes: new Uint8Array(FILE_CHUNK_MAX_BYTES),
+    });
     // With a queue of one frame, every send waits for the stream's `drain`, which comes a tick later.
     const waiting = a.send(frame(0));
     a.close();

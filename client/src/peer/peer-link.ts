@@ -102,7 +102,10 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   try {
     peer = new SimplePeer(peerOptions);
   } catch (error) {
-    throw new PeerError('peer_connection_failed', `Cannot create a WebRTC connection: ${error instanceof Error ? error.message : 'unknown error'}`);
+    throw new PeerError(
+      'peer_connection_failed',
+      `Cannot create a WebRTC connection: ${error instanceof Error ? error.message : 'unknown error'}`,
+    );
   }
 
   /** Fails the link: error first, then close. */
@@ -183,7 +186,8 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     send(frame) {
       if (state !== 'open') return Promise.reject(new PeerError('peer_closed', `The link is ${state}.`));
       const encoded = encodePeerFrame(frame);
-      if (!encoded.ok) return Promise.reject(new PeerError('peer_frame_invalid', `Refused to send an invalid ${frame.type} frame: ${encoded.reason}`));
+      if (!encoded.ok)
+        return Promise.reject(new PeerError('peer_frame_invalid', `Refused to send an invalid ${frame.type} frame: ${encoded.reason}`));
       lastActivityAt = performance.now();
       // simple-peer's writable side holds the callback of a write while the channel's bufferedAmount is
       // over 64 KiB (until `bufferedamountlow`); `write` returns false once the queue is full.

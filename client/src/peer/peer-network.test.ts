@@ -72,7 +72,8 @@ function tabs(count: number, options: TabOptions = {}): Tab[] {
 
 /** Puts tiny-gpt2 into a tab's store and has it seed the model. */
 async function seedTinyGpt2(tab: Tab): Promise<void> {
-  for (const file of gpt2?.files ?? []) await tab.store.put(file.sha256, new Uint8Array(await readFile(new URL(`${TINY_GPT2_ID}/${file.path}`, MODELS_DIR))));
+  for (const file of gpt2?.files ?? [])
+    await tab.store.put(file.sha256, new Uint8Array(await readFile(new URL(`${TINY_GPT2_ID}/${file.path}`, MODELS_DIR))));
   tab.network.markSeedable(TINY_GPT2_ID);
 }
 
@@ -130,39 +131,47 @@ describe('PeerNetwork through a coordinator-like relay (real WebRTC, Node)', () 
     await heard(a, b.id, leaving);
   });
 
-  it('picks an idle neighbour serving the model, one with room counting reservations, and never a leaving one', { timeout: 20_000 }, async () => {
-    const [a, b, c] = tabs(3);
-    b.network.setStatus(idle);
-    const busy: PeerStatus = { ...idle, activeTasks: 1 };
-    c.network.setStatus(busy);
-    await Promise.all([a.network.linkTo(b.id), a.network.linkTo(c.id)]);
-    await heard(a, b.id, idle);
-    await heard(a, c.id, busy);
+  it(
+    'picks an idle neighbour serving the model, one with room counting reservations, and never a leaving one',
+    { timeout: 20_000 },
+    async () => {
+      const [a, b, c] = tabs(3);
+      b.network.setStatus(idle);
+      const busy: PeerStatus = { ...idle, activeTasks: 1 };
+      c.network.setStatus(busy);
+      await Promise.all([a.network.linkTo(b.id), a.network.linkTo(c.id)]);
+      await heard(a, b.id, idle);
+      await heard(a, c.id, busy);
 
-    const pickFor = (model: string, want: 'idle' | 'room', exclude: ReadonlySet<NodeId> = none, reserved: ReadonlyMap<NodeId, number> = noReservations): NodeId | undefined =>
-      a.network.neighbourFor(model, want, exclude, reserved)?.nodeId;
-    expect(pickFor(TINY_GPT2_ID, 'idle')).toBe(b.id);
-    expect(pickFor(TINY_BERT_ID, 'idle')).toBeUndefined();
-    expect(pickFor(TINY_BERT_ID, 'room')).toBeUndefined();
-    // Only B holds nothing; C has room for one more.
-    expect(pickFor(TINY_GPT2_ID, 'idle', new Set([b.id]))).toBeUndefined();
-    expect(pickFor(TINY_GPT2_ID, 'room', new Set([b.id]))).toBe(c.id);
-    // A task offered to B and not yet answered: B is no longer idle. C's last slot reserved: no room.
-    expect(pickFor(TINY_GPT2_ID, 'idle', none, new Map([[b.id, 1]]))).toBeUndefined();
-    expect(pickFor(TINY_GPT2_ID, 'room', new Set([b.id]), new Map([[c.id, 1]]))).toBeUndefined();
-    expect(pickFor(TINY_GPT2_ID, 'room', new Set([c.id]), new Map([[b.id, 1]]))).toBe(b.id);
-    expect(pickFor(TINY_GPT2_ID, 'room', new Set([c.id]), new Map([[b.id, 2]]))).toBeUndefined();
+      const pickFor = (
+        model: string,
+        want: 'idle' | 'room',
+        exclude: ReadonlySet<NodeId> = none,
+        reserved: ReadonlyMap<NodeId, number> = noReservations,
+      ): NodeId | undefined => a.network.neighbourFor(model, want, exclude, reserved)?.nodeId;
+      expect(pickFor(TINY_GPT2_ID, 'idle')).toBe(b.id);
+      expect(pickFor(TINY_BERT_ID, 'idle')).toBeUndefined();
+      expect(pickFor(TINY_BERT_ID, 'room')).toBeUndefined();
+      // Only B holds nothing; C has room for one more.
+      expect(pickFor(TINY_GPT2_ID, 'idle', new Set([b.id]))).toBeUndefined();
+      expect(pickFor(TINY_GPT2_ID, 'room', new Set([b.id]))).toBe(c.id);
+      // A task offered to B and not yet answered: B is no longer idle. C's last slot reserved: no room.
+      expect(pickFor(TINY_GPT2_ID, 'idle', none, new Map([[b.id, 1]]))).toBeUndefined();
+      expect(pickFor(TINY_GPT2_ID, 'room', new Set([b.id]), new Map([[c.id, 1]]))).toBeUndefined();
+      expect(pickFor(TINY_GPT2_ID, 'room', new Set([c.id]), new Map([[b.id, 1]]))).toBe(b.id);
+      expect(pickFor(TINY_GPT2_ID, 'room', new Set([c.id]), new Map([[b.id, 2]]))).toBeUndefined();
 
-    const leaving: PeerStatus = { ...idle, leaving: true };
-    b.network.setStatus(leaving);
-    c.network.setStatus({ ...busy, leaving: true });
-    await heard(a, b.id, leaving);
-    await heard(a, c.id, { ...busy, leaving: true });
-    expect(pickFor(TINY_GPT2_ID, 'idle')).toBeUndefined();
-    expect(pickFor(TINY_GPT2_ID, 'room')).toBeUndefined();
-  });
+      const leaving: PeerStatus = { ...idle, leaving: true };
+      b.network.setStatus(leaving);
+      c.network.setStatus({ ...busy, leaving: true });
+      await heard(a, b.id, leaving);
+      await heard(a, c.id, { ...busy, leaving: true });
+      expect(pickFor(TINY_GPT2_ID, 'idle')).toBeUndefined();
+      expect(pickFor(TINY_GPT2_ID, 'room')).toBeUndefined();
+    },
+  );
 
-  it('passes task:stream frames to onTaskStream with the sending tab\'s node id', { timeout: 15_000 }, async () => {
+  it("passes task:stream frames to onTaskStream with the sending tab's node id", { timeout: 15_000 }, async () => {
     const [requester, worker] = tabs(2);
     const taskId = newTaskId();
     const frames: (TaskStreamFrame | TaskStreamEndFrame)[] = [

@@ -1,5 +1,16 @@
 import { PeerError, findModel } from '@tessera/shared';
-import type { ModelCatalogEntry, NodeId, PeerReport, PeerSeek, PeerSeeders, PeerSignal, PeerSignalRelayed, PeerStatusFrame, TaskStreamEndFrame, TaskStreamFrame } from '@tessera/shared';
+import type {
+  ModelCatalogEntry,
+  NodeId,
+  PeerReport,
+  PeerSeek,
+  PeerSeeders,
+  PeerSignal,
+  PeerSignalRelayed,
+  PeerStatusFrame,
+  TaskStreamEndFrame,
+  TaskStreamFrame,
+} from '@tessera/shared';
 import { createFileClient } from './file-client.ts';
 import type { Seeder } from './model-fetcher.ts';
 import { catalogFile, type ModelFileStore } from '../model-files/model-file-store.ts';
@@ -147,7 +158,14 @@ export class PeerNetwork implements TabPeers {
     });
     // A seeder behind a network no link can cross must not hold the load up for the whole connect timeout.
     const ready: { nodeId: NodeId; link: PeerLink }[] = [];
-    const opening = Promise.all(nodeIds.map((nodeId) => this.linkTo(nodeId).then((link) => void ready.push({ nodeId, link }), () => undefined)));
+    const opening = Promise.all(
+      nodeIds.map((nodeId) =>
+        this.linkTo(nodeId).then(
+          (link) => void ready.push({ nodeId, link }),
+          () => undefined,
+        ),
+      ),
+    );
     await waitAtMost(opening, this.#options.seederWaitMs ?? 4_000);
     return ready.map(({ nodeId, link }) => ({ nodeId, files: createFileClient(link) }));
   }
@@ -188,7 +206,12 @@ export class PeerNetwork implements TabPeers {
    * must not just move its queue into another queue), `room` ones have a free slot (a leaving tab places
    * what it can). `reserved` counts tasks already offered to each neighbour and not yet answered.
    */
-  neighbourFor(modelId: string, want: 'idle' | 'room', exclude: ReadonlySet<NodeId>, reserved: ReadonlyMap<NodeId, number>): Neighbour | undefined {
+  neighbourFor(
+    modelId: string,
+    want: 'idle' | 'room',
+    exclude: ReadonlySet<NodeId>,
+    reserved: ReadonlyMap<NodeId, number>,
+  ): Neighbour | undefined {
     for (const neighbour of this.#neighbours.values()) {
       const status = neighbour.status;
       if (neighbour.link.state !== 'open' || status === null || status.leaving || exclude.has(neighbour.nodeId)) continue;
@@ -214,7 +237,12 @@ export class PeerNetwork implements TabPeers {
     link.on('frame', (frame) => {
       switch (frame.type) {
         case 'peer:status':
-          neighbour.status = { activeTasks: frame.activeTasks, maxConcurrentTasks: frame.maxConcurrentTasks, servingModels: frame.servingModels, leaving: frame.leaving };
+          neighbour.status = {
+            activeTasks: frame.activeTasks,
+            maxConcurrentTasks: frame.maxConcurrentTasks,
+            servingModels: frame.servingModels,
+            leaving: frame.leaving,
+          };
           return;
         case 'task:stream':
         case 'task:stream-end':
@@ -235,7 +263,9 @@ export class PeerNetwork implements TabPeers {
   #evictBeyond(keep: number, spare: PeerLink): void {
     while (this.#neighbours.size > Math.max(1, keep)) {
       let oldest: Neighbour | undefined;
-      for (const candidate of this.#neighbours.values()) if (candidate.link !== spare && (oldest === undefined || candidate.link.lastActivityAt < oldest.link.lastActivityAt)) oldest = candidate;
+      for (const candidate of this.#neighbours.values())
+        if (candidate.link !== spare && (oldest === undefined || candidate.link.lastActivityAt < oldest.link.lastActivityAt))
+          oldest = candidate;
       if (oldest === undefined) return;
       this.#neighbours.delete(oldest.link);
       oldest.link.close();
@@ -249,7 +279,12 @@ export class PeerNetwork implements TabPeers {
 }
 
 function sameStatus(a: PeerStatus, b: PeerStatus): boolean {
-  return a.activeTasks === b.activeTasks && a.maxConcurrentTasks === b.maxConcurrentTasks && a.leaving === b.leaving && a.servingModels.join('\n') === b.servingModels.join('\n');
+  return (
+    a.activeTasks === b.activeTasks &&
+    a.maxConcurrentTasks === b.maxConcurrentTasks &&
+    a.leaving === b.leaving &&
+    a.servingModels.join('\n') === b.servingModels.join('\n')
+  );
 }
 
 /** Resolves when the link opens; rejects with its error or when it closes first. */

@@ -111,7 +111,13 @@ export class PlaygroundState {
         },
       );
       this.messages = [...history, { role: 'assistant', content: reply.text }];
-      this.lastStats = { finishReason: reply.finishReason, usage: reply.usage, firstDeltaMs: reply.firstDeltaMs, totalMs: performance.now() - started, direct: null };
+      this.lastStats = {
+        finishReason: reply.finishReason,
+        usage: reply.usage,
+        firstDeltaMs: reply.firstDeltaMs,
+        totalMs: performance.now() - started,
+        direct: null,
+      };
     } catch (error) {
       const partial = this.streaming ?? '';
       if (partial !== '') this.messages = [...history, { role: 'assistant', content: partial }];

@@ -4,7 +4,15 @@ import { LOCAL_KEY_REASON, NO_DISTRIBUTOR_REASON, claimBlockReason } from './cla
 import type { ClaimWalletView } from './claim-availability.ts';
 import type { ClaimSettings } from './claim-settings.ts';
 
-const claim: ClaimableEpoch = { epoch: 2, account: `0x${'12'.repeat(20)}`, amount: '5', proof: [], root: `0x${'cd'.repeat(32)}`, claimed: false, posted: true };
+const claim: ClaimableEpoch = {
+  epoch: 2,
+  account: `0x${'12'.repeat(20)}`,
+  amount: '5',
+  proof: [],
+  root: `0x${'cd'.repeat(32)}`,
+  claimed: false,
+  posted: true,
+};
 const settings: ClaimSettings = { network: 'testnet', distributorAddress: `0x${'aa'.repeat(20)}`, mirrorNodeUrl: null };
 const hashconnect: ClaimWalletView = { signerKind: null, localWallet: null, hashConnectUnavailable: null };
 
@@ -22,7 +30,7 @@ describe('claimBlockReason', () => {
     expect(NO_DISTRIBUTOR_REASON.toLowerCase()).toContain('the coordinator has no distributor configured');
   });
 
-  it('never claims with the URL\'s local key: it cannot pay gas on a real network', () => {
+  it("never claims with the URL's local key: it cannot pay gas on a real network", () => {
     expect(claimBlockReason(claim, settings, { ...hashconnect, signerKind: 'local' })).toBe(LOCAL_KEY_REASON);
     expect(claimBlockReason(claim, settings, { ...hashconnect, localWallet: { accountId: '0.0.5' } })).toBe(LOCAL_KEY_REASON);
   });

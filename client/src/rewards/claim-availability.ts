@@ -28,8 +28,8 @@ export function inLocalKeyMode(wallet: ClaimWalletView): boolean {
  */
 export function claimBlockReason(claim: ClaimableEpoch, settings: ClaimSettings | null, wallet: ClaimWalletView): string | null {
   if (claim.claimed) return 'Already claimed.';
-  if (!claim.posted) return 'This epoch\'s root is not on chain yet; the coordinator posts it shortly after the epoch closes.';
-  if (settings === null) return 'Reading the coordinator\'s claim settings…';
+  if (!claim.posted) return "This epoch's root is not on chain yet; the coordinator posts it shortly after the epoch closes.";
+  if (settings === null) return "Reading the coordinator's claim settings…";
   if (settings.distributorAddress === null) return NO_DISTRIBUTOR_REASON;
   if (inLocalKeyMode(wallet)) return LOCAL_KEY_REASON;
   if (wallet.hashConnectUnavailable !== null) return wallet.hashConnectUnavailable;

@@ -29,7 +29,10 @@ describe('encodeClaimCall', () => {
   });
 
   it('keeps amounts beyond 2^53 exact', () => {
-    const decoded = decodeFunctionData({ abi: rewardDistributorAbi, data: encodeClaimCall({ ...claim, amount: '90071992547409930000001' }) });
+    const decoded = decodeFunctionData({
+      abi: rewardDistributorAbi,
+      data: encodeClaimCall({ ...claim, amount: '90071992547409930000001' }),
+    });
     expect(decoded.args?.[2]).toBe(90071992547409930000001n);
   });
 });
@@ -47,18 +50,38 @@ describe('distributorRevertText', () => {
   it('names the custom error and says what it means', () => {
     const already = encodeErrorResult({ abi: rewardDistributorAbi, errorName: 'AlreadyClaimed', args: [7n, account] });
     expect(distributorRevertText(already)).toBe('AlreadyClaimed: epoch 7 was already claimed for this account.');
-    expect(distributorRevertText(encodeErrorResult({ abi: rewardDistributorAbi, errorName: 'InvalidProof' }))).toMatch(/^InvalidProof: the proof does not match/);
-    expect(distributorRevertText(encodeErrorResult({ abi: rewardDistributorAbi, errorName: 'UnknownEpoch', args: [9n] }))).toMatch(/^UnknownEpoch: epoch 9 has no root/);
+    expect(distributorRevertText(encodeErrorResult({ abi: rewardDistributorAbi, errorName: 'InvalidProof' }))).toMatch(
+      /^InvalidProof: the proof does not match/,
+    );
+    expect(distributorRevertText(encodeErrorResult({ abi: rewardDistributorAbi, errorName: 'UnknownEpoch', args: [9n] }))).toMatch(
+      /^UnknownEpoch: epoch 9 has no root/,
+    );
   });
 
   it('reads a token error bubbled up by the transfer, and plain Error(string) reverts', () => {
     const data = encodeErrorResult({
-      abi: [{ type: 'error', name: 'ERC20InsufficientBalance', inputs: [{ name: 'sender', type: 'address' }, { name: 'balance', type: 'uint256' }, { name: 'needed', type: 'uint256' }] }],
+      abi: [
+        {
+          type: 'error',
+          name: 'ERC20InsufficientBalance',
+          inputs: [
+            { name: 'sender', type: 'address' },
+            { name: 'balance', type: 'uint256' },
+            { name: 'needed', type: 'uint256' },
+          ],
+        },
+      ],
       errorName: 'ERC20InsufficientBalance',
       args: [account, 100_000_000n, 250_000_000n],
     });
-    expect(distributorRevertText(data)).toBe('ERC20InsufficientBalance: the distributor holds 1 TSRA but needs 2.5; tell the coordinator\'s operator.');
-    const error = encodeErrorResult({ abi: [{ type: 'error', name: 'Error', inputs: [{ name: 'message', type: 'string' }] }], errorName: 'Error', args: ['paused'] });
+    expect(distributorRevertText(data)).toBe(
+      "ERC20InsufficientBalance: the distributor holds 1 TSRA but needs 2.5; tell the coordinator's operator.",
+    );
+    const error = encodeErrorResult({
+      abi: [{ type: 'error', name: 'Error', inputs: [{ name: 'message', type: 'string' }] }],
+      errorName: 'Error',
+      args: ['paused'],
+    });
     expect(distributorRevertText(error)).toBe('Error: reverted: paused');
   });
 

@@ -44,9 +44,11 @@ const errorAbi = [...rewardDistributorAbi, ...rewardTokenAbi];
 const REVERT_ADVICE: Record<string, (args: readonly unknown[]) => string> = {
   UnknownEpoch: ([epoch]) => `epoch ${String(epoch)} has no root on chain yet; wait until the coordinator posts it.`,
   AlreadyClaimed: ([epoch]) => `epoch ${String(epoch)} was already claimed for this account.`,
-  InvalidProof: () => 'the proof does not match the posted root (wrong amount, account or epoch); reload the page to get the coordinator\'s current proof.',
+  InvalidProof: () =>
+    "the proof does not match the posted root (wrong amount, account or epoch); reload the page to get the coordinator's current proof.",
   EpochTotalExceeded: ([epoch]) => `epoch ${String(epoch)} has paid out its whole posted total; tell the coordinator's operator.`,
-  SafeERC20FailedOperation: () => 'the token transfer failed. With an HTS token, the account must be associated with it first (HashPack: Tokens → associate).',
+  SafeERC20FailedOperation: () =>
+    'the token transfer failed. With an HTS token, the account must be associated with it first (HashPack: Tokens → associate).',
   ERC20InsufficientBalance: ([, balance, needed]) =>
     `the distributor holds ${typeof balance === 'bigint' ? formatAmount(balance) : '?'} TSRA but needs ${typeof needed === 'bigint' ? formatAmount(needed) : '?'}; tell the coordinator's operator.`,
   ReentrancyGuardReentrantCall: () => 'the token called back into the distributor; the claim was refused.',

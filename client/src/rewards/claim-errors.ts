@@ -11,14 +11,14 @@ export class ClaimError extends Error {
 
 /** Hedera response codes a claim can meet (from the wallet's precheck or the record), in plain words. */
 const HEDERA_STATUS_ADVICE: Record<string, string> = {
-  INSUFFICIENT_PAYER_BALANCE: 'The wallet\'s account has too little HBAR to pay the transaction fee and gas.',
-  INSUFFICIENT_ACCOUNT_BALANCE: 'The wallet\'s account has too little HBAR to pay the transaction fee and gas.',
-  INSUFFICIENT_TX_FEE: 'The transaction fee offered was too low for the network\'s current prices. Try again.',
+  INSUFFICIENT_PAYER_BALANCE: "The wallet's account has too little HBAR to pay the transaction fee and gas.",
+  INSUFFICIENT_ACCOUNT_BALANCE: "The wallet's account has too little HBAR to pay the transaction fee and gas.",
+  INSUFFICIENT_TX_FEE: "The transaction fee offered was too low for the network's current prices. Try again.",
   INSUFFICIENT_GAS: 'The call ran out of gas. Try again: the gas limit comes from a fresh estimate each time.',
   MAX_GAS_LIMIT_EXCEEDED: 'The gas limit is above what the network allows for one transaction.',
   TRANSACTION_EXPIRED: 'The wallet sent the transaction after it expired (2 minutes). Try again and approve it sooner.',
-  INVALID_CONTRACT_ID: 'There is no contract at the coordinator\'s distributor address on this network.',
-  INVALID_SOLIDITY_ADDRESS: 'There is no contract at the coordinator\'s distributor address on this network.',
+  INVALID_CONTRACT_ID: "There is no contract at the coordinator's distributor address on this network.",
+  INVALID_SOLIDITY_ADDRESS: "There is no contract at the coordinator's distributor address on this network.",
   CONTRACT_REVERT_EXECUTED: 'The distributor refused the claim.',
   DUPLICATE_TRANSACTION: 'The wallet sent this transaction twice; the first one counts.',
 };

@@ -52,11 +52,15 @@ describe('claimReward', () => {
     const { chain, run } = await setup();
     await run();
     const again = run();
-    await expect(again).rejects.toThrow('The distributor would refuse this claim, so nothing was sent: AlreadyClaimed: epoch 3 was already claimed for this account.');
+    await expect(again).rejects.toThrow(
+      'The distributor would refuse this claim, so nothing was sent: AlreadyClaimed: epoch 3 was already claimed for this account.',
+    );
     expect(chain.sent).toHaveLength(1);
     await expect(run({ claim: { ...claim, epoch: 8 } })).rejects.toThrow(/UnknownEpoch: epoch 8 has no root/);
     const fresh = await setup();
-    await expect(fresh.run({ claim: { ...claim, amount: '999999' } })).rejects.toThrow(/: InvalidProof: the proof does not match the posted root/);
+    await expect(fresh.run({ claim: { ...claim, amount: '999999' } })).rejects.toThrow(
+      /: InvalidProof: the proof does not match the posted root/,
+    );
     expect(fresh.chain.sent).toHaveLength(0);
   });
 
@@ -70,9 +74,13 @@ describe('claimReward', () => {
     expect(chain.sent[0]?.gas).toBe(250_000);
     chain.mirrorDown = false;
     // A dry run that passed (state changed between it and consensus): the record's revert is decoded.
-    await expect(run({ mirror: createMirrorContracts(chain.mirrorUrl, async (input, init) => (String(input).endsWith('/contracts/call') ? Response.json({ result: '0x1' }) : chain.fetch(input, init))) })).rejects.toThrow(
-      /^The claim transaction 0\.0\.4321@\d+\.000000001 failed: AlreadyClaimed: epoch 3 was already claimed/,
-    );
+    await expect(
+      run({
+        mirror: createMirrorContracts(chain.mirrorUrl, async (input, init) =>
+          String(input).endsWith('/contracts/call') ? Response.json({ result: '0x1' }) : chain.fetch(input, init),
+        ),
+      }),
+    ).rejects.toThrow(/^The claim transaction 0\.0\.4321@\d+\.000000001 failed: AlreadyClaimed: epoch 3 was already claimed/);
   });
 
   it('sends without a mirror node and leaves the outcome to the coordinator', async () => {
@@ -82,7 +90,7 @@ describe('claimReward', () => {
     expect(chain.sent[0]?.gas).toBe(250_000);
   });
 
-  it('passes on the wallet\'s refusal, which the page words plainly', async () => {
+  it("passes on the wallet's refusal, which the page words plainly", async () => {
     const { wallet, chain, run } = await setup();
     wallet.beforeSend = () => {
       throw new WalletSignerError('rejected', 'The wallet declined the transaction: USER_REJECT');

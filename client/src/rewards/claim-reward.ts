@@ -68,7 +68,9 @@ export async function claimReward(options: ClaimRewardOptions): Promise<ClaimRec
     try {
       const outcome = await mirror.estimateGas({ to: distributorAddress, data: callData }, signal);
       if (outcome.kind === 'reverted') {
-        throw new ClaimError(`The distributor would refuse this claim, so nothing was sent: ${revertText(outcome.data, outcome.detail || outcome.status)}`);
+        throw new ClaimError(
+          `The distributor would refuse this claim, so nothing was sent: ${revertText(outcome.data, outcome.detail || outcome.status)}`,
+        );
       }
       estimate = outcome.gas;
     } catch (error) {
@@ -78,7 +80,11 @@ export async function claimReward(options: ClaimRewardOptions): Promise<ClaimRec
   }
 
   options.onStep?.('signing');
-  const { transactionId } = await signer.executeContractCall({ contractEvmAddress: distributorAddress, callData, gas: claimGasLimit(estimate) });
+  const { transactionId } = await signer.executeContractCall({
+    contractEvmAddress: distributorAddress,
+    callData,
+    gas: claimGasLimit(estimate),
+  });
   if (mirror === null) return { transactionId, confirmed: false };
 
   options.onStep?.('confirming');
@@ -90,7 +96,10 @@ export async function claimReward(options: ClaimRewardOptions): Promise<ClaimRec
     });
     if (result.kind === 'success') return { transactionId, confirmed: true };
     if (result.kind === 'failed') {
-      const reason = result.status === 'CONTRACT_REVERT_EXECUTED' ? revertText(result.data, result.status) : (hederaStatusAdvice(result.status) ?? result.status);
+      const reason =
+        result.status === 'CONTRACT_REVERT_EXECUTED'
+          ? revertText(result.data, result.status)
+          : (hederaStatusAdvice(result.status) ?? result.status);
       throw new ClaimError(`The claim transaction ${transactionId} failed: ${reason}`);
     }
     if (Date.now() >= deadline) return { transactionId, confirmed: false };

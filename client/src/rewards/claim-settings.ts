@@ -38,10 +38,8 @@ export const claimSettingsSchema = z
       .nullable()
       .catch(null),
   })
-  .transform(
-    (fields): ClaimSettings => ({
-      network: fields.network,
-      distributorAddress: fields.distributorAddress,
-      mirrorNodeUrl: fields.mirrorNodeUrl ?? PUBLIC_MIRROR_NODE_URLS[fields.network],
-    }),
-  );
+  .transform((fields): ClaimSettings => ({
+    network: fields.network,
+    distributorAddress: fields.distributorAddress,
+    mirrorNodeUrl: fields.mirrorNodeUrl ?? PUBLIC_MIRROR_NODE_URLS[fields.network],
+  }));

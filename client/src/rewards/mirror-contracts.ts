@@ -25,7 +25,9 @@ export class MirrorNodeError extends Error {
 const estimateSchema = z.object({ result: z.string().regex(/^0x[0-9a-fA-F]+$/) });
 /** The web3 module's error body: `{ _status: { messages: [{ message, detail, data }] } }`. */
 const statusSchema = z.object({
-  _status: z.object({ messages: z.array(z.object({ message: z.string(), detail: z.string().nullish(), data: z.string().nullish() })).min(1) }),
+  _status: z.object({
+    messages: z.array(z.object({ message: z.string(), detail: z.string().nullish(), data: z.string().nullish() })).min(1),
+  }),
 });
 const contractResultSchema = z.object({ result: z.string(), error_message: z.string().nullish() });
 
@@ -54,7 +56,9 @@ export function createMirrorContracts(baseUrl: string, fetchImpl: Fetch = (input
       return await fetchImpl(`${baseUrl}/api/v1${path}`, { cache: 'no-store', ...init });
     } catch (error) {
       if (init.signal?.aborted === true) throw error;
-      throw new MirrorNodeError(`The mirror node ${baseUrl} could not be reached: ${error instanceof Error ? error.message : 'network error'}`);
+      throw new MirrorNodeError(
+        `The mirror node ${baseUrl} could not be reached: ${error instanceof Error ? error.message : 'network error'}`,
+      );
     }
   }
 
@@ -76,9 +80,16 @@ export function createMirrorContracts(baseUrl: string, fetchImpl: Fetch = (input
       // 400 is how the web3 module answers a call that reverts; anything else is the mirror's own trouble.
       if (response.status === 400 && status.success) {
         const [first] = status.data._status.messages;
-        return { kind: 'reverted', status: first?.message ?? 'CONTRACT_REVERT_EXECUTED', detail: first?.detail ?? '', data: first?.data ?? null };
+        return {
+          kind: 'reverted',
+          status: first?.message ?? 'CONTRACT_REVERT_EXECUTED',
+          detail: first?.detail ?? '',
+          data: first?.data ?? null,
+        };
       }
-      throw new MirrorNodeError(`The mirror node could not estimate the call: HTTP ${response.status}${status.success ? ` ${status.data._status.messages[0]?.message ?? ''}` : ''}`);
+      throw new MirrorNodeError(
+        `The mirror node could not estimate the call: HTTP ${response.status}${status.success ? ` ${status.data._status.messages[0]?.message ?? ''}` : ''}`,
+      );
     },
 
     async result(transactionId, signal) {

@@ -30,7 +30,11 @@ export function createRewardsApi(origin: string, fetchImpl: Fetch = (input, init
     const response = await fetchImpl(`${origin}${path}`, { cache: 'no-store', signal: signal ?? null });
     if (!response.ok) throw await apiErrorFromResponse(response);
     const body = schema.safeParse(await response.json());
-    if (!body.success) throw new ApiError(response.status, `GET ${path.split('/').slice(0, 4).join('/')} answered with an unexpected body: ${body.error.issues[0]?.message ?? ''}`);
+    if (!body.success)
+      throw new ApiError(
+        response.status,
+        `GET ${path.split('/').slice(0, 4).join('/')} answered with an unexpected body: ${body.error.issues[0]?.message ?? ''}`,
+      );
     return body.data;
   }
 

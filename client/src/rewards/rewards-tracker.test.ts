@@ -16,13 +16,30 @@ const KEY = 'A'.repeat(43);
 const OTHER_KEY = 'B'.repeat(43);
 const account = '0x00000000000000000000000000000000000004d2';
 
-const claim: ClaimableEpoch = { epoch: 3, account, amount: '120000', proof: [`0x${'ab'.repeat(32)}`], root: `0x${'cd'.repeat(32)}`, claimed: false, posted: true };
+const claim: ClaimableEpoch = {
+  epoch: 3,
+  account,
+  amount: '120000',
+  proof: [`0x${'ab'.repeat(32)}`],
+  root: `0x${'cd'.repeat(32)}`,
+  claimed: false,
+  posted: true,
+};
 
 function viewOf(publicKey: string, escrowed: string, epochs: ClaimableEpoch[] = []): RewardsView {
   return {
     publicKey,
     tier: 'probation',
-    balances: { escrowed, credited: '0', claimable: epochs.filter((e) => !e.claimed).reduce((sum, e) => sum + BigInt(e.amount), 0n).toString(), claimed: '0', slashed: '0' },
+    balances: {
+      escrowed,
+      credited: '0',
+      claimable: epochs
+        .filter((e) => !e.claimed)
+        .reduce((sum, e) => sum + BigInt(e.amount), 0n)
+        .toString(),
+      claimed: '0',
+      slashed: '0',
+    },
     linkedAccount: epochs.length === 0 ? null : { accountId: '0.0.1234', evmAddress: account },
     epochs,
     history: [{ taskId: 't-1', epoch: 3, model: 'tessera/tiny-gpt2', units: '12', amount: escrowed, status: 'escrow', createdAt: 1 }],
@@ -35,7 +52,13 @@ function viewOf(publicKey: string, escrowed: string, epochs: ClaimableEpoch[] = 
  */
 class FakeCoordinator {
   readonly views = new Map<string, RewardsView>();
-  config: Record<string, unknown> = { network: 'testnet', linkingAvailable: true, unavailableReason: null, walletConnectProjectId: 'p', challengeTtlMs: 300_000 };
+  config: Record<string, unknown> = {
+    network: 'testnet',
+    linkingAvailable: true,
+    unavailableReason: null,
+    walletConnectProjectId: 'p',
+    challengeTtlMs: 300_000,
+  };
   readonly requests: string[] = [];
   /** Answer the next N reads with 503 in OpenAI's error shape. */
   failures = 0;
@@ -50,13 +73,19 @@ class FakeCoordinator {
     this.requests.push(path);
     if (this.failures > 0) {
       this.failures--;
-      return Response.json({ error: { message: 'The coordinator is restarting.', type: 'server_error', code: 'internal_error', param: null } }, { status: 503 });
+      return Response.json(
+        { error: { message: 'The coordinator is restarting.', type: 'server_error', code: 'internal_error', param: null } },
+        { status: 503 },
+      );
     }
     if (path === '/api/v1/wallet/config') return Response.json(this.config);
     const publicKey = /^\/api\/v1\/rewards\/(.+)$/.exec(path)?.[1];
     const view = publicKey === undefined ? undefined : this.views.get(publicKey);
     if (view === undefined) return new Response('not found', { status: 404 });
-    return Response.json({ ...view, epochs: view.epochs.map((entry) => ({ ...entry, claimed: entry.claimed || this.chain.isClaimed(entry.epoch, entry.account) })) });
+    return Response.json({
+      ...view,
+      epochs: view.epochs.map((entry) => ({ ...entry, claimed: entry.claimed || this.chain.isClaimed(entry.epoch, entry.account) })),
+    });
   };
 }
 
@@ -107,7 +136,11 @@ describe('RewardsTracker: reading', () => {
     tracker.start();
     await vi.advanceTimersByTimeAsync(0);
     expect(tracker.snapshot).toMatchObject({ publicKey: KEY, error: null, updatedAt: 42, view: { balances: { escrowed: '120000' } } });
-    expect(tracker.snapshot.settings).toEqual({ network: 'testnet', distributorAddress: coordinator.chain.distributor, mirrorNodeUrl: coordinator.chain.mirrorUrl });
+    expect(tracker.snapshot.settings).toEqual({
+      network: 'testnet',
+      distributorAddress: coordinator.chain.distributor,
+      mirrorNodeUrl: coordinator.chain.mirrorUrl,
+    });
 
     coordinator.views.set(KEY, viewOf(KEY, '240000'));
     await vi.advanceTimersByTimeAsync(4999);
@@ -128,7 +161,7 @@ describe('RewardsTracker: reading', () => {
     await vi.advanceTimersByTimeAsync(0);
     coordinator.failures = 1;
     await vi.advanceTimersByTimeAsync(5000);
-    expect(tracker.snapshot.error).toBe('Could not read this tab\'s rewards: The coordinator is restarting. (internal_error, HTTP 503)');
+    expect(tracker.snapshot.error).toBe("Could not read this tab's rewards: The coordinator is restarting. (internal_error, HTTP 503)");
     expect(tracker.snapshot.view?.balances.escrowed).toBe('120000');
     await vi.advanceTimersByTimeAsync(5000);
     expect(tracker.snapshot.error).toBeNull();
@@ -159,7 +192,7 @@ describe('RewardsTracker: reading', () => {
     expect(coordinator.requests).toHaveLength(reads);
   });
 
-  it('forgets the previous key\'s view when it follows another', async () => {
+  it("forgets the previous key's view when it follows another", async () => {
     const { coordinator, tracker } = setup();
     coordinator.views.set(KEY, viewOf(KEY, '1'));
     coordinator.views.set(OTHER_KEY, viewOf(OTHER_KEY, '2'));
@@ -190,7 +223,13 @@ describe('RewardsTracker: claiming', () => {
     const from = snapshots.length;
     await tracker.claim(3, wallet);
     const phases = snapshots.slice(from).map((snapshot) => snapshot.claims[3]?.phase);
-    expect(phases.filter((phase, i) => phase !== phases[i - 1])).toEqual<(EpochClaimPhase | undefined)[]>(['connecting', 'checking', 'signing', 'confirming', 'confirmed']);
+    expect(phases.filter((phase, i) => phase !== phases[i - 1])).toEqual<(EpochClaimPhase | undefined)[]>([
+      'connecting',
+      'checking',
+      'signing',
+      'confirming',
+      'confirmed',
+    ]);
     expect(tracker.snapshot.claims[3]?.transactionId).toMatch(/^0\.0\.4321@/);
     expect(chain.isClaimed(3, account)).toBe(true);
     await vi.waitFor(() => expect(tracker.snapshot.view?.epochs[0]?.claimed).toBe(true));
@@ -207,7 +246,7 @@ describe('RewardsTracker: claiming', () => {
     expect(tracker.snapshot.claims[3]).toBeUndefined();
   });
 
-  it('reports the distributor\'s custom error from the dry run, and sends nothing', async () => {
+  it("reports the distributor's custom error from the dry run, and sends nothing", async () => {
     const { tracker, wallet, chain } = await claimable();
     chain.claimed.add(`3:${account}`);
     await tracker.claim(3, wallet);

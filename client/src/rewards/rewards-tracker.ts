@@ -53,7 +53,15 @@ export interface RewardsTrackerDependencies {
 }
 
 /** The snapshot before anything was read. */
-export const EMPTY_REWARDS_SNAPSHOT: RewardsSnapshot = { publicKey: null, view: null, settings: null, error: null, claimError: null, claims: {}, updatedAt: null };
+export const EMPTY_REWARDS_SNAPSHOT: RewardsSnapshot = {
+  publicKey: null,
+  view: null,
+  settings: null,
+  error: null,
+  claimError: null,
+  claims: {},
+  updatedAt: null,
+};
 
 /** `promise`, or a rejection as soon as `signal` aborts. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

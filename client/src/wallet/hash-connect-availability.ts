@@ -5,6 +5,7 @@ export function hashConnectUnavailableReason(config: WalletConfig): string | nul
   if (config.walletConnectProjectId === null) {
     return 'HashPack pairing is off: this coordinator has no WalletConnect project id (its operator sets TESSERA_WALLETCONNECT_PROJECT_ID).';
   }
-  if (config.network === 'local') return 'HashPack cannot pair on a local Hedera network; link with a local test key instead (wallet=local in the address, see client/README.md).';
+  if (config.network === 'local')
+    return 'HashPack cannot pair on a local Hedera network; link with a local test key instead (wallet=local in the address, see client/README.md).';
   return null;
 }

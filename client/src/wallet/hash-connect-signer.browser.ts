@@ -15,7 +15,8 @@ export function createHashConnectSigner(config: WalletConfig): HashConnectSigner
   return new HashConnectSigner({
     network: config.network,
     async createClient(): Promise<HashConnectClient> {
-      if (reason !== null || config.walletConnectProjectId === null) throw new WalletSignerError('unavailable', reason ?? 'HashPack pairing is off.');
+      if (reason !== null || config.walletConnectProjectId === null)
+        throw new WalletSignerError('unavailable', reason ?? 'HashPack pairing is off.');
       const { HashConnect } = await import('hashconnect');
       const metadata = {
         name: 'Tessera',

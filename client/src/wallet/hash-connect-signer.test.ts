@@ -1,11 +1,22 @@
 import { AccountId, ContractExecuteTransaction, PrivateKey, SignerSignature, Transaction } from '@hashgraph/sdk';
-import { base64StringToTransaction, signatureMapToBase64String, signerSignaturesToSignatureMap, stringToSignerMessage } from '@hashgraph/hedera-wallet-connect';
+import {
+  base64StringToTransaction,
+  signatureMapToBase64String,
+  signerSignaturesToSignatureMap,
+  stringToSignerMessage,
+} from '@hashgraph/hedera-wallet-connect';
 import { bytesToHex } from '@tessera/shared';
 import type { WalletConfig } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { hashConnectUnavailableReason } from './hash-connect-availability.ts';
 import { HashConnectSigner, signatureFromAnswer } from './hash-connect-signer.ts';
-import type { HashConnectAccountSigner, HashConnectClient, HashConnectEvent, HashConnectPairing, HashConnectRequest } from './hash-connect-signer.ts';
+import type {
+  HashConnectAccountSigner,
+  HashConnectClient,
+  HashConnectEvent,
+  HashConnectPairing,
+  HashConnectRequest,
+} from './hash-connect-signer.ts';
 import { describeWalletSigner } from '../../test-support/wallet-signer-compliance.ts';
 
 class FakeEvent<Data> implements HashConnectEvent<Data> {
@@ -86,7 +97,12 @@ class FakeHashConnect implements HashConnectClient {
 
   sign(message: string): { signatureMap: string } {
     const signatures = stringToSignerMessage(message).map(
-      (bytes) => new SignerSignature({ publicKey: this.key.publicKey, signature: this.key.sign(bytes), accountId: AccountId.fromString(this.accountId) }),
+      (bytes) =>
+        new SignerSignature({
+          publicKey: this.key.publicKey,
+          signature: this.key.sign(bytes),
+          accountId: AccountId.fromString(this.accountId),
+        }),
     );
     return { signatureMap: signatureMapToBase64String(signerSignaturesToSignatureMap(signatures)) };
   }
@@ -107,12 +123,14 @@ for (const [name, make] of [
 }
 
 describe('HashConnectSigner', () => {
-  it('sends the same hedera_signMessage request as hashconnect\'s signMessages: CAIP account, plain message', async () => {
+  it("sends the same hedera_signMessage request as hashconnect's signMessages: CAIP account, plain message", async () => {
     const client = new FakeHashConnect('0.0.4321', PrivateKey.generateED25519());
     const signer = signerWith(client);
     await signer.connect();
     await signer.signMessage('hello wallet');
-    expect(client.requests).toEqual([{ method: 'hedera_signMessage', params: { signerAccountId: 'hedera:testnet:0.0.4321', message: 'hello wallet' } }]);
+    expect(client.requests).toEqual([
+      { method: 'hedera_signMessage', params: { signerAccountId: 'hedera:testnet:0.0.4321', message: 'hello wallet' } },
+    ]);
   });
 
   it('reuses a session the wallet kept, without the pairing modal', async () => {
@@ -148,7 +166,10 @@ describe('HashConnectSigner', () => {
     client.answer = () => Promise.reject({ code: 5000, message: 'User rejected.' });
     const signer = signerWith(client);
     await signer.connect();
-    await expect(signer.signMessage('hi')).rejects.toMatchObject({ reason: 'rejected', message: 'The wallet declined to sign: User rejected.' });
+    await expect(signer.signMessage('hi')).rejects.toMatchObject({
+      reason: 'rejected',
+      message: 'The wallet declined to sign: User rejected.',
+    });
   });
 
   it('reports a library that cannot start (no relay, bad project id) as unavailable, and retries on the next connect', async () => {
@@ -162,7 +183,10 @@ describe('HashConnectSigner', () => {
         return client;
       },
     });
-    await expect(signer.connect()).rejects.toMatchObject({ reason: 'unavailable', message: expect.stringMatching(/relay\.walletconnect\.com/) });
+    await expect(signer.connect()).rejects.toMatchObject({
+      reason: 'unavailable',
+      message: expect.stringMatching(/relay\.walletconnect\.com/),
+    });
     expect((await signer.connect()).accountId).toBe('0.0.4321');
   });
 
@@ -180,12 +204,22 @@ describe('HashConnectSigner', () => {
   it('refuses answers without a usable signature map', () => {
     expect(() => signatureFromAnswer({})).toThrow(/without a signatureMap/);
     expect(() => signatureFromAnswer({ signatureMap: '!!!' })).toThrow(/malformed/);
-    expect(() => signatureFromAnswer({ signatureMap: btoa(String.fromCharCode(0x0a, 0x03, 0x0a, 0x01, 0x01)) })).toThrow(/no Ed25519 or ECDSA signature/);
+    expect(() => signatureFromAnswer({ signatureMap: btoa(String.fromCharCode(0x0a, 0x03, 0x0a, 0x01, 0x01)) })).toThrow(
+      /no Ed25519 or ECDSA signature/,
+    );
   });
 });
 
 describe('hashConnectUnavailableReason', () => {
-  const config: WalletConfig = { network: 'testnet', linkingAvailable: true, unavailableReason: null, walletConnectProjectId: 'p', challengeTtlMs: 300_000, distributorAddress: null, mirrorNodeUrl: null };
+  const config: WalletConfig = {
+    network: 'testnet',
+    linkingAvailable: true,
+    unavailableReason: null,
+    walletConnectProjectId: 'p',
+    challengeTtlMs: 300_000,
+    distributorAddress: null,
+    mirrorNodeUrl: null,
+  };
   it('needs a WalletConnect project id and a public network', () => {
     expect(hashConnectUnavailableReason(config)).toBeNull();
     expect(hashConnectUnavailableReason({ ...config, walletConnectProjectId: null })).toMatch(/no WalletConnect project id/);
@@ -228,11 +262,20 @@ describe('HashConnectSigner.executeContractCall', () => {
     const signer = signerWith(client);
     await signer.connect();
     client.answer = () => Promise.reject({ code: 9000, message: 'USER_REJECT' });
-    await expect(signer.executeContractCall(call)).rejects.toMatchObject({ reason: 'rejected', message: 'The wallet declined the transaction: USER_REJECT' });
+    await expect(signer.executeContractCall(call)).rejects.toMatchObject({
+      reason: 'rejected',
+      message: 'The wallet declined the transaction: USER_REJECT',
+    });
     client.answer = async () => ({ nodeId: '0.0.3' });
-    await expect(signer.executeContractCall(call)).rejects.toMatchObject({ reason: 'failed', message: expect.stringMatching(/without a transaction id/) });
+    await expect(signer.executeContractCall(call)).rejects.toMatchObject({
+      reason: 'failed',
+      message: expect.stringMatching(/without a transaction id/),
+    });
     client.answer = () => Promise.reject(new Error('INSUFFICIENT_PAYER_BALANCE'));
-    await expect(signer.executeContractCall(call)).rejects.toMatchObject({ reason: 'failed', message: expect.stringMatching(/INSUFFICIENT_PAYER_BALANCE/) });
+    await expect(signer.executeContractCall(call)).rejects.toMatchObject({
+      reason: 'failed',
+      message: expect.stringMatching(/INSUFFICIENT_PAYER_BALANCE/),
+    });
   });
 
   it('needs a connected wallet', async () => {

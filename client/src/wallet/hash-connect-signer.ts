@@ -66,7 +66,11 @@ export interface HashConnectSignerOptions {
 const signMessageResultSchema = z.object({ signatureMap: z.string().min(1) });
 
 /** `hedera_signAndExecuteTransaction`'s result: the SDK's `TransactionResponse.toJSON()`. */
-const executeResultSchema = z.object({ transactionId: z.string().regex(/^\d+\.\d+\.\d+@\d+\.\d+/), transactionHash: z.string().optional(), nodeId: z.string().optional() });
+const executeResultSchema = z.object({
+  transactionId: z.string().regex(/^\d+\.\d+\.\d+@\d+\.\d+/),
+  transactionHash: z.string().optional(),
+  nodeId: z.string().optional(),
+});
 
 /** What a WalletConnect or wallet error says, in one line: they are often plain objects `{ code, message }`. */
 export function walletErrorText(error: unknown): string {
@@ -113,9 +117,16 @@ export class HashConnectSigner implements WalletSigner {
       const client = await this.#clientOnce();
       const pairing = await this.#waitForPairing(client, signal);
       const accountId = hederaAccountIdSchema.safeParse(pairing.accountIds[0]);
-      if (!accountId.success) throw new WalletSignerError('failed', `The wallet paired without a usable Hedera account (${String(pairing.accountIds[0] ?? 'none').slice(0, 40)}).`);
+      if (!accountId.success)
+        throw new WalletSignerError(
+          'failed',
+          `The wallet paired without a usable Hedera account (${String(pairing.accountIds[0] ?? 'none').slice(0, 40)}).`,
+        );
       if (!sameNetwork(pairing.network, this.#options.network)) {
-        throw new WalletSignerError('wrong_network', `The wallet paired on ${pairing.network}, but this coordinator links ${this.#options.network} accounts. Switch the wallet's network and connect again.`);
+        throw new WalletSignerError(
+          'wrong_network',
+          `The wallet paired on ${pairing.network}, but this coordinator links ${this.#options.network} accounts. Switch the wallet's network and connect again.`,
+        );
       }
       this.#connection = { accountId: accountId.data, network: this.#options.network };
       this.#setState('connected');
@@ -143,7 +154,10 @@ export class HashConnectSigner implements WalletSigner {
       });
     } catch (error) {
       const text = walletErrorText(error);
-      throw new WalletSignerError(looksRejected(text) ? 'rejected' : 'failed', looksRejected(text) ? `The wallet declined to sign: ${text}` : `The wallet could not sign: ${text}`);
+      throw new WalletSignerError(
+        looksRejected(text) ? 'rejected' : 'failed',
+        looksRejected(text) ? `The wallet declined to sign: ${text}` : `The wallet could not sign: ${text}`,
+      );
     }
     return signatureFromAnswer(answer);
   }
@@ -170,10 +184,14 @@ export class HashConnectSigner implements WalletSigner {
       });
     } catch (error) {
       const text = walletErrorText(error);
-      throw new WalletSignerError(looksRejected(text) ? 'rejected' : 'failed', looksRejected(text) ? `The wallet declined the transaction: ${text}` : `The wallet could not send the transaction: ${text}`);
+      throw new WalletSignerError(
+        looksRejected(text) ? 'rejected' : 'failed',
+        looksRejected(text) ? `The wallet declined the transaction: ${text}` : `The wallet could not send the transaction: ${text}`,
+      );
     }
     const parsed = executeResultSchema.safeParse(answer);
-    if (!parsed.success) throw new WalletSignerError('failed', 'The wallet answered hedera_signAndExecuteTransaction without a transaction id.');
+    if (!parsed.success)
+      throw new WalletSignerError('failed', 'The wallet answered hedera_signAndExecuteTransaction without a transaction id.');
     return { transactionId: parsed.data.transactionId };
   }
 
@@ -231,7 +249,10 @@ export class HashConnectSigner implements WalletSigner {
         if (pairing.accountIds.length > 0) finish(() => resolve(pairing));
       };
       const onAbort = () => finish(() => reject(new WalletSignerError('cancelled', 'Connecting was cancelled.')));
-      const timer = setTimeout(() => finish(() => reject(new WalletSignerError('failed', `No wallet paired within ${Math.round(timeoutMs / 1000)} s.`))), timeoutMs);
+      const timer = setTimeout(
+        () => finish(() => reject(new WalletSignerError('failed', `No wallet paired within ${Math.round(timeoutMs / 1000)} s.`))),
+        timeoutMs,
+      );
       if (signal?.aborted === true) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       client.pairingEvent.on(onPairing);
@@ -251,12 +272,13 @@ export function signatureFromAnswer(answer: unknown): WalletSignature {
     throw new WalletSignerError('failed', `The wallet's signatureMap is malformed: ${walletErrorText(error)}`);
   }
   const signature = pair?.ed25519 ?? pair?.ecdsaSecp256k1 ?? null;
-  if (pair === undefined || signature === null) throw new WalletSignerError('failed', 'The wallet\'s signatureMap holds no Ed25519 or ECDSA signature.');
+  if (pair === undefined || signature === null)
+    throw new WalletSignerError('failed', "The wallet's signatureMap holds no Ed25519 or ECDSA signature.");
   let publicKey: PublicKey;
   try {
     publicKey = pair.ed25519 !== null ? PublicKey.fromBytesED25519(pair.pubKeyPrefix) : PublicKey.fromBytesECDSA(pair.pubKeyPrefix);
   } catch {
-    throw new WalletSignerError('failed', 'The wallet\'s signatureMap names no full public key (pubKeyPrefix).');
+    throw new WalletSignerError('failed', "The wallet's signatureMap names no full public key (pubKeyPrefix).");
   }
   return { signature: bytesToHex(signature), publicKey: publicKey.toStringDer() };
 }

@@ -28,15 +28,23 @@ const accountId = hederaAccountIdSchema.parse('0.0.1234');
  * against the account's key (as coordinator/src/wallet does with the mirror node's key), the tab's
  * proof checked against the challenge's tab key. Answers like the real API: a view or an ApiError.
  */
-function coordinatorWith(accountKey: PublicKey): Pick<WalletApi, 'challenge' | 'link'> & { challenges: Map<string, WalletChallenge & { publicKey: string }> } {
+function coordinatorWith(
+  accountKey: PublicKey,
+): Pick<WalletApi, 'challenge' | 'link'> & { challenges: Map<string, WalletChallenge & { publicKey: string }> } {
   const challenges = new Map<string, WalletChallenge & { publicKey: string }>();
-  const refuse = (status: number, code: string, message: string) => new ApiError(status, message, { message, type: 'invalid_request_error', param: null, code });
+  const refuse = (status: number, code: string, message: string) =>
+    new ApiError(status, message, { message, type: 'invalid_request_error', param: null, code });
   return {
     challenges,
     async challenge(publicKey) {
       const challengeId = walletChallengeIdSchema.parse(crypto.randomUUID());
       const expiresAt = Date.now() + 300_000;
-      const challenge = { challengeId, expiresAt, publicKey, message: walletLinkMessage({ publicKey, network: 'testnet', challengeId, nonce: 'n'.repeat(43), expiresAt }) };
+      const challenge = {
+        challengeId,
+        expiresAt,
+        publicKey,
+        message: walletLinkMessage({ publicKey, network: 'testnet', challengeId, nonce: 'n'.repeat(43), expiresAt }),
+      };
       challenges.set(challengeId, challenge);
       return { challengeId, message: challenge.message, expiresAt };
     },
@@ -48,11 +56,20 @@ function coordinatorWith(accountKey: PublicKey): Pick<WalletApi, 'challenge' | '
       const tabKey = await crypto.subtle.importKey('raw', new Uint8Array(fromBase64Url(challenge.publicKey)), ED25519, true, ['verify']);
       const proof = walletLinkProofBytes({ publicKey: challenge.publicKey, challengeId: body.challengeId, accountId: body.accountId });
       if (!(await crypto.subtle.verify(ED25519, tabKey, new Uint8Array(fromBase64Url(body.identitySignature)), new Uint8Array(proof)))) {
-        throw refuse(400, 'signature_invalid', 'identitySignature is not this tab key\'s signature.');
+        throw refuse(400, 'signature_invalid', "identitySignature is not this tab key's signature.");
       }
-      if (body.signerPublicKey !== undefined && !PublicKey.fromString(body.signerPublicKey).equals(accountKey)) throw refuse(400, 'wallet_key_mismatch', 'Not the account\'s key.');
-      if (!accountKey.verify(hederaSignedMessageBytes(challenge.message), hexToBytes(body.signature))) throw refuse(400, 'wallet_signature_invalid', 'Bad signature.');
-      return { publicKey: challenge.publicKey, accountId: body.accountId, evmAddress: longZeroEvmAddress(body.accountId), keyType: 'ED25519', network: 'testnet', linkedAt: Date.now() };
+      if (body.signerPublicKey !== undefined && !PublicKey.fromString(body.signerPublicKey).equals(accountKey))
+        throw refuse(400, 'wallet_key_mismatch', "Not the account's key.");
+      if (!accountKey.verify(hederaSignedMessageBytes(challenge.message), hexToBytes(body.signature)))
+        throw refuse(400, 'wallet_signature_invalid', 'Bad signature.');
+      return {
+        publicKey: challenge.publicKey,
+        accountId: body.accountId,
+        evmAddress: longZeroEvmAddress(body.accountId),
+        keyType: 'ED25519',
+        network: 'testnet',
+        linkedAt: Date.now(),
+      };
     },
   };
 }
@@ -74,13 +91,15 @@ describe('linkWallet with a local key', () => {
     expect(api.challenges.size).toBe(0);
   });
 
-  it('fails with the coordinator\'s code when the key is not the account\'s, in plain words', async () => {
+  it("fails with the coordinator's code when the key is not the account's, in plain words", async () => {
     const identity = await ephemeralTabIdentity();
     const api = coordinatorWith(PrivateKey.generateED25519().publicKey);
     const stranger = PrivateKey.generateECDSA();
-    const failure = await linkWallet({ signer: new LocalKeySigner({ accountId, privateKeyDer: stranger.toStringDer(), network: 'testnet' }), identity: async () => identity, api }).catch(
-      (error: unknown) => error,
-    );
+    const failure = await linkWallet({
+      signer: new LocalKeySigner({ accountId, privateKeyDer: stranger.toStringDer(), network: 'testnet' }),
+      identity: async () => identity,
+      api,
+    }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApiError);
     expect(walletLinkErrorText(failure)).toMatch(/does not control this account/);
   });
@@ -91,7 +110,13 @@ describe('linkWallet with a local key', () => {
     const api = coordinatorWith(key.publicKey);
     const abort = new AbortController();
     const signer = new LocalKeySigner({ accountId, privateKeyDer: key.toStringDer(), network: 'testnet' });
-    const linking = linkWallet({ signer, identity: async () => identity, api, signal: abort.signal, onStep: (step) => step === 'signing' && abort.abort() });
+    const linking = linkWallet({
+      signer,
+      identity: async () => identity,
+      api,
+      signal: abort.signal,
+      onStep: (step) => step === 'signing' && abort.abort(),
+    });
     await expect(linking).rejects.toMatchObject({ reason: 'cancelled' });
     expect(api.challenges.size).toBe(1);
     expect(walletLinkErrorText(new WalletSignerError('cancelled', 'Linking was cancelled.'))).toBeNull();
@@ -99,15 +124,20 @@ describe('linkWallet with a local key', () => {
 });
 
 describe('wallet link errors in plain words', () => {
-  const apiError = (code: string, message = 'server says') => new ApiError(400, message, { message, type: 'invalid_request_error', param: null, code });
+  const apiError = (code: string, message = 'server says') =>
+    new ApiError(400, message, { message, type: 'invalid_request_error', param: null, code });
   it('explain each refusal of the coordinator', () => {
     expect(walletLinkErrorText(apiError('challenge_expired'))).toMatch(/took longer/);
     expect(walletLinkErrorText(apiError('mirror_node_unavailable'))).toMatch(/mirror node/);
-    expect(walletLinkErrorText(apiError('account_not_found', 'The testnet mirror node knows no account 0.0.9.'))).toBe('The testnet mirror node knows no account 0.0.9.');
+    expect(walletLinkErrorText(apiError('account_not_found', 'The testnet mirror node knows no account 0.0.9.'))).toBe(
+      'The testnet mirror node knows no account 0.0.9.',
+    );
     expect(walletLinkErrorText(apiError('something_new', 'New thing.'))).toBe('New thing. (something_new, HTTP 400)');
   });
 
-  it('pass on the wallet\'s own words', () => {
-    expect(walletLinkErrorText(new WalletSignerError('rejected', 'The wallet declined to sign: User rejected.'))).toBe('The wallet declined to sign: User rejected.');
+  it("pass on the wallet's own words", () => {
+    expect(walletLinkErrorText(new WalletSignerError('rejected', 'The wallet declined to sign: User rejected.'))).toBe(
+      'The wallet declined to sign: User rejected.',
+    );
   });
 });

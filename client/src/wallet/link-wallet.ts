@@ -41,7 +41,15 @@ export async function linkWallet(input: LinkWalletInput): Promise<LinkedAccount>
   input.onStep?.('signing');
   const signed = await signer.signMessage(challenge.message);
   if (signal?.aborted === true) throw new WalletSignerError('cancelled', 'Linking was cancelled.');
-  const identitySignature = await identity.sign(walletLinkProofBytes({ publicKey: identity.publicKey, challengeId: challenge.challengeId, accountId: connection.accountId }));
+  const identitySignature = await identity.sign(
+    walletLinkProofBytes({ publicKey: identity.publicKey, challengeId: challenge.challengeId, accountId: connection.accountId }),
+  );
   input.onStep?.('linking');
-  return api.link({ challengeId: challenge.challengeId, accountId: connection.accountId, signature: signed.signature, signerPublicKey: signed.publicKey, identitySignature });
+  return api.link({
+    challengeId: challenge.challengeId,
+    accountId: connection.accountId,
+    signature: signed.signature,
+    signerPublicKey: signed.publicKey,
+    identitySignature,
+  });
 }

@@ -13,13 +13,18 @@ for (const [name, make] of [
 ] as const) {
   describeWalletSigner(`LocalKeySigner, ${name}`, async () => {
     const key = make();
-    return { signer: new LocalKeySigner({ accountId, privateKeyDer: key.toStringDer(), network: 'testnet' }), accountId, accountKey: key.publicKey };
+    return {
+      signer: new LocalKeySigner({ accountId, privateKeyDer: key.toStringDer(), network: 'testnet' }),
+      accountId,
+      accountKey: key.publicKey,
+    };
   });
 }
 
-describe('the Hedera prefix agrees with the wallets\' library', () => {
-  it('is hedera-wallet-connect\'s prefixMessageToSign, which hashconnect 3 uses', () => {
-    for (const message of ['hello', '', 'Tessera wallet link\n\nBrowser key: abc', 'héllo wörld', '🙂']) expect(prefixHederaMessage(message)).toBe(prefixMessageToSign(message));
+describe("the Hedera prefix agrees with the wallets' library", () => {
+  it("is hedera-wallet-connect's prefixMessageToSign, which hashconnect 3 uses", () => {
+    for (const message of ['hello', '', 'Tessera wallet link\n\nBrowser key: abc', 'héllo wörld', '🙂'])
+      expect(prefixHederaMessage(message)).toBe(prefixMessageToSign(message));
   });
 });
 
@@ -35,6 +40,8 @@ describe('local test keys', () => {
     expect(() => parseLocalPrivateKey(PrivateKey.generateECDSA().toStringRaw())).toThrow(/raw 32-byte key/);
     expect(() => parseLocalPrivateKey('zz')).toThrow(/not a DER-encoded/);
     expect(() => parseLocalPrivateKey(`30${'00'.repeat(50)}`)).toThrow(/not a DER-encoded/);
-    expect(() => new LocalKeySigner({ accountId, privateKeyDer: 'abc', network: 'testnet' })).toThrow(expect.objectContaining({ reason: 'invalid_key' }));
+    expect(() => new LocalKeySigner({ accountId, privateKeyDer: 'abc', network: 'testnet' })).toThrow(
+      expect.objectContaining({ reason: 'invalid_key' }),
+    );
   });
 });

@@ -18,9 +18,13 @@ export interface LocalKeySignerOptions {
 export function parseLocalPrivateKey(text: string): PrivateKey {
   const hex = text.trim().replace(/^0x/i, '');
   if (/^[0-9a-fA-F]{64}$/.test(hex)) {
-    throw new WalletSignerError('invalid_key', 'walletKey is a raw 32-byte key, which could be Ed25519 or ECDSA: give its DER encoding (PrivateKey.toStringDer(), starting 302e… or 3030…).');
+    throw new WalletSignerError(
+      'invalid_key',
+      'walletKey is a raw 32-byte key, which could be Ed25519 or ECDSA: give its DER encoding (PrivateKey.toStringDer(), starting 302e… or 3030…).',
+    );
   }
-  if (!/^(?:[0-9a-fA-F]{2}){40,200}$/.test(hex)) throw new WalletSignerError('invalid_key', 'walletKey is not a DER-encoded private key in hex.');
+  if (!/^(?:[0-9a-fA-F]{2}){40,200}$/.test(hex))
+    throw new WalletSignerError('invalid_key', 'walletKey is not a DER-encoded private key in hex.');
   try {
     return PrivateKey.fromStringDer(hex);
   } catch {

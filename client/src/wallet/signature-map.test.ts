@@ -4,11 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeSignatureMap, signatureMapFromBase64 } from './signature-map.ts';
 
 describe('SignatureMap decoding', () => {
-  it('reads what the wallets\' library encodes, for both key types and several pairs', () => {
+  it("reads what the wallets' library encodes, for both key types and several pairs", () => {
     const ed = PrivateKey.generateED25519();
     const ec = PrivateKey.generateECDSA();
     const message = new TextEncoder().encode('hello');
-    const signatures = [ed, ec].map((key) => new SignerSignature({ publicKey: key.publicKey, signature: key.sign(message), accountId: AccountId.fromString('0.0.7') }));
+    const signatures = [ed, ec].map(
+      (key) => new SignerSignature({ publicKey: key.publicKey, signature: key.sign(message), accountId: AccountId.fromString('0.0.7') }),
+    );
     const pairs = signatureMapFromBase64(signatureMapToBase64String(signerSignaturesToSignatureMap(signatures)));
     expect(pairs).toHaveLength(2);
     expect(pairs[0]?.pubKeyPrefix).toEqual(ed.publicKey.toBytesRaw());

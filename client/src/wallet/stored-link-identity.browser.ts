@@ -17,10 +17,13 @@ export function storedLinkIdentity(holder: TabKeyHolder): () => Promise<LinkIden
   return async () => {
     if (holder.publicKey === null) throw new Error(holder.identityError ?? 'This tab has no key yet; wait a moment and try again.');
     if (holder.identityMode !== 'persistent') {
-      throw new Error('This page uses a key that is forgotten when it closes (identity=ephemeral, or a browser that cannot keep keys), so a wallet cannot be linked to it.');
+      throw new Error(
+        'This page uses a key that is forgotten when it closes (identity=ephemeral, or a browser that cannot keep keys), so a wallet cannot be linked to it.',
+      );
     }
     const { identity } = await loadTabIdentity('persistent');
-    if (identity.publicKey !== holder.publicKey) throw new Error('This browser\'s stored key changed since the page loaded; reload the page and try again.');
+    if (identity.publicKey !== holder.publicKey)
+      throw new Error("This browser's stored key changed since the page loaded; reload the page and try again.");
     return identity;
   };
 }

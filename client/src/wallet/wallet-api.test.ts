@@ -23,8 +23,14 @@ describe('wallet API client', () => {
   });
 
   it('reads a missing link as null, and other errors as ApiError with the code', async () => {
-    expect(await answering(404, { error: { message: 'none', type: 'invalid_request_error', param: 'publicKey', code: 'wallet_link_not_found' } }).api.linked(publicKey)).toBeNull();
-    const failure = await answering(503, { error: { message: 'down', type: 'server_error', param: null, code: 'mirror_node_unavailable' } }).api.linked(publicKey).catch((error: unknown) => error);
+    expect(
+      await answering(404, {
+        error: { message: 'none', type: 'invalid_request_error', param: 'publicKey', code: 'wallet_link_not_found' },
+      }).api.linked(publicKey),
+    ).toBeNull();
+    const failure = await answering(503, { error: { message: 'down', type: 'server_error', param: null, code: 'mirror_node_unavailable' } })
+      .api.linked(publicKey)
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApiError);
     expect(failure).toMatchObject({ status: 503, code: 'mirror_node_unavailable' });
   });

@@ -23,10 +23,15 @@ export function createWalletApi(origin: string, fetchImpl: Fetch = (input, init)
     const response = await fetchImpl(`${origin}${path}`, { cache: 'no-store', ...init });
     if (!response.ok) throw await apiErrorFromResponse(response);
     const body = schema.safeParse(await response.json());
-    if (!body.success) throw new ApiError(response.status, `${path} answered with an unexpected body: ${body.error.issues[0]?.message ?? ''}`);
+    if (!body.success)
+      throw new ApiError(response.status, `${path} answered with an unexpected body: ${body.error.issues[0]?.message ?? ''}`);
     return body.data;
   }
-  const post = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
   return {
     config: () => call('/api/v1/wallet/config', walletConfigSchema),

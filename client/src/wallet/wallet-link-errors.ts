@@ -3,11 +3,13 @@ import { WalletSignerError } from './wallet-signer.ts';
 
 /** What the page says for an API refusal, by code; the server's own message follows where it adds detail. */
 const API_ADVICE: Record<string, (message: string) => string> = {
-  challenge_expired: () => 'The wallet took longer than the coordinator allows for signing. Try again, and approve the request in the wallet sooner.',
+  challenge_expired: () =>
+    'The wallet took longer than the coordinator allows for signing. Try again, and approve the request in the wallet sooner.',
   challenge_used: () => 'This link request was already used. Try again.',
   challenge_not_found: () => 'The coordinator no longer knows this link request (it may have restarted). Try again.',
   wallet_signature_invalid: (message) => `The coordinator could not verify the wallet's signature for this account. ${message}`,
-  wallet_key_mismatch: () => 'The wallet signed with a key that does not control this account. Check that the wallet is using the account you want to link.',
+  wallet_key_mismatch: () =>
+    'The wallet signed with a key that does not control this account. Check that the wallet is using the account you want to link.',
   wallet_key_unsupported: (message) => message,
   account_not_found: (message) => message,
   mirror_node_unavailable: () => 'The coordinator could not reach the Hedera mirror node to check the account. Try again in a moment.',

@@ -126,7 +126,7 @@ export class WalletLinkState {
    */
   async connectedSigner(kind: WalletSignerKind, signal?: AbortSignal): Promise<WalletSigner> {
     const config = this.config ?? (await this.#loadConfig());
-    if (config === null) throw new WalletSignerError('unavailable', this.error ?? 'The coordinator\'s wallet settings could not be read.');
+    if (config === null) throw new WalletSignerError('unavailable', this.error ?? "The coordinator's wallet settings could not be read.");
     const signer = await this.#signer(kind, config);
     this.wallet = await signer.connect(signal);
     this.signerKind = kind;
@@ -145,9 +145,13 @@ export class WalletLinkState {
     if (existing !== undefined) return existing;
     const local = this.localWallet;
     if (kind === 'local' && local === null) {
-      return Promise.reject(new WalletSignerError('unavailable', 'No local test key was given in the address (wallet=local&account=…&walletKey=…).'));
+      return Promise.reject(
+        new WalletSignerError('unavailable', 'No local test key was given in the address (wallet=local&account=…&walletKey=…).'),
+      );
     }
-    const made = (kind === 'hashconnect' || local === null ? this.#deps.createHashConnectSigner(config) : this.#deps.createLocalSigner(local, config)).then((signer) => {
+    const made = (
+      kind === 'hashconnect' || local === null ? this.#deps.createHashConnectSigner(config) : this.#deps.createLocalSigner(local, config)
+    ).then((signer) => {
       signer.subscribe((event) => {
         if (event.type !== 'wallet:disconnected' || this.signerKind !== kind) return;
         this.wallet = null;

@@ -22,7 +22,8 @@ export interface ParsedWalletOptions {
  */
 export function parseWalletOptions(search: string, hash = ''): ParsedWalletOptions {
   const params = new URLSearchParams(search);
-  for (const [name, value] of new URLSearchParams(hash.replace(/^#/, ''))) if (['wallet', 'account', 'walletKey'].includes(name)) params.set(name, value);
+  for (const [name, value] of new URLSearchParams(hash.replace(/^#/, '')))
+    if (['wallet', 'account', 'walletKey'].includes(name)) params.set(name, value);
   const warnings: string[] = [];
   const wallet = params.get('wallet');
   const account = params.get('account');
@@ -36,10 +37,13 @@ export function parseWalletOptions(search: string, hash = ''): ParsedWalletOptio
     return { localWallet: null, warnings };
   }
   const accountId = hederaAccountIdSchema.safeParse(account ?? '');
-  if (!accountId.success) warnings.push(`wallet=local needs account=<shard.realm.num>, e.g. account=0.0.1234${account === null ? '' : ` (got ${account.slice(0, 40)})`}.`);
+  if (!accountId.success)
+    warnings.push(
+      `wallet=local needs account=<shard.realm.num>, e.g. account=0.0.1234${account === null ? '' : ` (got ${account.slice(0, 40)})`}.`,
+    );
   const key = (walletKey ?? '').trim();
   const keyOk = /^(?:0x)?(?:[0-9a-fA-F]{2}){32,200}$/.test(key);
-  if (!keyOk) warnings.push('wallet=local needs walletKey=<the account\'s private key, DER-encoded hex>.');
+  if (!keyOk) warnings.push("wallet=local needs walletKey=<the account's private key, DER-encoded hex>.");
   if (!accountId.success || !keyOk) return { localWallet: null, warnings };
   return { localWallet: { accountId: accountId.data, privateKeyDer: key }, warnings };
 }

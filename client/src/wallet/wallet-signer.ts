@@ -69,7 +69,8 @@ export interface WalletSigner {
  * the wallet library failed to start), `rejected` (the user or wallet declined), `not_connected`,
  * `invalid_key` (a local key that does not parse), `wrong_network`, `cancelled`, `failed` (anything else).
  */
-export type WalletSignerErrorReason = 'unavailable' | 'rejected' | 'not_connected' | 'invalid_key' | 'wrong_network' | 'cancelled' | 'failed';
+export type WalletSignerErrorReason =
+  'unavailable' | 'rejected' | 'not_connected' | 'invalid_key' | 'wrong_network' | 'cancelled' | 'failed';
 
 export class WalletSignerError extends Error {
   readonly reason: WalletSignerErrorReason;
