@@ -1,5 +1,5 @@
-import type { PreTrainedTokenizer, TextGenerationPipeline } from '@huggingface/transformers';
-import { assertNever, formatPlainPrompt } from '@tessera/shared';
+import type { TextGenerationPipeline } from '@huggingface/transformers';
+import { decodeGenerated as sharedDecodeGenerated, promptTokenIds as sharedPromptTokenIds } from '@tessera/shared';
 import type { ModelCatalogEntry, TaskMessage } from '@tessera/shared';
 
 /**
@@ -18,38 +18,20 @@ export function causalLm(entry: ModelCatalogEntry, pipe: TextGenerationPipeline)
   return { entry, pipe, eosTokenIds: endOfSequenceIds(pipe) };
 }
 
-/** The chat roles templates know: `developer` is OpenAI's newer name for `system`. */
-function templateMessages(messages: readonly TaskMessage[]): { role: string; content: string }[] {
-  return messages.map((message) => ({ role: message.role === 'developer' ? 'system' : message.role, content: message.content }));
-}
-
 /**
- * The prompt's token ids: `promptFormat: 'plain'` → shared `formatPlainPrompt`, encoded with the
- * tokenizer's special tokens; `'chat-template'` → the tokenizer's chat template with the generation
- * prompt, encoded without adding special tokens again.
+ * The prompt's token ids, built by the shared `promptTokenIds`: the coordinator counts prompt tokens with
+ * the same function and the same tokenizer files, so the tab's prompt is the one it is paid for.
  */
 export function promptTokenIds(lm: CausalLm, messages: readonly TaskMessage[]): number[] {
-  const tokenizer: PreTrainedTokenizer = lm.pipe.tokenizer;
-  const format = lm.entry.promptFormat;
-  switch (format) {
-    case 'plain':
-      return tokenizer.encode(formatPlainPrompt(messages));
-    case 'chat-template': {
-      const prompt = tokenizer.apply_chat_template(templateMessages(messages), { tokenize: false, add_generation_prompt: true });
-      // The template already wrote any BOS token; adding special tokens again would double it.
-      return tokenizer.encode(prompt, { add_special_tokens: false });
-    }
-    default:
-      return assertNever(format, 'prompt format');
-  }
+  return sharedPromptTokenIds(lm.pipe.tokenizer, lm.entry.promptFormat, messages);
 }
 
 /**
- * The text of generated token ids as the answer shows it: special tokens skipped, the tokenizer's own
- * clean-up applied (what transformers.js's `TextStreamer` does). No tokens decode to ''.
+ * The text of generated token ids as the answer shows it (the shared `decodeGenerated`: special tokens
+ * skipped, the tokenizer's own clean-up applied, as transformers.js's `TextStreamer` does).
  */
 export function decodeGenerated(lm: CausalLm, tokenIds: readonly number[]): string {
-  return tokenIds.length === 0 ? '' : lm.pipe.tokenizer.decode([...tokenIds], { skip_special_tokens: true });
+  return sharedDecodeGenerated(lm.pipe.tokenizer, tokenIds);
 }
 
 /** The ids that end a sequence: the generation config's, the model config's and the tokenizer's. */
