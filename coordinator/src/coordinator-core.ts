@@ -98,7 +98,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     checker: verifier,
     counter,
     peers,
-    placementRank: (session) => reputation.placementRank(session.key.publicKey),
+    tierOf: (session) => reputation.tier(session.key.publicKey),
     leaseMs: config.leaseMs,
     queueTimeoutMs: config.queueTimeoutMs,
     maxAttempts: config.maxAttempts,

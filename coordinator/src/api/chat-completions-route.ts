@@ -2,6 +2,7 @@ import { chatCompletionRequestSchema, chatCompletionResponseSchema, openAIErrorB
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelCatalogEntry } from '@tessera/shared';
+import { minTierFrom } from './min-tier-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
 import { terminalError } from './terminal-error.ts';
@@ -27,7 +28,12 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
     },
     async (request, reply) => {
       const spec = chatRequestToSpec(context.catalog, request.body);
-      const record = context.tasks.submit({ api: 'chat.completion', spec, priority: ANONYMOUS_PRIORITY });
+      const record = context.tasks.submit({
+        api: 'chat.completion',
+        spec,
+        priority: ANONYMOUS_PRIORITY,
+        minTier: minTierFrom(request.headers),
+      });
       const signal = abortWhenClientLeaves(reply.raw);
 
       if (request.body.stream !== true) {

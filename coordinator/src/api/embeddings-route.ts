@@ -2,6 +2,7 @@ import { embeddingRequestSchema, embeddingResponseSchema } from '@tessera/shared
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelCatalogEntry } from '@tessera/shared';
+import { minTierFrom } from './min-tier-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
 import { abortWhenClientLeaves } from './abort-when-client-leaves.ts';
@@ -26,7 +27,7 @@ export const embeddingsRoute: FastifyPluginAsync<EmbeddingsOptions> = async (app
     },
     async (request, reply) => {
       const spec = embeddingRequestToSpec(context.catalog, request.body);
-      const record = context.tasks.submit({ api: 'embedding', spec, priority: ANONYMOUS_PRIORITY });
+      const record = context.tasks.submit({ api: 'embedding', spec, priority: ANONYMOUS_PRIORITY, minTier: minTierFrom(request.headers) });
       const event = await waitForTask(context.tasks, record, undefined, abortWhenClientLeaves(reply.raw));
       if (event === undefined) return reply;
       if (event.type !== 'succeeded') throw terminalError(event);

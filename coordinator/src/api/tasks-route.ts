@@ -8,6 +8,7 @@ import type { CoordinatorMetrics } from '../http/coordinator-metrics.ts';
 import type { Dispatcher } from '../tasks/dispatcher.ts';
 import type { TaskRecord } from '../tasks/task-record.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
+import { minTierFrom } from './min-tier-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { chatRequestToSpec, embeddingRequestToSpec, taskView } from './openai-mapping.ts';
 
@@ -64,7 +65,13 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
           : embeddingRequestToSpec(context.catalog, body.request);
       const directTo =
         body.type === 'chat.completion' && body.direct_stream !== undefined ? directStreamTarget(context, body.direct_stream) : null;
-      const record = context.tasks.submit({ api: body.type, spec, priority: ANONYMOUS_PRIORITY, directTo });
+      const record = context.tasks.submit({
+        api: body.type,
+        spec,
+        priority: ANONYMOUS_PRIORITY,
+        minTier: minTierFrom(request.headers),
+        directTo,
+      });
       if (directTo !== null) context.metrics.directStreamAssigned();
       return reply.code(202).header('location', `/api/v1/tasks/${record.id}`).send(view(record));
     },

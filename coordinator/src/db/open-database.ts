@@ -69,6 +69,8 @@ const MIGRATIONS: readonly string[] = [
      amount TEXT NOT NULL,
      PRIMARY KEY (epoch, account, public_key)
    ) STRICT`,
+  // The standing a caller asked of the tabs that may see its task (x-tessera-min-tier); kept across restarts.
+  `ALTER TABLE tasks ADD COLUMN min_tier TEXT`,
 ];
 
 /**

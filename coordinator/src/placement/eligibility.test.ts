@@ -9,7 +9,7 @@ const webLlm = catalogEntry('Qwen2.5-0.5B-Instruct-q4f16_1-MLC');
 
 const worker: PlacementCandidate = {
   nodeId: nodeIdSchema.parse('00000000-0000-4000-8000-000000000001'),
-  tierRank: 0,
+  tier: 'trusted',
   role: 'worker',
   models: new Map([[TINY_GPT2_ID, { id: TINY_GPT2_ID, state: 'loaded', backend: 'wasm' }]]),
   gpu: null,
@@ -27,7 +27,7 @@ describe('mayWork', () => {
   it.each<[string, Partial<PlacementCandidate>]>([
     ['a guard', { role: 'guard' }],
     ['a requester', { role: 'requester' }],
-    ['a banned tab', { tierRank: Infinity }],
+    ['a banned tab', { tier: 'banned' }],
     ['a full tab', { activeTaskCount: 1 }],
     ['a tab without the model', { models: new Map() }],
     ['a tab offering a web-llm model on WASM', { models: new Map([[webLlm.id, { id: webLlm.id, state: 'loaded', backend: 'wasm' }]]) }],
@@ -39,9 +39,9 @@ describe('mayWork', () => {
 
 describe('mayCheck', () => {
   it('lets a guard check anyone but itself, unless it is banned', () => {
-    expect(mayCheck({ role: 'guard', publicKey: 'g', tierRank: 0 }, 'w')).toBe(true);
-    expect(mayCheck({ role: 'guard', publicKey: 'w', tierRank: 0 }, 'w')).toBe(false);
-    expect(mayCheck({ role: 'guard', publicKey: 'g', tierRank: Infinity }, 'w')).toBe(false);
-    expect(mayCheck({ role: 'worker', publicKey: 'g', tierRank: 0 }, 'w')).toBe(false);
+    expect(mayCheck({ role: 'guard', publicKey: 'g', tier: 'trusted' }, 'w')).toBe(true);
+    expect(mayCheck({ role: 'guard', publicKey: 'w', tier: 'trusted' }, 'w')).toBe(false);
+    expect(mayCheck({ role: 'guard', publicKey: 'g', tier: 'banned' }, 'w')).toBe(false);
+    expect(mayCheck({ role: 'worker', publicKey: 'g', tier: 'trusted' }, 'w')).toBe(false);
   });
 });

@@ -1,10 +1,11 @@
-import type { Backend, GpuInfo, ModelCatalogEntry, NodeId, OfferedModel, WorkerRole } from '@tessera/shared';
+import { TIER_PLACEMENT_RANK } from '@tessera/shared';
+import type { Backend, GpuInfo, ModelCatalogEntry, NodeId, OfferedModel, Tier, WorkerRole } from '@tessera/shared';
 
 /** What the rules need to know about a tab; a subset of the session so they stay pure. */
 export interface PlacementCandidate {
   nodeId: NodeId;
-  /** From the tab's reputation tier: lower is preferred; Infinity means no work (banned). */
-  tierRank: number;
+  /** From the tab's reputation: `banned` takes no work; the others rank placement (`TIER_PLACEMENT_RANK`). */
+  tier: Tier;
   role: WorkerRole;
   models: ReadonlyMap<string, OfferedModel>;
   gpu: GpuInfo | null;
@@ -18,8 +19,21 @@ export interface PlacementCandidate {
 export interface CheckCandidate {
   role: WorkerRole;
   publicKey: string;
-  /** As for work: Infinity when the guard's own record bars it. */
-  tierRank: number;
+  /** The guard's own standing: a banned guard checks nothing. */
+  tier: Tier;
+}
+
+/**
+ * The least standing a caller may ask of the tabs that see its prompt (`x-tessera-min-tier`): `trusted`
+ * or `veteran`, or null for any tab in good standing. Guards that check such a task must meet it too.
+ */
+export type TierRequirement = Extract<Tier, 'trusted' | 'veteran'> | null;
+
+const TIER_ORDER: Record<Tier, number> = { banned: 0, demoted: 1, probation: 2, trusted: 3, veteran: 4 };
+
+/** Whether a tab of `tier` may see a task that requires `required`. */
+export function meetsTier(tier: Tier, required: TierRequirement): boolean {
+  return required === null || TIER_ORDER[tier] >= TIER_ORDER[required];
 }
 
 /** Whether the tab's device can run the model on the backend it offers it with. */
@@ -38,25 +52,31 @@ export function deviceFits(model: ModelCatalogEntry, backend: Backend, gpu: GpuI
  * worker offering the model (its known-answer check passed: `models` holds only those), with a free slot,
  * not barred by its reputation, on a backend its device can run. Returns why not, or undefined.
  */
-export function workRefusal(candidate: PlacementCandidate, model: ModelCatalogEntry): string | undefined {
+export function workRefusal(candidate: PlacementCandidate, model: ModelCatalogEntry, minTier: TierRequirement = null): string | undefined {
   const offered = candidate.models.get(model.id);
   if (candidate.role !== 'worker' || offered === undefined) return `does not serve ${model.id}`;
   if (candidate.activeTaskCount >= candidate.maxConcurrentTasks) return 'has no free slot';
-  if (candidate.tierRank === Infinity) return 'may not take work';
+  if (TIER_PLACEMENT_RANK[candidate.tier] === Infinity) return 'may not take work';
+  if (!meetsTier(candidate.tier, minTier)) return `is ${candidate.tier}, and the caller asked for ${minTier} tabs only`;
   if (!deviceFits(model, offered.backend, candidate.gpu)) return `cannot run ${model.id} on its device`;
   return undefined;
 }
 
-export function mayWork(candidate: PlacementCandidate, model: ModelCatalogEntry): boolean {
-  return workRefusal(candidate, model) === undefined;
+export function mayWork(candidate: PlacementCandidate, model: ModelCatalogEntry, minTier: TierRequirement = null): boolean {
+  return workRefusal(candidate, model, minTier) === undefined;
 }
 
 /**
- * The one rule for "may this tab check a result": a guard, not barred by its reputation, and never the
- * holder of the worker's own key (nobody confirms their own work).
+ * The one rule for "may this tab check a result": a guard, not barred by its reputation, never the
+ * holder of the worker's own key (nobody confirms their own work), and of the standing the caller asked for.
  */
-export function mayCheck(guard: CheckCandidate, workerKey: string): boolean {
-  return guard.role === 'guard' && guard.publicKey !== workerKey && guard.tierRank !== Infinity;
+export function mayCheck(guard: CheckCandidate, workerKey: string, minTier: TierRequirement = null): boolean {
+  return (
+    guard.role === 'guard' &&
+    guard.publicKey !== workerKey &&
+    TIER_PLACEMENT_RANK[guard.tier] !== Infinity &&
+    meetsTier(guard.tier, minTier)
+  );
 }
 
 /**
@@ -72,12 +92,13 @@ export function handoffRefusal(request: {
   target: PlacementCandidate | undefined;
   failedOn: ReadonlySet<NodeId>;
   model: ModelCatalogEntry;
+  minTier: TierRequirement;
 }): string | undefined {
   const { to, target } = request;
   if (request.pinned) return 'it cannot be moved';
   if (!request.introduced) return `tab ${to} is not one of its introduced peers`;
   if (target === undefined) return `tab ${to} is not connected`;
-  const refused = workRefusal(target, request.model);
+  const refused = workRefusal(target, request.model, request.minTier);
   if (refused !== undefined) return `tab ${to} ${refused}`;
   if (request.failedOn.has(to)) return `tab ${to} already failed this task`;
   return undefined;

@@ -26,7 +26,7 @@ function candidate(overrides: Partial<PlacementCandidate> & { offered?: OfferedM
   const offered = overrides.offered ?? [{ id: TINY_GPT2_ID, state: 'loaded', backend: 'wasm' }];
   return {
     nodeId: nodeIdSchema.parse(`00000000-0000-4000-8000-${String(counter).padStart(12, '0')}`),
-    tierRank: 0,
+    tier: 'trusted',
     role: 'worker',
     models: new Map(offered.map((entry) => [entry.id, entry])),
     gpu: null,

@@ -1,5 +1,6 @@
+import { TIER_PLACEMENT_RANK } from '@tessera/shared';
 import type { ModelCatalogEntry, ModelState } from '@tessera/shared';
-import { mayWork, type PlacementCandidate } from './eligibility.ts';
+import { mayWork, type PlacementCandidate, type TierRequirement } from './eligibility.ts';
 
 export type { PlacementCandidate } from './eligibility.ts';
 
@@ -14,17 +15,18 @@ const STATE_COST: Record<ModelState, number> = { loaded: 0, cached: 1, available
 export function pickWorker<Candidate extends PlacementCandidate>(
   model: ModelCatalogEntry,
   candidates: Iterable<Candidate>,
+  minTier: TierRequirement = null,
 ): Candidate | undefined {
   let best: Candidate | undefined;
   let bestKey: readonly number[] | undefined;
   for (const candidate of candidates) {
-    if (!mayWork(candidate, model)) continue;
+    if (!mayWork(candidate, model, minTier)) continue;
     const offered = candidate.models.get(model.id);
     if (offered === undefined) continue;
     const key = [
       STATE_COST[offered.state],
       candidate.activeTaskCount / candidate.maxConcurrentTasks,
-      candidate.tierRank,
+      TIER_PLACEMENT_RANK[candidate.tier],
       -(candidate.tokensPerSecond ?? 0),
       candidate.lastAssignedAt,
     ] as const;

@@ -1,10 +1,11 @@
+import type { Tier } from '@tessera/shared';
 import type { WorkerSession } from '../workers/worker-session.ts';
 import type { PlacementCandidate } from './eligibility.ts';
 
-/** What the placement rules see of a connected tab; `tierRank` comes from its reputation. */
-export function placementCandidate(session: WorkerSession, tierRank: number): PlacementCandidate {
+/** What the placement rules see of a connected tab; its `tier` comes from its reputation. */
+export function placementCandidate(session: WorkerSession, tier: Tier): PlacementCandidate {
   return {
-    tierRank,
+    tier,
     nodeId: session.nodeId,
     role: session.role,
     models: session.models,

@@ -1,4 +1,4 @@
-import { TIER_PLACEMENT_RANK, emptyReputation, tierOf } from '@tessera/shared';
+import { emptyReputation, tierOf } from '@tessera/shared';
 import type { ReputationStats, Tier } from '@tessera/shared';
 import { z } from 'zod';
 import type { SqliteDatabase } from '../db/open-database.ts';
@@ -46,11 +46,6 @@ export class ReputationBook {
 
   tier(publicKey: string): Tier {
     return tierOf(this.get(publicKey));
-  }
-
-  /** Placement preference from the tier: lower first, Infinity for no work (or checks) at all. */
-  placementRank(publicKey: string): number {
-    return TIER_PLACEMENT_RANK[this.tier(publicKey)];
   }
 
   update(publicKey: string, change: (stats: ReputationStats) => ReputationStats): ReputationStats {

@@ -22,6 +22,7 @@ const record: TaskRecord = {
   leaseExpiresAt: null,
   createdAt: 0,
   deadlineAt: 1,
+  minTier: null,
   finishedAt: 1,
   result: null,
   error: null,

@@ -9,6 +9,7 @@ import type {
   TaskId,
   TaskResult,
   TaskSpec,
+  Tier,
   WireError,
 } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
@@ -41,14 +42,14 @@ export interface DispatcherOptions {
   checker?: ResultChecker;
   /** The coordinator's own count of each result's work (`WorkCounter`); without one, usage is taken as sent. */
   counter?: Pick<WorkCounter, 'count' | 'uncountable'>;
-  /** Placement preference from the tab's tier: lower first, Infinity for no work at all. */
-  placementRank?: (session: WorkerSession) => number;
+  /** The tab's reputation tier: placement prefers better ones, `banned` gets nothing. */
+  tierOf?: (session: WorkerSession) => Tier;
   /** Peer introductions (PeerSignalling): a worker and the tab its text streams to directly. */
   peers?: { introduce(a: NodeId, b: NodeId): void; introduced(a: NodeId, b: NodeId): boolean };
   now?: () => number;
 }
 
-export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number; directTo?: NodeId | null };
+export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number; directTo?: NodeId | null; minTier?: TaskRecord['minTier'] };
 
 /**
  * Moves tasks from the queue to tabs and results back to callers. Every change of a task goes through
@@ -93,6 +94,7 @@ export class Dispatcher {
       this.#options.maxAttempts,
       this.#now(),
       this.#options.queueTimeoutMs,
+      request.minTier ?? null,
     );
     this.#options.store.insert(record);
     this.#book.open.add(openTask(record, request.directTo ?? null, null));
@@ -184,9 +186,10 @@ export class Dispatcher {
       pinned: task.pinned !== null,
       introduced: this.#options.peers?.introduced(session.nodeId, handoff.to) ?? false,
       to: handoff.to,
-      target: target === undefined ? undefined : placementCandidate(target, this.#rank(target)),
+      target: target === undefined ? undefined : placementCandidate(target, this.#tier(target)),
       failedOn: task.failedOn,
       model: this.#model(record.spec.model),
+      minTier: record.minTier,
     });
     if (why !== undefined || target === undefined) return declined(why ?? `tab ${handoff.to} is not connected`);
     const leaseExpiresAt = this.#now() + this.#options.leaseMs;
@@ -258,7 +261,7 @@ export class Dispatcher {
     if (task.check === 'check' && checker !== undefined) {
       this.#hold(task);
       void checker
-        .check({ spec: task.record.spec, claim: result.output, worker: session })
+        .check({ spec: task.record.spec, claim: result.output, worker: session, minTier: task.record.minTier })
         .then((outcome) => this.#afterCheck(task, session, result, outcome));
     } else {
       this.#book.succeed(task, session, result, task.check === 'unverifiable' ? 'unverified' : 'unchecked');
@@ -336,9 +339,9 @@ export class Dispatcher {
       if (task === undefined) return;
       const candidates: PlacementCandidate[] = [];
       for (const session of this.#options.registry.candidatesFor(model.id)) {
-        if (!task.failedOn.has(session.nodeId)) candidates.push(placementCandidate(session, this.#rank(session)));
+        if (!task.failedOn.has(session.nodeId)) candidates.push(placementCandidate(session, this.#tier(session)));
       }
-      const chosen = pickWorker(model, candidates);
+      const chosen = pickWorker(model, candidates, task.record.minTier);
       if (chosen === undefined) return;
       const session = this.#options.registry.get(chosen.nodeId);
       // A refused assignment (the store disagrees) ends this round rather than spinning on the same task.
@@ -366,7 +369,7 @@ export class Dispatcher {
     task.stream.restartAttempt();
     task.attemptStartedAt = this.#now();
     task.firstChunkAt = null;
-    task.check = task.pinned === null ? (this.#options.checker?.sampleCheck(session, record.spec) ?? 'skip') : 'skip';
+    task.check = task.pinned === null ? (this.#options.checker?.sampleCheck(session, record.spec, record.minTier) ?? 'skip') : 'skip';
     task.verifying = false;
     session.activeTasks.add(record.id);
     if (task.pinned === null) session.lastAssignedAt = this.#now();
@@ -411,8 +414,8 @@ export class Dispatcher {
     return task;
   }
 
-  #rank(session: WorkerSession): number {
-    return this.#options.placementRank?.(session) ?? 0;
+  #tier(session: WorkerSession): Tier {
+    return this.#options.tierOf?.(session) ?? 'trusted';
   }
 
   #model(id: string): ModelCatalogEntry {

@@ -51,6 +51,7 @@ export function newTaskRecord(
   maxAttempts: number,
   now: number,
   waitMs: number,
+  minTier: TaskRecord['minTier'] = null,
 ): TaskRecord {
   return {
     id: newTaskId(),
@@ -64,6 +65,7 @@ export function newTaskRecord(
     leaseExpiresAt: null,
     createdAt: now,
     deadlineAt: now + waitMs,
+    minTier,
     finishedAt: null,
     result: null,
     error: null,

@@ -35,6 +35,7 @@ const taskRowSchema = z.object({
   lease_expires_at: z.number().nullable(),
   created_at: z.number(),
   deadline_at: z.number(),
+  min_tier: z.enum(['trusted', 'veteran']).nullable(),
   finished_at: z.number().nullable(),
   result: z.string().nullable(),
   error: z.string().nullable(),
@@ -54,6 +55,7 @@ function rowToRecord(row: unknown): TaskRecord {
     leaseExpiresAt: parsed.lease_expires_at,
     createdAt: parsed.created_at,
     deadlineAt: parsed.deadline_at,
+    minTier: parsed.min_tier,
     finishedAt: parsed.finished_at,
     result: parsed.result === null ? null : resultRecordSchema.parse(JSON.parse(parsed.result)),
     error: parsed.error === null ? null : wireErrorSchema.parse(JSON.parse(parsed.error)),
@@ -77,8 +79,8 @@ export class SqliteTaskStore implements TaskStore {
 
   constructor(private readonly db: SqliteDatabase) {
     this.#insert = db.prepare(
-      `INSERT INTO tasks (id, kind, model, api, spec, status, priority, attempts, max_attempts, created_at, deadline_at)
-       VALUES (@id, @kind, @model, @api, @spec, 'queued', @priority, 0, @maxAttempts, @createdAt, @deadlineAt)`,
+      `INSERT INTO tasks (id, kind, model, api, spec, status, priority, attempts, max_attempts, created_at, deadline_at, min_tier)
+       VALUES (@id, @kind, @model, @api, @spec, 'queued', @priority, 0, @maxAttempts, @createdAt, @deadlineAt, @minTier)`,
     );
     this.#assign = db.prepare(
       `UPDATE tasks SET status = 'assigned', node_id = ?, attempts = attempts + 1, lease_expires_at = ? WHERE id = ? AND status = 'queued'`,
@@ -116,6 +118,7 @@ export class SqliteTaskStore implements TaskStore {
       maxAttempts: record.maxAttempts,
       createdAt: record.createdAt,
       deadlineAt: record.deadlineAt,
+      minTier: record.minTier,
     });
   }
 

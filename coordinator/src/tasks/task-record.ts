@@ -1,4 +1,4 @@
-import type { NodeId, TaskId, TaskOutput, TaskSpec, TaskStatus, TaskTimings, TaskUsage, WireError } from '@tessera/shared';
+import type { Tier, NodeId, TaskId, TaskOutput, TaskSpec, TaskStatus, TaskTimings, TaskUsage, WireError } from '@tessera/shared';
 
 /** Which public API the task came through, so its result is rendered in that API's shape. */
 export type TaskApi = 'chat.completion' | 'embedding';
@@ -26,6 +26,8 @@ export interface TaskRecord {
   createdAt: number;
   /** A task still queued at this time fails with `no_capacity`. */
   deadlineAt: number;
+  /** The least standing of the tabs (and guards) that may see it, as the caller asked; null: any in good standing. */
+  minTier: Extract<Tier, 'trusted' | 'veteran'> | null;
   finishedAt: number | null;
   result: TaskResultRecord | null;
   error: WireError | null;

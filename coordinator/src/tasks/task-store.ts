@@ -12,6 +12,7 @@ export interface NewTask {
   maxAttempts: number;
   createdAt: number;
   deadlineAt: number;
+  minTier: TaskRecord['minTier'];
 }
 
 /**

@@ -32,6 +32,7 @@ function record(status: TaskStatus, nodeId: TaskRecord['nodeId'] = status === 'a
     leaseExpiresAt: status === 'assigned' ? 100 : null,
     createdAt: 0,
     deadlineAt: 1000,
+    minTier: null,
     finishedAt: null,
     result: null,
     error: null,

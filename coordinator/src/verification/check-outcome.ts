@@ -1,4 +1,5 @@
 import type { TaskResult, TaskSpec } from '@tessera/shared';
+import type { TierRequirement } from '../placement/eligibility.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 
 /** How a checked result ended: confirmed, caught, or not checkable (no guard, guards timed out). */
@@ -9,6 +10,7 @@ export type CheckDecision = 'check' | 'skip' | 'unverifiable';
 
 /** The part of the verifier the dispatcher uses. */
 export interface ResultChecker {
-  sampleCheck(worker: WorkerSession, spec: TaskSpec): CheckDecision;
-  check(request: { spec: TaskSpec; claim: TaskResult['output']; worker: WorkerSession }): Promise<CheckOutcome>;
+  /** `minTier`: the standing the caller asked of every tab that sees the task, guards included. */
+  sampleCheck(worker: WorkerSession, spec: TaskSpec, minTier: TierRequirement): CheckDecision;
+  check(request: { spec: TaskSpec; claim: TaskResult['output']; worker: WorkerSession; minTier: TierRequirement }): Promise<CheckOutcome>;
 }

@@ -12,7 +12,7 @@ import type {
 import { jobIdSchema } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
-import { mayCheck } from '../placement/eligibility.ts';
+import { mayCheck, type TierRequirement } from '../placement/eligibility.ts';
 import type { ReputationBook } from '../reputation/reputation-book.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
@@ -44,6 +44,8 @@ interface FirstVerdict {
 interface Job {
   id: VerifyJobId;
   spec: TaskSpec;
+  /** The standing the caller asked of every tab that sees the task: guards too. */
+  minTier: TierRequirement;
   claim: TaskOutput;
   workerKey: string;
   asked: Set<NodeId>;
@@ -91,18 +93,18 @@ export class Verifier implements ResultChecker {
    * the model (the result is delivered and marked unverified), `skip` otherwise. Models whose engine
    * exposes no logits (web-llm) cannot be re-scored, so their results are never sampled.
    */
-  sampleCheck(worker: WorkerSession, spec: TaskSpec): CheckDecision {
+  sampleCheck(worker: WorkerSession, spec: TaskSpec, minTier: TierRequirement = null): CheckDecision {
     if (findModel(this.#options.catalog, spec.model)?.engine !== 'transformers') return 'skip';
     const stats = this.#options.reputation.get(worker.key.publicKey);
     if (this.#random() >= checkProbability(stats.consecutiveValid, this.#options.policy ?? DEFAULT_REPLICATION_POLICY)) return 'skip';
     for (const session of this.#options.registry.candidatesFor(spec.model)) {
-      if (this.#couldCheck(session, worker.key.publicKey)) return 'check';
+      if (this.#couldCheck(session, worker.key.publicKey, minTier)) return 'check';
     }
     this.counts.unverifiedForLackOfGuards++;
     return 'unverifiable';
   }
 
-  check(request: { spec: TaskSpec; claim: TaskOutput; worker: WorkerSession }): Promise<CheckOutcome> {
+  check(request: { spec: TaskSpec; claim: TaskOutput; worker: WorkerSession; minTier?: TierRequirement }): Promise<CheckOutcome> {
     return new Promise((resolve) => {
       const id = jobIdSchema.parse(crypto.randomUUID());
       const job: Job = {
@@ -110,6 +112,7 @@ export class Verifier implements ResultChecker {
         spec: request.spec,
         claim: request.claim,
         workerKey: request.worker.key.publicKey,
+        minTier: request.minTier ?? null,
         asked: new Set(),
         guard: undefined,
         guardTimer: undefined,
@@ -234,7 +237,7 @@ export class Verifier implements ResultChecker {
   #pickGuard(job: Job): WorkerSession | undefined {
     let best: WorkerSession | undefined;
     for (const session of this.#options.registry.candidatesFor(job.spec.model)) {
-      if (!this.#couldCheck(session, job.workerKey) || job.asked.has(session.nodeId)) continue;
+      if (!this.#couldCheck(session, job.workerKey, job.minTier) || job.asked.has(session.nodeId)) continue;
       if (session.activeJobs.size >= session.capabilities.maxConcurrentTasks) continue;
       if (best === undefined || session.activeJobs.size < best.activeJobs.size) best = session;
     }
@@ -243,14 +246,14 @@ export class Verifier implements ResultChecker {
 
   #anyGuardCouldCheck(job: Job): boolean {
     for (const session of this.#options.registry.candidatesFor(job.spec.model)) {
-      if (this.#couldCheck(session, job.workerKey) && !job.asked.has(session.nodeId)) return true;
+      if (this.#couldCheck(session, job.workerKey, job.minTier) && !job.asked.has(session.nodeId)) return true;
     }
     return false;
   }
 
-  #couldCheck(session: WorkerSession, workerKey: string): boolean {
+  #couldCheck(session: WorkerSession, workerKey: string, minTier: TierRequirement): boolean {
     const publicKey = session.key.publicKey;
-    return mayCheck({ role: session.role, publicKey, tierRank: this.#options.reputation.placementRank(publicKey) }, workerKey);
+    return mayCheck({ role: session.role, publicKey, tier: this.#options.reputation.tier(publicKey) }, workerKey, minTier);
   }
 
   #releaseGuard(job: Job): void {
