@@ -47,9 +47,37 @@ function onnxRuntimeFiles(): Plugin {
   };
 }
 
+/**
+ * The pages' Content Security Policy has no 'unsafe-eval' (coordinator/src/http/security-headers.ts), and
+ * two libraries probe for eval at start-up, which the browser reports as violations even though they
+ * cope when it is refused. Both probes are turned into their refused outcome at build time:
+ * - zod 4 tries `new Function('')` to decide whether to compile object parsers; `jitless` skips the try,
+ *   and parsing works the same without compiled parsers.
+ * - protobufjs (bundled inside the Hedera wallet libraries) looks for Node modules with
+ *   `eval("quire".replace(/^/,"re"))(name)`, which in a page always fails and returns null; `undefined(name)`
+ *   fails the same way (a TypeError, caught) without eval.
+ */
+function noEvalProbes(): Plugin {
+  const zodProbe = /if \(globalConfig\.jitless\)/;
+  const inquireProbe = /eval\(("|')quire\1\.replace\(\/\^\/,\s*("|')re\2\)\)/g;
+  return {
+    name: 'tessera-no-eval-probes',
+    enforce: 'pre',
+    transform(code, id) {
+      if (/[\\/]zod[\\/]v4[\\/]core[\\/]util\.js$/.test(id)) {
+        if (!zodProbe.test(code)) this.error(`zod's eval probe changed shape in ${id}; update noEvalProbes in vite.config.ts`);
+        return { code: code.replace(zodProbe, 'if (true)'), map: null };
+      }
+      if (!code.includes('quire')) return null;
+      const replaced = code.replace(inquireProbe, 'undefined');
+      return replaced === code ? null : { code: replaced, map: null };
+    },
+  };
+}
+
 export default defineConfig({
   root: 'client',
-  plugins: [svelte(), onnxRuntimeFiles()],
+  plugins: [svelte(), onnxRuntimeFiles(), noEvalProbes()],
   resolve: {
     alias: [
       // transformers.js imports `onnxruntime-web/webgpu`, whose default build embeds the WASM glue and
@@ -58,7 +86,7 @@ export default defineConfig({
       { find: /^onnxruntime-web\/webgpu$/, replacement: join(ortDist, 'ort.webgpu.min.mjs') },
     ],
   },
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [noEvalProbes()] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

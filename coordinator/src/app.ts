@@ -1,3 +1,4 @@
+import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -17,6 +18,7 @@ import { createCoordinatorCore } from './coordinator-core.ts';
 import { openDatabase } from './db/open-database.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { installOpenAIErrorHandler } from './http/openai-error-handler.ts';
+import { SECURITY_HEADERS } from './http/security-headers.ts';
 import { registerStaticHosting } from './http/static-hosting.ts';
 import { workerSocketPlugin } from './http/worker-socket-plugin.ts';
 import type { AccountDirectory } from './rewards/account-directory.ts';
@@ -82,6 +84,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   app.addHook('preClose', async () => core.lifecycle.stop());
   app.addHook('onClose', async () => db.close());
 
+  await app.register(fastifyHelmet, SECURITY_HEADERS);
   await app.register(fastifySwagger, {
     openapi: {
       info: {
