@@ -14,7 +14,10 @@ async function watchPolicy(context: BrowserContext): Promise<string[]> {
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (event) => {
       const report = Reflect.get(window, 'reportCspViolation');
-      if (typeof report === 'function') report(`${event.violatedDirective} blocked ${event.blockedURI} (${location.pathname}) at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber}`);
+      if (typeof report === 'function')
+        report(
+          `${event.violatedDirective} blocked ${event.blockedURI} (${location.pathname}) at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber}`,
+        );
     });
   });
   context.on('console', (message) => {
