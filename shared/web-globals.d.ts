@@ -18,9 +18,13 @@ declare const TextDecoder: {
   new (label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }): TextDecoder;
 };
 
-/** Web Crypto's `crypto` global; only `randomUUID` is used (IDs, STYLE.md rule 8). */
+/**
+ * Web Crypto's `crypto` global: `randomUUID` (IDs, STYLE.md rule 8) and `subtle.digest` with SHA-256 (the
+ * identity proof of work, identity/identity-proof.ts: one hash function both sides compute the same way).
+ */
 interface Crypto {
   randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
+  readonly subtle: { digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> };
 }
 declare const crypto: Crypto;
 

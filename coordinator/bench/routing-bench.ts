@@ -52,7 +52,11 @@ async function startServer(
 ): Promise<{ server: Server; url: string; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const flags = ['--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--rate-limit-per-minute', '0', ...extraFlags];
+  // Thousands of tabs, fresh keys, from a few loopback addresses: admission must not be what is measured.
+  const admission = ['--identity-proof-bits', '0', '--tabs-per-address', '1000000', '--tabs-per-prefix', '1000000'];
+  const newKeys = ['--new-identities-per-address', '1000000', '--new-identities-per-prefix', '1000000'];
+  const base = ['--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--rate-limit-per-minute', '0'];
+  const flags = [...base, ...admission, ...newKeys, ...extraFlags];
   const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
   const { child, first } = await startChild(SERVER_ENTRY, flags, serverReplySchema, [
     '--expose-gc',

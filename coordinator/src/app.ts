@@ -24,6 +24,9 @@ import { workerSocketPlugin } from './http/worker-socket-plugin.ts';
 import type { AccountDirectory } from './rewards/account-directory.ts';
 import { rewardsRoutes } from './rewards/rewards-routes.ts';
 import { walletRoutes } from './wallet/wallet-routes.ts';
+import { proxyTrust } from './workers/admission-address.ts';
+import { admissionLimitsOf } from './workers/admission-policy.ts';
+import { admissionRoute } from './workers/admission-route.ts';
 
 export interface BuildAppOptions {
   config: CoordinatorConfig;
@@ -71,6 +74,8 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   const app = Fastify({
     logger: typeof logger === 'object' && logger !== null ? { ...logger, serializers: { req: redactedRequest } } : logger,
     bodyLimit: config.bodyLimitBytes,
+    // The same trust as the tab sockets' (workers/admission-address.ts): one client address for both.
+    trustProxy: config.trustProxy === '' ? false : proxyTrust(config.trustProxy),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -122,6 +127,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   await app.register(modelsRoute, { catalog, registry, startedAt: core.startedAt });
   await app.register(tasksRoute, { catalog, tasks, registry, metrics });
   await app.register(networkRoute, { snapshot: () => networkSnapshot(core) });
+  await app.register(admissionRoute, { limits: admissionLimitsOf(config) });
   await app.register(walletRoutes, { wallet: core.wallet });
   await app.register(healthRoutes, { store: core.store, registry, tasks, metrics, startedAt: core.startedAt });
   await app.register(rewardsRoutes, { ledger: core.ledger, accounts: core.accounts, reputation: core.reputation, chain: core.chain });

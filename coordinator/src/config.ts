@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { iceServerSchema } from '@tessera/shared';
+import { DEFAULT_IDENTITY_PROOF_BITS, iceServerSchema } from '@tessera/shared';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -168,6 +168,51 @@ export const CONFIG_FIELDS = {
     env: 'TESSERA_BAD_SEEDER_REPORTS',
     help: 'distinct tabs that must report a seeder for bad bytes before it is no longer introduced as one',
     schema: z.coerce.number().int().min(1).default(2),
+  },
+  trustProxy: {
+    env: 'TESSERA_TRUST_PROXY',
+    help: "proxies whose X-Forwarded-For names the client, for the API and the tab sockets alike: comma-separated addresses, CIDRs, loopback, linklocal or uniquelocal; empty: none, the connection's peer is the client",
+    schema: z.string().max(2000).default(''),
+  },
+  identityProofBits: {
+    env: 'TESSERA_IDENTITY_PROOF_BITS',
+    help: "leading zero bits of sha256 a worker's or guard's proof of work for its key must have (about a second of a browser at 18; each bit doubles it); 0: none",
+    schema: z.coerce.number().int().min(0).max(32).default(DEFAULT_IDENTITY_PROOF_BITS),
+  },
+  tabsPerAddress: {
+    env: 'TESSERA_TABS_PER_ADDRESS',
+    help: 'connected tabs (any role) per client address: a classroom behind one NAT is one address',
+    schema: z.coerce.number().int().min(1).default(64),
+  },
+  tabsPerPrefix: {
+    env: 'TESSERA_TABS_PER_PREFIX',
+    help: 'connected tabs per /24 (IPv4) or /64 (IPv6) network',
+    schema: z.coerce.number().int().min(1).default(256),
+  },
+  newIdentitiesPerAddress: {
+    env: 'TESSERA_NEW_IDENTITIES_PER_ADDRESS',
+    help: 'keys never seen before admitted per client address within the new-identity window (0: none)',
+    schema: z.coerce.number().int().min(0).default(36),
+  },
+  newIdentitiesPerPrefix: {
+    env: 'TESSERA_NEW_IDENTITIES_PER_PREFIX',
+    help: 'keys never seen before admitted per /24 or /64 network within the new-identity window (0: none)',
+    schema: z.coerce.number().int().min(0).default(72),
+  },
+  newIdentityWindowMs: {
+    env: 'TESSERA_NEW_IDENTITY_WINDOW_MS',
+    help: 'the sliding window new identities are counted in',
+    schema: z.coerce.number().int().min(1000).default(3_600_000),
+  },
+  bannedIdentityWeight: {
+    env: 'TESSERA_BANNED_IDENTITY_WEIGHT',
+    help: 'how many new identities a banned key counts as, against the address and network it was first seen from',
+    schema: z.coerce.number().int().min(0).default(12),
+  },
+  bannedIdentityMemoryMs: {
+    env: 'TESSERA_BANNED_IDENTITY_MEMORY_MS',
+    help: 'how long after it was first seen a banned key weighs on that budget',
+    schema: z.coerce.number().int().min(0).default(86_400_000),
   },
   logLevel: {
     env: 'LOG_LEVEL',

@@ -23,6 +23,8 @@ import { SqliteTaskStore } from './tasks/sqlite-task-store.ts';
 import { KnownAnswerChecks } from './verification/known-answer-checks.ts';
 import { Verifier } from './verification/verifier.ts';
 import { createWalletLinkService } from './wallet/wallet-link-service.ts';
+import { AdmissionControl } from './workers/admission-control.ts';
+import { admissionLimitsOf } from './workers/admission-policy.ts';
 import { WorkerGateway } from './workers/worker-gateway.ts';
 import { WorkerRegistry } from './workers/worker-registry.ts';
 
@@ -112,6 +114,12 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     logger,
     onSettled: (session) => gateway.reindex(session),
   });
+  const admission = new AdmissionControl({
+    db,
+    limits: admissionLimitsOf(config),
+    trustProxy: config.trustProxy,
+    isBanned: (publicKey) => reputation.tier(publicKey) === 'banned',
+  });
   const gateway: WorkerGateway = new WorkerGateway({
     registry,
     dispatcher,
@@ -126,6 +134,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     peerMessagesPerSecond: config.peerMessagesPerSecond,
     helloTimeoutMs: 10_000,
     maxViolations: 50,
+    admission,
     logger,
     metrics,
   });

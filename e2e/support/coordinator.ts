@@ -10,6 +10,18 @@ export interface RunningCoordinator {
 }
 
 /**
+ * Every tab of a scenario comes from one address and most make a fresh key: admission's limits are raised
+ * so that they never bind, and no identity proof is asked for yet (the pages do not make one yet).
+ */
+export const E2E_ADMISSION = {
+  identityProofBits: 0,
+  tabsPerAddress: 1000,
+  tabsPerPrefix: 1000,
+  newIdentitiesPerAddress: 1000,
+  newIdentitiesPerPrefix: 1000,
+} satisfies Partial<Record<keyof CoordinatorConfig, unknown>>;
+
+/**
  * A real coordinator on a random loopback port, serving the built pages and the tiny models.
  * `listen.host` puts it on another address, e.g. a network namespace's host side.
  */
@@ -21,7 +33,7 @@ export async function startCoordinator(
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
   const config = loadConfig(
     {},
-    { port: 0, dataDir, rateLimitPerMinute: 0, logLevel: process.env.TESSERA_E2E_LOG ?? 'warn', host, ...overrides },
+    { port: 0, dataDir, rateLimitPerMinute: 0, logLevel: process.env.TESSERA_E2E_LOG ?? 'warn', host, ...E2E_ADMISSION, ...overrides },
   );
   const app = await buildApp({ config, logger: { level: config.logLevel } });
   const url = await app.listen({ host, port: 0 });

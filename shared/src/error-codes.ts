@@ -72,6 +72,18 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "A signed message did not verify against the tab's key.",
   },
+  identity_proof_invalid: {
+    status: 400,
+    type: 'invalid_request_error',
+    retryable: false,
+    summary: 'worker:hello carries no identity proof, or one with fewer leading zero bits than GET /api/v1/admission asks for this key.',
+  },
+  admission_refused: {
+    status: 429,
+    type: 'rate_limit_error',
+    retryable: true,
+    summary: 'Too many tabs, or too many new identities, from this address or its network; the message says which limit and when to retry.',
+  },
   not_assigned: {
     status: 409,
     type: 'invalid_request_error',

@@ -20,6 +20,8 @@ export * from './vector-math.ts';
 export * from './signing/canonical-json.ts';
 export * from './signing/base64url.ts';
 export * from './signing/signed-payloads.ts';
+export * from './identity/identity-proof.ts';
+export * from './identity/admission-api.ts';
 export * from './verification/verify-messages.ts';
 export * from './verification/verification-tolerances.ts';
 export * from './verification/judge-claim.ts';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { wireErrorSchema } from './error-codes.ts';
 import { backendSchema, engineIdSchema } from './model-catalog.ts';
 import { taskIdSchema, nodeIdSchema } from './ids.ts';
+import { identityProofSchema } from './identity/identity-proof.ts';
 import { publicKeySchema, signatureSchema } from './signing/signed-payloads.ts';
 import { jobIdSchema, verifyAssignSchema, verifyErrorSchema, verifyVerdictSchema } from './verification/verify-messages.ts';
 import { peerReportSchema, peerSeedersSchema, peerSeekSchema, peerSignalRelayedSchema, peerSignalSchema } from './peer/peer-signal.ts';
@@ -61,6 +62,12 @@ export const workerHelloSchema = z.strictObject({
   /** The tab's Ed25519 public key (raw, base64url), kept in IndexedDB: its identity across visits. */
   publicKey: publicKeySchema,
   capabilities: capabilitiesSchema,
+  /**
+   * The nonce of the key's proof of work (identity/identity-proof.ts). Optional in the schema so that a
+   * tab without one is told so (`identity_proof_invalid`) rather than failing to parse; workers and guards
+   * need one when the coordinator asks for any bits, requesters never do.
+   */
+  identityProof: identityProofSchema.optional(),
 });
 export type WorkerHello = z.infer<typeof workerHelloSchema>;
 

@@ -71,6 +71,16 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT`,
   // The standing a caller asked of the tabs that may see its task (x-tessera-min-tier); kept across restarts.
   `ALTER TABLE tasks ADD COLUMN min_tier TEXT`,
+  // Keys admitted as workers or guards and where they were first seen: new identities per address and
+  // network are counted from here, across restarts (src/workers/admission-control.ts).
+  `CREATE TABLE admitted_identities (
+     public_key TEXT PRIMARY KEY,
+     address TEXT NOT NULL,
+     prefix TEXT NOT NULL,
+     first_seen_at INTEGER NOT NULL
+   ) STRICT`,
+  `CREATE INDEX admitted_identities_by_address ON admitted_identities (address, first_seen_at)`,
+  `CREATE INDEX admitted_identities_by_prefix ON admitted_identities (prefix, first_seen_at)`,
 ];
 
 /**

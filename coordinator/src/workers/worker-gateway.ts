@@ -31,6 +31,7 @@ import type { PeerSignalling } from '../peers/peer-signalling.ts';
 import type { Dispatcher } from '../tasks/dispatcher.ts';
 import type { KnownAnswerChecks } from '../verification/known-answer-checks.ts';
 import type { Verifier } from '../verification/verifier.ts';
+import type { AdmissionControl } from './admission-control.ts';
 import { Ed25519Key } from './ed25519-key.ts';
 import { OK, refusal, type WorkerMessageOutcome } from './worker-message-outcome.ts';
 import type { WorkerRegistry } from './worker-registry.ts';
@@ -54,6 +55,8 @@ export interface WorkerGatewayOptions {
   helloTimeoutMs: number;
   /** Refused messages a tab may send before it is disconnected. */
   maxViolations: number;
+  /** Who may join: the identity proof, tabs and new identities per address and network. */
+  admission: AdmissionControl;
   logger: FastifyBaseLogger;
   metrics: CoordinatorMetrics;
   now?: () => number;
@@ -155,6 +158,7 @@ export class WorkerGateway implements Startable {
 
   #onConnection(socket: WorkerSocket): void {
     const log = this.#options.logger.child({ socketId: socket.id });
+    const client = this.#options.admission.clientOf(socket.request);
     let session: WorkerSession | undefined;
     let violations = 0;
     const helloTimer = setTimeout(() => {
@@ -206,12 +210,20 @@ export class WorkerGateway implements Startable {
           refuse(name, wireError('protocol_violation', 'publicKey is not a valid Ed25519 public key.'));
           return;
         }
+        const admitted = this.#options.admission.admit(socket.id, message.payload, client);
+        if (!admitted.ok) {
+          refuse(name, admitted.error);
+          socket.disconnect(true);
+          return;
+        }
         clearTimeout(helloTimer);
         session = this.#join(socket, message.payload, key);
         log.info(
           {
             nodeId: session.nodeId,
             key: key.fingerprint,
+            address: client.address,
+            newIdentity: admitted.newIdentity,
             role: session.role,
             models: [...session.offeredModels.keys()],
             gpu: message.payload.capabilities.gpu?.description ?? null,
@@ -237,6 +249,7 @@ export class WorkerGateway implements Startable {
 
     socket.on('disconnect', (reason) => {
       clearTimeout(helloTimer);
+      this.#options.admission.release(socket.id);
       if (session === undefined) return;
       log.info({ nodeId: session.nodeId, reason, activeTasks: session.activeTasks.size }, 'tab left');
       this.#forget(session);

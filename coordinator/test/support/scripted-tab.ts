@@ -26,6 +26,7 @@ import type {
   WorkerWelcome,
 } from '@tessera/shared';
 import { io, type Socket } from 'socket.io-client';
+import { proveIdentity } from './identity-proofs.ts';
 import { chatOutput } from './tiny-tokens.ts';
 
 export type ScriptedTabSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
@@ -56,6 +57,13 @@ export interface ScriptedTabOptions {
   onVerify?: VerifyHandler;
   /** Answer the coordinator's known-answer check correctly (default), or hand it to `onAssign`. */
   passCanary?: boolean;
+  /**
+   * The `identityProof` nonce to say in `worker:hello`: by default a real one, for the bits the coordinator
+   * asks (requesters send none, as pages do); a number sends that nonce, null sends none (hostile tabs).
+   */
+  identityProof?: number | null;
+  /** Extra handshake headers, e.g. `x-forwarded-for` behind a coordinator that trusts loopback as its proxy. */
+  headers?: Record<string, string>;
 }
 
 export function capabilitiesFor(models: readonly OfferedModel[], maxConcurrentTasks = 1): Capabilities {
@@ -97,8 +105,19 @@ export class ScriptedTab {
 
   constructor(private readonly options: ScriptedTabOptions) {
     this.identity = options.identity ?? newIdentity();
-    this.socket = io(`${options.url}${WORKER_NAMESPACE}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+    this.socket = io(`${options.url}${WORKER_NAMESPACE}`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      ...(options.headers === undefined ? {} : { extraHeaders: options.headers }),
+    });
+    const role = options.role ?? 'worker';
+    const proof =
+      options.identityProof !== undefined || role === 'requester'
+        ? Promise.resolve(options.identityProof ?? null)
+        : proveIdentity(options.url, this.identity.publicKey);
     this.#welcomed = new Promise((resolve, reject) => {
+      proof.catch(reject);
       this.socket.on('connect_error', reject);
       this.socket.onAny((event: unknown, ...args: unknown[]) => {
         const parsed = parseCoordinatorToWorker(event, args);
@@ -117,12 +136,15 @@ export class ScriptedTab {
       });
     });
     this.socket.on('connect', () => {
-      this.socket.emit('worker:hello', {
-        protocolVersion: PROTOCOL_VERSION,
-        role: options.role ?? 'worker',
-        publicKey: this.identity.publicKey,
-        capabilities: capabilitiesFor(options.models, options.maxConcurrentTasks),
-      });
+      void proof.then((identityProof) =>
+        this.socket.emit('worker:hello', {
+          protocolVersion: PROTOCOL_VERSION,
+          role,
+          publicKey: this.identity.publicKey,
+          capabilities: capabilitiesFor(options.models, options.maxConcurrentTasks),
+          ...(identityProof === null ? {} : { identityProof }),
+        }),
+      );
     });
   }
 

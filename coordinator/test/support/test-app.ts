@@ -11,10 +11,23 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * Admission as the suites that are not about it need it: many tabs and keys from 127.0.0.1, and no proof of
+ * work (raw-socket tests say hello without one; ScriptedTabs still make and send one). The admission tests
+ * set the real limits themselves.
+ */
+export const OPEN_ADMISSION = {
+  identityProofBits: 0,
+  tabsPerAddress: 100_000,
+  tabsPerPrefix: 100_000,
+  newIdentitiesPerAddress: 100_000,
+  newIdentitiesPerPrefix: 100_000,
+} satisfies Partial<Record<keyof CoordinatorConfig, unknown>>;
+
 /** A real coordinator listening on a random loopback port with its own SQLite file. */
 export async function startTestApp(overrides: Partial<Record<keyof CoordinatorConfig, unknown>> = {}, dataDir?: string): Promise<TestApp> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'tessera-test-'));
-  const config = loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', rateLimitPerMinute: 0, ...overrides });
+  const config = loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', rateLimitPerMinute: 0, ...OPEN_ADMISSION, ...overrides });
   const app = await buildApp({ config, logger: false });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { identityProofMessage, leadingZeroBits, wireError } from '@tessera/shared';
+import type { WireError, WorkerHello } from '@tessera/shared';
+import type { IncomingMessage } from 'node:http';
+import type { SqliteDatabase } from '../db/open-database.ts';
+import { clientAddressOf, proxyTrust, type ClientAddress, type ProxyTrust } from './admission-address.ts';
+import { decideAdmission, isWorkingRole, type AdmissionLimits, type IdentityBirths } from './admission-policy.ts';
+import { AdmissionStore, type IdentityBirth } from './admission-store.ts';
+
+export interface AdmissionControlOptions {
+  db: SqliteDatabase;
+  limits: AdmissionLimits;
+  /** `TESSERA_TRUST_PROXY`: the proxies whose X-Forwarded-For is believed (the same setting as fastify's). */
+  trustProxy: string;
+  /** Whether a key is banned now (its reputation); banned keys weigh on where they were first seen. */
+  isBanned: (publicKey: string) => boolean;
+  now?: () => number;
+}
+
+export type AdmissionOutcome = { ok: true; newIdentity: boolean } | { ok: false; error: WireError };
+
+/**
+ * Admission at `worker:hello`: reads where the connection comes from, checks the identity proof (one
+ * sha256), counts connected tabs per address and prefix (in memory: connections do not outlive the
+ * process), and keeps new identities per address and prefix in SQLite. The decision itself is
+ * `decideAdmission`; this class gathers its inputs and keeps the counts. Synchronous, so two hellos can
+ * never both take the last place.
+ */
+export class AdmissionControl {
+  readonly limits: AdmissionLimits;
+  readonly #store: AdmissionStore;
+  readonly #trust: ProxyTrust;
+  readonly #isBanned: (publicKey: string) => boolean;
+  readonly #now: () => number;
+  readonly #admitted = new Map<string, ClientAddress>();
+  readonly #perAddress = new Map<string, number>();
+  readonly #perPrefix = new Map<string, number>();
+
+  constructor(options: AdmissionControlOptions) {
+    this.limits = options.limits;
+    this.#store = new AdmissionStore(options.db);
+    this.#trust = proxyTrust(options.trustProxy);
+    this.#isBanned = options.isBanned;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The client a socket.io handshake comes from. */
+  clientOf(request: IncomingMessage): ClientAddress {
+    return clientAddressOf(request, this.#trust);
+  }
+
+  /** Tabs connected now from an address and from a prefix. */
+  connected(client: ClientAddress): { address: number; prefix: number } {
+    return { address: this.#perAddress.get(client.address) ?? 0, prefix: this.#perPrefix.get(client.prefix) ?? 0 };
+  }
+
+  /**
+   * Admits connection `connectionId` with this hello, or says why not; a refusal records and counts nothing.
+   * An admitted connection holds its place until `release`.
+   */
+  admit(connectionId: string, hello: WorkerHello, client: ClientAddress): AdmissionOutcome {
+    if (this.#admitted.has(connectionId))
+      return { ok: false, error: wireError('protocol_violation', 'This connection was already admitted.') };
+    const now = this.#now();
+    const working = isWorkingRole(hello.role);
+    const knownKey = working && this.#store.isKnown(hello.publicKey);
+    const decision = decideAdmission(
+      {
+        role: hello.role,
+        proofBits: working && hello.identityProof !== undefined ? proofBits(hello.publicKey, hello.identityProof) : null,
+        knownKey,
+        client,
+        connected: this.connected(client),
+        births:
+          working && !knownKey
+            ? { address: this.#births('address', client.address, now), prefix: this.#births('prefix', client.prefix, now) }
+            : null,
+        now,
+      },
+      this.limits,
+    );
+    if (!decision.admit) return { ok: false, error: wireError(decision.code, decision.message) };
+    if (decision.newIdentity) this.#store.record(hello.publicKey, client, now);
+    this.#admitted.set(connectionId, client);
+    this.#perAddress.set(client.address, (this.#perAddress.get(client.address) ?? 0) + 1);
+    this.#perPrefix.set(client.prefix, (this.#perPrefix.get(client.prefix) ?? 0) + 1);
+    return { ok: true, newIdentity: decision.newIdentity };
+  }
+
+  /** The connection closed: its place is free. Safe to call for connections never admitted. */
+  release(connectionId: string): void {
+    const client = this.#admitted.get(connectionId);
+    if (client === undefined) return;
+    this.#admitted.delete(connectionId);
+    decrement(this.#perAddress, client.address);
+    decrement(this.#perPrefix, client.prefix);
+  }
+
+  #births(by: 'address' | 'prefix', value: string, now: number): IdentityBirths {
+    const { newIdentityWindowMs, bannedIdentityMemoryMs } = this.limits;
+    const rows: IdentityBirth[] = this.#store.births(by, value, now - Math.max(newIdentityWindowMs, bannedIdentityMemoryMs));
+    return {
+      recent: rows.filter((row) => row.firstSeenAt > now - newIdentityWindowMs).map((row) => row.firstSeenAt),
+      banned: rows
+        .filter((row) => row.firstSeenAt > now - bannedIdentityMemoryMs && this.#isBanned(row.publicKey))
+        .map((row) => row.firstSeenAt),
+    };
+  }
+}
+
+/** The leading zero bits of the proof's hash: the same bytes as the tab's WebCrypto search, hashed natively. */
+export function proofBits(publicKey: string, nonce: number): number {
+  return leadingZeroBits(createHash('sha256').update(identityProofMessage(publicKey, nonce)).digest());
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 0) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
+}
