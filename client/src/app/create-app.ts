@@ -3,6 +3,7 @@ import { fetchNetworkSnapshot } from '../api/network-client.ts';
 import { OpenAIClient } from '../api/openai-client.ts';
 import { DashboardState } from '../dashboard/dashboard-state.svelte.ts';
 import { NetworkRewardsState } from '../dashboard/network-rewards-state.svelte.ts';
+import { identityProofBits } from '../identity/identity-proof.ts';
 import { loadTabIdentity } from '../identity/identity-store.browser.ts';
 import { CacheModelFileStore } from '../model-files/model-file-store.browser.ts';
 import { probeDevice } from '../node/device-probe.browser.ts';
@@ -54,7 +55,8 @@ export function createApp(): TesseraApp {
     hubUrl: HUB_URL,
     userAgent: navigator.userAgent,
     probeDevice,
-    loadIdentity: loadTabIdentity,
+    // Workers and guards prove work for their key at the difficulty the coordinator publishes.
+    loadIdentity: (mode) => loadTabIdentity(mode, () => identityProofBits(origin)),
     startEngine: startEngineWorker,
     modelFileStore: CacheModelFileStore.available() ? new CacheModelFileStore() : null,
     createPeerNetwork: options.peers ? createBrowserPeerNetwork : null,

@@ -1,10 +1,20 @@
-import { Ed25519UnsupportedError, ephemeralTabIdentity, generateTabKeyPair, isTabKeyPair, tabIdentityFromKeyPair } from './tab-identity.ts';
-import type { IdentityMode, LoadedIdentity } from './tab-identity.ts';
+import { proveIdentity, storedIdentityProofSchema, type StoredIdentityProof } from './identity-proof.ts';
+import {
+  Ed25519UnsupportedError,
+  ephemeralTabIdentity,
+  generateTabKeyPair,
+  isTabKeyPair,
+  tabIdentityFromKeyPair,
+  withIdentityProof,
+} from './tab-identity.ts';
+import type { IdentityMode, LoadedIdentity, TabIdentity } from './tab-identity.ts';
 
 const DATABASE = 'tessera-identity';
 const STORE = 'keys';
 /** One key per origin and browser profile: every tab of this profile is the same identity. */
 const RECORD = 'tab-key';
+/** The key's proof of work, beside it: made once, when the key is (or, for a key older than proofs, once more). */
+const PROOF_RECORD = 'identity-proof';
 
 function request<Value>(req: IDBRequest<Value>): Promise<Value> {
   return new Promise((resolve, reject) => {
@@ -45,13 +55,33 @@ function keepFirstKeyPair(db: IDBDatabase, candidate: CryptoKeyPair): Promise<Cr
   });
 }
 
-async function persistentKeyPair(): Promise<CryptoKeyPair> {
+async function readProof(db: IDBDatabase): Promise<StoredIdentityProof | null> {
+  const value: unknown = await request(db.transaction(STORE, 'readonly').objectStore(STORE).get(PROOF_RECORD));
+  const parsed = storedIdentityProofSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+async function persistentIdentity(proofBits: (() => Promise<number>) | undefined): Promise<TabIdentity> {
   const db = await openDatabase();
   try {
-    return (await readKeyPair(db)) ?? (await keepFirstKeyPair(db, await generateTabKeyPair()));
+    const keyPair = (await readKeyPair(db)) ?? (await keepFirstKeyPair(db, await generateTabKeyPair()));
+    const identity = await tabIdentityFromKeyPair(keyPair, 'persistent');
+    if (proofBits === undefined) return identity;
+    const stored = await readProof(db);
+    const proof = await proveIdentity(identity.publicKey, await proofBits(), stored);
+    // Keeping it is worth a second of CPU on the next visit, but a tab that cannot store it still has it now.
+    if (proof !== stored)
+      await request(db.transaction(STORE, 'readwrite').objectStore(STORE).put(proof, PROOF_RECORD)).catch(() => undefined);
+    return withIdentityProof(identity, proof.nonce);
   } finally {
     db.close();
   }
+}
+
+async function ephemeralIdentity(proofBits: (() => Promise<number>) | undefined): Promise<TabIdentity> {
+  const identity = await ephemeralTabIdentity();
+  if (proofBits === undefined) return identity;
+  return withIdentityProof(identity, (await proveIdentity(identity.publicKey, await proofBits(), null)).nonce);
 }
 
 /**
@@ -59,18 +89,22 @@ async function persistentKeyPair(): Promise<CryptoKeyPair> {
  * so the browser keeps its reputation across visits; `ephemeral` makes a key that dies with the page
  * (`?identity=ephemeral`, for automation that needs several identities in one browser context).
  *
+ * With `proofBits` (the coordinator's difficulty, `GET /api/v1/admission`) the identity carries a proof of
+ * work for its key: found once and kept beside a persistent key, found anew for an ephemeral one. Pages that
+ * only submit tasks (requesters) pass none.
+ *
  * Rejects with `Ed25519UnsupportedError` when WebCrypto has no Ed25519. When IndexedDB is unusable
  * (some private modes), falls back to an ephemeral key and says so in `warning`.
  */
-export async function loadTabIdentity(mode: IdentityMode): Promise<LoadedIdentity> {
-  if (mode === 'ephemeral') return { identity: await ephemeralTabIdentity(), warning: null };
+export async function loadTabIdentity(mode: IdentityMode, proofBits?: () => Promise<number>): Promise<LoadedIdentity> {
+  if (mode === 'ephemeral') return { identity: await ephemeralIdentity(proofBits), warning: null };
   try {
-    return { identity: await tabIdentityFromKeyPair(await persistentKeyPair(), 'persistent'), warning: null };
+    return { identity: await persistentIdentity(proofBits), warning: null };
   } catch (error) {
     if (error instanceof Ed25519UnsupportedError) throw error;
     const reason = error instanceof Error ? error.message : 'unknown failure';
     return {
-      identity: await ephemeralTabIdentity(),
+      identity: await ephemeralIdentity(proofBits),
       warning: `This browser could not keep a key in IndexedDB (${reason}); this tab uses a key that is forgotten when it closes, so its reputation starts over on every visit.`,
     };
   }

@@ -11,6 +11,8 @@ export interface TabIdentity {
   readonly publicKey: string;
   /** `persistent`: kept in IndexedDB for this origin and profile; `ephemeral`: lives as long as the page. */
   readonly mode: IdentityMode;
+  /** The nonce of this key's proof of work (`worker:hello.identityProof`); absent where none was made. */
+  readonly identityProof?: number;
   /** An Ed25519 signature over `bytes`, base64url (86 characters). */
   sign(bytes: Uint8Array): Promise<string>;
 }
@@ -86,6 +88,11 @@ export async function tabIdentityFromKeyPair(
       }
     },
   };
+}
+
+/** The same identity, carrying the nonce of its proof of work. */
+export function withIdentityProof(identity: TabIdentity, nonce: number): TabIdentity {
+  return { ...identity, identityProof: nonce };
 }
 
 /** A key pair that lives as long as the page (`?identity=ephemeral`). */

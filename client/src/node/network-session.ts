@@ -79,7 +79,10 @@ export class NetworkSession implements LoaderNetwork {
     const role = options.options.role;
     const connection = new CoordinatorConnection({
       origin: options.options.coordinatorOrigin,
-      hello: () => ({ role, publicKey: options.identity.publicKey, capabilities: this.#capabilities() }),
+      hello: () => {
+        const { publicKey, identityProof } = options.identity;
+        return { role, publicKey, capabilities: this.#capabilities(), ...(identityProof === undefined ? {} : { identityProof }) };
+      },
       heartbeat: () => ({ activeTaskIds: this.#runner.activeTaskIds, models: this.#leaving ? [] : this.#offeredModels() }),
       onState: (state) => options.onConnectionState(state),
       onDisconnect: (reason) => {

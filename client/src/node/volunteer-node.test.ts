@@ -6,7 +6,7 @@ import { FakeEngine } from '../../test-support/fake-engine.ts';
 import { startFakeGateway, until } from '../../test-support/fake-gateway.ts';
 import type { FakeGateway, GatewaySocket } from '../../test-support/fake-gateway.ts';
 import { FakeTabPeers, openNeighbour } from '../../test-support/fake-tab-peers.ts';
-import { ED25519, Ed25519UnsupportedError, ephemeralTabIdentity } from '../identity/tab-identity.ts';
+import { ED25519, Ed25519UnsupportedError, ephemeralTabIdentity, withIdentityProof } from '../identity/tab-identity.ts';
 import type { LoadRequest } from '../engine/inference-engine.ts';
 import type { DeviceInfo } from './device-fit.ts';
 import type { VolunteerNodeEvents } from './volunteer-node-events.ts';
@@ -90,7 +90,7 @@ async function harness(setup: HarnessOptions = {}): Promise<Harness> {
     probeDevice: async () => DEVICE,
     loadIdentity: async () => {
       if (setup.identity === 'fails') throw new Ed25519UnsupportedError(new Error('Unrecognized name.'));
-      return { identity: await ephemeralTabIdentity(), warning: null };
+      return { identity: withIdentityProof(await ephemeralTabIdentity(), 4321), warning: null };
     },
     startEngine: setup.startEngine ?? (() => engine),
     // No store: files are the engine's business, as for a hub model.
@@ -144,7 +144,12 @@ describe('VolunteerNode', () => {
     expect([...engine.loaded.keys()].sort()).toEqual([TINY_BERT_ID, TINY_GPT2_ID].sort());
     expect(Object.values(node.models).map((model) => model.status)).toEqual(['loaded', 'loaded']);
     const hello = gateway.sent('worker:hello')[0];
-    expect(hello).toMatchObject({ role: 'worker', publicKey: node.publicKey, capabilities: { userAgent: 'vitest', backends: ['wasm'] } });
+    expect(hello).toMatchObject({
+      role: 'worker',
+      publicKey: node.publicKey,
+      identityProof: 4321,
+      capabilities: { userAgent: 'vitest', backends: ['wasm'] },
+    });
 
     // The socket opened before any model started loading (peers are asked for seeders while joined).
     const connecting = events.findIndex((recorded) => recorded.event === 'connection:changed');
