@@ -95,7 +95,12 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
       info: {
         title: 'Tessera coordinator API',
         version: `protocol ${PROTOCOL_VERSION}`,
-        description: 'OpenAI-compatible inference served by volunteer browser tabs, plus native async tasks.',
+        description:
+          'OpenAI-compatible inference served by volunteer browser tabs, plus native async tasks.\n\n' +
+          '**Who sees your prompt:** the coordinator, the volunteer tab that runs the task (any browser that joined) and, ' +
+          'when the result is sampled for checking, one or two guard tabs; nobody learns who asked. Send ' +
+          '`x-tessera-min-tier: trusted` (or `veteran`) to keep a task to tabs and guards of proven standing; it may wait longer. ' +
+          'Usage in every answer is counted by the coordinator, never taken from the tab.',
       },
       tags: [
         { name: 'OpenAI', description: 'Drop-in for the OpenAI API: point the official client at this server' },

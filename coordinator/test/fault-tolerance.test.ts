@@ -1,5 +1,5 @@
-import { TINY_GPT2_ID, openAIErrorBodySchema, taskViewSchema } from '@tessera/shared';
-import type { TaskAssign, TaskView } from '@tessera/shared';
+import { TINY_GPT2_ID, createdTaskViewSchema, openAIErrorBodySchema, taskViewSchema } from '@tessera/shared';
+import type { CreatedTaskView, TaskAssign, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { closeAfterEach } from './support/cleanup.ts';
 import { streamedText } from './support/task-observations.ts';
@@ -16,13 +16,13 @@ const chat = (content: string, extra: Record<string, unknown> = {}) => ({
 
 const track = closeAfterEach();
 
-async function submitTask(server: TestApp, content: string): Promise<TaskView> {
+async function submitTask(server: TestApp, content: string): Promise<CreatedTaskView> {
   const response = await fetch(`${server.url}/api/v1/tasks`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ type: 'chat.completion', request: chat(content) }),
   });
-  return taskViewSchema.parse(await response.json());
+  return createdTaskViewSchema.parse(await response.json());
 }
 
 async function getTask(server: TestApp, id: string): Promise<TaskView> {
@@ -144,7 +144,19 @@ describe('tasks survive failing tabs', () => {
     await tab.ready();
     const view = await submitTask(server, 'cancel me');
     await eventually(() => held[0], 5000, 'assignment');
-    const cancelled = await fetch(`${server.url}/api/v1/tasks/${view.id}`, { method: 'DELETE' });
+    // Only the submitter may cancel: no token, or another task's token, changes nothing.
+    const other = await submitTask(server, 'another');
+    const attempts: Record<string, string>[] = [{}, { 'x-tessera-cancel-token': other.cancel_token }];
+    for (const headers of attempts) {
+      const refused = await fetch(`${server.url}/api/v1/tasks/${view.id}`, { method: 'DELETE', headers });
+      expect(refused.status).toBe(403);
+      expect(openAIErrorBodySchema.parse(await refused.json()).error.code).toBe('task_not_owned');
+    }
+    expect((await getTask(server, view.id)).status).toBe('assigned');
+    const cancelled = await fetch(`${server.url}/api/v1/tasks/${view.id}`, {
+      method: 'DELETE',
+      headers: { 'x-tessera-cancel-token': view.cancel_token },
+    });
     expect(taskViewSchema.parse(await cancelled.json()).status).toBe('cancelled');
     const cancel = await eventually(() => tab.received.find((message) => message.event === 'task:cancel'), 2000, 'task:cancel');
     expect(cancel.payload).toMatchObject({ taskId: view.id });

@@ -1,4 +1,11 @@
-import { TINY_BERT_ID, TINY_GPT2_ID, decodeEmbeddingBase64, openAIErrorBodySchema, taskViewSchema } from '@tessera/shared';
+import {
+  TINY_BERT_ID,
+  TINY_GPT2_ID,
+  createdTaskViewSchema,
+  decodeEmbeddingBase64,
+  openAIErrorBodySchema,
+  taskViewSchema,
+} from '@tessera/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerHonestly, echoText, vectorFor } from './support/honest-answers.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
@@ -75,9 +82,10 @@ describe('OpenAI-compatible API with a scripted tab', () => {
   });
 
   it('runs native async tasks: 202, poll, result', async () => {
-    const created = await post(`${server.url}/api/v1/tasks`, { type: 'chat.completion', request: chatBody('async') });
-    expect(created.status).toBe(202);
-    const view = taskViewSchema.parse(await created.json());
+    const response = await post(`${server.url}/api/v1/tasks`, { type: 'chat.completion', request: chatBody('async') });
+    expect(response.status).toBe(202);
+    const created = createdTaskViewSchema.parse(await response.json());
+    const view = taskViewSchema.parse(created);
     let polled = view;
     for (let i = 0; i < 100 && polled.status !== 'succeeded'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -85,7 +93,10 @@ describe('OpenAI-compatible API with a scripted tab', () => {
     }
     expect(polled.status).toBe('succeeded');
     expect(polled.result && 'choices' in polled.result ? polled.result.choices[0]?.message.content : null).toBe('echo: async');
-    const cancelFinished = await fetch(`${server.url}/api/v1/tasks/${view.id}`, { method: 'DELETE' });
+    const cancelFinished = await fetch(`${server.url}/api/v1/tasks/${view.id}`, {
+      method: 'DELETE',
+      headers: { 'x-tessera-cancel-token': created.cancel_token },
+    });
     expect(cancelFinished.status).toBe(409);
     expect(openAIErrorBodySchema.parse(await cancelFinished.json()).error.code).toBe('task_already_finished');
   });

@@ -44,6 +44,12 @@ export const ERROR_CODES = {
   queue_full: { status: 503, type: 'server_error', retryable: true, summary: 'The task queue is full.' },
   no_capacity: { status: 503, type: 'server_error', retryable: true, summary: 'No tab served the model before the queue timeout.' },
   attempts_exhausted: { status: 502, type: 'server_error', retryable: true, summary: 'Every attempt to run the task on a tab failed.' },
+  task_not_owned: {
+    status: 403,
+    type: 'invalid_request_error',
+    retryable: false,
+    summary: 'Only the submitter may cancel a task: send the cancel_token its submission returned in x-tessera-cancel-token.',
+  },
   task_already_finished: {
     status: 409,
     type: 'invalid_request_error',

@@ -33,6 +33,8 @@ export const networkSnapshotSchema = z.object({
     checked: z.number().int(),
     caught: z.number().int(),
     unverifiedForLackOfGuards: z.number().int(),
+    /** Results of models whose engine guards cannot check (web-llm): delivered `unverified`, paid at the probation rate. */
+    uncheckableEngine: z.number().int(),
     pending: z.number().int(),
   }),
   throughput: z.object({ tasksPerMinute: z.number(), tokensPerSecond: z.number() }),

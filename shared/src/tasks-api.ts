@@ -3,6 +3,7 @@ import { chatCompletionRequestSchema, chatCompletionResponseSchema } from './ope
 import { embeddingRequestSchema, embeddingResponseSchema } from './openai/embedding.ts';
 import { openAIErrorBodySchema } from './openai/error-body.ts';
 import { taskStatusSchema } from './task.ts';
+import { resultVerificationSchema } from './verification/result-verification.ts';
 import { directStreamKeySchema } from './socket-events.ts';
 import { nodeIdSchema } from './ids.ts';
 
@@ -36,8 +37,20 @@ export const taskViewSchema = z.object({
   created_at: z.number().int(),
   finished_at: z.number().int().nullable(),
   result: z.union([chatCompletionResponseSchema, embeddingResponseSchema]).nullable(),
+  /** How far the result was verified; null until there is one. */
+  verification: resultVerificationSchema.nullable(),
   error: openAIErrorBodySchema.shape.error.nullable(),
 });
 export type TaskView = z.infer<typeof taskViewSchema>;
+
+/** The cancel token's header on `DELETE /api/v1/tasks/{id}`. */
+export const CANCEL_TOKEN_HEADER = 'x-tessera-cancel-token';
+
+/**
+ * The answer to `POST /api/v1/tasks`: the task, and once only the secret that lets its submitter cancel
+ * it (`x-tessera-cancel-token` on DELETE). The coordinator keeps only its hash; nobody else can cancel.
+ */
+export const createdTaskViewSchema = taskViewSchema.extend({ cancel_token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
+export type CreatedTaskView = z.infer<typeof createdTaskViewSchema>;
 
 export const taskIdParamsSchema = z.object({ id: z.string().min(1).max(100) });

@@ -39,7 +39,7 @@ describe('reputation text', () => {
       nodes: [node('a'), node('b')],
       queue: { queued: 0, assigned: 0, byModel: {} },
       totals: { succeeded: 0, failed: 0, cancelled: 0 },
-      verification: { checked: 0, caught: 0, unverifiedForLackOfGuards: 0, pending: 0 },
+      verification: { checked: 0, caught: 0, unverifiedForLackOfGuards: 0, uncheckableEngine: 0, pending: 0 },
       throughput: { tasksPerMinute: 0, tokensPerSecond: 0 },
       uptimeSeconds: 1,
     };

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelCatalogEntry } from '@tessera/shared';
 import { minTierFrom } from './min-tier-header.ts';
+import { VERIFICATION_HEADER } from './verification-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
 import { terminalError } from './terminal-error.ts';
@@ -40,7 +41,10 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
         const event = await waitForTask(context.tasks, record, undefined, signal);
         if (event === undefined) return reply;
         if (event.type !== 'succeeded') throw terminalError(event);
-        return reply.header('x-tessera-task-id', record.id).send(chatResponse(event.record));
+        return reply
+          .header('x-tessera-task-id', record.id)
+          .header(VERIFICATION_HEADER, event.record.result?.check ?? 'unverified')
+          .send(chatResponse(event.record));
       }
 
       // Server-sent events, written straight to the socket: fastify's serializer has no place in a stream.
@@ -74,7 +78,7 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
           // The tab may send fewer chunks than its final text (or none): the result is authoritative.
           const rest = output.text.slice(forwarded.length);
           if (rest.length > 0) send(chatChunk(record, { content: rest }, null));
-          send(chatChunk(record, {}, output.finishReason));
+          send({ ...chatChunk(record, {}, output.finishReason), tessera: { verification: event.record.result.check } });
           if (request.body.stream_options?.include_usage === true) {
             send({
               ...chatChunk(record, {}, null),

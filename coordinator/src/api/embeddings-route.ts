@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelCatalogEntry } from '@tessera/shared';
 import { minTierFrom } from './min-tier-header.ts';
+import { VERIFICATION_HEADER } from './verification-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
 import { abortWhenClientLeaves } from './abort-when-client-leaves.ts';
@@ -31,7 +32,10 @@ export const embeddingsRoute: FastifyPluginAsync<EmbeddingsOptions> = async (app
       const event = await waitForTask(context.tasks, record, undefined, abortWhenClientLeaves(reply.raw));
       if (event === undefined) return reply;
       if (event.type !== 'succeeded') throw terminalError(event);
-      return reply.header('x-tessera-task-id', record.id).send(embeddingResponse(event.record, request.body.encoding_format ?? 'float'));
+      return reply
+        .header('x-tessera-task-id', record.id)
+        .header(VERIFICATION_HEADER, event.record.result?.check ?? 'unverified')
+        .send(embeddingResponse(event.record, request.body.encoding_format ?? 'float'));
     },
   );
 };

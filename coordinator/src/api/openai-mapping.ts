@@ -94,6 +94,7 @@ export function chatResponse(record: TaskRecord): ChatCompletionResponse {
       completion_tokens: result.usage.completionTokens,
       total_tokens: result.usage.promptTokens + result.usage.completionTokens,
     },
+    tessera: { verification: result.check },
   };
 }
 
@@ -125,6 +126,7 @@ export function embeddingResponse(record: TaskRecord, encoding: 'float' | 'base6
       embedding: encoding === 'base64' ? encodeEmbeddingBase64(vector) : vector,
     })),
     usage: { prompt_tokens: result.usage.promptTokens, total_tokens: result.usage.promptTokens },
+    tessera: { verification: result.check },
   };
 }
 
@@ -142,5 +144,6 @@ export function taskView(record: TaskRecord, queuePosition: number | null): Task
     result:
       record.status !== 'succeeded' ? null : record.api === 'chat.completion' ? chatResponse(record) : embeddingResponse(record, 'float'),
     error: record.error === null ? null : openAIErrorBody(record.error.code, record.error.message).error,
+    verification: record.result?.check ?? null,
   };
 }

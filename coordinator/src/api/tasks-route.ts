@@ -1,4 +1,11 @@
-import { TesseraError, createTaskRequestSchema, taskIdParamsSchema, taskIdSchema, taskViewSchema } from '@tessera/shared';
+import {
+  TesseraError,
+  createTaskRequestSchema,
+  createdTaskViewSchema,
+  taskIdParamsSchema,
+  taskIdSchema,
+  taskViewSchema,
+} from '@tessera/shared';
 import type { DirectStreamRequest, NodeId, TaskId } from '@tessera/shared';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
@@ -8,6 +15,7 @@ import type { CoordinatorMetrics } from '../http/coordinator-metrics.ts';
 import type { Dispatcher } from '../tasks/dispatcher.ts';
 import type { TaskRecord } from '../tasks/task-record.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
+import { assertMayCancel, newCancelToken } from './cancel-token.ts';
 import { minTierFrom } from './min-tier-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { chatRequestToSpec, embeddingRequestToSpec, taskView } from './openai-mapping.ts';
@@ -52,9 +60,9 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
     {
       schema: {
         tags: ['Tasks'],
-        summary: 'Queue a task and answer at once with its id (202)',
+        summary: 'Queue a task and answer at once with its id and, once only, the cancel_token that lets you cancel it (202)',
         body: createTaskRequestSchema,
-        response: { 202: taskViewSchema },
+        response: { 202: createdTaskViewSchema },
       },
     },
     async (request, reply) => {
@@ -65,15 +73,20 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
           : embeddingRequestToSpec(context.catalog, body.request);
       const directTo =
         body.type === 'chat.completion' && body.direct_stream !== undefined ? directStreamTarget(context, body.direct_stream) : null;
+      const cancel = newCancelToken();
       const record = context.tasks.submit({
         api: body.type,
         spec,
         priority: ANONYMOUS_PRIORITY,
         minTier: minTierFrom(request.headers),
         directTo,
+        cancelTokenHash: cancel.hash,
       });
       if (directTo !== null) context.metrics.directStreamAssigned();
-      return reply.code(202).header('location', `/api/v1/tasks/${record.id}`).send(view(record));
+      return reply
+        .code(202)
+        .header('location', `/api/v1/tasks/${record.id}`)
+        .send({ ...view(record), cancel_token: cancel.token });
     },
   );
 
@@ -95,13 +108,14 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
     {
       schema: {
         tags: ['Tasks'],
-        summary: 'Cancel a queued or running task',
+        summary: 'Cancel a queued or running task; only its submitter can (x-tessera-cancel-token: the cancel_token of the 202)',
         params: taskIdParamsSchema,
         response: { 200: taskViewSchema },
       },
     },
     async (request) => {
       const record = findTask(context, request.params.id);
+      assertMayCancel(request.headers, record.cancelTokenHash);
       const cancelled = context.tasks.cancel(record.id satisfies TaskId, 'cancelled by the caller');
       if (cancelled === undefined) throw new TesseraError('task_already_finished', `Task '${record.id}' already ${record.status}.`, 'id');
       return view(cancelled);

@@ -71,6 +71,8 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT`,
   // The standing a caller asked of the tabs that may see its task (x-tessera-min-tier); kept across restarts.
   `ALTER TABLE tasks ADD COLUMN min_tier TEXT`,
+  // Only the hash of the submitter's cancel token is kept: a leaked database cancels nothing.
+  `ALTER TABLE tasks ADD COLUMN cancel_token_hash TEXT`,
   // Keys admitted as workers or guards and where they were first seen: new identities per address and
   // network are counted from here, across restarts (src/workers/admission-control.ts).
   `CREATE TABLE admitted_identities (

@@ -23,6 +23,7 @@ const record: TaskRecord = {
   createdAt: 0,
   deadlineAt: 1,
   minTier: null,
+  cancelTokenHash: null,
   finishedAt: 1,
   result: null,
   error: null,
@@ -61,6 +62,15 @@ describe('creditPolicy', () => {
       check: 'unchecked',
     };
     expect(credit('trusted', result, { ...record, spec: embedSpec }).units).toBe(3n);
+  });
+
+  it('pays work no guard can check (web-llm) at most the probation rate, always in escrow', () => {
+    const webLlm = { ...record, spec: { ...spec, model: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC' } };
+    const veteran = credit('veteran', chatResult('unverified'), webLlm);
+    const probation = credit('probation', chatResult('unverified'), webLlm);
+    expect(veteran.amount).toBe(probation.amount);
+    expect(veteran.escrow).toBe(true);
+    expect(credit('demoted', chatResult('unverified'), webLlm).amount).toBe(probation.amount / 2n);
   });
 
   it('holds newcomers and demoted tabs in escrow unless a guard confirmed the result', () => {

@@ -1,4 +1,4 @@
-import { creditFor, findModel, workUnits } from '@tessera/shared';
+import { creditFor, findModel, guardsCanCheck, workUnits } from '@tessera/shared';
 import type { ModelCatalogEntry, Tier } from '@tessera/shared';
 import type { TaskRecord, TaskResultRecord } from '../tasks/task-record.ts';
 
@@ -18,6 +18,8 @@ export interface CreditEntry {
  * embedded inputs for embeddings) × the base rate × the model's multiplier × the tab's tier multiplier,
  * in bigint. A newcomer's or a demoted tab's result that no guard confirmed is held in escrow; when a
  * guard catches one of the tab's results, everything it holds in escrow is forfeited (`keepRewards`).
+ * Results of a model whose engine guards cannot check (web-llm today) are paid at most at the probation
+ * rate and always held in escrow, whatever the tab's tier.
  *
  * @example
  * creditPolicy({ record, result, publicKey, tier: 'trusted', catalog, ratePerUnit: 1000n })
@@ -30,9 +32,13 @@ export function creditPolicy(input: {
   catalog: readonly ModelCatalogEntry[];
   ratePerUnit: bigint;
 }): CreditEntry {
-  const { record, result, tier } = input;
+  const { record, result } = input;
+  const model = findModel(input.catalog, record.spec.model);
   const units = workUnits(result.output, result.usage);
-  const modelMultiplier = findModel(input.catalog, record.spec.model)?.rewardMultiplier ?? 0;
+  const modelMultiplier = model?.rewardMultiplier ?? 0;
+  // Work no guard can ever check is paid as a newcomer's would be, and held in escrow, until it can be.
+  const uncheckable = model === undefined || !guardsCanCheck(model);
+  const tier = uncheckable && (input.tier === 'trusted' || input.tier === 'veteran') ? 'probation' : input.tier;
   return {
     taskId: record.id,
     publicKey: input.publicKey,

@@ -49,7 +49,14 @@ export interface DispatcherOptions {
   now?: () => number;
 }
 
-export type SubmitRequest = { api: TaskApi; spec: TaskSpec; priority: number; directTo?: NodeId | null; minTier?: TaskRecord['minTier'] };
+export type SubmitRequest = {
+  api: TaskApi;
+  spec: TaskSpec;
+  priority: number;
+  directTo?: NodeId | null;
+  minTier?: TaskRecord['minTier'];
+  cancelTokenHash?: string | null;
+};
 
 /**
  * Moves tasks from the queue to tabs and results back to callers. Every change of a task goes through
@@ -95,6 +102,7 @@ export class Dispatcher {
       this.#now(),
       this.#options.queueTimeoutMs,
       request.minTier ?? null,
+      request.cancelTokenHash ?? null,
     );
     this.#options.store.insert(record);
     this.#book.open.add(openTask(record, request.directTo ?? null, null));

@@ -52,6 +52,7 @@ export function newTaskRecord(
   now: number,
   waitMs: number,
   minTier: TaskRecord['minTier'] = null,
+  cancelTokenHash: string | null = null,
 ): TaskRecord {
   return {
     id: newTaskId(),
@@ -66,6 +67,7 @@ export function newTaskRecord(
     createdAt: now,
     deadlineAt: now + waitMs,
     minTier,
+    cancelTokenHash,
     finishedAt: null,
     result: null,
     error: null,

@@ -36,6 +36,7 @@ const taskRowSchema = z.object({
   created_at: z.number(),
   deadline_at: z.number(),
   min_tier: z.enum(['trusted', 'veteran']).nullable(),
+  cancel_token_hash: z.string().nullable(),
   finished_at: z.number().nullable(),
   result: z.string().nullable(),
   error: z.string().nullable(),
@@ -56,6 +57,7 @@ function rowToRecord(row: unknown): TaskRecord {
     createdAt: parsed.created_at,
     deadlineAt: parsed.deadline_at,
     minTier: parsed.min_tier,
+    cancelTokenHash: parsed.cancel_token_hash,
     finishedAt: parsed.finished_at,
     result: parsed.result === null ? null : resultRecordSchema.parse(JSON.parse(parsed.result)),
     error: parsed.error === null ? null : wireErrorSchema.parse(JSON.parse(parsed.error)),
@@ -79,8 +81,8 @@ export class SqliteTaskStore implements TaskStore {
 
   constructor(private readonly db: SqliteDatabase) {
     this.#insert = db.prepare(
-      `INSERT INTO tasks (id, kind, model, api, spec, status, priority, attempts, max_attempts, created_at, deadline_at, min_tier)
-       VALUES (@id, @kind, @model, @api, @spec, 'queued', @priority, 0, @maxAttempts, @createdAt, @deadlineAt, @minTier)`,
+      `INSERT INTO tasks (id, kind, model, api, spec, status, priority, attempts, max_attempts, created_at, deadline_at, min_tier, cancel_token_hash)
+       VALUES (@id, @kind, @model, @api, @spec, 'queued', @priority, 0, @maxAttempts, @createdAt, @deadlineAt, @minTier, @cancelTokenHash)`,
     );
     this.#assign = db.prepare(
       `UPDATE tasks SET status = 'assigned', node_id = ?, attempts = attempts + 1, lease_expires_at = ? WHERE id = ? AND status = 'queued'`,
@@ -119,6 +121,7 @@ export class SqliteTaskStore implements TaskStore {
       createdAt: record.createdAt,
       deadlineAt: record.deadlineAt,
       minTier: record.minTier,
+      cancelTokenHash: record.cancelTokenHash,
     });
   }
 

@@ -28,6 +28,8 @@ export interface TaskRecord {
   deadlineAt: number;
   /** The least standing of the tabs (and guards) that may see it, as the caller asked; null: any in good standing. */
   minTier: Extract<Tier, 'trusted' | 'veteran'> | null;
+  /** sha256 (hex) of the secret that lets the submitter cancel it; null: nobody may (OpenAI routes). */
+  cancelTokenHash: string | null;
   finishedAt: number | null;
   result: TaskResultRecord | null;
   error: WireError | null;

@@ -13,6 +13,7 @@ export interface NewTask {
   createdAt: number;
   deadlineAt: number;
   minTier: TaskRecord['minTier'];
+  cancelTokenHash: string | null;
 }
 
 /**

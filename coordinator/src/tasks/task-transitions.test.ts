@@ -33,6 +33,7 @@ function record(status: TaskStatus, nodeId: TaskRecord['nodeId'] = status === 'a
     createdAt: 0,
     deadlineAt: 1000,
     minTier: null,
+    cancelTokenHash: null,
     finishedAt: null,
     result: null,
     error: null,

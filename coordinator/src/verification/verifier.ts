@@ -1,4 +1,4 @@
-import { DEFAULT_REPLICATION_POLICY, checkProbability, findModel, judgeClaim } from '@tessera/shared';
+import { DEFAULT_REPLICATION_POLICY, checkProbability, findModel, guardsCanCheck, judgeClaim } from '@tessera/shared';
 import type {
   ModelCatalogEntry,
   NodeId,
@@ -60,6 +60,8 @@ export interface VerificationCounts {
   checked: number;
   caught: number;
   unverifiedForLackOfGuards: number;
+  /** Attempts of models whose engine guards cannot check (`guardsCanCheck`): all delivered unverified. */
+  uncheckableEngine: number;
   pending: number;
 }
 
@@ -80,7 +82,7 @@ export class Verifier implements ResultChecker {
   readonly #random: () => number;
   readonly #jobs = new Map<VerifyJobId, Job>();
   readonly #waiting: Job[] = [];
-  readonly counts: VerificationCounts = { checked: 0, caught: 0, unverifiedForLackOfGuards: 0, pending: 0 };
+  readonly counts: VerificationCounts = { checked: 0, caught: 0, unverifiedForLackOfGuards: 0, uncheckableEngine: 0, pending: 0 };
 
   constructor(options: VerifierOptions) {
     this.#options = options;
@@ -91,10 +93,16 @@ export class Verifier implements ResultChecker {
    * Decided when the task is assigned, so the stream of a checked task can be held back: `check` when the
    * policy samples it and a guard could check it, `unverifiable` when it is sampled but no guard serves
    * the model (the result is delivered and marked unverified), `skip` otherwise. Models whose engine
-   * exposes no logits (web-llm) cannot be re-scored, so their results are never sampled.
+   * guards cannot re-score (web-llm: `guardsCanCheck`) are `unverifiable` every time.
    */
   sampleCheck(worker: WorkerSession, spec: TaskSpec, minTier: TierRequirement = null): CheckDecision {
-    if (findModel(this.#options.catalog, spec.model)?.engine !== 'transformers') return 'skip';
+    const model = findModel(this.#options.catalog, spec.model);
+    if (model === undefined) return 'skip';
+    if (!guardsCanCheck(model)) {
+      // Never checkable, so never merely unchecked: every such result is labelled unverified.
+      this.counts.uncheckableEngine++;
+      return 'unverifiable';
+    }
     const stats = this.#options.reputation.get(worker.key.publicKey);
     if (this.#random() >= checkProbability(stats.consecutiveValid, this.#options.policy ?? DEFAULT_REPLICATION_POLICY)) return 'skip';
     for (const session of this.#options.registry.candidatesFor(spec.model)) {

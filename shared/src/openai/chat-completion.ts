@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tesseraExtensionSchema } from './tessera-extension.ts';
 
 export const CHAT_LIMITS = { maxMessages: 256, maxContentChars: 100_000, maxTokens: 4096, maxStopSequences: 4 } as const;
 
@@ -56,6 +57,8 @@ export const chatCompletionResponseSchema = z.object({
     }),
   ),
   usage: completionUsageSchema,
+  /** Tessera's extension: how far the answer was verified (OpenAI clients ignore unknown fields). */
+  tessera: tesseraExtensionSchema.optional(),
 });
 export type ChatCompletionResponse = z.infer<typeof chatCompletionResponseSchema>;
 
@@ -74,5 +77,7 @@ export const chatCompletionChunkSchema = z.object({
     }),
   ),
   usage: completionUsageSchema.nullable().optional(),
+  /** On the chunk that carries the finish reason: how far the answer was verified. */
+  tessera: tesseraExtensionSchema.optional(),
 });
 export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;

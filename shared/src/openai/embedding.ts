@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tesseraExtensionSchema } from './tessera-extension.ts';
 
 export const EMBEDDING_LIMITS = { maxInputs: 256, maxInputChars: 32_000 } as const;
 
@@ -26,6 +27,8 @@ export const embeddingResponseSchema = z.object({
     }),
   ),
   usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
+  /** Tessera's extension: how far the answer was verified. */
+  tessera: tesseraExtensionSchema.optional(),
 });
 export type EmbeddingResponse = z.infer<typeof embeddingResponseSchema>;
 
