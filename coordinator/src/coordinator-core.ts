@@ -8,6 +8,7 @@ import { CoordinatorMetrics } from './http/coordinator-metrics.ts';
 import { Lifecycle } from './lifecycle/startable.ts';
 import { PeerSignalling } from './peers/peer-signalling.ts';
 import { ReputationBook } from './reputation/reputation-book.ts';
+import { watchFailures } from './reputation/failure-watch.ts';
 import { keepReputation } from './reputation/reputation-keeper.ts';
 import type { AccountDirectory, EvmAddress } from './rewards/account-directory.ts';
 import { EpochSettler } from './rewards/epoch-settler.ts';
@@ -53,6 +54,8 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   // Order matters: a result is credited at the tier it was earned under, before reputation moves.
   keepRewards({ events, ledger, reputation, catalog, ratePerUnit: BigInt(config.rewardPerUnit), logger });
   keepReputation(events, reputation);
+  // Failing is not free: a tab that fails far more than its peers on a model stops getting it.
+  watchFailures({ events, logger, reindex: (session) => gateway.reindex(session) });
   metrics.observe(events);
 
   const wallet = createWalletLinkService({

@@ -278,19 +278,16 @@ export class Dispatcher {
     return OK;
   }
 
+  /**
+   * A tab could not run the task. Whatever it says of the error, the task goes to another tab: a tab is
+   * no judge of whether the task is at fault, and one that fails everything must not fail its callers'
+   * tasks. Only when every attempt failed does the caller get an error (`attempts_exhausted`, naming the
+   * last one). Failures count against the tab (`FailureWatch`).
+   */
   taskError(session: WorkerSession, error: TaskError): WorkerMessageOutcome {
     const task = this.#heldBy(session, error.taskId);
     if (task === undefined) return refusal('not_assigned', `Task ${error.taskId} is not assigned to this tab.`);
-    const reported = wireError(error.code, error.message);
-    if (error.retryable) {
-      this.#retryOrFail(task, session, reported, true);
-    } else {
-      this.#book.attemptFailed(task, session, reported, true);
-      this.#book.fail(
-        task,
-        task.pinned === null ? wireError('task_failed', `The worker could not run the task: ${error.message}`) : reported,
-      );
-    }
+    this.#retryOrFail(task, session, wireError(error.code, error.message), true);
     this.workerAvailable(session);
     return OK;
   }
