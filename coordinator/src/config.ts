@@ -117,6 +117,24 @@ export const CONFIG_FIELDS = {
     schema: z.string().default(''),
   },
   hcsTopicId: { env: 'TESSERA_HCS_TOPIC_ID', help: 'HCS topic for epoch summaries (0.0.N)', schema: z.string().default('') },
+  hederaNodes: {
+    env: 'TESSERA_HEDERA_NODES',
+    help: 'consensus nodes HCS summaries go to when TESSERA_HEDERA_NETWORK=local, as host:port=account[,…]',
+    schema: z
+      .string()
+      .regex(/^\s*[^\s=,]+:\d+=\d+\.\d+\.\d+\s*(,\s*[^\s=,]+:\d+=\d+\.\d+\.\d+\s*)*$/, 'give host:port=0.0.N[,host:port=0.0.N…]')
+      .default('127.0.0.1:50211=0.0.3'),
+  },
+  newAccountEpochCap: {
+    env: 'TESSERA_NEW_ACCOUNT_EPOCH_CAP',
+    help: 'most smallest token units an account without history is paid per epoch; the rest stays credited for later epochs (0: no cap)',
+    schema: z.string().regex(/^\d+$/).default('1000000000'),
+  },
+  newAccountEpochs: {
+    env: 'TESSERA_NEW_ACCOUNT_EPOCHS',
+    help: 'epochs an account must have been paid in (its history) before its payouts are no longer capped',
+    schema: z.coerce.number().int().min(0).default(3),
+  },
   mirrorNodeUrl: {
     env: 'TESSERA_MIRROR_NODE_URL',
     help: 'mirror node REST base URL; empty: the public one of testnet or mainnet (local needs one)',

@@ -10,11 +10,9 @@ import { PeerSignalling } from './peers/peer-signalling.ts';
 import { ReputationBook } from './reputation/reputation-book.ts';
 import { watchFailures } from './reputation/failure-watch.ts';
 import { keepReputation } from './reputation/reputation-keeper.ts';
-import type { AccountDirectory, EvmAddress } from './rewards/account-directory.ts';
-import { EpochSettler } from './rewards/epoch-settler.ts';
-import { createSdkHcsPublisher, createSkippingHcsPublisher } from './rewards/hcs-publisher.ts';
+import type { AccountDirectory } from './rewards/account-directory.ts';
+import { createSettlement } from './rewards/create-settlement.ts';
 import { Ledger } from './rewards/ledger.ts';
-import { createViemRewardChain, type RewardChain } from './rewards/reward-chain.ts';
 import { keepRewards } from './rewards/rewards-keeper.ts';
 import { Dispatcher } from './tasks/dispatcher.ts';
 import { loadTokenizer } from './work/tokenizer-loader.ts';
@@ -50,7 +48,10 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   const registry = new WorkerRegistry();
   const metrics = new CoordinatorMetrics();
   const reputation = new ReputationBook(db);
-  const ledger = new Ledger(db, { epochLengthMs: config.epochLengthMs });
+  const ledger = new Ledger(db, {
+    epochLengthMs: config.epochLengthMs,
+    newAccountCap: { amount: BigInt(config.newAccountEpochCap), epochs: config.newAccountEpochs },
+  });
   // Order matters: a result is credited at the tier it was earned under, before reputation moves.
   keepRewards({ events, ledger, reputation, catalog, ratePerUnit: BigInt(config.rewardPerUnit), logger });
   keepReputation(events, reputation);
@@ -142,31 +143,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     metrics,
   });
 
-  const chain: RewardChain | undefined =
-    config.evmRpcUrl !== '' && config.rewardDistributorAddress !== '' && config.settlementPrivateKey !== ''
-      ? await createViemRewardChain({
-          rpcUrl: config.evmRpcUrl,
-          distributorAddress: config.rewardDistributorAddress as EvmAddress,
-          privateKey: config.settlementPrivateKey as EvmAddress,
-        })
-      : undefined;
-  const hcs =
-    config.hederaOperatorId !== '' && config.hederaOperatorKey !== '' && config.hcsTopicId !== '' && config.hederaNetwork !== 'local'
-      ? createSdkHcsPublisher({
-          network: config.hederaNetwork,
-          operatorId: config.hederaOperatorId,
-          operatorKey: config.hederaOperatorKey,
-          topicId: config.hcsTopicId,
-        })
-      : { ...createSkippingHcsPublisher((message) => logger.info(message)), close: () => undefined };
-  const settler = new EpochSettler({
-    ledger,
-    directory: accounts,
-    chain,
-    hcs,
-    logger,
-    intervalMs: Math.min(5000, Math.max(250, config.epochLengthMs / 10)),
-  });
+  const { chain, hcs, settler } = await createSettlement({ config, db, ledger, accounts, registry: metrics.registry, logger });
 
   const lifecycle = new Lifecycle();
   lifecycle.add({
@@ -180,7 +157,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   lifecycle.add(gateway);
   lifecycle.add({ start: () => ledger.currentEpoch(), stop: () => verifier.stop() });
   lifecycle.add(settler);
-  lifecycle.add({ start: () => undefined, stop: () => hcs.close() });
+  lifecycle.add({ start: () => undefined, stop: () => hcs?.close() });
 
   return {
     config,

@@ -73,6 +73,17 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE tasks ADD COLUMN min_tier TEXT`,
   // Only the hash of the submitter's cancel token is kept: a leaked database cancels nothing.
   `ALTER TABLE tasks ADD COLUMN cancel_token_hash TEXT`,
+  // Settlement progress the coordinator must not forget in a crash: where to look for its own post on
+  // chain, and the signed HCS transaction it sends again (same id, so never twice) until it lands.
+  `CREATE TABLE epoch_settlement (
+     epoch INTEGER PRIMARY KEY,
+     post_from_block TEXT,
+     hcs_transaction_id TEXT,
+     hcs_transaction BLOB,
+     hcs_valid_until INTEGER
+   ) STRICT`,
+  // An account's history (the epochs it was paid in) decides whether its payouts are capped.
+  `CREATE INDEX claims_by_account ON claims (account)`,
   // Keys admitted as workers or guards and where they were first seen: new identities per address and
   // network are counted from here, across restarts (src/workers/admission-control.ts).
   `CREATE TABLE admitted_identities (

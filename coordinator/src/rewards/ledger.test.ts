@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/open-database.ts';
 import type { AccountDirectory, LinkedAccount } from './account-directory.ts';
 import { Ledger } from './ledger.ts';
+import { SettlementJournal } from './settlement-journal.ts';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -47,7 +48,8 @@ describe('Ledger', () => {
   });
 
   it('closes an epoch into one leaf per linked account with proofs that verify; unlinked credit waits', () => {
-    const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000 });
+    const db = openDatabase(file());
+    const ledger = new Ledger(db, { epochLengthMs: 1000 });
     credit(ledger, ALICE, 1_000n);
     credit(ledger, ALICE, 234n, true);
     credit(ledger, BOB, 5n);
@@ -69,10 +71,11 @@ describe('Ledger', () => {
       directory({ [CAROL]: { accountId: '0.0.7', evmAddress: '0x0000000000000000000000000000000000000007' } }),
     );
     expect(next).toMatchObject({ epoch: 2, total: 42n, accounts: 1 });
-    ledger.markPosted(1, '0xabc');
+    const journal = new SettlementJournal(db);
+    journal.markPosted(1, '0xabc');
     ledger.markClaimed(1, ALICE_ACCOUNT.evmAddress);
     expect(ledger.balances(ALICE, ALICE_ACCOUNT.evmAddress)).toMatchObject({ claimable: 0n, claimed: 1_234n });
-    expect(ledger.unpostedEpochs().map((epoch) => epoch.epoch)).toEqual([2]);
+    expect(journal.toPost().map((epoch) => epoch.epoch)).toEqual([2]);
   });
 
   it('sums two identities that linked the same account into one leaf, and ranks the leaderboard', () => {
@@ -98,5 +101,69 @@ describe('Ledger', () => {
     const reopened = new Ledger(openDatabase(path), { epochLengthMs: 1000 });
     expect(reopened.balances(ALICE, undefined)).toMatchObject({ escrowed: 99n, credited: 1n });
     expect(reopened.currentEpoch().epoch).toBe(1);
+  });
+
+  describe('per-account cap for accounts without history', () => {
+    const cap = { amount: 100n, epochs: 2 };
+    const claimOf = (ledger: Ledger, account: LinkedAccount, epoch: number) =>
+      ledger.claims(account.evmAddress).find((claim) => claim.epoch === epoch)?.amount;
+
+    it('pays a new account at most the cap per epoch, oldest credit first, and carries the rest untouched', () => {
+      let now = 0;
+      const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, now: () => now++, newAccountCap: cap });
+      credit(ledger, ALICE, 60n);
+      credit(ledger, ALICE, 70n);
+      credit(ledger, ALICE, 30n);
+      const closed = ledger.closeEpoch(directory({ [ALICE]: ALICE_ACCOUNT }));
+      expect(closed).toMatchObject({ epoch: 1, total: 100n, accounts: 1, carried: 60n });
+      expect(claimOf(ledger, ALICE_ACCOUNT, 1)).toBe('100');
+      expect(ledger.balances(ALICE, ALICE_ACCOUNT.evmAddress)).toMatchObject({ credited: 60n, claimable: 100n });
+      // The crossing task keeps what was paid; its rest is a new credited row with no units of its own.
+      const history = ledger.history(ALICE);
+      expect(history.map((entry) => [entry.amount, entry.status, entry.units])).toEqual(
+        expect.arrayContaining([
+          ['60', 'settled', '1'],
+          ['40', 'settled', '1'],
+          ['30', 'credited', '0'],
+          ['30', 'credited', '1'],
+        ]),
+      );
+      expect(history.reduce((sum, entry) => sum + Number(entry.units), 0)).toBe(3);
+    });
+
+    it('loses nothing: what was over the cap is paid by later epochs, then the account is uncapped once it has history', () => {
+      const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, newAccountCap: cap });
+      const links = directory({ [ALICE]: ALICE_ACCOUNT });
+      credit(ledger, ALICE, 250n);
+      expect(ledger.closeEpoch(links)).toMatchObject({ total: 100n, carried: 150n });
+      expect(ledger.closeEpoch(links)).toMatchObject({ total: 100n, carried: 50n });
+      // Two epochs of history: no cap any more.
+      credit(ledger, ALICE, 500n);
+      expect(ledger.closeEpoch(links)).toMatchObject({ total: 550n, carried: 0n });
+      expect(ledger.balances(ALICE, ALICE_ACCOUNT.evmAddress)).toMatchObject({ credited: 0n, claimable: 750n });
+      expect([1, 2, 3].map((epoch) => claimOf(ledger, ALICE_ACCOUNT, epoch))).toEqual(['100', '100', '550']);
+    });
+
+    it('caps the account, not each tab key: two keys linked to one new account share one cap', () => {
+      const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, newAccountCap: cap });
+      credit(ledger, ALICE, 80n);
+      credit(ledger, BOB, 80n);
+      credit(ledger, CAROL, 80n);
+      const closed = ledger.closeEpoch(directory({ [ALICE]: ALICE_ACCOUNT, [BOB]: ALICE_ACCOUNT, [CAROL]: BOB_ACCOUNT }));
+      expect(closed).toMatchObject({ total: 180n, accounts: 2, carried: 60n });
+      expect(ledger.balances(ALICE, ALICE_ACCOUNT.evmAddress)).toMatchObject({ claimable: 80n, credited: 0n });
+      expect(ledger.balances(BOB, ALICE_ACCOUNT.evmAddress)).toMatchObject({ claimable: 20n, credited: 60n });
+      expect(ledger.balances(CAROL, BOB_ACCOUNT.evmAddress)).toMatchObject({ claimable: 80n });
+      const claims = [...ledger.claims(ALICE_ACCOUNT.evmAddress), ...ledger.claims(BOB_ACCOUNT.evmAddress)];
+      for (const claim of claims) {
+        expect(StandardMerkleTree.verify(closed.root ?? '', ['address', 'uint256'], [claim.account, claim.amount], claim.proof)).toBe(true);
+      }
+    });
+
+    it('a cap of 0 means no cap', () => {
+      const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, newAccountCap: { amount: 0n, epochs: 3 } });
+      credit(ledger, ALICE, 10_000n);
+      expect(ledger.closeEpoch(directory({ [ALICE]: ALICE_ACCOUNT }))).toMatchObject({ total: 10_000n, carried: 0n });
+    });
   });
 });

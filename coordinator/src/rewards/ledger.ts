@@ -4,7 +4,8 @@ import type { ClaimableEpoch, CreditEntry, CreditStatus, EpochView } from '@tess
 import { z } from 'zod';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../db/open-database.ts';
-import type { AccountDirectory, EvmAddress } from './account-directory.ts';
+import type { AccountDirectory, EvmAddress, LinkedAccount } from './account-directory.ts';
+import { planPayout, type PayableCredit, type PayoutPlan } from './payout-cap.ts';
 
 const epochRowSchema = z.object({
   epoch: z.number().int(),
@@ -39,11 +40,30 @@ const claimRowSchema = z.object({
 
 const sumRowSchema = z.object({ status: creditStatusSchema, amount: z.string() });
 
+const payableRowSchema = z.object({
+  task_id: z.string(),
+  public_key: z.string(),
+  model: z.string(),
+  epoch: z.number().int(),
+  amount: z.string(),
+  created_at: z.number().int(),
+});
+type PayableRow = z.infer<typeof payableRowSchema>;
+
+/** New accounts are paid at most `amount` per epoch until they were paid in `epochs` epochs (their history). */
+export interface NewAccountCap {
+  /** Smallest units; 0 means no cap. */
+  amount: bigint;
+  epochs: number;
+}
+
 export interface ClosedEpoch {
   epoch: number;
   root: `0x${string}` | null;
   total: bigint;
   accounts: number;
+  /** Credit of linked accounts over their new-account cap: still credited, paid by a later epoch. */
+  carried: bigint;
 }
 
 export interface Balances {
@@ -59,20 +79,23 @@ export interface Balances {
  * smallest unit, stored as a decimal string. A newcomer's credit waits in escrow until a guard confirms
  * its work or the epoch closes, and is slashed if the tab is caught. Closing an epoch folds each linked
  * account's credit into one Merkle leaf `(evm address, amount)`; the root goes on chain and each claim
- * keeps its proof. Credit of identities with no linked wallet waits for a later epoch.
+ * keeps its proof. Credit of identities with no linked wallet waits for a later epoch, and so does what a
+ * new account earned beyond its per-epoch cap (`NewAccountCap`): it stays credited, never lost.
  */
 export class Ledger {
   readonly #db: SqliteDatabase;
   readonly #statements = new Map<string, Statement<unknown[]>>();
   readonly #epochLengthMs: number;
   readonly #now: () => number;
+  readonly #newAccountCap: NewAccountCap | undefined;
   /** The open epoch, read once: only this class opens and closes epochs. */
   #open: EpochRow | undefined;
 
-  constructor(db: SqliteDatabase, options: { epochLengthMs: number; now?: () => number }) {
+  constructor(db: SqliteDatabase, options: { epochLengthMs: number; now?: () => number; newAccountCap?: NewAccountCap }) {
     this.#db = db;
     this.#epochLengthMs = options.epochLengthMs;
     this.#now = options.now ?? Date.now;
+    this.#newAccountCap = options.newAccountCap;
   }
 
   /** The open epoch, opening the first one on a fresh database. */
@@ -122,7 +145,8 @@ export class Ledger {
 
   /**
    * Closes the open epoch and opens the next, in one transaction: escrow of the epoch becomes credit, all
-   * unsettled credit of linked identities is summed per account, and the tree and proofs are stored.
+   * unsettled credit of linked identities is summed per account (up to a new account's cap, oldest credit
+   * first), and the tree and proofs are stored.
    */
   closeEpoch(directory: AccountDirectory): ClosedEpoch {
     try {
@@ -138,37 +162,47 @@ export class Ledger {
       const epoch = this.currentEpoch();
       this.#sql(`UPDATE credits SET status = 'credited' WHERE status = 'escrow' AND epoch <= ?`).run(epoch.epoch);
       const rows = z
-        .array(z.object({ public_key: z.string(), amount: z.string() }))
-        .parse(this.#sql(`SELECT public_key, amount FROM credits WHERE status = 'credited'`).all());
-      const byKey = new Map<string, bigint>();
-      for (const row of rows) byKey.set(row.public_key, (byKey.get(row.public_key) ?? 0n) + BigInt(row.amount));
-      const byAccount = new Map<EvmAddress, { accountId: string; amount: bigint; keys: Map<string, bigint> }>();
-      for (const [publicKey, amount] of byKey) {
-        const linked = directory.linkedAccount(publicKey);
+        .array(payableRowSchema)
+        .parse(
+          this.#sql(
+            `SELECT task_id, public_key, model, epoch, amount, created_at FROM credits WHERE status = 'credited' ORDER BY created_at, task_id`,
+          ).all(),
+        );
+      const links = new Map<string, LinkedAccount | undefined>();
+      const byAccount = new Map<EvmAddress, { accountId: string; credits: PayableCredit[] }>();
+      for (const row of rows) {
+        if (!links.has(row.public_key)) links.set(row.public_key, directory.linkedAccount(row.public_key));
+        const linked = links.get(row.public_key);
         if (linked === undefined) continue;
         const address = linked.evmAddress.toLowerCase() as EvmAddress;
-        const entry = byAccount.get(address) ?? { accountId: linked.accountId, amount: 0n, keys: new Map() };
-        entry.amount += amount;
-        entry.keys.set(publicKey, amount);
+        const entry = byAccount.get(address) ?? { accountId: linked.accountId, credits: [] };
+        entry.credits.push({ taskId: row.task_id, publicKey: row.public_key, amount: BigInt(row.amount) });
         byAccount.set(address, entry);
       }
+      const payouts = [...byAccount]
+        .map(([address, entry]) => ({ address, accountId: entry.accountId, plan: planPayout(entry.credits, this.#capFor(address)) }))
+        .filter((payout) => payout.plan.total > 0n);
+      const carried = payouts.reduce((sum, payout) => sum + payout.plan.carried, 0n);
       const now = this.#now();
       let root: `0x${string}` | null = null;
       let total = 0n;
-      if (byAccount.size > 0) {
-        const values = [...byAccount].map(([address, entry]) => [address, entry.amount.toString()]);
-        const tree = StandardMerkleTree.of(values, ['address', 'uint256']);
+      if (payouts.length > 0) {
+        const tree = StandardMerkleTree.of(
+          payouts.map((payout) => [payout.address, payout.plan.total.toString()]),
+          ['address', 'uint256'],
+        );
         root = tree.root as `0x${string}`;
-        const insertClaim = this.#sql(`INSERT INTO claims (epoch, account, account_id, amount, proof) VALUES (?, ?, ?, ?, ?)`);
-        const insertSource = this.#sql(`INSERT INTO claim_sources (epoch, account, public_key, amount) VALUES (?, ?, ?, ?)`);
-        const settle = this.#sql(`UPDATE credits SET status = 'settled', settled_epoch = ? WHERE public_key = ? AND status = 'credited'`);
-        for (const [index, [address, entry]] of [...byAccount].entries()) {
-          insertClaim.run(epoch.epoch, address, entry.accountId, entry.amount.toString(), JSON.stringify(tree.getProof(index)));
-          for (const [publicKey, amount] of entry.keys) {
-            insertSource.run(epoch.epoch, address, publicKey, amount.toString());
-            settle.run(epoch.epoch, publicKey);
-          }
-          total += entry.amount;
+        const byTask = new Map(rows.map((row) => [row.task_id, row]));
+        for (const [index, payout] of payouts.entries()) {
+          this.#sql(`INSERT INTO claims (epoch, account, account_id, amount, proof) VALUES (?, ?, ?, ?, ?)`).run(
+            epoch.epoch,
+            payout.address,
+            payout.accountId,
+            payout.plan.total.toString(),
+            JSON.stringify(tree.getProof(index)),
+          );
+          this.#settle(epoch.epoch, payout.address, payout.plan, byTask);
+          total += payout.plan.total;
         }
       }
       this.#sql(`UPDATE epochs SET status = 'closed', root = ?, total = ?, closed_at = ? WHERE epoch = ?`).run(
@@ -182,24 +216,44 @@ export class Ledger {
         now,
         now + this.#epochLengthMs,
       );
-      return { epoch: epoch.epoch, root, total, accounts: byAccount.size };
+      return { epoch: epoch.epoch, root, total, accounts: payouts.length, carried };
     })();
   }
 
-  /** Closed epochs whose root has not reached the chain (after a failure or a restart). */
-  unpostedEpochs(): Array<{ epoch: number; root: `0x${string}`; total: bigint }> {
-    return z
-      .array(epochRowSchema)
-      .parse(this.#sql(`SELECT * FROM epochs WHERE status = 'closed' AND root IS NOT NULL ORDER BY epoch`).all())
-      .map((row) => ({ epoch: row.epoch, root: row.root as `0x${string}`, total: BigInt(row.total ?? '0') }));
+  /**
+   * Marks what an account is paid this epoch as settled and records each tab key's share. The row the cap
+   * fell inside keeps the paid part; the rest becomes a new credited row (`<task>~carry<epoch>`, 0 units,
+   * same date) that a later epoch pays.
+   */
+  #settle(epoch: number, address: EvmAddress, plan: PayoutPlan, byTask: ReadonlyMap<string, PayableRow>): void {
+    const shares = new Map<string, bigint>();
+    const settle = this.#sql(`UPDATE credits SET status = 'settled', settled_epoch = ?, amount = ? WHERE task_id = ?`);
+    for (const credit of plan.paid) {
+      settle.run(epoch, credit.amount.toString(), credit.taskId);
+      shares.set(credit.publicKey, (shares.get(credit.publicKey) ?? 0n) + credit.amount);
+    }
+    if (plan.split !== null) {
+      const { credit, paidAmount, carried } = plan.split;
+      const row = byTask.get(credit.taskId);
+      if (row === undefined) throw new Error(`credit ${credit.taskId} vanished while closing epoch ${epoch}`);
+      settle.run(epoch, paidAmount.toString(), credit.taskId);
+      this.#sql(
+        `INSERT INTO credits (task_id, public_key, model, epoch, units, amount, status, created_at) VALUES (?, ?, ?, ?, '0', ?, 'credited', ?)`,
+      ).run(`${credit.taskId}~carry${epoch}`, credit.publicKey, row.model, row.epoch, carried.toString(), row.created_at);
+      shares.set(credit.publicKey, (shares.get(credit.publicKey) ?? 0n) + paidAmount);
+    }
+    const insertSource = this.#sql(`INSERT INTO claim_sources (epoch, account, public_key, amount) VALUES (?, ?, ?, ?)`);
+    for (const [publicKey, amount] of shares) insertSource.run(epoch, address, publicKey, amount.toString());
   }
 
-  markPosted(epoch: number, txHash: string): void {
-    this.#sql(`UPDATE epochs SET status = 'posted', tx_hash = ? WHERE epoch = ?`).run(txHash, epoch);
-  }
-
-  markPublished(epoch: number, sequence: string): void {
-    this.#sql(`UPDATE epochs SET hcs_sequence = ? WHERE epoch = ?`).run(sequence, epoch);
+  /** The cap on `address`'s payout this epoch: none once it was paid in enough earlier epochs (its history). */
+  #capFor(address: EvmAddress): bigint | null {
+    const cap = this.#newAccountCap;
+    if (cap === undefined || cap.amount <= 0n) return null;
+    const paidEpochs = z
+      .object({ n: z.number().int() })
+      .parse(this.#sql(`SELECT COUNT(*) AS n FROM claims WHERE account = ?`).get(address)).n;
+    return paidEpochs >= cap.epochs ? null : cap.amount;
   }
 
   markClaimed(epoch: number, account: string): void {

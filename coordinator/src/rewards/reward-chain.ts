@@ -7,8 +7,17 @@ import type { EvmAddress } from './account-directory.ts';
 export interface RewardChain {
   /** Posts an epoch's root; resolves with the transaction hash once it is mined successfully. */
   postEpoch(epoch: number, root: Hex, total: bigint): Promise<Hex>;
+  /** What the distributor holds for `epoch`: root `0x00…00` and total 0 when nothing is posted. */
+  postedEpoch(epoch: number): Promise<{ root: Hex; total: bigint }>;
+  /** The chain's current height. */
+  blockNumber(): Promise<bigint>;
+  /** The transaction that posted `epoch` (its `EpochPosted` event), searched from `fromBlock`; null when not found. */
+  findPostTransaction(epoch: number, fromBlock: bigint): Promise<Hex | null>;
   isClaimed(epoch: number, account: EvmAddress): Promise<boolean>;
 }
+
+/** The root `postedEpoch` answers for an epoch that has none. */
+export const NO_ROOT: Hex = `0x${'0'.repeat(64)}`;
 
 export interface ViemRewardChainOptions {
   rpcUrl: string;
@@ -40,6 +49,27 @@ export async function createViemRewardChain(options: ViemRewardChainOptions): Pr
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
       if (receipt.status !== 'success') throw new Error(`postEpoch(${epoch}) reverted in ${hash}`);
       return hash;
+    },
+    async postedEpoch(epoch) {
+      const [root, total] = await publicClient.readContract({
+        address: options.distributorAddress,
+        abi: rewardDistributorAbi,
+        functionName: 'epochInfo',
+        args: [BigInt(epoch)],
+      });
+      return { root, total };
+    },
+    blockNumber: () => publicClient.getBlockNumber(),
+    async findPostTransaction(epoch, fromBlock) {
+      const logs = await publicClient.getContractEvents({
+        address: options.distributorAddress,
+        abi: rewardDistributorAbi,
+        eventName: 'EpochPosted',
+        args: { epoch: BigInt(epoch) },
+        fromBlock,
+        toBlock: 'latest',
+      });
+      return logs[0]?.transactionHash ?? null;
     },
     async isClaimed(epoch, account) {
       return publicClient.readContract({

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ReputationBook } from '../reputation/reputation-book.ts';
 import type { AccountDirectory, EvmAddress } from './account-directory.ts';
+import { crashPoint } from './crash-point.ts';
 import type { Ledger } from './ledger.ts';
 import type { RewardChain } from './reward-chain.ts';
 
@@ -36,6 +37,8 @@ export const rewardsRoutes: FastifyPluginAsync<RewardsRouteContext> = async (app
       if (context.chain !== undefined && linked !== undefined) {
         for (const claim of epochs.filter((entry) => entry.posted && !entry.claimed)) {
           if (await context.chain.isClaimed(claim.epoch, claim.account as EvmAddress).catch(() => false)) {
+            // The chain is the record of claims; a crash here loses nothing, the next request asks again.
+            crashPoint('mid-claim');
             context.ledger.markClaimed(claim.epoch, claim.account);
             claim.claimed = true;
           }

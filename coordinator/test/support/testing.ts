@@ -4,3 +4,5 @@ export { answerHonestly, echoText, vectorFor } from './honest-answers.ts';
 export { echoEvidence, guardHonestly } from './scripted-guard.ts';
 export { MirrorNodeServer, type MirrorAccountFixture } from './mirror-node-server.ts';
 export { chatOutput, tinyGpt2Tokenizer } from './tiny-tokens.ts';
+export { DEV_KEYS, addressOf, deployRewards, startLocalEvm, type DeployedRewards, type LocalEvm } from './local-evm.ts';
+export { HcsStandIn, type HcsStandInOptions, type StandInFault, type StandInMessage } from './hcs-stand-in.ts';
