@@ -10,7 +10,7 @@ import {
   rewardsViewSchema,
 } from '@tessera/shared';
 import type { RewardsView } from '@tessera/shared';
-import { MirrorNodeServer } from '@tessera/coordinator/testing';
+import { HcsStandIn, MirrorNodeServer } from '@tessera/coordinator/testing';
 import OpenAI from 'openai';
 import type { Browser, Page } from 'playwright-core';
 import type { Hex } from 'viem';
@@ -22,29 +22,39 @@ import { DEV_KEYS, addressOf, deployRewards, startLocalEvm, type DeployedRewards
 import { waitForGuards, waitForServingTabs } from './support/network-state.ts';
 
 /** Hardhat's dev account #2: the coordinator's poster key in this test. */
-const POSTER_KEY: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
+const POSTER_KEY: Hex = DEV_KEYS.poster;
 const ACCOUNT_ID = '0.0.5005';
+const OPERATOR_ID = '0.0.1001';
+const TOPIC_ID = '0.0.5000';
 const RATE_PER_UNIT = 1000n;
 
 describe('rewards: verified work → credit → epoch root on chain → claim', () => {
   let evm: LocalEvm;
   let rewards: DeployedRewards;
   let mirror: MirrorNodeServer;
+  let hcs: HcsStandIn;
   let coordinator: RunningCoordinator;
   let browser: Browser;
   let worker: Page;
   const walletKey = PrivateKey.generateED25519();
+  const operatorKey = PrivateKey.generateED25519();
 
   beforeAll(async () => {
     evm = await startLocalEvm();
     rewards = await deployRewards(evm.url, addressOf(POSTER_KEY), 10n ** 16n);
     mirror = await MirrorNodeServer.start();
     mirror.add({ account: ACCOUNT_ID, key: { _type: 'ED25519', key: walletKey.publicKey.toStringRaw() }, evm_address: null });
+    // A consensus node on loopback speaking the SDK's gRPC protocol: the epoch summary goes there for real.
+    hcs = await HcsStandIn.start({ topicId: TOPIC_ID, operatorId: OPERATOR_ID, operatorPublicKeyRaw: operatorKey.publicKey.toBytesRaw() });
     coordinator = await startCoordinator({
       evmRpcUrl: evm.url,
       rewardDistributorAddress: rewards.distributor,
       settlementPrivateKey: POSTER_KEY,
       hederaNetwork: 'local',
+      hederaNodes: `${hcs.address}=0.0.3`,
+      hederaOperatorId: OPERATOR_ID,
+      hederaOperatorKey: operatorKey.toStringDer(),
+      hcsTopicId: TOPIC_ID,
       mirrorNodeUrl: mirror.url,
       rewardPerUnit: RATE_PER_UNIT.toString(),
       epochLengthMs: 3_600_000,
@@ -63,6 +73,7 @@ describe('rewards: verified work → credit → epoch root on chain → claim', 
     await browser?.close();
     await coordinator?.close();
     await mirror?.close();
+    await hcs?.close();
     await evm?.stop();
   });
 
@@ -107,8 +118,13 @@ describe('rewards: verified work → credit → epoch root on chain → claim', 
       .object({ epochs: z.array(epochViewSchema) })
       .parse(await (await fetch(`${coordinator.url}/api/v1/epochs`)).json()).epochs;
     const settled = epochs.find((epoch) => epoch.epoch === 1);
-    expect(settled).toMatchObject({ status: 'posted', total: expected.toString(), accounts: 1, hcsSequence: null });
+    expect(settled).toMatchObject({ status: 'posted', total: expected.toString(), accounts: 1, hcsSequence: '1' });
     expect(settled?.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await rewards.postsOf(1)).toEqual([settled?.txHash]);
+    // The summary on the topic: signed by the operator's key (the stand-in checked it), once.
+    expect(hcs.texts().map((text) => JSON.parse(text) as unknown)).toEqual([
+      { type: 'tessera.epoch', epoch: 1, root: settled?.root, total: expected.toString(), txHash: settled?.txHash },
+    ]);
 
     const claimable = await view();
     expect(claimable.balances).toMatchObject({ credited: '0', claimable: expected.toString() });
