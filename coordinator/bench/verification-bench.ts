@@ -9,9 +9,12 @@
  *   decode costing `decodeToPrefillTime` × a prefill token (batched prefill is that much faster per token).
  * - False positives: honest greedy and sampled claims re-scored by a guard whose logits differ by runtime
  *   noise (fp32 ≈ 1e-5, fp16 GPU ≈ 5e-3), judged by `judgeChatClaim` with the shipped tolerances.
+ * - Sybil identities (sybil-simulation.ts): guard compute per new identity, and what an attacker with N
+ *   addresses earns per hour before its identities are caught, under the shipped admission limits.
  */
 import { DEFAULT_REPLICATION_POLICY, checkProbability, emptyReputation, judgeChatClaim, recordCheck, tierOf } from '@tessera/shared';
 import type { ChatTaskSpec, ReplicationPolicy, TokenScore } from '@tessera/shared';
+import { printSybilFigures } from './sybil-simulation.ts';
 
 interface Options {
   trials: number;
@@ -21,6 +24,9 @@ interface Options {
   outputTokens: number;
   decodeToPrefillTime: number;
   floor: number;
+  /** The Sybil simulation (sybil-simulation.ts): hours of attack, and tasks a tab runs per hour. */
+  sybilHours: number;
+  tasksPerHour: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -32,13 +38,15 @@ function parseOptions(argv: string[]): Options {
     outputTokens: 200,
     decodeToPrefillTime: 10,
     floor: DEFAULT_REPLICATION_POLICY.floorProbability,
+    sybilHours: 24,
+    tasksPerHour: 120,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help') {
-      console.log(`Usage: npm run bench:verify -- [--trials N] [--tasks N] [--seed N] [--floor P] [--decode-to-prefill-time K] [--quick]
+      console.log(`Usage: npm run bench:verify -- [--trials N] [--tasks N] [--seed N] [--floor P] [--decode-to-prefill-time K] [--sybil-hours H] [--tasks-per-hour N] [--quick]
 Simulates the shipped verification policy against cheating and honest tabs and prints detection rates,
-guard compute and false positives. Defaults: ${JSON.stringify(options)}`);
+guard compute and false positives, and what Sybil identities cost guards and earn. Defaults: ${JSON.stringify(options)}`);
       process.exit(0);
     }
     const value = Number(argv[i + 1]);
@@ -48,6 +56,8 @@ guard compute and false positives. Defaults: ${JSON.stringify(options)}`);
     else if (arg === '--seed') options.seed = value;
     else if (arg === '--floor') options.floor = value;
     else if (arg === '--decode-to-prefill-time') options.decodeToPrefillTime = value;
+    else if (arg === '--sybil-hours') options.sybilHours = value;
+    else if (arg === '--tasks-per-hour') options.tasksPerHour = value;
     else throw new Error(`unknown option ${arg}; see --help`);
     // Every option but --quick takes the next argument as its value.
     if (arg !== '--quick') i++;
@@ -228,6 +238,7 @@ function main(): void {
       `${label.padEnd(16)}${noise.toExponential(0).padEnd(12)}${(rates[0] ?? '').padEnd(27)}${(rates[1] ?? '').padEnd(24)}${rates[2] ?? ''}`,
     );
   }
+  printSybilFigures({ hours: options.sybilHours, tasksPerHour: options.tasksPerHour, tokensPerTask: options.outputTokens, random });
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 

@@ -224,12 +224,12 @@ export const CONFIG_FIELDS = {
   },
   bannedIdentityWeight: {
     env: 'TESSERA_BANNED_IDENTITY_WEIGHT',
-    help: 'how many new identities a banned key counts as, against the address and network it was first seen from',
+    help: 'how many new identities a banned key counts as against the address and network it was first seen from (a key caught but not banned: a third per catch)',
     schema: z.coerce.number().int().min(0).default(12),
   },
   bannedIdentityMemoryMs: {
     env: 'TESSERA_BANNED_IDENTITY_MEMORY_MS',
-    help: 'how long after it was first seen a banned key weighs on that budget',
+    help: 'how long after it was first seen a caught key weighs on that budget',
     schema: z.coerce.number().int().min(0).default(86_400_000),
   },
   logLevel: {

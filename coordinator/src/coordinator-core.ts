@@ -122,7 +122,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     db,
     limits: admissionLimitsOf(config),
     trustProxy: config.trustProxy,
-    isBanned: (publicKey) => reputation.tier(publicKey) === 'banned',
+    invalidChecks: (publicKey) => reputation.get(publicKey).invalidChecks,
   });
   const gateway: WorkerGateway = new WorkerGateway({
     registry,

@@ -214,7 +214,7 @@ describe('admission: identities cost something', () => {
     const sameAddress = refusalOf((await attempt(server, from('203.0.113.7'))).outcome);
     expect(sameAddress.code).toBe('admission_refused');
     expect(sameAddress.message).toContain('The address 203.0.113.7 has used its new identities: 13 of 10');
-    expect(sameAddress.message).toContain('1 key(s) first seen there were banned and count 12 each for 24.0 h');
+    expect(sameAddress.message).toContain('1 key(s) first seen there were caught cheating: each counts up to 12 for 24.0 h');
     expect(refusalOf((await attempt(server, from('203.0.113.8'))).outcome).message).toContain('The network 203.0.113.0/24');
     expect((await attempt(server, from('198.51.100.9'))).outcome.joined).toBe(true);
     // The banned key itself may connect (it is known) but is given no work: reconnecting sheds nothing.

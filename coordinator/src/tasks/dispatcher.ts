@@ -1,4 +1,4 @@
-import { TesseraError, findModel, outputMatchesSpec, wireError } from '@tessera/shared';
+import { TesseraError, findModel, wireError } from '@tessera/shared';
 import type {
   ModelCatalogEntry,
   NodeId,
@@ -17,12 +17,13 @@ import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import { handoffRefusal, type PlacementCandidate } from '../placement/eligibility.ts';
 import { pickWorker } from '../placement/pick-worker.ts';
 import { placementCandidate } from '../placement/placement-candidate.ts';
-import type { CheckOutcome, ResultChecker } from '../verification/check-outcome.ts';
+import type { ResultChecker } from '../verification/check-outcome.ts';
 import { OK, refusal, type WorkerMessageOutcome } from '../workers/worker-message-outcome.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 import type { WorkCounter } from '../work/work-counter.ts';
 import type { TaskApi, TaskRecord } from './task-record.ts';
+import { ResultIntake } from './result-intake.ts';
 import { TaskBook } from './task-book.ts';
 import type { TaskStore } from './task-store.ts';
 import { newTaskRecord, openTask, type OpenTask, type PinnedOutcome } from './open-task.ts';
@@ -68,6 +69,7 @@ export class Dispatcher {
   readonly #options: DispatcherOptions;
   readonly #now: () => number;
   readonly #book: TaskBook;
+  readonly #intake: ResultIntake;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -77,6 +79,14 @@ export class Dispatcher {
       registry: options.registry,
       events: options.events,
       logger: options.logger,
+      now: this.#now,
+    });
+    this.#intake = new ResultIntake({
+      book: this.#book,
+      events: options.events,
+      counter: options.counter,
+      checker: options.checker,
+      attemptFailed: (task, worker, cause) => this.#retryOrFail(task, worker, cause, true),
       now: this.#now,
     });
   }
@@ -94,16 +104,8 @@ export class Dispatcher {
     const uncountable = this.#options.counter?.uncountable(model.id);
     if (uncountable !== undefined)
       throw new TesseraError('model_unavailable', `Tessera cannot serve ${model.id} now: ${uncountable}.`, 'model');
-    const record = newTaskRecord(
-      request.api,
-      request.spec,
-      request.priority,
-      this.#options.maxAttempts,
-      this.#now(),
-      this.#options.queueTimeoutMs,
-      request.minTier ?? null,
-      request.cancelTokenHash ?? null,
-    );
+    const { maxAttempts, queueTimeoutMs: waitMs } = this.#options;
+    const record = newTaskRecord({ ...request, maxAttempts, now: this.#now(), waitMs });
     this.#options.store.insert(record);
     this.#book.open.add(openTask(record, request.directTo ?? null, null));
     this.#options.events.emit('task:submitted', { record, queued: this.#book.queued });
@@ -117,7 +119,14 @@ export class Dispatcher {
    */
   runPinned(spec: TaskSpec, session: WorkerSession): Promise<PinnedOutcome> {
     return new Promise((resolve) => {
-      const record = newTaskRecord('chat.completion', spec, 0, 1, this.#now(), this.#options.leaseMs);
+      const record = newTaskRecord({
+        api: 'chat.completion',
+        spec,
+        priority: 0,
+        maxAttempts: 1,
+        now: this.#now(),
+        waitMs: this.#options.leaseMs,
+      });
       const task = openTask(record, null, resolve);
       this.#book.open.add(task);
       this.#assign(task, session);
@@ -172,7 +181,7 @@ export class Dispatcher {
   }
 
   taskAccepted(session: WorkerSession, taskId: TaskId): WorkerMessageOutcome {
-    const task = this.#heldBy(session, taskId);
+    const task = this.#book.heldBy(session, taskId);
     if (task === undefined) return refusal('not_assigned', `Task ${taskId} is not assigned to this tab.`);
     this.#book.change(task, { type: 'renew', leaseExpiresAt: this.#now() + this.#options.leaseMs });
     return OK;
@@ -185,7 +194,7 @@ export class Dispatcher {
    * then on only the peer's messages about the task count. A refusal changes nothing.
    */
   handoff(session: WorkerSession, handoff: TaskHandoff): WorkerMessageOutcome {
-    const task = this.#heldBy(session, handoff.taskId);
+    const task = this.#book.heldBy(session, handoff.taskId);
     if (task === undefined) return refusal('not_assigned', `Task ${handoff.taskId} is not assigned to this tab.`);
     const { record } = task;
     const declined = (why: string): WorkerMessageOutcome => refusal('handoff_refused', `Task ${record.id} stays with this tab: ${why}.`);
@@ -212,7 +221,7 @@ export class Dispatcher {
   }
 
   taskChunk(session: WorkerSession, chunk: TaskChunk): WorkerMessageOutcome {
-    const task = this.#heldBy(session, chunk.taskId);
+    const task = this.#book.heldBy(session, chunk.taskId);
     if (task === undefined) return refusal('not_assigned', `Task ${chunk.taskId} is not assigned to this tab.`);
     if (task.record.spec.kind !== 'chat') return refusal('protocol_violation', 'Only chat tasks stream chunks.');
     if (chunk.seq !== task.stream.nextSeq)
@@ -225,57 +234,13 @@ export class Dispatcher {
     return OK;
   }
 
-  /**
-   * A result whose signature the gateway verified. Its work is counted by the coordinator (usage) and its
-   * timings measured by the coordinator's clock; what the tab said of either is not used. A result that
-   * does not hold up to the count is refused like a caught one.
-   */
+  /** A result whose signature the gateway verified: counted, checked when sampled, stored (`ResultIntake`). */
   async taskResult(session: WorkerSession, sent: TaskResult): Promise<WorkerMessageOutcome> {
-    const task = this.#heldBy(session, sent.taskId);
+    const task = this.#book.heldBy(session, sent.taskId);
     if (task === undefined) return refusal('not_assigned', `Task ${sent.taskId} is not assigned to this tab.`);
-    if (!outputMatchesSpec(task.record.spec, sent.output)) {
-      this.#retryOrFail(task, session, wireError('protocol_violation', 'The tab returned a result that does not answer the task.'), true);
-      return refusal('protocol_violation', 'The result does not match the task (kind, count or length).');
-    }
-    session.activeTasks.delete(task.record.id);
-    const timings = {
-      firstTokenMs: task.firstChunkAt === null ? null : task.firstChunkAt - task.attemptStartedAt,
-      totalMs: this.#now() - task.attemptStartedAt,
-    };
-    let usage = sent.usage;
-    const counter = this.#options.counter;
-    if (counter !== undefined) {
-      this.#hold(task);
-      const audit = await counter.count(task.record.spec, sent.output);
-      if (!this.#resume(task)) return OK;
-      if ('uncountable' in audit) {
-        this.#book.fail(
-          task,
-          wireError('model_unavailable', `Tessera cannot count the work of ${task.record.spec.model}: ${audit.uncountable}.`),
-        );
-        return OK;
-      }
-      if (!audit.ok) {
-        const reason = `the coordinator's count refutes it: ${audit.reason}`;
-        this.#options.events.emit('verify:checked', { workerKey: session.key.publicKey, verdict: 'invalid', reason });
-        this.#retryOrFail(task, session, wireError('result_refused', `The tab's result was refused: ${audit.reason}`), true);
-        this.workerAvailable(session);
-        return refusal('result_refused', `The result was refused: ${audit.reason}.`);
-      }
-      usage = audit.usage;
-    }
-    const result: TaskResult = { ...sent, usage, timings };
-    const checker = this.#options.checker;
-    if (task.check === 'check' && checker !== undefined) {
-      this.#hold(task);
-      void checker
-        .check({ spec: task.record.spec, claim: result.output, worker: session, minTier: task.record.minTier })
-        .then((outcome) => this.#afterCheck(task, session, result, outcome));
-    } else {
-      this.#book.succeed(task, session, result, task.check === 'unverifiable' ? 'unverified' : 'unchecked');
-    }
+    const outcome = await this.#intake.take(task, session, sent);
     this.workerAvailable(session);
-    return OK;
+    return outcome;
   }
 
   /**
@@ -285,7 +250,7 @@ export class Dispatcher {
    * last one). Failures count against the tab (`FailureWatch`).
    */
   taskError(session: WorkerSession, error: TaskError): WorkerMessageOutcome {
-    const task = this.#heldBy(session, error.taskId);
+    const task = this.#book.heldBy(session, error.taskId);
     if (task === undefined) return refusal('not_assigned', `Task ${error.taskId} is not assigned to this tab.`);
     this.#retryOrFail(task, session, wireError(error.code, error.message), true);
     this.workerAvailable(session);
@@ -314,28 +279,6 @@ export class Dispatcher {
         );
       }
     }
-  }
-
-  /** The tab is done; while the coordinator counts or guards check, no lease runs and the tab's messages are refused. */
-  #hold(task: OpenTask): void {
-    task.verifying = true;
-    this.#book.change(task, { type: 'renew', leaseExpiresAt: null });
-  }
-
-  /** Whether a held task is still open and held (it may have been cancelled meanwhile); it is no longer held. */
-  #resume(task: OpenTask): boolean {
-    const held = task.verifying && this.#book.open.get(task.record.id) === task && task.record.status === 'assigned';
-    task.verifying = false;
-    return held;
-  }
-
-  #afterCheck(task: OpenTask, session: WorkerSession, result: TaskResult, outcome: CheckOutcome): void {
-    if (!this.#resume(task)) return;
-    if (outcome.verdict === 'invalid') {
-      this.#retryOrFail(task, session, wireError('task_failed', `A guard found the tab's result wrong: ${outcome.reason}`), true);
-      return;
-    }
-    this.#book.succeed(task, session, result, outcome.verdict === 'valid' ? 'passed' : 'unverified');
   }
 
   #schedule(model: ModelCatalogEntry): void {
@@ -410,13 +353,6 @@ export class Dispatcher {
     this.#options.events.emit('task:requeued', { record, cause });
     const model = findModel(this.#options.catalog, record.spec.model);
     if (model !== undefined) this.#schedule(model);
-  }
-
-  #heldBy(session: WorkerSession, id: TaskId): OpenTask | undefined {
-    const task = this.#book.open.get(id);
-    if (task === undefined || task.record.status !== 'assigned' || task.record.nodeId !== session.nodeId || task.verifying)
-      return undefined;
-    return task;
   }
 
   #tier(session: WorkerSession): Tier {

@@ -44,30 +44,30 @@ export function openTask(record: TaskRecord, directTo: NodeId | null, pinned: Op
 }
 
 /** A fresh queued record; `waitMs` is how long it may stay queued before it fails with `no_capacity`. */
-export function newTaskRecord(
-  api: TaskApi,
-  spec: TaskSpec,
-  priority: number,
-  maxAttempts: number,
-  now: number,
-  waitMs: number,
-  minTier: TaskRecord['minTier'] = null,
-  cancelTokenHash: string | null = null,
-): TaskRecord {
+export function newTaskRecord(task: {
+  api: TaskApi;
+  spec: TaskSpec;
+  priority: number;
+  maxAttempts: number;
+  now: number;
+  waitMs: number;
+  minTier?: TaskRecord['minTier'];
+  cancelTokenHash?: string | null;
+}): TaskRecord {
   return {
     id: newTaskId(),
-    api,
-    spec,
+    api: task.api,
+    spec: task.spec,
     status: 'queued',
-    priority,
+    priority: task.priority,
     attempts: 0,
-    maxAttempts,
+    maxAttempts: task.maxAttempts,
     nodeId: null,
     leaseExpiresAt: null,
-    createdAt: now,
-    deadlineAt: now + waitMs,
-    minTier,
-    cancelTokenHash,
+    createdAt: task.now,
+    deadlineAt: task.now + task.waitMs,
+    minTier: task.minTier ?? null,
+    cancelTokenHash: task.cancelTokenHash ?? null,
     finishedAt: null,
     result: null,
     error: null,

@@ -24,7 +24,17 @@ function freshFile(): string {
 
 function insert(store: SqliteTaskStore, createdAt: number) {
   const id = newTaskId();
-  store.insert({ id, api: 'chat.completion', spec, priority: 10, maxAttempts: 3, createdAt, deadlineAt: createdAt + 1000, minTier: null, cancelTokenHash: null });
+  store.insert({
+    id,
+    api: 'chat.completion',
+    spec,
+    priority: 10,
+    maxAttempts: 3,
+    createdAt,
+    deadlineAt: createdAt + 1000,
+    minTier: null,
+    cancelTokenHash: null,
+  });
   return id;
 }
 

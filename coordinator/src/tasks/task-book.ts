@@ -125,6 +125,27 @@ export class TaskBook {
       this.#options.events.emit('task:attempt-failed', { record, workerKey: worker.key.publicKey, worker, cause, byTab });
   }
 
+  /** The task if `session` holds it now and may send messages about it (it is not being counted or checked). */
+  heldBy(session: WorkerSession, id: TaskId): OpenTask | undefined {
+    const task = this.open.get(id);
+    if (task === undefined || task.record.status !== 'assigned' || task.record.nodeId !== session.nodeId || task.verifying)
+      return undefined;
+    return task;
+  }
+
+  /** The tab is done; while the coordinator counts or guards check, no lease runs and the tab's messages are refused. */
+  hold(task: OpenTask): void {
+    task.verifying = true;
+    this.change(task, { type: 'renew', leaseExpiresAt: null });
+  }
+
+  /** Whether a held task is still open and held (it may have been cancelled meanwhile); it is held no more. */
+  resume(task: OpenTask): boolean {
+    const held = task.verifying && this.open.get(task.record.id) === task && task.record.status === 'assigned';
+    task.verifying = false;
+    return held;
+  }
+
   /** The task as callers may see it: open or stored; pinned tasks are nobody's business. */
   get(id: TaskId): TaskRecord | undefined {
     const task = this.open.get(id);

@@ -39,10 +39,11 @@ async function hello(role: WorkerHello['role'] = 'worker', publicKey = newIdenti
   };
 }
 
-function control(options: { banned?: Set<string>; now?: () => number } = {}) {
+function control(options: { caught?: Map<string, number>; now?: () => number } = {}) {
   const db = openDatabase(':memory:');
-  const banned = options.banned ?? new Set<string>();
-  return { db, admission: new AdmissionControl({ db, limits, trustProxy: '', isBanned: (key) => banned.has(key), now: options.now }) };
+  const caught = options.caught ?? new Map<string, number>();
+  const invalidChecks = (key: string) => caught.get(key) ?? 0;
+  return { db, admission: new AdmissionControl({ db, limits, trustProxy: '', invalidChecks, now: options.now }) };
 }
 
 describe('AdmissionControl', () => {
@@ -75,19 +76,24 @@ describe('AdmissionControl', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM admitted_identities').get()).toEqual({ n: 0 });
   });
 
-  it('weighs keys banned since they were first seen here, as their reputation says now', async () => {
-    const banned = new Set<string>();
+  it('weighs keys caught since they were first seen here, as their reputation says now', async () => {
+    const caught = new Map<string, number>();
     let now = Date.UTC(2026, 10, 1);
-    const { admission } = control({ banned, now: () => now });
+    const { admission } = control({ caught, now: () => now });
     const first = await hello();
     expect(admission.admit('a', first, client)).toMatchObject({ ok: true, newIdentity: true });
     admission.release('a');
-    banned.add(first.publicKey);
-    const refused = admission.admit('b', await hello(), { address: '203.0.113.6', prefix: client.prefix });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'admission_refused' } });
-    if (!refused.ok) expect(refused.error.message).toContain('The network 203.0.113.0/24 has used its new identities: 6 of 3');
+    // Caught once: a third of the weight of 5 on top of its own birth; banned: all of it.
+    caught.set(first.publicKey, 1);
+    const onceCaught = admission.admit('b', await hello(), { address: '203.0.113.6', prefix: client.prefix });
+    if (onceCaught.ok) throw new Error('admitted');
+    expect(onceCaught.error.message).toContain('The network 203.0.113.0/24 has used its new identities: 2.7 of 3');
+    caught.set(first.publicKey, 3);
+    const banned = admission.admit('c', await hello(), { address: '203.0.113.7', prefix: client.prefix });
+    if (banned.ok) throw new Error('admitted');
+    expect(banned.error.message).toContain('has used its new identities: 6 of 3');
     now += 24 * HOUR;
-    expect(admission.admit('c', await hello(), client)).toMatchObject({ ok: true, newIdentity: true });
+    expect(admission.admit('d', await hello(), client)).toMatchObject({ ok: true, newIdentity: true });
   });
 
   it('asks a requester for no proof and records no identity for it', async () => {

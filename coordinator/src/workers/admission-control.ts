@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { identityProofMessage, leadingZeroBits, wireError } from '@tessera/shared';
+import { BANNED_AFTER_INVALID_CHECKS, identityProofMessage, leadingZeroBits, wireError } from '@tessera/shared';
 import type { WireError, WorkerHello } from '@tessera/shared';
 import type { IncomingMessage } from 'node:http';
 import type { SqliteDatabase } from '../db/open-database.ts';
@@ -12,8 +12,8 @@ export interface AdmissionControlOptions {
   limits: AdmissionLimits;
   /** `TESSERA_TRUST_PROXY`: the proxies whose X-Forwarded-For is believed (the same setting as fastify's). */
   trustProxy: string;
-  /** Whether a key is banned now (its reputation); banned keys weigh on where they were first seen. */
-  isBanned: (publicKey: string) => boolean;
+  /** A key's caught results so far (its reputation): caught keys weigh on where they were first seen. */
+  invalidChecks: (publicKey: string) => number;
   now?: () => number;
 }
 
@@ -30,7 +30,7 @@ export class AdmissionControl {
   readonly limits: AdmissionLimits;
   readonly #store: AdmissionStore;
   readonly #trust: ProxyTrust;
-  readonly #isBanned: (publicKey: string) => boolean;
+  readonly #invalidChecks: (publicKey: string) => number;
   readonly #now: () => number;
   readonly #admitted = new Map<string, ClientAddress>();
   readonly #perAddress = new Map<string, number>();
@@ -40,7 +40,7 @@ export class AdmissionControl {
     this.limits = options.limits;
     this.#store = new AdmissionStore(options.db);
     this.#trust = proxyTrust(options.trustProxy);
-    this.#isBanned = options.isBanned;
+    this.#invalidChecks = options.invalidChecks;
     this.#now = options.now ?? Date.now;
   }
 
@@ -101,9 +101,11 @@ export class AdmissionControl {
     const rows: IdentityBirth[] = this.#store.births(by, value, now - Math.max(newIdentityWindowMs, bannedIdentityMemoryMs));
     return {
       recent: rows.filter((row) => row.firstSeenAt > now - newIdentityWindowMs).map((row) => row.firstSeenAt),
-      banned: rows
-        .filter((row) => row.firstSeenAt > now - bannedIdentityMemoryMs && this.#isBanned(row.publicKey))
-        .map((row) => row.firstSeenAt),
+      caught: rows
+        .filter((row) => row.firstSeenAt > now - bannedIdentityMemoryMs)
+        // How far toward a ban: a third per catch, all of it once banned.
+        .map((row) => ({ at: row.firstSeenAt, share: Math.min(1, this.#invalidChecks(row.publicKey) / BANNED_AFTER_INVALID_CHECKS) }))
+        .filter((birth) => birth.share > 0),
     };
   }
 }

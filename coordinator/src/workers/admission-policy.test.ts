@@ -13,7 +13,7 @@ const limits: AdmissionLimits = {
   bannedIdentityMemoryMs: 24 * HOUR,
 };
 const now = Date.UTC(2026, 10, 1, 12);
-const none = { recent: [], banned: [] };
+const none = { recent: [], caught: [] };
 
 function request(change: Partial<AdmissionRequest> = {}): AdmissionRequest {
   return {
@@ -61,7 +61,7 @@ describe('decideAdmission', () => {
   });
 
   it('holds the new-identity budget of the address, and says when it frees', () => {
-    const births = { recent: [now - 50 * 60_000, now - 20 * 60_000, now - 1000], banned: [] };
+    const births = { recent: [now - 50 * 60_000, now - 20 * 60_000, now - 1000], caught: [] };
     const refused = decideAdmission(request({ births: { address: births, prefix: births } }), limits);
     expect(refused).toMatchObject({
       admit: false,
@@ -79,23 +79,29 @@ describe('decideAdmission', () => {
   });
 
   it('holds the budget of the prefix across its addresses', () => {
-    const prefix = { recent: [1, 2, 3, 4, 5].map((minutes) => now - minutes * 60_000), banned: [] };
+    const prefix = { recent: [1, 2, 3, 4, 5].map((minutes) => now - minutes * 60_000), caught: [] };
     expect(decideAdmission(request({ births: { address: none, prefix } }), limits)).toMatchObject({
       reason: 'new_identities_per_prefix',
       retryAt: now - 5 * 60_000 + HOUR,
     });
   });
 
-  it('weighs banned keys against where they were first seen for the ban memory', () => {
-    const births = { recent: [], banned: [now - 3 * HOUR] };
+  it('weighs caught keys against where they were first seen for the ban memory: a banned one fully, a caught one its share', () => {
+    const births = { recent: [], caught: [{ at: now - 3 * HOUR, share: 1 }] };
     const refused = decideAdmission(request({ births: { address: births, prefix: none } }), limits);
     expect(refused).toMatchObject({ reason: 'new_identities_per_address', retryAt: now + 21 * HOUR });
-    if (!refused.admit) expect(refused.message).toContain('1 key(s) first seen there were banned and count 4 each for 24.0 h');
+    if (!refused.admit) expect(refused.message).toContain('1 key(s) first seen there were caught cheating: each counts up to 4 for 24.0 h');
     expect(
       decideAdmission(request({ births: { address: births, prefix: none } }), { ...limits, newIdentitiesPerAddress: 5 }),
     ).toMatchObject({
       admit: true,
     });
+    // Retired after two catches, short of a ban: two thirds of the weight, so retiring early does not escape it.
+    const retired = { recent: [now - 1000], caught: [{ at: now - 1000, share: 2 / 3 }] };
+    expect(budgetUsed(retired, limits, now)).toBeCloseTo(1 + 8 / 3);
+    const refusedRetired = decideAdmission(request({ births: { address: retired, prefix: none } }), limits);
+    if (refusedRetired.admit) throw new Error('admitted');
+    expect(refusedRetired.message).toContain('has used its new identities: 3.7 of 3');
   });
 
   it('admits no new identity at all under a limit of 0', () => {
@@ -106,13 +112,13 @@ describe('decideAdmission', () => {
 });
 
 describe('budgetFreesAt', () => {
-  it('walks the counted identities as they age out, banned ones after the ban memory', () => {
-    const births = { recent: [now - 30 * 60_000, now - 10 * 60_000], banned: [now - 10 * 60_000] };
+  it('walks the counted identities as they age out, caught ones after the ban memory', () => {
+    const births = { recent: [now - 30 * 60_000, now - 10 * 60_000], caught: [{ at: now - 10 * 60_000, share: 1 }] };
     expect(budgetUsed(births, limits, now)).toBe(6);
     // 6 used; one more fits under 5 once 2 are gone: both recent ones age out first, then the ban.
     expect(budgetFreesAt(births, 5, limits, now)).toBe(now + 50 * 60_000);
     expect(budgetFreesAt(births, 3, limits, now)).toBe(now - 10 * 60_000 + 24 * HOUR);
     expect(budgetFreesAt(births, 10, limits, now)).toBe(now);
-    expect(budgetFreesAt({ recent: [], banned: [] }, 0, limits, now)).toBeNull();
+    expect(budgetFreesAt({ recent: [], caught: [] }, 0, limits, now)).toBeNull();
   });
 });

@@ -12,7 +12,10 @@ export interface AdmissionLimits {
   newIdentitiesPerAddress: number;
   newIdentitiesPerPrefix: number;
   newIdentityWindowMs: number;
-  /** A banned key counts this many times against the budgets of where it was first seen… */
+  /**
+   * A banned key counts this many new identities against the budgets of where it was first seen, and a key
+   * caught but not yet banned its share (caught once of the three a ban takes: a third)…
+   */
   bannedIdentityWeight: number;
   /** …for this long after it was first seen. */
   bannedIdentityMemoryMs: number;
@@ -20,11 +23,12 @@ export interface AdmissionLimits {
 
 /**
  * When the keys first admitted from one address or prefix were first seen: `recent` every one within the
- * window, `banned` those of them since banned, within the ban memory.
+ * window; `caught` those of them since caught cheating, within the ban memory, with how far each is
+ * toward a ban (0–1).
  */
 export interface IdentityBirths {
   recent: readonly number[];
-  banned: readonly number[];
+  caught: ReadonlyArray<{ at: number; share: number }>;
 }
 
 export interface AdmissionRequest {
@@ -68,7 +72,8 @@ export function isWorkingRole(role: WorkerRole): boolean {
 /**
  * Who may join, the one place that decides it. In order: a worker or guard must prove work for its key;
  * the address and its prefix must have room for one more tab; and a key never seen before must fit the
- * new-identity budget of both, where each banned key first seen there weighs `bannedIdentityWeight`.
+ * new-identity budget of both, where each key first seen there and since banned weighs `bannedIdentityWeight`
+ * (a key caught, not yet banned, its share: retiring a key before its third catch does not escape the cost).
  * Known keys pass the budget (a returning volunteer is never held back by newcomers), not the tab limits.
  */
 export function decideAdmission(request: AdmissionRequest, limits: AdmissionLimits): AdmissionDecision {
@@ -139,22 +144,22 @@ function refusal(
   return { admit: false, code, reason, retryAt, message };
 }
 
-/** New identities counted against a budget at `now`: each recent one once, each banned one `bannedIdentityWeight` more. */
+/** New identities counted against a budget at `now`: each recent one once, each caught one its share of `bannedIdentityWeight` more. */
 export function budgetUsed(births: IdentityBirths, limits: AdmissionLimits, now: number): number {
   const recent = births.recent.filter((at) => at > now - limits.newIdentityWindowMs).length;
-  const banned = births.banned.filter((at) => at > now - limits.bannedIdentityMemoryMs).length;
-  return recent + banned * limits.bannedIdentityWeight;
+  const caught = births.caught.filter((birth) => birth.at > now - limits.bannedIdentityMemoryMs);
+  return recent + caught.reduce((sum, birth) => sum + birth.share * limits.bannedIdentityWeight, 0);
 }
 
 /**
  * The first moment one more new identity fits under `limit`, as the counted ones age out (each recent one
- * after the window, each banned one after the ban memory); null when nothing ever fits (a limit of 0).
+ * after the window, each caught one after the ban memory); null when nothing ever fits (a limit of 0).
  */
 export function budgetFreesAt(births: IdentityBirths, limit: number, limits: AdmissionLimits, now: number): number | null {
   if (limit <= 0) return null;
   const expiries = [
     ...births.recent.map((at) => ({ at: at + limits.newIdentityWindowMs, weight: 1 })),
-    ...births.banned.map((at) => ({ at: at + limits.bannedIdentityMemoryMs, weight: limits.bannedIdentityWeight })),
+    ...births.caught.map((birth) => ({ at: birth.at + limits.bannedIdentityMemoryMs, weight: birth.share * limits.bannedIdentityWeight })),
   ]
     .filter((expiry) => expiry.at > now)
     .sort((a, b) => a.at - b.at);
@@ -178,17 +183,17 @@ function newIdentityMessage(
   limits: AdmissionLimits,
   now: number,
 ): string {
-  const banned = budget.births.banned.filter((at) => at > now - limits.bannedIdentityMemoryMs).length;
-  const bannedNote =
-    banned === 0
+  const caught = budget.births.caught.filter((birth) => birth.at > now - limits.bannedIdentityMemoryMs).length;
+  const caughtNote =
+    caught === 0
       ? ''
-      : ` (${banned} key(s) first seen there were banned and count ${limits.bannedIdentityWeight} each for ${duration(limits.bannedIdentityMemoryMs)})`;
+      : ` (${caught} key(s) first seen there were caught cheating: each counts up to ${limits.bannedIdentityWeight} for ${duration(limits.bannedIdentityMemoryMs)})`;
   const when =
     retryAt === null
       ? 'this coordinator admits no new identities from there'
       : `a new key from there is admitted again in ${duration(retryAt - now)} (at ${new Date(retryAt).toISOString()})`;
   return (
-    `The ${budget.where} has used its new identities: ${used} of ${budget.limit} per ${duration(limits.newIdentityWindowMs)}${bannedNote}; ` +
+    `The ${budget.where} has used its new identities: ${Number.isInteger(used) ? used : used.toFixed(1)} of ${budget.limit} per ${duration(limits.newIdentityWindowMs)}${caughtNote}; ` +
     `${when}. A tab whose key this coordinator already knows is not held back by this limit.`
   );
 }

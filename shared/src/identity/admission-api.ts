@@ -23,7 +23,7 @@ export const admissionPolicySchema = z.object({
     newIdentitiesPerAddress: count,
     newIdentitiesPerPrefix: count,
     newIdentityWindowMs: count,
-    /** A banned key counts as this many new identities against where it was first seen, for `bannedIdentityMemoryMs`. */
+    /** A banned key counts as this many new identities against where it was first seen (a caught one: a third per catch), for `bannedIdentityMemoryMs`. */
     bannedIdentityWeight: count,
     bannedIdentityMemoryMs: count,
     ipv4PrefixLength: z.literal(24),
