@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openDatabase } from '../src/db/open-database.ts';
 import { Ledger } from '../src/rewards/ledger.ts';
+import { SettlementJournal } from '../src/rewards/settlement-journal.ts';
 import { HcsStandIn } from './support/hcs-stand-in.ts';
 import { DEV_KEYS, addressOf, deployRewards, startLocalEvm, type DeployedRewards, type LocalEvm } from './support/local-evm.ts';
 import { SettlementProcess } from './support/settlement-process.ts';
@@ -191,6 +192,10 @@ describe('settlement survives kill -9', () => {
     expect(recorded(dataDir, 1)).toMatchObject({ status: 'posted', hcs_sequence: null });
     expect(standIn.messages).toHaveLength(1);
     const landed = standIn.messages[0]?.transactionId;
+    // The signed transaction was written down before it was sent: that is what the restart sends again.
+    const db = openDatabase(join(dataDir, 'tessera.db'));
+    expect(new SettlementJournal(db).hcsTransactionId(1)).toBe(landed);
+    db.close();
 
     const restarted = await start();
     expect(await settled(restarted.url, 1)).toMatchObject({ hcsSequence: '1' });

@@ -82,9 +82,11 @@ export class EpochSettler {
 
   /** One pass: close a due epoch, post what is not on chain, publish what is not on the topic. Never runs twice at once. */
   tick(): Promise<void> {
-    this.#running ??= this.#settle().finally(() => {
-      this.#running = undefined;
-    });
+    this.#running ??= this.#settle()
+      .catch((error: unknown) => this.#options.logger.error({ err: messageOf(error) }, 'settlement pass failed; the next one retries'))
+      .finally(() => {
+        this.#running = undefined;
+      });
     return this.#running;
   }
 
