@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { TINY_GPT2_ID, admissionPolicySchema, findIdentityProof, protocolErrorSchema } from '@tessera/shared';
+import { TINY_GPT2_ID, admissionPolicySchema, findIdentityProof, protocolErrorSchema, rewardsViewSchema } from '@tessera/shared';
 import type { ProtocolError, TaskAssign } from '@tessera/shared';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -210,6 +210,9 @@ describe('admission: identities cost something', () => {
       honest.close();
     }
     expect(server.app.tessera.reputation.tier(cheater.identity.publicKey)).toBe('banned');
+    // Unpaid: its caught results earned nothing, and whatever it held in escrow was forfeited.
+    const rewards = rewardsViewSchema.parse(await (await fetch(`${server.url}/api/v1/rewards/${cheater.identity.publicKey}`)).json());
+    expect(rewards.balances).toMatchObject({ escrowed: '0', credited: '0' });
 
     const sameAddress = refusalOf((await attempt(server, from('203.0.113.7'))).outcome);
     expect(sameAddress.code).toBe('admission_refused');
