@@ -122,7 +122,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     db,
     limits: admissionLimitsOf(config),
     trustProxy: config.trustProxy,
-    invalidChecks: (publicKey) => reputation.get(publicKey).invalidChecks,
+    events,
   });
   const gateway: WorkerGateway = new WorkerGateway({
     registry,

@@ -94,6 +94,11 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT`,
   `CREATE INDEX admitted_identities_by_address ON admitted_identities (address, first_seen_at)`,
   `CREATE INDEX admitted_identities_by_prefix ON admitted_identities (prefix, first_seen_at)`,
+  // How often each admitted key was caught since: caught keys weigh on where they were first seen, and the
+  // partial indexes find a network's few caught keys without reading its many others.
+  `ALTER TABLE admitted_identities ADD COLUMN caught INTEGER NOT NULL DEFAULT 0`,
+  `CREATE INDEX admitted_identities_caught_by_address ON admitted_identities (address, first_seen_at) WHERE caught > 0`,
+  `CREATE INDEX admitted_identities_caught_by_prefix ON admitted_identities (prefix, first_seen_at) WHERE caught > 0`,
 ];
 
 /**

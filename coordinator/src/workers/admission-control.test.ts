@@ -3,6 +3,7 @@ import type { WorkerHello } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { newIdentity } from '../../test/support/scripted-tab.ts';
 import { openDatabase } from '../db/open-database.ts';
+import { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import { AdmissionControl, proofBits } from './admission-control.ts';
 import type { AdmissionLimits } from './admission-policy.ts';
 
@@ -39,11 +40,10 @@ async function hello(role: WorkerHello['role'] = 'worker', publicKey = newIdenti
   };
 }
 
-function control(options: { caught?: Map<string, number>; now?: () => number } = {}) {
+function control(options: { now?: () => number } = {}) {
   const db = openDatabase(':memory:');
-  const caught = options.caught ?? new Map<string, number>();
-  const invalidChecks = (key: string) => caught.get(key) ?? 0;
-  return { db, admission: new AdmissionControl({ db, limits, trustProxy: '', invalidChecks, now: options.now }) };
+  const events = new CoordinatorEventBus();
+  return { db, events, admission: new AdmissionControl({ db, limits, trustProxy: '', events, now: options.now }) };
 }
 
 describe('AdmissionControl', () => {
@@ -76,24 +76,42 @@ describe('AdmissionControl', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM admitted_identities').get()).toEqual({ n: 0 });
   });
 
-  it('weighs keys caught since they were first seen here, as their reputation says now', async () => {
-    const caught = new Map<string, number>();
+  it('weighs keys caught since they were first seen here, a third per catch, as reputation counts them', async () => {
     let now = Date.UTC(2026, 10, 1);
-    const { admission } = control({ caught, now: () => now });
+    const { db, events, admission } = control({ now: () => now });
     const first = await hello();
     expect(admission.admit('a', first, client)).toMatchObject({ ok: true, newIdentity: true });
     admission.release('a');
-    // Caught once: a third of the weight of 5 on top of its own birth; banned: all of it.
-    caught.set(first.publicKey, 1);
+    // Caught once (by a guard, or the coordinator's own count): a third of the weight of 5 on top of its birth.
+    events.emit('verify:checked', { workerKey: first.publicKey, verdict: 'invalid', reason: 'made-up tokens' });
+    events.emit('verify:checked', { workerKey: first.publicKey, verdict: 'valid', reason: 'fine' });
     const onceCaught = admission.admit('b', await hello(), { address: '203.0.113.6', prefix: client.prefix });
     if (onceCaught.ok) throw new Error('admitted');
     expect(onceCaught.error.message).toContain('The network 203.0.113.0/24 has used its new identities: 2.7 of 3');
-    caught.set(first.publicKey, 3);
+    // A guard overruled counts like a caught worker; three catches weigh all of it (a ban).
+    events.emit('guard:penalized', { guardKey: first.publicKey, why: 'overruled by a second guard' });
+    events.emit('verify:checked', { workerKey: first.publicKey, verdict: 'invalid', reason: 'again' });
+    events.emit('verify:checked', { workerKey: first.publicKey, verdict: 'invalid', reason: 'once more' });
+    expect(db.prepare('SELECT caught FROM admitted_identities WHERE public_key = ?').get(first.publicKey)).toEqual({ caught: 4 });
     const banned = admission.admit('c', await hello(), { address: '203.0.113.7', prefix: client.prefix });
     if (banned.ok) throw new Error('admitted');
     expect(banned.error.message).toContain('has used its new identities: 6 of 3');
     now += 24 * HOUR;
     expect(admission.admit('d', await hello(), client)).toMatchObject({ ok: true, newIdentity: true });
+  });
+
+  it('keeps counting new keys after a restart (read back from SQLite), until they leave the window', async () => {
+    let now = Date.UTC(2026, 10, 1);
+    const { db, events } = control();
+    const before = new AdmissionControl({ db, limits, trustProxy: '', events, now: () => now });
+    expect(before.admit('a', await hello(), client)).toMatchObject({ ok: true, newIdentity: true });
+    expect(before.admit('b', await hello(), { address: '203.0.113.9', prefix: client.prefix })).toMatchObject({ ok: true });
+    // A new process: the births are read back from SQLite, so the network's budget is as it was.
+    const after = new AdmissionControl({ db, limits, trustProxy: '', events, now: () => now });
+    expect(after.admit('c', await hello(), { address: '203.0.113.10', prefix: client.prefix })).toMatchObject({ ok: true });
+    expect(after.admit('d', await hello(), { address: '203.0.113.11', prefix: client.prefix })).toMatchObject({ ok: false });
+    now += HOUR;
+    expect(after.admit('e', await hello(), { address: '203.0.113.11', prefix: client.prefix })).toMatchObject({ ok: true });
   });
 
   it('asks a requester for no proof and records no identity for it', async () => {

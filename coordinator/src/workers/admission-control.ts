@@ -3,17 +3,18 @@ import { BANNED_AFTER_INVALID_CHECKS, identityProofMessage, leadingZeroBits, wir
 import type { WireError, WorkerHello } from '@tessera/shared';
 import type { IncomingMessage } from 'node:http';
 import type { SqliteDatabase } from '../db/open-database.ts';
+import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import { clientAddressOf, proxyTrust, type ClientAddress, type ProxyTrust } from './admission-address.ts';
 import { decideAdmission, isWorkingRole, type AdmissionLimits, type IdentityBirths } from './admission-policy.ts';
-import { AdmissionStore, type IdentityBirth } from './admission-store.ts';
+import { AdmissionStore } from './admission-store.ts';
 
 export interface AdmissionControlOptions {
   db: SqliteDatabase;
   limits: AdmissionLimits;
   /** `TESSERA_TRUST_PROXY`: the proxies whose X-Forwarded-For is believed (the same setting as fastify's). */
   trustProxy: string;
-  /** A key's caught results so far (its reputation): caught keys weigh on where they were first seen. */
-  invalidChecks: (publicKey: string) => number;
+  /** Where catches are heard of (the checks reputation counts): caught keys weigh on where they were first seen. */
+  events: CoordinatorEventBus;
   now?: () => number;
 }
 
@@ -22,15 +23,19 @@ export type AdmissionOutcome = { ok: true; newIdentity: boolean } | { ok: false;
 /**
  * Admission at `worker:hello`: reads where the connection comes from, checks the identity proof (one
  * sha256), counts connected tabs per address and prefix (in memory: connections do not outlive the
- * process), and keeps new identities per address and prefix in SQLite. The decision itself is
- * `decideAdmission`; this class gathers its inputs and keeps the counts. Synchronous, so two hellos can
- * never both take the last place.
+ * process), and keeps new identities per address and prefix in SQLite, with how often each was caught
+ * since (the same `verify:checked` and `guard:penalized` events reputation counts). The births within the
+ * window are also kept in memory per address and prefix (loaded once from SQLite), so a hello costs the
+ * same however many keys a network has. The decision itself is `decideAdmission`; this class gathers its
+ * inputs and keeps the counts. Synchronous, so two hellos can never both take the last place.
  */
 export class AdmissionControl {
   readonly limits: AdmissionLimits;
   readonly #store: AdmissionStore;
   readonly #trust: ProxyTrust;
-  readonly #invalidChecks: (publicKey: string) => number;
+  /** Births within the window, oldest first, per `address …` and `prefix …`: loaded on first use, then kept. */
+  readonly #recent = new Map<string, number[]>();
+  #sinceSweep = 0;
   readonly #now: () => number;
   readonly #admitted = new Map<string, ClientAddress>();
   readonly #perAddress = new Map<string, number>();
@@ -40,7 +45,10 @@ export class AdmissionControl {
     this.limits = options.limits;
     this.#store = new AdmissionStore(options.db);
     this.#trust = proxyTrust(options.trustProxy);
-    this.#invalidChecks = options.invalidChecks;
+    options.events.on('verify:checked', ({ workerKey, verdict }) => {
+      if (verdict === 'invalid') this.#store.caught(workerKey);
+    });
+    options.events.on('guard:penalized', ({ guardKey }) => this.#store.caught(guardKey));
     this.#now = options.now ?? Date.now;
   }
 
@@ -80,7 +88,12 @@ export class AdmissionControl {
       this.limits,
     );
     if (!decision.admit) return { ok: false, error: wireError(decision.code, decision.message) };
-    if (decision.newIdentity) this.#store.record(hello.publicKey, client, now);
+    if (decision.newIdentity) {
+      this.#store.record(hello.publicKey, client, now);
+      this.#recentBirths('address', client.address, now).push(now);
+      this.#recentBirths('prefix', client.prefix, now).push(now);
+      if (++this.#sinceSweep >= 1024) this.#sweep(now);
+    }
     this.#admitted.set(connectionId, client);
     this.#perAddress.set(client.address, (this.#perAddress.get(client.address) ?? 0) + 1);
     this.#perPrefix.set(client.prefix, (this.#perPrefix.get(client.prefix) ?? 0) + 1);
@@ -97,16 +110,34 @@ export class AdmissionControl {
   }
 
   #births(by: 'address' | 'prefix', value: string, now: number): IdentityBirths {
-    const { newIdentityWindowMs, bannedIdentityMemoryMs } = this.limits;
-    const rows: IdentityBirth[] = this.#store.births(by, value, now - Math.max(newIdentityWindowMs, bannedIdentityMemoryMs));
     return {
-      recent: rows.filter((row) => row.firstSeenAt > now - newIdentityWindowMs).map((row) => row.firstSeenAt),
-      caught: rows
-        .filter((row) => row.firstSeenAt > now - bannedIdentityMemoryMs)
+      recent: this.#recentBirths(by, value, now),
+      caught: this.#store
+        .caughtBirths(by, value, now - this.limits.bannedIdentityMemoryMs)
         // How far toward a ban: a third per catch, all of it once banned.
-        .map((row) => ({ at: row.firstSeenAt, share: Math.min(1, this.#invalidChecks(row.publicKey) / BANNED_AFTER_INVALID_CHECKS) }))
-        .filter((birth) => birth.share > 0),
+        .map((birth) => ({ at: birth.at, share: Math.min(1, birth.caught / BANNED_AFTER_INVALID_CHECKS) })),
     };
+  }
+
+  /** Forgets the networks whose births all left the window: an attacker's many addresses do not stay in memory. */
+  #sweep(now: number): void {
+    this.#sinceSweep = 0;
+    const since = now - this.limits.newIdentityWindowMs;
+    for (const [key, births] of this.#recent) if ((births.at(-1) ?? since) <= since) this.#recent.delete(key);
+  }
+
+  #recentBirths(by: 'address' | 'prefix', value: string, now: number): number[] {
+    const key = `${by} ${value}`;
+    const since = now - this.limits.newIdentityWindowMs;
+    let births = this.#recent.get(key);
+    if (births === undefined) {
+      births = this.#store.births(by, value, since);
+      this.#recent.set(key, births);
+    }
+    let expired = 0;
+    while (expired < births.length && (births[expired] ?? now) <= since) expired++;
+    births.splice(0, expired);
+    return births;
   }
 }
 

@@ -79,7 +79,7 @@ describe('decideAdmission', () => {
   });
 
   it('holds the budget of the prefix across its addresses', () => {
-    const prefix = { recent: [1, 2, 3, 4, 5].map((minutes) => now - minutes * 60_000), caught: [] };
+    const prefix = { recent: [5, 4, 3, 2, 1].map((minutes) => now - minutes * 60_000), caught: [] };
     expect(decideAdmission(request({ births: { address: none, prefix } }), limits)).toMatchObject({
       reason: 'new_identities_per_prefix',
       retryAt: now - 5 * 60_000 + HOUR,

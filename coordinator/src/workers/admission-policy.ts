@@ -23,8 +23,8 @@ export interface AdmissionLimits {
 
 /**
  * When the keys first admitted from one address or prefix were first seen: `recent` every one within the
- * window; `caught` those of them since caught cheating, within the ban memory, with how far each is
- * toward a ban (0–1).
+ * window, oldest first; `caught` those of them since caught cheating, within the ban memory, with how far
+ * each is toward a ban (0–1).
  */
 export interface IdentityBirths {
   recent: readonly number[];
@@ -146,7 +146,10 @@ function refusal(
 
 /** New identities counted against a budget at `now`: each recent one once, each caught one its share of `bannedIdentityWeight` more. */
 export function budgetUsed(births: IdentityBirths, limits: AdmissionLimits, now: number): number {
-  const recent = births.recent.filter((at) => at > now - limits.newIdentityWindowMs).length;
+  // Oldest first: the count stops at the first birth inside the window, so a busy network costs no more.
+  let expired = 0;
+  while (expired < births.recent.length && (births.recent[expired] ?? now) <= now - limits.newIdentityWindowMs) expired++;
+  const recent = births.recent.length - expired;
   const caught = births.caught.filter((birth) => birth.at > now - limits.bannedIdentityMemoryMs);
   return recent + caught.reduce((sum, birth) => sum + birth.share * limits.bannedIdentityWeight, 0);
 }

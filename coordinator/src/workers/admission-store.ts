@@ -2,23 +2,21 @@ import { z } from 'zod';
 import type { SqliteDatabase } from '../db/open-database.ts';
 import type { ClientAddress } from './admission-address.ts';
 
-const birthRowSchema = z.object({ public_key: z.string(), first_seen_at: z.number().int() });
-
-/** A key and when it was first admitted. */
-export interface IdentityBirth {
-  publicKey: string;
-  firstSeenAt: number;
-}
+const firstSeenSchema = z.object({ first_seen_at: z.number().int() });
+const caughtRowSchema = z.object({ first_seen_at: z.number().int(), caught: z.number().int() });
 
 /**
- * Every key admitted as a worker or guard, with the address and prefix it was first seen from, in SQLite:
- * a restart neither forgets which keys are known nor resets a network's new-identity budget.
+ * Every key admitted as a worker or guard, with the address and prefix it was first seen from and how
+ * often it was caught since, in SQLite: a restart neither forgets which keys are known nor resets a
+ * network's new-identity budget. Caught keys are found through partial indexes, so a network's many
+ * honest keys are never read to find its few caught ones.
  */
 export class AdmissionStore {
   readonly #known;
   readonly #insert;
-  readonly #byAddress;
-  readonly #byPrefix;
+  readonly #caught;
+  readonly #births;
+  readonly #caughtBirths;
 
   constructor(db: SqliteDatabase) {
     // A key with a reputation record (kept from before admission existed) is known too.
@@ -26,8 +24,13 @@ export class AdmissionStore {
       `SELECT 1 FROM admitted_identities WHERE public_key = ? UNION ALL SELECT 1 FROM identities WHERE public_key = ? LIMIT 1`,
     );
     this.#insert = db.prepare(`INSERT OR IGNORE INTO admitted_identities (public_key, address, prefix, first_seen_at) VALUES (?, ?, ?, ?)`);
-    this.#byAddress = db.prepare(`SELECT public_key, first_seen_at FROM admitted_identities WHERE address = ? AND first_seen_at > ?`);
-    this.#byPrefix = db.prepare(`SELECT public_key, first_seen_at FROM admitted_identities WHERE prefix = ? AND first_seen_at > ?`);
+    this.#caught = db.prepare(`UPDATE admitted_identities SET caught = caught + 1 WHERE public_key = ?`);
+    const births = (column: 'address' | 'prefix') =>
+      db.prepare(`SELECT first_seen_at FROM admitted_identities WHERE ${column} = ? AND first_seen_at > ? ORDER BY first_seen_at`);
+    const caughtBirths = (column: 'address' | 'prefix') =>
+      db.prepare(`SELECT first_seen_at, caught FROM admitted_identities WHERE ${column} = ? AND first_seen_at > ? AND caught > 0`);
+    this.#births = { address: births('address'), prefix: births('prefix') };
+    this.#caughtBirths = { address: caughtBirths('address'), prefix: caughtBirths('prefix') };
   }
 
   isKnown(publicKey: string): boolean {
@@ -39,12 +42,21 @@ export class AdmissionStore {
     this.#insert.run(publicKey, client.address, client.prefix, at);
   }
 
-  /** Keys first admitted from the address (or prefix) after `since`. */
-  births(by: 'address' | 'prefix', value: string, since: number): IdentityBirth[] {
-    const rows = (by === 'address' ? this.#byAddress : this.#byPrefix).all(value, since);
-    return rows.map((row) => {
-      const parsed = birthRowSchema.parse(row);
-      return { publicKey: parsed.public_key, firstSeenAt: parsed.first_seen_at };
+  /** One more of the key's results was caught (a key admitted before this store existed is not in it). */
+  caught(publicKey: string): void {
+    this.#caught.run(publicKey);
+  }
+
+  /** When the keys first admitted from the address (or prefix) after `since` were first seen, oldest first. */
+  births(by: 'address' | 'prefix', value: string, since: number): number[] {
+    return this.#births[by].all(value, since).map((row) => firstSeenSchema.parse(row).first_seen_at);
+  }
+
+  /** The keys first admitted from there after `since` that were caught since, and how often. */
+  caughtBirths(by: 'address' | 'prefix', value: string, since: number): Array<{ at: number; caught: number }> {
+    return this.#caughtBirths[by].all(value, since).map((row) => {
+      const parsed = caughtRowSchema.parse(row);
+      return { at: parsed.first_seen_at, caught: parsed.caught };
     });
   }
 }
