@@ -21,6 +21,7 @@ const GENERATED = [
   'contracts/cache/**',
   'contracts/types/**',
   'shared/src/tiny-model-files.generated.ts',
+  'shared/src/tiny-model-answers.generated.ts',
   'coordinator/models/**',
   '**/dist/**',
   '**/coverage/**',

@@ -19,7 +19,7 @@ import type {
   WorkerToCoordinatorEvents,
 } from '@tessera/shared';
 import { io, type Socket } from 'socket.io-client';
-import { capabilitiesFor, isCanary, loaded, newIdentity, type TabIdentity } from '../test/support/scripted-tab.ts';
+import { canaryAsked, capabilitiesFor, isCanary, loaded, newIdentity, type TabIdentity } from '../test/support/scripted-tab.ts';
 import { chatOutput } from '../test/support/tiny-tokens.ts';
 import { tabsCommandSchema, type TabsCommand, type TabsReply } from './bench-messages.ts';
 
@@ -60,10 +60,10 @@ function sendResult(tab: Tab, assign: TaskAssign, output: TaskOutput, usage: Tas
 /** The known answer, exactly as the model would give it. */
 function answerCanary(tab: Tab, assign: TaskAssign): void {
   const startedAt = performance.now();
-  const canary = findModel(MODEL_CATALOG, assign.task.model)?.canary;
-  if (canary === null || canary === undefined) return;
+  const canary = canaryAsked(assign);
+  if (canary?.kind !== 'chat') return;
   counts.canaries++;
-  const output = chatOutput(canary.expectedCompletion);
+  const output = chatOutput(canary.expectedCompletion, canary.finishReason);
   sendResult(tab, assign, output, { promptTokens: 1, completionTokens: output.tokenIds.length }, startedAt);
 }
 
@@ -98,7 +98,7 @@ function openTab(command: ConnectCommand, localAddress: string | undefined): Pro
     identityProof: 0,
     capabilities: { ...capabilitiesFor([loaded(command.model)], command.maxConcurrentTasks), userAgent: 'tessera-bench-tab' },
   };
-  const hasCanary = (findModel(MODEL_CATALOG, command.model)?.canary ?? null) !== null;
+  const hasCanary = (findModel(MODEL_CATALOG, command.model)?.knownAnswers.length ?? 0) > 0;
   // `localAddress` reaches the ws transport but is missing from socket.io-client's option types.
   const options = {
     transports: ['websocket'],

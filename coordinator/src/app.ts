@@ -2,11 +2,12 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { MODEL_CATALOG, PROTOCOL_VERSION, TesseraError, openAIErrorBody } from '@tessera/shared';
+import { PROTOCOL_VERSION, TesseraError, openAIErrorBody } from '@tessera/shared';
 import type { ModelCatalogEntry } from '@tessera/shared';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
+import { catalogRoute } from './api/catalog-route.ts';
 import { chatCompletionsRoute } from './api/chat-completions-route.ts';
 import { embeddingsRoute } from './api/embeddings-route.ts';
 import { modelsRoute } from './api/models-route.ts';
@@ -18,7 +19,8 @@ import { createCoordinatorCore } from './coordinator-core.ts';
 import { openDatabase } from './db/open-database.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { installOpenAIErrorHandler } from './http/openai-error-handler.ts';
-import { SECURITY_HEADERS } from './http/security-headers.ts';
+import { loadCatalog } from './models/catalog-file.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { registerStaticHosting } from './http/static-hosting.ts';
 import { workerSocketPlugin } from './http/worker-socket-plugin.ts';
 import type { AccountDirectory } from './rewards/account-directory.ts';
@@ -69,7 +71,7 @@ function redactedRequest(request: { method: string; url: string; ip?: string }):
  */
 export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp> {
   const { config } = options;
-  const catalog = options.catalog ?? MODEL_CATALOG;
+  const catalog = options.catalog ?? loadCatalog(config.catalog);
   const logger = options.logger ?? { level: config.logLevel };
   const app = Fastify({
     logger: typeof logger === 'object' && logger !== null ? { ...logger, serializers: { req: redactedRequest } } : logger,
@@ -89,7 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   app.addHook('preClose', async () => core.lifecycle.stop());
   app.addHook('onClose', async () => db.close());
 
-  await app.register(fastifyHelmet, SECURITY_HEADERS);
+  await app.register(fastifyHelmet, securityHeaders(config.hubUrl));
   await app.register(fastifySwagger, {
     openapi: {
       info: {
@@ -130,6 +132,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   await app.register(chatCompletionsRoute, { catalog, tasks });
   await app.register(embeddingsRoute, { catalog, tasks });
   await app.register(modelsRoute, { catalog, registry, startedAt: core.startedAt });
+  await app.register(catalogRoute, { catalog, hubUrl: config.hubUrl });
   await app.register(tasksRoute, { catalog, tasks, registry, metrics });
   await app.register(networkRoute, { snapshot: () => networkSnapshot(core) });
   await app.register(admissionRoute, { limits: admissionLimitsOf(config) });

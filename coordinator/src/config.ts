@@ -20,6 +20,11 @@ export const CONFIG_FIELDS = {
     help: 'model hub (or an operator mirror of it) the tokenizers of hub models are loaded from, as tabs load them',
     schema: z.string().url().default('https://huggingface.co'),
   },
+  catalog: {
+    env: 'TESSERA_CATALOG',
+    help: 'JSON model catalog (npm run models:hash writes one) whose entries replace built-in ones of the same id or add to them; empty: the built-in catalog',
+    schema: z.string().default(''),
+  },
   clientDir: {
     env: 'TESSERA_CLIENT_DIR',
     help: 'built pages served at / (npm run build)',
@@ -205,6 +210,16 @@ export const CONFIG_FIELDS = {
   tabsPerPrefix: {
     env: 'TESSERA_TABS_PER_PREFIX',
     help: 'connected tabs per /24 (IPv4) or /64 (IPv6) network',
+  hashPinAgreement: {
+    env: 'TESSERA_HASH_PIN_AGREEMENT',
+    help: 'distinct tab keys that must report the same sha256 for a file of a hub model the catalog gives no hashes before it is pinned; tabs whose bytes differ from a pin are refused that model',
+    schema: z.coerce.number().int().min(1).default(3),
+  },
+  knownAnswerIntervalMs: {
+    env: 'TESSERA_KNOWN_ANSWER_INTERVAL_MS',
+    help: 'mean time between repeated known-answer checks of each model a tab serves (random, exponential); 0: only on join',
+    schema: z.coerce.number().int().min(0).default(600_000),
+  },
     schema: z.coerce.number().int().min(1).default(256),
   },
   newIdentitiesPerAddress: {

@@ -11,6 +11,9 @@ import type { Ledger } from './rewards/ledger.ts';
 import type { RewardChain } from './rewards/reward-chain.ts';
 import type { Dispatcher } from './tasks/dispatcher.ts';
 import type { TaskStore } from './tasks/task-store.ts';
+import type { HashPins } from './models/hash-pins.ts';
+import type { CanaryBook } from './verification/canary-book.ts';
+import type { KnownAnswerChecks } from './verification/known-answer-checks.ts';
 import type { Verifier } from './verification/verifier.ts';
 import type { WalletLinkService } from './wallet/wallet-link-service.ts';
 import type { WorkerGateway } from './workers/worker-gateway.ts';
@@ -32,6 +35,10 @@ export interface CoordinatorContext {
   verifier: Verifier;
   peers: PeerSignalling;
   gateway: WorkerGateway;
+  /** Known-answer checks on join and at random times; their known answers; file hashes pinned by agreement. */
+  knownAnswers: KnownAnswerChecks;
+  canaries: CanaryBook;
+  hashPins: HashPins;
   ledger: Ledger;
   settler: EpochSettler;
   accounts: AccountDirectory;

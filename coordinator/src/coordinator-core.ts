@@ -19,6 +19,9 @@ import { loadTokenizer } from './work/tokenizer-loader.ts';
 import { WorkCounter } from './work/work-counter.ts';
 import { LeaseReaper } from './tasks/lease-reaper.ts';
 import { SqliteTaskStore } from './tasks/sqlite-task-store.ts';
+import { HashPins } from './models/hash-pins.ts';
+import { ModelTrustMetrics } from './models/model-trust-metrics.ts';
+import { CanaryBook } from './verification/canary-book.ts';
 import { KnownAnswerChecks } from './verification/known-answer-checks.ts';
 import { Verifier } from './verification/verifier.ts';
 import { createWalletLinkService } from './wallet/wallet-link-service.ts';
@@ -109,13 +112,33 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     queueTimeoutMs: config.queueTimeoutMs,
     maxAttempts: config.maxAttempts,
     maxQueuedTasks: config.maxQueuedTasks,
+    maxOpenBytes: config.maxOpenBytes,
+    maxOpenBytesPerClient: config.maxOpenBytesPerClient,
     logger,
+  });
+  const trustMetrics = new ModelTrustMetrics(metrics.registry);
+  const canaries = new CanaryBook({ db, catalog, onRecorded: (model) => trustMetrics.canaryRecorded(model) });
+  canaries.listen(events);
+  const hashPins = new HashPins({
+    db,
+    catalog,
+    agreement: config.hashPinAgreement,
+    counts: (key) => !['demoted', 'banned'].includes(reputation.tier(key)),
+    sessions: () => registry.all(),
+    logger,
+    metrics: trustMetrics,
+    onRefused: (session) => gateway.reindex(session),
   });
   const knownAnswers = new KnownAnswerChecks({
     catalog,
+    answers: (model) => canaries.answers(model),
     runPinned: (spec, session) => dispatcher.runPinned(spec, session),
     isConnected: (session) => registry.get(session.nodeId) === session,
+    waits: (session, model) => hashPins.awaits(session, model),
+    events,
+    repeatMeanMs: config.knownAnswerIntervalMs,
     logger,
+    metrics: trustMetrics,
     onSettled: (session) => gateway.reindex(session),
   });
   const admission = new AdmissionControl({
@@ -129,6 +152,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     dispatcher,
     verifier,
     knownAnswers,
+    hashPins,
     events,
     peers,
     catalog,
@@ -155,6 +179,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   });
   lifecycle.add(new LeaseReaper(dispatcher, Math.min(1000, config.leaseMs / 4, config.queueTimeoutMs / 4)));
   lifecycle.add(gateway);
+  lifecycle.add(knownAnswers);
   lifecycle.add({ start: () => ledger.currentEpoch(), stop: () => verifier.stop() });
   lifecycle.add(settler);
   lifecycle.add({ start: () => undefined, stop: () => hcs?.close() });
@@ -171,6 +196,9 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     verifier,
     peers,
     gateway,
+    knownAnswers,
+    canaries,
+    hashPins,
     ledger,
     settler,
     accounts,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MODEL_CATALOG, modelCatalogEntrySchema } from './model-catalog.ts';
+import { mergeCatalogs, modelCatalogFileSchema } from './model-catalog-file.ts';
 
 describe('model catalog', () => {
   it('every entry matches the schema and ids are unique', () => {
@@ -13,5 +14,25 @@ describe('model catalog', () => {
       expect(entry.webLlm !== null).toBe(entry.engine === 'web-llm');
       if (entry.task === 'feature-extraction') expect(entry.embeddingDimensions).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('catalog files and known answers', () => {
+  it('every model with a reference run has several known answers; the headline canary is among them', () => {
+    for (const entry of MODEL_CATALOG.filter((candidate) => candidate.source.kind === 'mirror')) {
+      expect(entry.knownAnswers.length).toBeGreaterThanOrEqual(3);
+      if (entry.canary !== null) expect(entry.knownAnswers).toContainEqual({ kind: 'chat', ...entry.canary, finishReason: 'stop' });
+    }
+  });
+
+  it('an operator catalog replaces entries of the same id in place and appends the rest', () => {
+    const [first, second] = MODEL_CATALOG;
+    if (first === undefined || second === undefined) throw new Error('catalog too small');
+    const replaced = { ...second, label: 'replaced' };
+    const added = { ...first, id: 'org/new' };
+    const merged = mergeCatalogs(MODEL_CATALOG, [added, replaced]);
+    expect(merged.map((entry) => entry.id)).toEqual([...MODEL_CATALOG.map((entry) => entry.id), 'org/new']);
+    expect(merged[1]).toBe(replaced);
+    expect(modelCatalogFileSchema.parse({ models: merged }).models).toHaveLength(MODEL_CATALOG.length + 1);
   });
 });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { knownAnswerSchema } from './known-answers.ts';
+import { TINY_MODEL_ANSWERS } from './tiny-model-answers.generated.ts';
 import { TINY_MODEL_FILES } from './tiny-model-files.generated.ts';
 
 export const modelTaskSchema = z.enum(['text-generation', 'feature-extraction']);
@@ -25,11 +27,12 @@ export type ModelFile = z.infer<typeof modelFileSchema>;
  */
 export const modelSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('mirror') }),
+  /** `revision`: a commit hash where known (`npm run models:hash` resolves it), so every tab loads the same bytes. */
   z.object({ kind: z.literal('hub'), repo: z.string(), revision: z.string() }),
 ]);
 export type ModelSource = z.infer<typeof modelSourceSchema>;
 
-/** A known prompt with a known greedy answer: an exact oracle for tests and capability canaries. */
+/** A known prompt with a known greedy answer: the model's headline oracle, used by tests and docs (also among `knownAnswers`). */
 export const modelCanarySchema = z.object({
   prompt: z.string(),
   maxTokens: z.number().int().min(1),
@@ -51,7 +54,11 @@ export const modelCatalogEntrySchema = z.object({
   task: modelTaskSchema,
   engine: engineIdSchema,
   source: modelSourceSchema,
-  /** Files with hashes, for mirrored models; hub models are verified by the hub's own ETags. */
+  /**
+   * Every file a tab loads, with its sha256: tabs check each file against it, from peers, the mirror or
+   * the hub. Empty for a hub model not hashed yet: tabs then report the hashes of what they loaded
+   * (`model:attest`) and the coordinator pins them once enough tabs agree (coordinator/src/models/).
+   */
   files: z.array(modelFileSchema),
   /** transformers.js dtype per backend. */
   dtype: z.partialRecord(backendSchema, z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16'])),
@@ -65,6 +72,8 @@ export const modelCatalogEntrySchema = z.object({
   /** Weight of one unit of this model's work in rewards (issue 4). */
   rewardMultiplier: z.number().min(0),
   canary: modelCanarySchema.nullable(),
+  /** Known-answer checks from a trusted reference run (`npm run models:hash`): coordinators ask them of tabs, rotated. */
+  knownAnswers: z.array(knownAnswerSchema).max(32),
   webLlm: webLlmSettingsSchema.nullable(),
 });
 export type ModelCatalogEntry = z.infer<typeof modelCatalogEntrySchema>;
@@ -93,6 +102,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     downloadBytes: sumBytes(TINY_MODEL_FILES[TINY_GPT2_ID].files),
     rewardMultiplier: 0.01,
     canary: TINY_MODEL_FILES[TINY_GPT2_ID].canary,
+    knownAnswers: TINY_MODEL_ANSWERS[TINY_GPT2_ID],
     webLlm: null,
   },
   {
@@ -110,6 +120,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     downloadBytes: sumBytes(TINY_MODEL_FILES[TINY_BERT_ID].files),
     rewardMultiplier: 0.01,
     canary: null,
+    knownAnswers: TINY_MODEL_ANSWERS[TINY_BERT_ID],
     webLlm: null,
   },
   {
@@ -127,6 +138,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     downloadBytes: 483_000_000,
     rewardMultiplier: 1,
     canary: null,
+    knownAnswers: [],
     webLlm: null,
   },
   {
@@ -144,6 +156,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     downloadBytes: 90_000_000,
     rewardMultiplier: 0.2,
     canary: null,
+    knownAnswers: [],
     webLlm: null,
   },
   {
@@ -161,6 +174,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     downloadBytes: 278_000_000,
     rewardMultiplier: 1,
     canary: null,
+    knownAnswers: [],
     webLlm: {
       modelUrl: 'https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f16_1-MLC',
       modelLibUrl:

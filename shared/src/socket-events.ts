@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { wireErrorSchema } from './error-codes.ts';
 import { backendSchema, engineIdSchema } from './model-catalog.ts';
+import { modelAttestSchema } from './model-attest.ts';
 import { taskIdSchema, nodeIdSchema } from './ids.ts';
 import { identityProofSchema } from './identity/identity-proof.ts';
 import { publicKeySchema, signatureSchema } from './signing/signed-payloads.ts';
@@ -169,6 +170,7 @@ export const workerToCoordinatorSchemas = {
   'peer:seek': peerSeekSchema,
   'peer:signal': peerSignalSchema,
   'peer:report': peerReportSchema,
+  'model:attest': modelAttestSchema,
 } as const;
 
 /** Every event the coordinator may send, with the schema the tab parses it with. */

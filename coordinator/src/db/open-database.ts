@@ -84,6 +84,34 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT`,
   // An account's history (the epochs it was paid in) decides whether its payouts are capped.
   `CREATE INDEX claims_by_account ON claims (account)`,
+  // Pin by agreement (src/models/hash-pins.ts): what each tab key said a hub file hashes to, and the pins.
+  `CREATE TABLE file_attestations (
+     model TEXT NOT NULL,
+     path TEXT NOT NULL,
+     public_key TEXT NOT NULL,
+     sha256 TEXT NOT NULL,
+     bytes INTEGER NOT NULL,
+     revision TEXT NOT NULL,
+     attested_at INTEGER NOT NULL,
+     PRIMARY KEY (model, path, public_key)
+   ) STRICT`,
+  `CREATE TABLE file_pins (
+     model TEXT NOT NULL,
+     path TEXT NOT NULL,
+     sha256 TEXT NOT NULL,
+     bytes INTEGER NOT NULL,
+     pinned_at INTEGER NOT NULL,
+     PRIMARY KEY (model, path)
+   ) STRICT`,
+  // Known answers kept from guard-confirmed results, for models without reference ones (src/verification/canary-book.ts).
+  `CREATE TABLE recorded_canaries (
+     model TEXT NOT NULL,
+     ask TEXT NOT NULL,
+     answer TEXT NOT NULL,
+     worker_key TEXT NOT NULL,
+     recorded_at INTEGER NOT NULL,
+     PRIMARY KEY (model, ask)
+   ) STRICT`,
   // Keys admitted as workers or guards and where they were first seen: new identities per address and
   // network are counted from here, across restarts (src/workers/admission-control.ts).
   `CREATE TABLE admitted_identities (

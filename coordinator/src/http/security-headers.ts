@@ -41,3 +41,14 @@ export const SECURITY_HEADERS: FastifyHelmetOptions = {
   referrerPolicy: { policy: 'no-referrer' },
   frameguard: { action: 'deny' },
 };
+
+/**
+ * The headers for a coordinator whose tabs load hub models from `hubUrl`: a hub mirror on plain HTTP (an
+ * operator's LAN mirror, a test's stand-in) is added to `connect-src`; HTTPS hubs are already allowed.
+ */
+export function securityHeaders(hubUrl: string): FastifyHelmetOptions {
+  const hub = new URL(hubUrl);
+  if (hub.protocol === 'https:') return SECURITY_HEADERS;
+  const directives = { ...CONTENT_SECURITY_POLICY, connectSrc: [...CONTENT_SECURITY_POLICY.connectSrc, hub.origin] };
+  return { ...SECURITY_HEADERS, contentSecurityPolicy: { useDefaults: false, directives } };
+}

@@ -29,6 +29,7 @@ import type { CoordinatorMetrics } from '../http/coordinator-metrics.ts';
 import type { Startable } from '../lifecycle/startable.ts';
 import type { PeerSignalling } from '../peers/peer-signalling.ts';
 import type { Dispatcher } from '../tasks/dispatcher.ts';
+import type { HashPins } from '../models/hash-pins.ts';
 import type { KnownAnswerChecks } from '../verification/known-answer-checks.ts';
 import type { Verifier } from '../verification/verifier.ts';
 import type { AdmissionControl } from './admission-control.ts';
@@ -42,6 +43,8 @@ export interface WorkerGatewayOptions {
   dispatcher: Dispatcher;
   verifier: Verifier;
   knownAnswers: KnownAnswerChecks;
+  /** Tabs' reports of the files they loaded for hub models without catalog hashes (`model:attest`). */
+  hashPins: HashPins;
   events: CoordinatorEventBus;
   peers: PeerSignalling;
   catalog: readonly ModelCatalogEntry[];
@@ -362,6 +365,14 @@ export class WorkerGateway implements Startable {
       case 'peer:signal': {
         const signal = message.payload;
         return this.#peerLimited(session, () => peers.relay(session, signal));
+      }
+      case 'model:attest': {
+        const outcome = this.#options.hashPins.attest(session, message.payload);
+        if (!outcome.ok) return refusal(outcome.code, outcome.message);
+        // The model's check waited for these hashes (or the tab was just refused it): move on either way.
+        this.#options.knownAnswers.probe(session);
+        this.reindex(session);
+        return OK;
       }
       default:
         return assertNever(message, 'worker message');

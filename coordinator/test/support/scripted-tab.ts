@@ -4,6 +4,7 @@ import {
   PROTOCOL_VERSION,
   WORKER_NAMESPACE,
   findModel,
+  knownAnswerAsked,
   parseCoordinatorToWorker,
   resultSigningBytes,
   toBase64Url,
@@ -12,6 +13,7 @@ import {
 import type {
   Capabilities,
   CoordinatorToWorkerEvents,
+  KnownAnswer,
   CoordinatorToWorkerMessage,
   OfferedModel,
   TaskAssign,
@@ -79,17 +81,14 @@ export function capabilitiesFor(models: readonly OfferedModel[], maxConcurrentTa
   };
 }
 
-/** Whether an assignment is the known-answer check of its model. */
+/** The known answer an assignment asks for, if it is a known-answer check of its model (any of the catalog's). */
+export function canaryAsked(assign: TaskAssign): KnownAnswer | undefined {
+  return knownAnswerAsked(findModel(MODEL_CATALOG, assign.task.model)?.knownAnswers ?? [], assign.task);
+}
+
+/** Whether an assignment is a known-answer check of its model. */
 export function isCanary(assign: TaskAssign): boolean {
-  const canary = findModel(MODEL_CATALOG, assign.task.model)?.canary;
-  return (
-    assign.task.kind === 'chat' &&
-    canary !== null &&
-    canary !== undefined &&
-    assign.task.params.temperature === 0 &&
-    assign.task.messages.length === 1 &&
-    assign.task.messages[0]?.content === canary.prompt
-  );
+  return canaryAsked(assign) !== undefined;
 }
 
 /**
@@ -185,9 +184,13 @@ export class ScriptedTab {
   }
 
   answerCanary(assign: TaskAssign): void {
-    const canary = findModel(MODEL_CATALOG, assign.task.model)?.canary;
+    const canary = canaryAsked(assign);
     if (!canary) throw new Error('no canary');
-    const output = chatOutput(canary.expectedCompletion);
+    if (canary.kind === 'embeddings') {
+      this.sendResult(assign.taskId, { kind: 'embeddings', vectors: [canary.expectedVector] }, { promptTokens: 1, completionTokens: 0 });
+      return;
+    }
+    const output = chatOutput(canary.expectedCompletion, canary.finishReason);
     this.sendResult(assign.taskId, output, { promptTokens: 1, completionTokens: output.tokenIds.length });
   }
 
