@@ -45,6 +45,24 @@ export const CONFIG_FIELDS = {
     help: 'tabs a task is tried on before it fails',
     schema: z.coerce.number().int().min(1).max(20).default(3),
   },
+  maxOpenBytes: {
+    env: 'TESSERA_MAX_OPEN_BYTES',
+    help: 'bytes of task input the coordinator holds for open (queued or running) tasks in all; beyond it the API answers 503 queue_full',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(256 * 1024 * 1024),
+  },
+  maxOpenBytesPerClient: {
+    env: 'TESSERA_MAX_OPEN_BYTES_PER_CLIENT',
+    help: 'bytes of task input one client (address) may have open at once; beyond it the API answers 429 client_queue_full',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024),
+  },
   maxQueuedTasks: {
     env: 'TESSERA_MAX_QUEUED_TASKS',
     help: 'queued tasks beyond which the API answers 503 queue_full',
@@ -192,6 +210,16 @@ export const CONFIG_FIELDS = {
     help: 'distinct tabs that must report a seeder for bad bytes before it is no longer introduced as one',
     schema: z.coerce.number().int().min(1).default(2),
   },
+  hashPinAgreement: {
+    env: 'TESSERA_HASH_PIN_AGREEMENT',
+    help: 'distinct tab keys that must report the same sha256 for a file of a hub model the catalog gives no hashes before it is pinned; tabs whose bytes differ from a pin are refused that model',
+    schema: z.coerce.number().int().min(1).default(3),
+  },
+  knownAnswerIntervalMs: {
+    env: 'TESSERA_KNOWN_ANSWER_INTERVAL_MS',
+    help: 'mean time between repeated known-answer checks of each model a tab serves (random, exponential); 0: only on join',
+    schema: z.coerce.number().int().min(0).default(600_000),
+  },
   trustProxy: {
     env: 'TESSERA_TRUST_PROXY',
     help: "proxies whose X-Forwarded-For names the client, for the API and the tab sockets alike: comma-separated addresses, CIDRs, loopback, linklocal or uniquelocal; empty: none, the connection's peer is the client",
@@ -210,16 +238,6 @@ export const CONFIG_FIELDS = {
   tabsPerPrefix: {
     env: 'TESSERA_TABS_PER_PREFIX',
     help: 'connected tabs per /24 (IPv4) or /64 (IPv6) network',
-  hashPinAgreement: {
-    env: 'TESSERA_HASH_PIN_AGREEMENT',
-    help: 'distinct tab keys that must report the same sha256 for a file of a hub model the catalog gives no hashes before it is pinned; tabs whose bytes differ from a pin are refused that model',
-    schema: z.coerce.number().int().min(1).default(3),
-  },
-  knownAnswerIntervalMs: {
-    env: 'TESSERA_KNOWN_ANSWER_INTERVAL_MS',
-    help: 'mean time between repeated known-answer checks of each model a tab serves (random, exponential); 0: only on join',
-    schema: z.coerce.number().int().min(0).default(600_000),
-  },
     schema: z.coerce.number().int().min(1).default(256),
   },
   newIdentitiesPerAddress: {

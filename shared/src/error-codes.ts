@@ -42,6 +42,12 @@ export const ERROR_CODES = {
   route_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No such route.' },
   rate_limited: { status: 429, type: 'rate_limit_error', retryable: true, summary: 'Too many requests; wait and retry.' },
   queue_full: { status: 503, type: 'server_error', retryable: true, summary: 'The task queue is full.' },
+  client_queue_full: {
+    status: 429,
+    type: 'rate_limit_error',
+    retryable: true,
+    summary: 'This client already has as much task input open as one client may; wait for some of its tasks to finish.',
+  },
   no_capacity: { status: 503, type: 'server_error', retryable: true, summary: 'No tab served the model before the queue timeout.' },
   attempts_exhausted: { status: 502, type: 'server_error', retryable: true, summary: 'Every attempt to run the task on a tab failed.' },
   task_not_owned: {

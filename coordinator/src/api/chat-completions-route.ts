@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelCatalogEntry } from '@tessera/shared';
 import { minTierFrom } from './min-tier-header.ts';
+import { roomForBody } from './room-for-body.ts';
 import { VERIFICATION_HEADER } from './verification-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
@@ -20,6 +21,7 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/chat/completions',
     {
+      onRequest: roomForBody(context.tasks),
       schema: {
         tags: ['OpenAI'],
         summary: 'Create a chat completion (OpenAI-compatible); `stream: true` answers with server-sent events',
@@ -34,6 +36,7 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
         spec,
         priority: ANONYMOUS_PRIORITY,
         minTier: minTierFrom(request.headers),
+        client: request.ip,
       });
       const signal = abortWhenClientLeaves(reply.raw);
 

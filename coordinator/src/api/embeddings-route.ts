@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelCatalogEntry } from '@tessera/shared';
 import { minTierFrom } from './min-tier-header.ts';
+import { roomForBody } from './room-for-body.ts';
 import { VERIFICATION_HEADER } from './verification-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
@@ -19,6 +20,7 @@ export const embeddingsRoute: FastifyPluginAsync<EmbeddingsOptions> = async (app
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/embeddings',
     {
+      onRequest: roomForBody(context.tasks),
       schema: {
         tags: ['OpenAI'],
         summary: 'Create embeddings for one string or an array of strings (OpenAI-compatible)',
@@ -28,7 +30,13 @@ export const embeddingsRoute: FastifyPluginAsync<EmbeddingsOptions> = async (app
     },
     async (request, reply) => {
       const spec = embeddingRequestToSpec(context.catalog, request.body);
-      const record = context.tasks.submit({ api: 'embedding', spec, priority: ANONYMOUS_PRIORITY, minTier: minTierFrom(request.headers) });
+      const record = context.tasks.submit({
+        api: 'embedding',
+        spec,
+        priority: ANONYMOUS_PRIORITY,
+        minTier: minTierFrom(request.headers),
+        client: request.ip,
+      });
       const event = await waitForTask(context.tasks, record, undefined, abortWhenClientLeaves(reply.raw));
       if (event === undefined) return reply;
       if (event.type !== 'succeeded') throw terminalError(event);

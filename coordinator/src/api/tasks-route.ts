@@ -17,6 +17,7 @@ import type { TaskRecord } from '../tasks/task-record.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import { assertMayCancel, newCancelToken } from './cancel-token.ts';
 import { minTierFrom } from './min-tier-header.ts';
+import { roomForBody } from './room-for-body.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { chatRequestToSpec, embeddingRequestToSpec, taskView } from './openai-mapping.ts';
 
@@ -44,7 +45,7 @@ function findTask(context: TasksRouteOptions, id: string): TaskRecord {
 
 export interface TasksRouteOptions {
   catalog: readonly ModelCatalogEntry[];
-  tasks: Pick<Dispatcher, 'submit' | 'get' | 'cancel' | 'queuePosition'>;
+  tasks: Pick<Dispatcher, 'submit' | 'get' | 'cancel' | 'queuePosition' | 'assertRoomFor'>;
   /** Connected tabs, to check a `direct_stream` request's key. */
   registry: Pick<WorkerRegistry, 'get'>;
   metrics: Pick<CoordinatorMetrics, 'directStreamAssigned'>;
@@ -58,6 +59,7 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
   typed.post(
     '/api/v1/tasks',
     {
+      onRequest: roomForBody(context.tasks),
       schema: {
         tags: ['Tasks'],
         summary: 'Queue a task and answer at once with its id and, once only, the cancel_token that lets you cancel it (202)',
@@ -79,6 +81,7 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
         spec,
         priority: ANONYMOUS_PRIORITY,
         minTier: minTierFrom(request.headers),
+        client: request.ip,
         directTo,
         cancelTokenHash: cancel.hash,
       });

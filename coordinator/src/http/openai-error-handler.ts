@@ -2,6 +2,7 @@ import { ERROR_CODES, TesseraError, openAIErrorBody } from '@tessera/shared';
 import type { ErrorCode } from '@tessera/shared';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { drainRequest } from './drain-request.ts';
 
 /** fastify's own error codes that are the caller's fault, mapped to ours. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -18,7 +19,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  * the caller sees a generic message for those.
  */
 export function installOpenAIErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const issue = error.validation[0];
       const param = issue?.instancePath.replace(/^\//, '').replaceAll('/', '.') || null;
@@ -33,6 +34,13 @@ export function installOpenAIErrorHandler(app: FastifyInstance): void {
       return reply.code(error.status).send(openAIErrorBody(error.code, error.message, error.param));
     }
     const mapped = FASTIFY_CODES[error.code];
+    if (!request.raw.complete) {
+      // Refused before its body was read. A body over the limit may be far larger than the socket's buffers:
+      // read the rest into the void first, so a client still uploading reads the 413 instead of a reset.
+      // Any other (within the limit) fits in them: answer, and close the connection rather than read it.
+      const drained = mapped === 'body_too_large' && (await drainRequest(request.raw));
+      if (!drained) reply.header('connection', 'close');
+    }
     if (mapped !== undefined) {
       const message = mapped === 'invalid_json' ? `The request body is not valid JSON: ${error.message}` : error.message;
       return reply.code(ERROR_CODES[mapped].status).send(openAIErrorBody(mapped, message));

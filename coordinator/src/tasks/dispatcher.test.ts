@@ -94,6 +94,8 @@ function setup(options: { leaseMs?: number; maxAttempts?: number } = {}) {
     queueTimeoutMs: 5_000,
     maxAttempts: options.maxAttempts ?? 2,
     maxQueuedTasks: 10,
+    maxOpenBytes: 4096,
+    maxOpenBytesPerClient: 2048,
     logger: pino({ level: 'silent' }),
     now: () => now,
   });
@@ -168,6 +170,23 @@ describe('Dispatcher', () => {
     await expect(outcome).resolves.toMatchObject({ ok: true, result: { output: { text: 'known answer' } } });
     expect(heard).toEqual(['task:submitted', 'task:assigned']);
     expect(dispatcher.openCounts()).toEqual({ queued: 0, assigned: 1 });
+  });
+
+  it('bounds the input one client, and all clients together, may hold open', () => {
+    const { dispatcher, store } = setup();
+    const big = (content: string): TaskSpec => ({ ...spec, messages: [{ role: 'user', content }] });
+    dispatcher.submit({ api: 'chat.completion', spec: big('a'.repeat(1500)), priority: 10, client: '10.0.0.1' });
+    const before = store.counts();
+    expect(() => dispatcher.submit({ api: 'chat.completion', spec: big('b'.repeat(1500)), priority: 10, client: '10.0.0.1' })).toThrow(
+      expect.objectContaining({ code: 'client_queue_full' }),
+    );
+    expect(store.counts()).toEqual(before);
+    dispatcher.submit({ api: 'chat.completion', spec: big('c'.repeat(1500)), priority: 10, client: '10.0.0.2' });
+    expect(() => dispatcher.submit({ api: 'chat.completion', spec: big('d'.repeat(1500)), priority: 10, client: '10.0.0.3' })).toThrow(
+      expect.objectContaining({ code: 'queue_full' }),
+    );
+    const first = store.counts();
+    expect(first.queued).toBe(2);
   });
 
   it('never sends a retry to a tab that failed the task', () => {

@@ -26,7 +26,7 @@ import type { TaskApi, TaskRecord } from './task-record.ts';
 import { ResultIntake } from './result-intake.ts';
 import { TaskBook } from './task-book.ts';
 import type { TaskStore } from './task-store.ts';
-import { newTaskRecord, openTask, type OpenTask, type PinnedOutcome } from './open-task.ts';
+import { newTaskRecord, openTask, specBytes, type OpenTask, type PinnedOutcome } from './open-task.ts';
 import type { TaskListener } from './task-event.ts';
 
 export interface DispatcherOptions {
@@ -37,6 +37,9 @@ export interface DispatcherOptions {
   queueTimeoutMs: number;
   maxAttempts: number;
   maxQueuedTasks: number;
+  /** Bytes of input open tasks may hold in all, and per client: the coordinator's memory stays bounded. */
+  maxOpenBytes: number;
+  maxOpenBytesPerClient: number;
   logger: FastifyBaseLogger;
   events: CoordinatorEventBus;
   /** Guards' re-checks; without one, no result is checked. */
@@ -57,6 +60,8 @@ export type SubmitRequest = {
   directTo?: NodeId | null;
   minTier?: TaskRecord['minTier'];
   cancelTokenHash?: string | null;
+  /** Who asks (an address), for the per-client memory bound. */
+  client?: string;
 };
 
 /**
@@ -100,6 +105,7 @@ export class Dispatcher {
   /** Persists the task, then tries to place it. Throws `queue_full` or `model_not_found` without storing. */
   submit(request: SubmitRequest): TaskRecord {
     if (this.#book.queued >= this.#options.maxQueuedTasks) throw new TesseraError('queue_full');
+    this.assertRoomFor(request.client ?? '', specBytes(request.spec));
     const model = this.#model(request.spec.model);
     const uncountable = this.#options.counter?.uncountable(model.id);
     if (uncountable !== undefined)
@@ -107,7 +113,7 @@ export class Dispatcher {
     const { maxAttempts, queueTimeoutMs: waitMs } = this.#options;
     const record = newTaskRecord({ ...request, maxAttempts, now: this.#now(), waitMs });
     this.#options.store.insert(record);
-    this.#book.open.add(openTask(record, request.directTo ?? null, null));
+    this.#book.open.add(openTask(record, request.directTo ?? null, null, request.client ?? ''));
     this.#options.events.emit('task:submitted', { record, queued: this.#book.queued });
     this.#schedule(model);
     return record;
@@ -353,6 +359,23 @@ export class Dispatcher {
     this.#options.events.emit('task:requeued', { record, cause });
     const model = findModel(this.#options.catalog, record.spec.model);
     if (model !== undefined) this.#schedule(model);
+  }
+
+  /**
+   * Throws `client_queue_full` or `queue_full` when `bytes` more of input from `client` would take its
+   * share or the whole queue's memory past their bounds. The API asks with the body's declared length
+   * before reading it, so a client over its bound costs no parsing at all.
+   */
+  assertRoomFor(client: string, bytes: number): void {
+    const { maxOpenBytes, maxOpenBytesPerClient } = this.#options;
+    if (this.#book.open.bytes(client) + bytes > maxOpenBytesPerClient) {
+      throw new TesseraError(
+        'client_queue_full',
+        `Your open tasks already hold ${Math.round(this.#book.open.bytes(client) / 1024)} KiB of input (at most ${Math.round(maxOpenBytesPerClient / 1024)} KiB per client); wait for some to finish.`,
+      );
+    }
+    if (this.#book.open.bytes() + bytes > maxOpenBytes)
+      throw new TesseraError('queue_full', 'The queue holds as much task input as it may; retry later.');
   }
 
   #tier(session: WorkerSession): Tier {

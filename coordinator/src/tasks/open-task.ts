@@ -27,10 +27,16 @@ export interface OpenTask {
    * credited or metered. The tab cannot tell it from any other task.
    */
   pinned: ((outcome: PinnedOutcome) => void) | null;
+  /** Who submitted it (an address; '' when unknown, e.g. recovered after a restart), for memory accounting. */
+  client: string;
+  /** What its input weighs in memory, roughly: the bytes of its spec as JSON. */
+  bytes: number;
 }
 
-export function openTask(record: TaskRecord, directTo: NodeId | null, pinned: OpenTask['pinned']): OpenTask {
+export function openTask(record: TaskRecord, directTo: NodeId | null, pinned: OpenTask['pinned'], client = ''): OpenTask {
   return {
+    client,
+    bytes: specBytes(record.spec),
     record,
     stream: new TaskStream(),
     failedOn: new Set(),
@@ -72,4 +78,9 @@ export function newTaskRecord(task: {
     result: null,
     error: null,
   };
+}
+
+/** The bytes of a task's input as JSON: what holding it open costs, near enough. */
+export function specBytes(spec: TaskSpec): number {
+  return Buffer.byteLength(JSON.stringify(spec));
 }

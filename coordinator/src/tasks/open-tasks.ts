@@ -13,6 +13,8 @@ export class OpenTasks {
   readonly #queue = new TaskQueue();
   #queued = 0;
   #pinned = 0;
+  #bytes = 0;
+  readonly #bytesByClient = new Map<string, number>();
 
   get(id: TaskId): OpenTask | undefined {
     return this.#tasks.get(id);
@@ -30,6 +32,7 @@ export class OpenTasks {
   /** Adds a task; a queued one joins the back of its queue, or the front (`atFront`). */
   add(task: OpenTask): void {
     this.#tasks.set(task.record.id, task);
+    if (task.pinned === null) this.#weigh(task, +1);
     if (task.pinned !== null) this.#pinned++;
     else if (task.record.status === 'queued') this.#enqueue(task, false);
   }
@@ -48,6 +51,7 @@ export class OpenTasks {
   remove(task: OpenTask): void {
     if (this.#tasks.get(task.record.id) !== task) return;
     this.#tasks.delete(task.record.id);
+    if (task.pinned === null) this.#weigh(task, -1);
     if (task.pinned !== null) this.#pinned--;
     else if (task.record.status === 'queued') this.#queued--;
   }
@@ -69,6 +73,18 @@ export class OpenTasks {
       if (pinned === null && record.status === 'queued') byModel[record.spec.model] = (byModel[record.spec.model] ?? 0) + 1;
     }
     return byModel;
+  }
+
+  /** Bytes of input held for open tasks: in all, or of one client. */
+  bytes(client?: string): number {
+    return client === undefined ? this.#bytes : (this.#bytesByClient.get(client) ?? 0);
+  }
+
+  #weigh(task: OpenTask, sign: 1 | -1): void {
+    this.#bytes += sign * task.bytes;
+    const next = (this.#bytesByClient.get(task.client) ?? 0) + sign * task.bytes;
+    if (next === 0) this.#bytesByClient.delete(task.client);
+    else this.#bytesByClient.set(task.client, next);
   }
 
   counts(): { queued: number; assigned: number } {

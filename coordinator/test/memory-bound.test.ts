@@ -1,0 +1,114 @@
+import { TINY_GPT2_ID } from '@tessera/shared';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
+const PER_CLIENT_BYTES = 16 * 1024 * 1024;
+/** What one client's tasks may add to the coordinator's resident memory, as the README states it. */
+const STATED_BOUND_BYTES = 6 * PER_CLIENT_BYTES;
+
+/** The coordinator in a child process, so its resident memory is its own. */
+async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      TESSERA_DATA_DIR: dataDir,
+      TESSERA_RATE_LIMIT_PER_MINUTE: '0',
+      TESSERA_MAX_OPEN_BYTES_PER_CLIENT: String(PER_CLIENT_BYTES),
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /Tessera coordinator on (http:\/\/[\d.:]+)/.exec(seen);
+      if (match?.[1] !== undefined) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the coordinator exited (${code}) before listening`)));
+  });
+  return { child, url };
+}
+
+async function residentBytes(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = /^tessera_process_process_resident_memory_bytes (\d+)/m.exec(text);
+  if (match?.[1] === undefined) throw new Error('no resident memory in /metrics');
+  return Number(match[1]);
+}
+
+/** A chat task of ~928 KiB, within the body limit, for a model no tab serves: it stays queued. */
+function bigTask(index: number): string {
+  const messages = Array.from({ length: 10 }, (_, part) => ({ role: 'user', content: `${index}:${part}:`.padEnd(95_000, 'x') }));
+  return JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages, max_tokens: 8 } });
+}
+
+describe('one client cannot grow the coordinator past a stated bound', () => {
+  let dataDir: string;
+  let running: { child: ChildProcess; url: string };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tessera-memory-'));
+    running = await startChild(dataDir);
+  }, 60_000);
+
+  afterAll(() => {
+    running?.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('580 queued requests of 928 KiB: a few are accepted, the rest refused with 429, and memory stays bounded', async () => {
+    const { url } = running;
+    // The first task of a model loads its tokenizer (transformers.js) once: a fixed cost, not the client's.
+    const warmUp = await fetch(`${url}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }] } }),
+    });
+    expect(warmUp.status).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const before = await residentBytes(url);
+    const statuses: number[] = [];
+    const codes = new Set<string>();
+    for (let batch = 0; batch < 580; batch += 10) {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          fetch(`${url}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bigTask(batch + i) }),
+        ),
+      );
+      for (const answer of answers) {
+        statuses.push(answer.status);
+        const body = (await answer.json()) as { error?: { code: string } | null };
+        if (body.error !== undefined && body.error !== null) codes.add(body.error.code);
+      }
+    }
+    const accepted = statuses.filter((status) => status === 202).length;
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThanOrEqual(Math.ceil(PER_CLIENT_BYTES / (900 * 1024)));
+    expect(statuses.filter((status) => status === 429)).toHaveLength(580 - accepted);
+    expect([...codes]).toEqual(['client_queue_full']);
+    const grown = (await residentBytes(url)) - before;
+    expect(grown).toBeLessThan(STATED_BOUND_BYTES);
+  }, 120_000);
+
+  it('oversized bodies always get a 413 the client can read', async () => {
+    const body = Buffer.alloc(50 * 1024 * 1024, 'a');
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        fetch(`${running.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+          (response) => response.status,
+          (error: unknown) => `failed: ${String(error)}`,
+        ),
+      ),
+    );
+    expect(answers).toEqual(Array(10).fill(413));
+  }, 60_000);
+});
