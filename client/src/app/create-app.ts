@@ -1,4 +1,3 @@
-import { MODEL_CATALOG } from '@tessera/shared';
 import { fetchNetworkSnapshot } from '../api/network-client.ts';
 import { OpenAIClient } from '../api/openai-client.ts';
 import { DashboardState } from '../dashboard/dashboard-state.svelte.ts';
@@ -6,6 +5,7 @@ import { NetworkRewardsState } from '../dashboard/network-rewards-state.svelte.t
 import { identityProofBits } from '../identity/identity-proof.ts';
 import { loadTabIdentity } from '../identity/identity-store.browser.ts';
 import { CacheModelFileStore } from '../model-files/model-file-store.browser.ts';
+import { fetchNetworkCatalog } from '../model-files/network-catalog.ts';
 import { probeDevice } from '../node/device-probe.browser.ts';
 import { DirectTaskClient } from '../node/direct-task-client.ts';
 import { startEngineWorker } from '../node/start-engine-worker.browser.ts';
@@ -26,8 +26,6 @@ import { WalletLinkState } from '../wallet/wallet-link-state.svelte.ts';
 import { parseWalletOptions } from '../wallet/wallet-options.ts';
 import { Router } from './router.svelte.ts';
 
-const HUB_URL = 'https://huggingface.co';
-
 /** Everything the pages read, made once per page load. */
 export interface TesseraApp {
   router: Router;
@@ -41,18 +39,21 @@ export interface TesseraApp {
 
 /**
  * The composition root: builds the app's parts from the browser it runs in (URL, WebRTC, Cache
- * Storage, IndexedDB, the engine Web Worker) and wires them. Components construct nothing; `app.svelte`
- * calls this once and hands the results down by context.
+ * Storage, IndexedDB, the engine Web Worker) and wires them. Components construct nothing; `main.ts`
+ * calls this once and `app.svelte` hands the results down by context. It first asks the coordinator for
+ * its catalog (an operator's models, their file hashes and known answers) and hub URL; `?hub=` overrides
+ * the hub for this tab.
  */
-export function createApp(): TesseraApp {
+export async function createApp(): Promise<TesseraApp> {
   const { options, warnings } = parseVolunteerOptions(location.search, location.pathname, location.origin);
   const origin = options.coordinatorOrigin;
+  const { catalog, warning } = await fetchNetworkCatalog(origin);
   const node = new VolunteerNode({
     options,
-    warnings,
-    catalog: MODEL_CATALOG,
+    warnings: warning === null ? warnings : [...warnings, warning],
+    catalog: catalog.models,
     pageOrigin: location.origin,
-    hubUrl: HUB_URL,
+    hubUrl: options.hubUrl ?? catalog.hubUrl,
     userAgent: navigator.userAgent,
     probeDevice,
     // Workers and guards prove work for their key at the difficulty the coordinator publishes.

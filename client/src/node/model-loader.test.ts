@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { MODEL_CATALOG, TINY_BERT_ID, TINY_GPT2_ID, findModel } from '@tessera/shared';
+import { MODEL_CATALOG, TINY_BERT_ID, TINY_GPT2_ID, TINY_MODEL_FILES, findModel } from '@tessera/shared';
+import type { ModelAttest, ModelCatalogEntry } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { FakeEngine } from '../../test-support/fake-engine.ts';
 import { FakeTabPeers } from '../../test-support/fake-tab-peers.ts';
@@ -28,6 +29,7 @@ function mirror(): { paths: string[]; fetch: (url: string) => Promise<Response> 
 class RecordingNetwork implements LoaderNetwork {
   offers = 0;
   servings = 0;
+  readonly attested: ModelAttest[] = [];
   constructor(readonly tabPeers: FakeTabPeers | null) {}
   offerChanged(): void {
     this.offers++;
@@ -41,17 +43,27 @@ class RecordingNetwork implements LoaderNetwork {
   async welcomed(): Promise<boolean> {
     return true;
   }
+  attest(attest: ModelAttest): void {
+    this.attested.push(attest);
+  }
 }
 
 function loader(
-  setup: { engine?: FakeEngine; store?: MemoryModelFileStore | null; network?: LoaderNetwork | null; startEngine?: () => FakeEngine } = {},
+  setup: {
+    engine?: FakeEngine;
+    store?: MemoryModelFileStore | null;
+    network?: LoaderNetwork | null;
+    startEngine?: () => FakeEngine;
+    catalog?: readonly ModelCatalogEntry[];
+    fetch?: (url: string) => Promise<Response>;
+  } = {},
 ) {
   const engine = setup.engine ?? new FakeEngine();
   const changes: string[] = [];
   const log: string[] = [];
-  const files = mirror();
+  const files = setup.fetch === undefined ? mirror() : { paths: [], fetch: setup.fetch };
   const models = new ModelLoader({
-    catalog: MODEL_CATALOG,
+    catalog: setup.catalog ?? MODEL_CATALOG,
     coordinatorOrigin: COORDINATOR,
     pageOrigin: 'http://pages.test',
     hubUrl: 'https://hub.test',
@@ -143,5 +155,86 @@ describe('ModelLoader', () => {
       'tessera/other': 'waiting',
     });
     expect(changes.sort()).toEqual([`${TINY_BERT_ID}:gone`, `${TINY_GPT2_ID}:loaded`, 'tessera/other:waiting'].sort());
+  });
+
+  describe('hub models', () => {
+    const tiny = findModel(MODEL_CATALOG, TINY_GPT2_ID);
+    if (tiny === undefined) throw new Error('no tiny-gpt2');
+    const REPO = 'org/tiny';
+    const COMMIT = 'c0ffee1234';
+    /** The tiny GPT-2 as a hub model, with an fp16 file for WebGPU that a WASM tab must not fetch. */
+    const hashed: ModelCatalogEntry = {
+      ...tiny,
+      id: REPO,
+      source: { kind: 'hub', repo: REPO, revision: COMMIT },
+      dtype: { wasm: 'fp32', webgpu: 'fp16' },
+      files: [...TINY_MODEL_FILES[TINY_GPT2_ID].files, { path: 'onnx/model_fp16.onnx', sha256: 'a'.repeat(64), bytes: 10 }],
+    };
+    const unhashed: ModelCatalogEntry = { ...tiny, id: REPO, source: { kind: 'hub', repo: REPO, revision: 'main' }, files: [] };
+
+    /** A hub in Hugging Face's URL shape over the committed files; `corrupt` paths get a byte appended. */
+    function hub(corrupt: readonly string[] = []): { paths: string[]; fetch: (url: string) => Promise<Response> } {
+      const paths: string[] = [];
+      return {
+        paths,
+        fetch: async (url) => {
+          const path = new URL(url).pathname;
+          if (path === `/api/models/${REPO}/revision/main`) {
+            const siblings = ['manifest.json', ...TINY_MODEL_FILES[TINY_GPT2_ID].files.map((file) => file.path)];
+            return Response.json({ sha: COMMIT, siblings: siblings.map((rfilename) => ({ rfilename })) });
+          }
+          const prefix = `/${REPO}/resolve/${COMMIT}/`;
+          if (!path.startsWith(prefix)) return new Response('no such file', { status: 404 });
+          const file = path.slice(prefix.length);
+          paths.push(file);
+          const bytes = await readFile(modelFileUrl(TINY_GPT2_ID, file)).catch(() => null);
+          if (bytes === null) return new Response('no such file', { status: 404 });
+          return new Response(corrupt.includes(file) ? Buffer.concat([bytes, Buffer.from('\n')]) : bytes);
+        },
+      };
+    }
+
+    it("takes a hashed hub model's files of its backend from the hub, each checked, and loads the catalog entry", async () => {
+      const store = new MemoryModelFileStore();
+      const files = hub();
+      const { models, engine } = loader({ store, catalog: [hashed], fetch: files.fetch, network: new RecordingNetwork(null) });
+      await models.load(REPO);
+      expect(files.paths.sort()).toEqual(TINY_MODEL_FILES[TINY_GPT2_ID].files.map((file) => file.path).sort());
+      for (const file of TINY_MODEL_FILES[TINY_GPT2_ID].files) expect(await store.has(file.sha256)).toBe(true);
+      expect(engine.loaded.has(REPO)).toBe(true);
+      expect(models.attestations.size).toBe(0);
+    });
+
+    it('refuses a hashed hub model whose bytes differ from the catalog, and never loads it', async () => {
+      const store = new MemoryModelFileStore();
+      const { models, engine } = loader({ store, catalog: [hashed], fetch: hub(['config.json']).fetch });
+      await expect(models.load(REPO)).rejects.toThrow(/sha256/);
+      expect(models.states[REPO]).toMatchObject({ status: 'failed' });
+      expect(engine.loaded.has(REPO)).toBe(false);
+    });
+
+    it('hashes the files of a hub model the catalog has no hashes for, reports them, and loads them at the commit', async () => {
+      const store = new MemoryModelFileStore();
+      const network = new RecordingNetwork(null);
+      const files = hub();
+      const engine = new FakeEngine();
+      const requested: ModelCatalogEntry[] = [];
+      const load = engine.load.bind(engine);
+      engine.load = (request) => {
+        requested.push(request.model);
+        return load(request);
+      };
+      const { models } = loader({ store, engine, catalog: [unhashed], fetch: files.fetch, network });
+      await models.load(REPO);
+      const expected = TINY_MODEL_FILES[TINY_GPT2_ID].files;
+      // manifest.json is in the repository but no model file.
+      expect(files.paths.sort()).toEqual(expected.map((file) => file.path).sort());
+      expect(network.attested).toEqual([{ modelId: REPO, revision: COMMIT, files: expected }]);
+      expect(models.attestations.get(REPO)).toEqual(network.attested[0]);
+      // The engine reads exactly these bytes from the store, at the commit they came from.
+      expect(requested[0]?.files).toEqual(expected);
+      expect(requested[0]?.source).toEqual({ kind: 'hub', repo: REPO, revision: COMMIT });
+      for (const file of expected) expect(await store.has(file.sha256)).toBe(true);
+    });
   });
 });

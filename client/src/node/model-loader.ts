@@ -1,8 +1,9 @@
-import { TesseraError, findModel } from '@tessera/shared';
-import type { Backend, EngineSettings, ModelCatalogEntry } from '@tessera/shared';
+import { TesseraError, filesForBackend, findModel } from '@tessera/shared';
+import type { Backend, EngineSettings, ModelAttest, ModelCatalogEntry } from '@tessera/shared';
 import type { InferenceEngine } from '../engine/inference-engine.ts';
 import { modelFileUrl, modelLocation } from '../engine/model-location.ts';
 import { toWireError } from '../engine/wire-error.ts';
+import { hashHubFiles } from '../model-files/hub-files.ts';
 import type { ModelFileStore } from '../model-files/model-file-store.ts';
 import { acquireModelFiles } from '../peer/model-acquirer.ts';
 import type { TabPeers } from '../peer/tab-peers.ts';
@@ -23,6 +24,8 @@ export interface LoaderNetwork {
   peers(): TabPeers | null;
   /** Resolves true once the coordinator welcomed this connection, false after `timeoutMs`. */
   welcomed(timeoutMs: number): Promise<boolean>;
+  /** Reports the hashes of a hub model's files the catalog had none for (`model:attest`); again after every welcome. */
+  attest(attest: ModelAttest): void;
 }
 
 export interface ModelLoaderOptions {
@@ -34,7 +37,7 @@ export interface ModelLoaderOptions {
   startEngine: () => ConfigurableEngine;
   /** Content-addressed model files; null: no peer seeding, the engine fetches itself. */
   store: ModelFileStore | null;
-  /** A model file from the coordinator's mirror, when no peer has it. */
+  /** A model file from the coordinator's mirror or the hub, when no peer has it; the hub's file list. */
   fetch: (url: string) => Promise<Response>;
   network: () => LoaderNetwork | null;
   backend: () => Backend;
@@ -48,8 +51,9 @@ function fresh(id: string): ModelLoadState {
 
 /**
  * The models of this tab in its engine: starts and configures the engine worker once, loads a model at
- * most once at a time (its files first from peers or the coordinator into the store, for mirrored
- * models), unloads, and keeps each model's load state for the page.
+ * most once at a time (its files first into the store, each checked against the catalog's sha256, or
+ * hashed here and reported where the catalog has none), unloads, and keeps each model's load state for
+ * the page.
  */
 export class ModelLoader {
   readonly #options: ModelLoaderOptions;
@@ -57,6 +61,7 @@ export class ModelLoader {
   #engineReady: Promise<ConfigurableEngine> | null = null;
   #states: Readonly<Record<string, ModelLoadState>> = {};
   readonly #loads = new Map<string, Promise<void>>();
+  readonly #attestations = new Map<string, ModelAttest>();
 
   constructor(options: ModelLoaderOptions) {
     this.#options = options;
@@ -69,6 +74,11 @@ export class ModelLoader {
 
   get states(): Readonly<Record<string, ModelLoadState>> {
     return this.#states;
+  }
+
+  /** What this tab reported of the files of hub models without catalog hashes; sent after every welcome. */
+  get attestations(): ReadonlyMap<string, ModelAttest> {
+    return this.#attestations;
   }
 
   /** Starts the engine worker and configures it, once; a failed start is retried on the next call. */
@@ -117,9 +127,9 @@ export class ModelLoader {
     this.#set(id, { status: 'loading', progress: null, error: null, loadMs: null, source: null });
     this.#options.network()?.offerChanged();
     try {
-      await this.#acquireFiles(entry);
+      const model = await this.#acquireFiles(entry);
       const loaded = await engine.load({
-        model: entry,
+        model,
         backend: this.#options.backend(),
         onProgress: (progress) => this.#set(id, { progress }),
       });
@@ -151,16 +161,24 @@ export class ModelLoader {
   }
 
   /**
-   * Puts a mirrored model's files in the store before the engine loads it: from peers the coordinator
-   * introduces (sha256-checked), else from the coordinator over HTTP. Then this tab seeds the model.
-   * Hub models (no file list in the catalog) are left to the engine.
+   * Puts a model's files in the store before the engine loads it (the engine reads them from there, never
+   * from the network), and says which entry to load. Files the catalog lists come from peers the
+   * coordinator introduces, else over HTTP from the mirror or the hub, only those of this backend's weight
+   * type, each checked against the catalog's sha256 (a mismatch fails the load); then this tab seeds the
+   * model. A transformers.js hub model without catalog hashes is fetched from the hub and hashed here, the
+   * hashes reported to the coordinator, and loaded as the entry with those files. Other models (web-llm,
+   * or no store in this browser) are left to the engine.
    */
-  async #acquireFiles(entry: ModelCatalogEntry): Promise<void> {
+  async #acquireFiles(entry: ModelCatalogEntry): Promise<ModelCatalogEntry> {
     const store = this.#options.store;
-    if (store === null || entry.files.length === 0) return;
+    if (store === null) return entry;
+    if (entry.files.length === 0) {
+      return entry.source.kind === 'hub' && entry.engine === 'transformers' ? this.#hashHubFiles(entry, store) : entry;
+    }
     const location = modelLocation(entry, { coordinatorOrigin: this.#options.coordinatorOrigin, hubUrl: this.#options.hubUrl });
     const report = await acquireModelFiles({
       entry,
+      files: filesForBackend(entry.files, entry, this.#options.backend()),
       store,
       findSeeders: async () => {
         const network = this.#options.network();
@@ -186,6 +204,32 @@ export class ModelLoader {
     const sources = `${fromPeers}, ${kib(report.fromHttp)} from the coordinator, ${kib(report.fromStore)} already here`;
     const bad = report.badSeeders.length > 0 ? `; ${report.badSeeders.length} seeder(s) sent bad bytes and were reported.` : '.';
     this.#options.log(`Files of ${entry.id}: ${sources}${bad}`);
+    return entry;
+  }
+
+  async #hashHubFiles(entry: ModelCatalogEntry, store: ModelFileStore): Promise<ModelCatalogEntry> {
+    const source = entry.source;
+    if (source.kind !== 'hub') return entry;
+    const hashed = await hashHubFiles({
+      entry,
+      backend: this.#options.backend(),
+      hubUrl: this.#options.hubUrl,
+      store,
+      fetch: this.#options.fetch,
+      onProgress: (loadedBytes, totalBytes, detail) => {
+        const fraction = totalBytes > 0 ? Math.min(0.99, loadedBytes / totalBytes) : 0;
+        this.#set(entry.id, { progress: { modelId: entry.id, loadedBytes, totalBytes, fraction, detail } });
+      },
+    });
+    const attest: ModelAttest = { modelId: entry.id, revision: hashed.revision, files: hashed.files };
+    this.#attestations.set(entry.id, attest);
+    // Before the engine loads it: a tab whose bytes differ is refused even if they would not load.
+    this.#options.network()?.attest(attest);
+    const bytes = hashed.files.reduce((sum, file) => sum + file.bytes, 0);
+    this.#options.log(
+      `Files of ${entry.id}: ${Math.round(bytes / 1024)} KiB from the hub at ${hashed.revision.slice(0, 12)}, hashed and reported (the catalog lists no hashes).`,
+    );
+    return { ...entry, source: { ...source, revision: hashed.revision }, files: hashed.files };
   }
 
   #set(id: string, patch: Partial<ModelLoadState>): void {

@@ -1,5 +1,15 @@
 import { assertNever } from '@tessera/shared';
-import type { Backend, Capabilities, EngineId, ModelCatalogEntry, NodeId, OfferedModel, TaskAssign, VerifyAssign } from '@tessera/shared';
+import type {
+  Backend,
+  Capabilities,
+  EngineId,
+  ModelAttest,
+  ModelCatalogEntry,
+  NodeId,
+  OfferedModel,
+  TaskAssign,
+  VerifyAssign,
+} from '@tessera/shared';
 import type { InferenceEngine } from '../engine/inference-engine.ts';
 import type { TabIdentity } from '../identity/tab-identity.ts';
 import { MemoryModelFileStore, hasAllFiles } from '../model-files/model-file-store.ts';
@@ -46,6 +56,8 @@ export interface NetworkSessionOptions {
   offer: () => SessionOffer;
   /** Resolves once the model is loaded (loading it on demand if the tab offers it), or throws. */
   ensureModel: (modelId: string) => Promise<void>;
+  /** The file hashes reported so far (`ModelLoader.attestations`), told again to every new connection. */
+  attestations: () => Iterable<ModelAttest>;
   /** Whether the tab still means to serve: a drop is then worth a line in the log. */
   consented: () => boolean;
   onConnectionState: (state: ConnectionState) => void;
@@ -170,6 +182,11 @@ export class NetworkSession implements LoaderNetwork {
     return this.#peers;
   }
 
+  /** Sent now when welcomed; otherwise the welcome sends it with the others. */
+  attest(attest: ModelAttest): void {
+    if (this.#connection.nodeId !== null) this.#connection.send('model:attest', attest);
+  }
+
   /** Resolves true once the coordinator welcomed this connection; false after `timeoutMs`, or at once when the session closed. */
   async welcomed(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -194,6 +211,8 @@ export class NetworkSession implements LoaderNetwork {
     connection.on('worker:welcome', (welcome) => {
       if (this.#peers !== null) this.#peers.iceServers = welcome.iceServers;
       this.#options.onWelcome(welcome.nodeId);
+      // Each connection is a new session to the coordinator: it hears the files' hashes before it checks those models.
+      for (const attest of this.#options.attestations()) this.#connection.send('model:attest', attest);
       log(`Joined the network as ${welcome.nodeId.slice(0, 8)} (${this.#options.options.role}).`);
     });
     connection.on('task:assign', (assign) => this.#onTask(assign));

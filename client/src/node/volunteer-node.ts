@@ -298,6 +298,7 @@ export class VolunteerNode {
         status: (id) => this.#loader.states[id]?.status,
       }),
       ensureModel: (modelId) => this.#ensureModel(modelId),
+      attestations: () => this.#loader.attestations.values(),
       consented: () => this.#consented,
       onConnectionState: (state) => {
         this.#connectionState = state;

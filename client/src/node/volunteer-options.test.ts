@@ -16,6 +16,7 @@ describe('parseVolunteerOptions', () => {
         maxConcurrentTasks: 1,
         identity: 'persistent',
         peers: true,
+        hubUrl: null,
       },
       warnings: [],
     });
@@ -23,7 +24,7 @@ describe('parseVolunteerOptions', () => {
 
   it('reads every documented parameter', () => {
     const { options, warnings } = parseVolunteerOptions(
-      '?autostart=1&models=a/b,%20c/d&backend=wasm&role=guard&coordinator=http://10.0.0.2:9000/x&maxConcurrent=3&identity=ephemeral&peers=0',
+      '?autostart=1&models=a/b,%20c/d&backend=wasm&role=guard&coordinator=http://10.0.0.2:9000/x&maxConcurrent=3&identity=ephemeral&peers=0&hub=http://10.0.0.3:8080/mirror/',
       '/',
       origin,
     );
@@ -37,6 +38,7 @@ describe('parseVolunteerOptions', () => {
       maxConcurrentTasks: 3,
       identity: 'ephemeral',
       peers: false,
+      hubUrl: 'http://10.0.0.3:8080/mirror',
     });
   });
 
@@ -52,7 +54,7 @@ describe('parseVolunteerOptions', () => {
 
   it('falls back to defaults for invalid values and says so', () => {
     const { options, warnings } = parseVolunteerOptions(
-      '?backend=cuda&maxConcurrent=0&coordinator=javascript:alert(1)&autostart=maybe&models=,&identity=shared',
+      '?backend=cuda&maxConcurrent=0&coordinator=javascript:alert(1)&autostart=maybe&models=,&identity=shared&hub=file:///etc',
       '/',
       origin,
     );
@@ -62,6 +64,7 @@ describe('parseVolunteerOptions', () => {
     expect(options.autostart).toBe(false);
     expect(options.models).toEqual([TINY_GPT2_ID, TINY_BERT_ID]);
     expect(options.identity).toBe('persistent');
-    expect(warnings).toHaveLength(6);
+    expect(options.hubUrl).toBeNull();
+    expect(warnings).toHaveLength(7);
   });
 });

@@ -22,6 +22,11 @@ export interface VolunteerOptions {
   identity: IdentityMode;
   /** Use WebRTC links to other tabs (model files, direct streams, hand-offs); `peers=0` turns them off. */
   peers: boolean;
+  /**
+   * The model hub (or a mirror in its URL shape) this tab loads hub models from; null: the coordinator's
+   * (`--hub-url`, told in `GET /api/v1/catalog`). Whatever it serves is checked against the catalog's hashes.
+   */
+  hubUrl?: string | null;
 }
 
 /** The volunteer page works or guards; `requester` is for pages that only submit (the playground). */
@@ -46,6 +51,8 @@ const modelsSchema = z
 const originSchema = z.url({ protocol: /^https?$/ }).transform((value) => new URL(value).origin);
 const maxConcurrentSchema = z.coerce.number().int().min(1).max(MAX_CONCURRENT_TASKS);
 const identitySchema = z.enum(['persistent', 'ephemeral']);
+/** A base URL (a path prefix is kept: a mirror may live under one); http(s) only. */
+const hubSchema = z.url({ protocol: /^https?$/ }).transform((value) => (value.endsWith('/') ? value.slice(0, -1) : value));
 
 export interface ParsedVolunteerOptions {
   options: VolunteerOptions;
@@ -79,6 +86,7 @@ export function parseVolunteerOptions(search: string, pathname: string, pageOrig
       maxConcurrentTasks: read('maxConcurrent', maxConcurrentSchema, 1),
       identity: read('identity', identitySchema, 'persistent'),
       peers: read('peers', flagSchema, true),
+      hubUrl: read('hub', hubSchema.nullable(), null),
     },
     warnings,
   };

@@ -1,13 +1,15 @@
-import type { ModelCatalogEntry, NodeId } from '@tessera/shared';
+import type { ModelCatalogEntry, ModelFile, NodeId } from '@tessera/shared';
 import { fetchModelFile, type Seeder } from './model-fetcher.ts';
 import type { ModelFileStore } from '../model-files/model-file-store.ts';
 
 export interface ModelAcquireOptions {
   entry: ModelCatalogEntry;
+  /** The catalog files to fetch: by default all of them; a tab takes only its backend's weights (`filesForBackend`). */
+  files?: readonly ModelFile[];
   store: ModelFileStore;
   /** Links to tabs that have the model; asked only when a file is missing. Empty: straight to HTTP. */
   findSeeders: () => Promise<readonly Seeder[]>;
-  /** The whole file over HTTP (the coordinator's mirror), the fallback for any file peers could not give. */
+  /** The whole file over HTTP (the coordinator's mirror or the hub), the fallback for any file peers could not give. */
   httpFetch: (modelId: string, path: string) => Promise<Uint8Array<ArrayBuffer>>;
   onBadSeeder?: (nodeId: NodeId, reason: string) => void;
   /** Bytes in hand so far (store, peers and HTTP) out of the model's total. */
@@ -29,14 +31,16 @@ export interface ModelAcquireReport {
 }
 
 /**
- * Puts every catalog file of a mirrored model into the store: files already there are kept, the rest
- * come from peers (sha256-checked against the catalog) with HTTP as the fallback, one file at a time so
- * memory holds one file. Seeders are looked for once, on the first missing file.
+ * Puts the catalog files of a model (mirrored, or a hub model the catalog lists with hashes) into the
+ * store: files already there are kept, the rest come from peers with HTTP as the fallback, every one
+ * checked against the catalog's sha256 whoever served it, one file at a time so memory holds one file.
+ * Seeders are looked for once, on the first missing file.
  */
 export async function acquireModelFiles(options: ModelAcquireOptions): Promise<ModelAcquireReport> {
   const { entry, store } = options;
+  const wanted = options.files ?? entry.files;
   const started = performance.now();
-  const total = entry.files.reduce((sum, file) => sum + file.bytes, 0);
+  const total = wanted.reduce((sum, file) => sum + file.bytes, 0);
   const report: ModelAcquireReport = {
     modelId: entry.id,
     fromStore: 0,
@@ -50,7 +54,7 @@ export async function acquireModelFiles(options: ModelAcquireOptions): Promise<M
   let loaded = 0;
   let seeders: readonly Seeder[] | null = null;
   const bad = new Set<NodeId>();
-  for (const file of entry.files) {
+  for (const file of wanted) {
     if (await store.has(file.sha256)) {
       report.fromStore += file.bytes;
       loaded += file.bytes;

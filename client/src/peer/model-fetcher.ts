@@ -1,5 +1,6 @@
 import { FILE_REQUEST_MAX_BYTES, PeerError } from '@tessera/shared';
 import type { ModelFile, NodeId } from '@tessera/shared';
+import { sha256Hex } from '../model-files/sha256-hex.ts';
 import type { FileClient } from './file-client.ts';
 
 /** One seeder to fetch from: its node id (for reports) and a `FileClient` on an open link to it. */
@@ -36,11 +37,7 @@ export interface ModelFetchResult {
   badSeeders: NodeId[];
 }
 
-/** Lowercase hex sha256 with WebCrypto (browsers and Node ≥ 20). */
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
+export { sha256Hex };
 
 interface Piece {
   readonly index: number;

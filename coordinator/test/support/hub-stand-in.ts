@@ -12,8 +12,9 @@ export interface HubRepoFixture {
 export interface HubStandInOptions {
   repos: Record<string, HubRepoFixture>;
   /**
-   * Files served changed under the `/bad/` prefix (a mirror gone wrong): `bad/{repo}/resolve/...` answers
-   * these paths with a newline appended, so the bytes differ and JSON still parses.
+   * Files served changed under the `/bad/` prefix (a mirror gone wrong: `{url}/bad` is a hub URL of its own):
+   * `bad/{repo}/resolve/...` answers these paths with a newline appended, so the bytes differ and JSON
+   * still parses.
    */
   corrupt?: readonly string[];
 }
@@ -34,6 +35,8 @@ async function listFiles(folder: string): Promise<string[]> {
  */
 export class HubStandIn {
   readonly requests: string[] = [];
+  /** Requests that asked for a byte range (`Range: bytes=a-b`, answered 206), such as transformers.js's size probes. */
+  readonly rangeRequests: string[] = [];
   readonly #options: HubStandInOptions;
   readonly #server: Server;
   readonly #commits = new Map<string, { sha: string; files: string[] }>();
@@ -42,15 +45,28 @@ export class HubStandIn {
   private constructor(options: HubStandInOptions) {
     this.#options = options;
     this.#server = createServer((request, response) => {
+      const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
+      if (range !== null) this.rangeRequests.push(request.url ?? '/');
       void this.#answer(request.method ?? 'GET', request.url ?? '/').then(
-        ({ status, body, type }) => {
-          response.writeHead(status, {
+        ({ status: answered, body, type }) => {
+          let status = answered;
+          const headers: Record<string, string> = {
             'content-type': type,
             'access-control-allow-origin': '*',
+            'access-control-expose-headers': 'content-range, content-length',
             'cross-origin-resource-policy': 'cross-origin',
-            'content-length': String(body.byteLength),
-          });
-          response.end(request.method === 'HEAD' ? undefined : body);
+          };
+          let sent = body;
+          if (range !== null && status === 200) {
+            const start = Number(range[1]);
+            const end = Math.min(Number(range[2]), body.byteLength - 1);
+            sent = body.subarray(start, end + 1);
+            headers['content-range'] = `bytes ${start}-${end}/${body.byteLength}`;
+            status = 206;
+          }
+          headers['content-length'] = String(sent.byteLength);
+          response.writeHead(status, headers);
+          response.end(request.method === 'HEAD' ? undefined : sent);
         },
         () => {
           response.writeHead(500, { 'access-control-allow-origin': '*' });
@@ -102,7 +118,7 @@ export class HubStandIn {
     const notFound = { status: 404, body: Buffer.from('{"error":"not found"}'), type: 'application/json' };
     if (method !== 'GET' && method !== 'HEAD') return { ...notFound, status: 405 };
     const path = decodeURIComponent(url.split('?')[0] ?? '');
-    const info = /^\/api\/models\/(.+)\/revision\/([^/]+)$/.exec(path);
+    const info = /^(?:\/bad)?\/api\/models\/(.+)\/revision\/([^/]+)$/.exec(path);
     if (info !== null) {
       const commit = this.#resolve(info[1] ?? '', info[2] ?? '');
       if (commit === undefined) return notFound;
