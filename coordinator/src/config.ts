@@ -220,6 +220,14 @@ export const CONFIG_FIELDS = {
     help: 'mean time between repeated known-answer checks of each model a tab serves (random, exponential); 0: only on join',
     schema: z.coerce.number().int().min(0).default(600_000),
   },
+  guardsFromOtherNetworks: {
+    env: 'TESSERA_GUARDS_FROM_OTHER_NETWORKS',
+    help: 'a guard must connect from another network (/24 or /64) than the worker it checks and than the other guards of that check; false only where all tabs share one address (local testing)',
+    schema: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((value) => value === 'true'),
+  },
   trustProxy: {
     env: 'TESSERA_TRUST_PROXY',
     help: "proxies whose X-Forwarded-For names the client, for the API and the tab sockets alike: comma-separated addresses, CIDRs, loopback, linklocal or uniquelocal; empty: none, the connection's peer is the client",

@@ -80,6 +80,12 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     events,
     guardLeaseMs: config.guardLeaseMs,
     checkTimeoutMs: config.checkTimeoutMs,
+    guardsFromOtherNetworks: config.guardsFromOtherNetworks,
+    // One owner's keys (one linked Hedera account) never check each other.
+    sameOwner: (guardKey, workerKey) => {
+      const guardAccount = accounts.linkedAccount(guardKey)?.accountId;
+      return guardAccount !== undefined && guardAccount === accounts.linkedAccount(workerKey)?.accountId;
+    },
     logger,
   });
   const peers = new PeerSignalling({

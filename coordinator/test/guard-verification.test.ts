@@ -119,7 +119,7 @@ describe('guards check results before they are delivered', () => {
     expect((await node(server, again)).reputation).toMatchObject({ tier: 'demoted', invalidChecks: 1 });
   });
 
-  it('when guards disagree the second decides, and the guard that was wrong loses reputation', async () => {
+  it('when guards disagree the majority decides, and the guard that was outvoted loses reputation', async () => {
     const server = track(await startTestApp());
     const slanderer = guard(server.url, (assign, tab) => {
       // Claims the honest answer is wrong, with evidence made up to match.
@@ -136,21 +136,21 @@ describe('guards check results before they are delivered', () => {
       );
     });
     await slanderer.ready();
-    const honestGuard = guard(server.url);
+    const honestGuards = [guard(server.url), guard(server.url)];
+    for (const honest of honestGuards) await honest.ready();
     const worker = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
-    // The slanderer joins first and is idle, so it gets the first opinion.
-    await honestGuard.ready();
     await worker.ready();
-    const first = await chat(server, 'disputed');
-    expect(first.text).toBe('echo: disputed');
+    // Guards are drawn at random; ask until the slanderer has been drawn at least once.
+    for (let i = 0; i < 12 && (await node(server, slanderer)).verdicts.invalid === 0; i++) {
+      const answer = await chat(server, `disputed ${i}`);
+      expect(answer.text).toBe(`echo: disputed ${i}`);
+    }
     const slandererView = await node(server, slanderer);
-    const honestView = await node(server, honestGuard);
-    const workerView = await node(server, worker);
-    expect(workerView.reputation.invalidChecks).toBe(0);
-    // Equally idle guards are asked in the order they joined: the slanderer first, then the honest one.
-    expect(slandererView.verdicts.invalid).toBe(1);
-    expect(slandererView.reputation.invalidChecks).toBe(1);
-    expect(honestView.verdicts.valid).toBe(1);
+    expect(slandererView.verdicts.invalid).toBeGreaterThan(0);
+    // Outvoted two to one each time: one invalid check against it per slander, none against the others.
+    expect(slandererView.reputation.invalidChecks).toBe(slandererView.verdicts.invalid);
+    expect((await node(server, worker)).reputation.invalidChecks).toBe(0);
+    for (const honest of honestGuards) expect((await node(server, honest)).reputation.invalidChecks).toBe(0);
   });
 
   it('refuses a verdict its own evidence contradicts, and a guard never checks its own key', async () => {

@@ -20,6 +20,8 @@ export const E2E_ADMISSION = {
   tabsPerPrefix: 1000,
   newIdentitiesPerAddress: 1000,
   newIdentitiesPerPrefix: 1000,
+  // Every tab of these scenarios runs on one machine: one network.
+  guardsFromOtherNetworks: 'false',
 } satisfies Partial<Record<keyof CoordinatorConfig, unknown>>;
 
 /**

@@ -25,6 +25,7 @@ function tab(options: { maxConcurrentTasks?: number } = {}): WorkerSession & { s
   return {
     sent,
     nodeId: newNodeId(),
+    network: '10.0.0.0/24',
     role: 'worker',
     key: new Ed25519Key(String(jwk.x)),
     directStreamKey: 'k'.repeat(22),

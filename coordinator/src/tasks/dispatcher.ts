@@ -91,7 +91,7 @@ export class Dispatcher {
       events: options.events,
       counter: options.counter,
       checker: options.checker,
-      attemptFailed: (task, worker, cause) => this.#retryOrFail(task, worker, cause, true),
+      attemptFailed: (task, worker, cause, byTab = true) => this.#retryOrFail(task, worker, cause, byTab),
       now: this.#now,
     });
   }

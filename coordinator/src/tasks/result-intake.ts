@@ -15,8 +15,11 @@ export interface ResultIntakeOptions {
   counter?: Pick<WorkCounter, 'count'>;
   /** Guards' re-checks; without one, no result is checked. */
   checker?: ResultChecker;
-  /** The attempt failed (the dispatcher retries the task elsewhere, or fails it when attempts ran out). */
-  attemptFailed: (task: OpenTask, worker: WorkerSession, cause: WireError) => void;
+  /**
+   * The attempt failed (the dispatcher retries the task elsewhere, or fails it when attempts ran out);
+   * `byTab`: the tab is to blame (a wrong result), not a dispute it may have no part in.
+   */
+  attemptFailed: (task: OpenTask, worker: WorkerSession, cause: WireError, byTab?: boolean) => void;
   now: () => number;
 }
 
@@ -84,6 +87,11 @@ export class ResultIntake {
     if (!this.#options.book.resume(task)) return;
     if (outcome.verdict === 'invalid') {
       this.#options.attemptFailed(task, session, wireError('task_failed', `A guard found the tab's result wrong: ${outcome.reason}`));
+      return;
+    }
+    if (outcome.verdict === 'disputed') {
+      // Never delivered while its guards disagree: another tab runs it, and nobody is blamed.
+      this.#options.attemptFailed(task, session, wireError('task_failed', `Guards disagree on the tab's result: ${outcome.reason}`), false);
       return;
     }
     this.#options.book.succeed(task, session, result, outcome.verdict === 'valid' ? 'passed' : 'unverified');

@@ -2,8 +2,11 @@ import type { TaskResult, TaskSpec } from '@tessera/shared';
 import type { TierRequirement } from '../placement/eligibility.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 
-/** How a checked result ended: confirmed, caught, or not checkable (no guard, guards timed out). */
-export type CheckOutcome = { verdict: 'valid' | 'invalid' | 'unverified'; reason: string };
+/**
+ * How a checked result ended: confirmed, caught, not checkable (no guard, guards timed out), or disputed
+ * (guards disagree with no majority: withheld and run again elsewhere, nobody blamed).
+ */
+export type CheckOutcome = { verdict: 'valid' | 'invalid' | 'unverified' | 'disputed'; reason: string };
 
 /** Whether a guard checks an attempt's result before delivery (`unverifiable`: sampled, but no guard can). */
 export type CheckDecision = 'check' | 'skip' | 'unverifiable';

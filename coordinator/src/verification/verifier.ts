@@ -17,6 +17,8 @@ import type { ReputationBook } from '../reputation/reputation-book.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 import type { CheckDecision, CheckOutcome, ResultChecker } from './check-outcome.ts';
+import { finalConsensus, guardConsensus, type Consensus, type GuardVote } from './guard-consensus.ts';
+import { GUARD_WEIGHT, pickWeighted } from './pick-weighted.ts';
 
 export interface VerifierOptions {
   registry: WorkerRegistry;
@@ -30,15 +32,16 @@ export interface VerifierOptions {
   checkTimeoutMs: number;
   logger: FastifyBaseLogger;
   policy?: ReplicationPolicy;
+  /**
+   * Whether a guard must come from another network (address /24 or /64) than the worker and than the
+   * job's other guards. On by default; off only where every tab shares one address (tests on loopback).
+   */
+  guardsFromOtherNetworks?: boolean;
+  /** Whether two keys belong to one owner (the same linked account): such a guard never checks that worker. */
+  sameOwner?: (guardKey: string, workerKey: string) => boolean;
   /** Uniform [0, 1); injectable so simulations and tests are reproducible. */
   random?: () => number;
   now?: () => number;
-}
-
-interface FirstVerdict {
-  guard: NodeId;
-  guardKey: string;
-  reason: string;
 }
 
 interface Job {
@@ -48,11 +51,14 @@ interface Job {
   minTier: TierRequirement;
   claim: TaskOutput;
   workerKey: string;
+  workerNetwork: string;
+  /** Agreeing guards needed to confirm: two for a newcomer's or a just-promoted tab's work. */
+  required: number;
+  votes: GuardVote[];
   asked: Set<NodeId>;
   guard: WorkerSession | undefined;
   guardTimer: NodeJS.Timeout | undefined;
   deadlineTimer: NodeJS.Timeout;
-  firstInvalid: FirstVerdict | undefined;
   resolve: (outcome: CheckOutcome) => void;
 }
 
@@ -120,12 +126,14 @@ export class Verifier implements ResultChecker {
         spec: request.spec,
         claim: request.claim,
         workerKey: request.worker.key.publicKey,
+        workerNetwork: request.worker.network,
+        required: this.#confirmationsFor(request.worker.key.publicKey),
+        votes: [],
         minTier: request.minTier ?? null,
         asked: new Set(),
         guard: undefined,
         guardTimer: undefined,
         deadlineTimer: setTimeout(() => this.#timeOut(job), this.#options.checkTimeoutMs),
-        firstInvalid: undefined,
         resolve,
       };
       job.deadlineTimer.unref();
@@ -165,22 +173,12 @@ export class Verifier implements ResultChecker {
     }
     if (verdict.verdict === 'valid') guard.verdicts.valid++;
     else guard.verdicts.invalid++;
-
-    if (job.firstInvalid === undefined) {
-      if (verdict.verdict === 'valid') return this.#finish(job, { verdict: 'valid', reason: judged.reason });
-      job.firstInvalid = { guard: guard.nodeId, guardKey: guard.key.publicKey, reason: judged.reason };
-      // A second opinion when a guard is free now; otherwise the first verdict stands.
-      if (this.#pickGuard(job) === undefined) return this.#finish(job, { verdict: 'invalid', reason: judged.reason });
-      this.#dispatch(job);
-      return { ok: true };
-    }
-    if (verdict.verdict === 'invalid') return this.#finish(job, { verdict: 'invalid', reason: job.firstInvalid.reason });
-    this.#options.logger.warn(
-      { jobId: job.id, firstGuard: job.firstInvalid.guardKey.slice(0, 12), secondGuard: guard.key.fingerprint },
-      'guards disagree; the second guard decides: valid',
-    );
-    this.#options.events.emit('guard:penalized', { guardKey: job.firstInvalid.guardKey, why: 'overruled by a second guard' });
-    return this.#finish(job, { verdict: 'valid', reason: 'a second guard overruled the first' });
+    job.votes.push({ guardKey: guard.key.publicKey, network: guard.network, verdict: verdict.verdict, reason: judged.reason });
+    const consensus = guardConsensus(job.votes, job.required);
+    if (consensus.kind !== 'ask-another') return this.#conclude(job, consensus);
+    if (!this.#anyGuardCouldCheck(job)) return this.#conclude(job, finalConsensus(job.votes));
+    this.#dispatch(job);
+    return { ok: true };
   }
 
   error(guard: WorkerSession, error: VerifyError): { ok: true } | { ok: false; code: 'not_assigned'; message: string } {
@@ -216,13 +214,8 @@ export class Verifier implements ResultChecker {
     if (!this.#jobs.has(job.id)) return;
     const guard = this.#pickGuard(job);
     if (guard === undefined) {
-      if (job.firstInvalid !== undefined && !this.#anyGuardCouldCheck(job)) {
-        this.#finish(job, { verdict: 'invalid', reason: job.firstInvalid.reason });
-      } else if (!this.#anyGuardCouldCheck(job)) {
-        this.#finish(job, { verdict: 'unverified', reason: `no guard left to check ${job.spec.model}` });
-      } else {
-        this.#waiting.push(job);
-      }
+      if (this.#anyGuardCouldCheck(job)) this.#waiting.push(job);
+      else this.#conclude(job, finalConsensus(job.votes));
       return;
     }
     job.guard = guard;
@@ -241,22 +234,55 @@ export class Verifier implements ResultChecker {
     });
   }
 
-  /** A free guard that serves the model, was not asked yet, and is not the worker itself. */
+  /**
+   * A free guard for the job, drawn at random among those that may check it, weighted by standing: the
+   * worker cannot predict which guard will see its result, and a colluder holds only its share of draws.
+   */
   #pickGuard(job: Job): WorkerSession | undefined {
-    let best: WorkerSession | undefined;
-    for (const session of this.#options.registry.candidatesFor(job.spec.model)) {
-      if (!this.#couldCheck(session, job.workerKey, job.minTier) || job.asked.has(session.nodeId)) continue;
-      if (session.activeJobs.size >= session.capabilities.maxConcurrentTasks) continue;
-      if (best === undefined || session.activeJobs.size < best.activeJobs.size) best = session;
+    const free: WorkerSession[] = [];
+    for (const session of this.#eligibleGuards(job)) {
+      if (session.activeJobs.size < session.capabilities.maxConcurrentTasks) free.push(session);
     }
-    return best;
+    return pickWeighted(free, (session) => GUARD_WEIGHT[this.#options.reputation.tier(session.key.publicKey)], this.#random);
   }
 
   #anyGuardCouldCheck(job: Job): boolean {
+    return !this.#eligibleGuards(job).next().done;
+  }
+
+  /** Guards that may check this job: `mayCheck`, not asked yet, and independent of the worker and each other. */
+  *#eligibleGuards(job: Job): Generator<WorkerSession> {
+    const separate = this.#options.guardsFromOtherNetworks ?? true;
     for (const session of this.#options.registry.candidatesFor(job.spec.model)) {
-      if (this.#couldCheck(session, job.workerKey, job.minTier) && !job.asked.has(session.nodeId)) return true;
+      if (!this.#couldCheck(session, job.workerKey, job.minTier) || job.asked.has(session.nodeId)) continue;
+      if (this.#options.sameOwner?.(session.key.publicKey, job.workerKey) === true) continue;
+      if (separate && (session.network === job.workerNetwork || job.votes.some((vote) => vote.network === session.network))) continue;
+      yield session;
     }
-    return false;
+  }
+
+  /** Two confirmations while a tab is new or just promoted (its streak under twice the probation), else one. */
+  #confirmationsFor(workerKey: string): number {
+    const policy = this.#options.policy ?? DEFAULT_REPLICATION_POLICY;
+    return this.#options.reputation.get(workerKey).consecutiveValid < 2 * policy.probationChecks ? 2 : 1;
+  }
+
+  /** Ends a job on what its guards decided: dissenters pay, a dispute blames nobody. */
+  #conclude(job: Job, consensus: Consensus | { kind: 'none' }): { ok: true } {
+    switch (consensus.kind) {
+      case 'none':
+        return this.#finish(job, { verdict: 'unverified', reason: `no guard left to check ${job.spec.model}` });
+      case 'disputed':
+        this.#options.logger.warn({ jobId: job.id, worker: job.workerKey.slice(0, 12) }, `result disputed: ${consensus.reason}`);
+        return this.#finish(job, { verdict: 'disputed', reason: consensus.reason });
+      case 'ask-another':
+        return this.#conclude(job, finalConsensus(job.votes));
+      case 'decided':
+        for (const guardKey of consensus.dissenters) {
+          this.#options.events.emit('guard:penalized', { guardKey, why: 'outvoted by the other guards' });
+        }
+        return this.#finish(job, { verdict: consensus.verdict, reason: consensus.reason });
+    }
   }
 
   #couldCheck(session: WorkerSession, workerKey: string, minTier: TierRequirement): boolean {
@@ -278,8 +304,9 @@ export class Verifier implements ResultChecker {
     if (!this.#jobs.has(job.id)) return;
     if (job.guard !== undefined) job.guard.channel.send({ event: 'verify:cancel', payload: { jobId: job.id, reason: 'check timed out' } });
     this.#releaseGuard(job);
-    if (job.firstInvalid !== undefined) this.#finish(job, { verdict: 'invalid', reason: job.firstInvalid.reason });
-    else this.#finish(job, { verdict: 'unverified', reason: 'no guard answered in time' });
+    const final = finalConsensus(job.votes);
+    if (final.kind === 'none') this.#finish(job, { verdict: 'unverified', reason: 'no guard answered in time' });
+    else this.#conclude(job, final);
   }
 
   #finish(job: Job, outcome: CheckOutcome): { ok: true } {
@@ -289,7 +316,7 @@ export class Verifier implements ResultChecker {
     const waitingIndex = this.#waiting.indexOf(job);
     if (waitingIndex !== -1) this.#waiting.splice(waitingIndex, 1);
     this.counts.pending = this.#jobs.size;
-    if (outcome.verdict !== 'unverified') {
+    if (outcome.verdict === 'valid' || outcome.verdict === 'invalid') {
       this.counts.checked++;
       if (outcome.verdict === 'invalid') this.counts.caught++;
       this.#options.events.emit('verify:checked', { workerKey: job.workerKey, verdict: outcome.verdict, reason: outcome.reason });

@@ -220,7 +220,7 @@ export class WorkerGateway implements Startable {
           return;
         }
         clearTimeout(helloTimer);
-        session = this.#join(socket, message.payload, key);
+        session = this.#join(socket, message.payload, key, client.prefix);
         log.info(
           {
             nodeId: session.nodeId,
@@ -259,10 +259,11 @@ export class WorkerGateway implements Startable {
     });
   }
 
-  #join(socket: WorkerSocket, hello: WorkerHello, key: Ed25519Key): WorkerSession {
+  #join(socket: WorkerSocket, hello: WorkerHello, key: Ed25519Key, network: string): WorkerSession {
     const now = this.#now();
     const session: WorkerSession = {
       nodeId: newNodeId(),
+      network,
       role: hello.role,
       key,
       directStreamKey: randomBytes(16).toString('base64url'),

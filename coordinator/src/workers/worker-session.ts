@@ -14,6 +14,8 @@ export interface WorkerSession {
   /** Fresh per connection; bound into every signature so messages cannot be replayed elsewhere. */
   readonly nodeId: NodeId;
   readonly role: WorkerRole;
+  /** The network it connects from (its address's /24, or /64): guards never check tabs of their own network. */
+  readonly network: string;
   readonly channel: WorkerChannel;
   /** This connection's secret for `direct_stream` requests (given in `worker:welcome`). */
   readonly directStreamKey: string;

@@ -22,6 +22,8 @@ export const OPEN_ADMISSION = {
   tabsPerPrefix: 100_000,
   newIdentitiesPerAddress: 100_000,
   newIdentitiesPerPrefix: 100_000,
+  // Every tab of a test is on 127.0.0.1: one network. The collusion tests give tabs their own addresses.
+  guardsFromOtherNetworks: 'false',
 } satisfies Partial<Record<keyof CoordinatorConfig, unknown>>;
 
 /** A real coordinator listening on a random loopback port with its own SQLite file. */
