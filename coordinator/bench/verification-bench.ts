@@ -9,11 +9,14 @@
  *   decode costing `decodeToPrefillTime` × a prefill token (batched prefill is that much faster per token).
  * - False positives: honest greedy and sampled claims re-scored by a guard whose logits differ by runtime
  *   noise (fp32 ≈ 1e-5, fp16 GPU ≈ 5e-3), judged by `judgeChatClaim` with the shipped tolerances.
+ * - Colluding guards (collusion-simulation.ts): lies delivered per 1,000 tasks of a lying worker whose
+ *   owner holds k of n guards, under the shipped guard rule and the one before it.
  * - Sybil identities (sybil-simulation.ts): guard compute per new identity, and what an attacker with N
  *   addresses earns per hour before its identities are caught, under the shipped admission limits.
  */
 import { DEFAULT_REPLICATION_POLICY, checkProbability, emptyReputation, judgeChatClaim, recordCheck, tierOf } from '@tessera/shared';
 import type { ChatTaskSpec, ReplicationPolicy, TokenScore } from '@tessera/shared';
+import { printCollusionFigures } from './collusion-simulation.ts';
 import { printSybilFigures } from './sybil-simulation.ts';
 
 interface Options {
@@ -238,6 +241,7 @@ function main(): void {
       `${label.padEnd(16)}${noise.toExponential(0).padEnd(12)}${(rates[0] ?? '').padEnd(27)}${(rates[1] ?? '').padEnd(24)}${rates[2] ?? ''}`,
     );
   }
+  printCollusionFigures({ trials: Math.min(options.trials, 2000), random });
   printSybilFigures({ hours: options.sybilHours, tasksPerHour: options.tasksPerHour, tokensPerTask: options.outputTokens, random });
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
