@@ -168,7 +168,10 @@ describe('known answers recorded from guard-confirmed greedy results', () => {
 
     expect(await chat(server, 'hello')).toBe(200);
     const recorded = server.app.tessera.canaries.answers(MODEL);
-    expect(recorded).toEqual([{ kind: 'chat', prompt: 'hello', maxTokens: 32, expectedCompletion: 'echo: hello', finishReason: 'stop' }]);
+    // For the weights the worker ran (its WASM backend's dtype): only tabs loading the same are asked it.
+    expect(recorded).toEqual([
+      { kind: 'chat', prompt: 'hello', maxTokens: 32, expectedCompletion: 'echo: hello', finishReason: 'stop', dtype: 'fp32' },
+    ]);
 
     const newcomer = track(new ScriptedTab({ url: server.url, models: [loaded(MODEL)], onAssign: answerHonestly }));
     await newcomer.ready();

@@ -10,6 +10,7 @@ export * from './openai/tessera-extension.ts';
 export * from './model-catalog.ts';
 export * from './model-catalog-file.ts';
 export * from './model-files.ts';
+export * from './model-dtype.ts';
 export * from './model-attest.ts';
 export * from './known-answers.ts';
 export * from './task.ts';

@@ -4,6 +4,7 @@ import {
   knownAnswerAsked,
   knownAnswerBudgets,
   knownAnswerSpec,
+  knownAnswersFor,
   type ChatKnownAnswer,
   type KnownAnswer,
 } from './known-answers.ts';
@@ -58,5 +59,13 @@ describe('known answers', () => {
         ],
       }),
     ).toMatchObject({ ok: false });
+  });
+
+  it('asks a tab only the answers of the weights it loads (and those for any)', () => {
+    const q4: KnownAnswer = { ...STOP, dtype: 'q4' };
+    const q4f16: KnownAnswer = { ...STOP, dtype: 'q4f16' };
+    expect(knownAnswersFor([q4, q4f16, VECTOR], 'q4')).toEqual([q4, VECTOR]);
+    expect(knownAnswersFor([q4, q4f16], 'fp32')).toEqual([]);
+    expect(knownAnswersFor([q4, VECTOR], undefined)).toEqual([VECTOR]);
   });
 });

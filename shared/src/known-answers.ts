@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelDtypeSchema, type ModelDtype } from './model-dtype.ts';
 import type { TaskOutput, TaskSpec } from './task.ts';
 import { VERIFICATION_TOLERANCES } from './verification/verification-tolerances.ts';
 import { cosineSimilarity } from './vector-math.ts';
@@ -14,6 +15,8 @@ export const chatKnownAnswerSchema = z.strictObject({
   maxTokens: z.number().int().min(1).max(4096),
   expectedCompletion: z.string().max(20_000),
   finishReason: z.enum(['stop', 'length']),
+  /** The weights it holds for; a tab on a backend that loads another dtype is not asked it. None: any. */
+  dtype: modelDtypeSchema.optional(),
 });
 export type ChatKnownAnswer = z.infer<typeof chatKnownAnswerSchema>;
 
@@ -22,12 +25,18 @@ export const embeddingKnownAnswerSchema = z.strictObject({
   kind: z.literal('embeddings'),
   text: z.string().min(1).max(4000),
   expectedVector: z.array(z.number()).min(1).max(16_384),
+  dtype: modelDtypeSchema.optional(),
 });
 export type EmbeddingKnownAnswer = z.infer<typeof embeddingKnownAnswerSchema>;
 
 /** One known-answer check of a model (a canary): what a tab is asked, and what an honest tab answers. */
 export const knownAnswerSchema = z.discriminatedUnion('kind', [chatKnownAnswerSchema, embeddingKnownAnswerSchema]);
 export type KnownAnswer = z.infer<typeof knownAnswerSchema>;
+
+/** The known answers that hold for a tab loading `dtype` (those recorded for it, and those for any). */
+export function knownAnswersFor(answers: readonly KnownAnswer[], dtype: ModelDtype | undefined): KnownAnswer[] {
+  return answers.filter((answer) => answer.dtype === undefined || answer.dtype === dtype);
+}
 
 /**
  * The token budgets a check of `answer` may ask for. A `stop` answer ended by the model's own choice, so

@@ -21,7 +21,8 @@ describe('catalog files and known answers', () => {
   it('every model with a reference run has several known answers; the headline canary is among them', () => {
     for (const entry of MODEL_CATALOG.filter((candidate) => candidate.source.kind === 'mirror')) {
       expect(entry.knownAnswers.length).toBeGreaterThanOrEqual(3);
-      if (entry.canary !== null) expect(entry.knownAnswers).toContainEqual({ kind: 'chat', ...entry.canary, finishReason: 'stop' });
+      if (entry.canary !== null)
+        expect(entry.knownAnswers).toContainEqual({ kind: 'chat', ...entry.canary, finishReason: 'stop', dtype: entry.dtype.wasm });
     }
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { knownAnswerSchema } from './known-answers.ts';
+import { modelDtypeSchema } from './model-dtype.ts';
 import { TINY_MODEL_ANSWERS } from './tiny-model-answers.generated.ts';
 import { TINY_MODEL_FILES } from './tiny-model-files.generated.ts';
 
@@ -61,7 +62,7 @@ export const modelCatalogEntrySchema = z.object({
    */
   files: z.array(modelFileSchema),
   /** transformers.js dtype per backend. */
-  dtype: z.partialRecord(backendSchema, z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16'])),
+  dtype: z.partialRecord(backendSchema, modelDtypeSchema),
   backends: z.array(backendSchema).min(1),
   /** `chat-template`: the tokenizer's template formats messages; `plain`: contents joined by newlines. */
   promptFormat: z.enum(['chat-template', 'plain']),

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import type { Backend, ModelCatalogEntry } from './model-catalog.ts';
-
-/** A transformers.js weight type, as the catalog's `dtype` names it. */
-export type ModelDtype = NonNullable<ModelCatalogEntry['dtype'][Backend]>;
+import type { ModelDtype } from './model-dtype.ts';
 
 /** The suffix transformers.js puts after an ONNX file's name for each dtype (its DEFAULT_DTYPE_SUFFIX_MAPPING). */
 const DTYPE_SUFFIXES: Readonly<Record<ModelDtype, string>> = { fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4', q4f16: '_q4f16' };

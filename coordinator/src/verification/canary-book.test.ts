@@ -89,7 +89,11 @@ describe('CanaryBook', () => {
     const events = new CoordinatorEventBus();
     const book = new CanaryBook({ db: openDatabase(':memory:'), catalog: CATALOG });
     book.listen(events);
-    const worker = { key: { publicKey: 'worker-key' } } as WorkerSession;
+    // A worker on WASM: what it confirmed holds for the model's WASM weights.
+    const worker = {
+      key: { publicKey: 'worker-key' },
+      offeredModels: new Map([[BARE.id, { id: BARE.id, state: 'loaded', backend: 'wasm' }]]),
+    } as WorkerSession;
     const result = (check: TaskResultRecord['check']): TaskResultRecord => ({
       output: ANSWER,
       usage: { promptTokens: 1, completionTokens: 2 },
@@ -110,6 +114,8 @@ describe('CanaryBook', () => {
     succeed('private', 'passed', 'trusted');
     expect(book.answers(BARE.id)).toEqual([]);
     succeed('confirmed', 'passed');
-    expect(book.answers(BARE.id)).toHaveLength(1);
+    expect(book.answers(BARE.id)).toEqual([
+      { kind: 'chat', prompt: 'confirmed', maxTokens: 16, expectedCompletion: ' yes', finishReason: 'stop', dtype: BARE.dtype.wasm },
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { canonicalJson, findModel, knownAnswerSchema } from '@tessera/shared';
-import type { KnownAnswer, ModelCatalogEntry, TaskOutput, TaskSpec } from '@tessera/shared';
+import type { KnownAnswer, ModelCatalogEntry, ModelDtype, TaskOutput, TaskSpec } from '@tessera/shared';
 import type { SqliteDatabase } from '../db/open-database.ts';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 
@@ -54,19 +54,27 @@ export class CanaryBook {
   /** Records guard-confirmed results as they are stored (the event fires inside the result's transaction). */
   listen(events: CoordinatorEventBus): void {
     events.on('task:succeeded', ({ record, result, worker }) => {
-      if (result.check === 'passed' && record.minTier === null) this.record(record.spec, result.output, worker.key.publicKey);
+      if (result.check !== 'passed' || record.minTier !== null) return;
+      const backend = worker.offeredModels.get(record.spec.model)?.backend;
+      const dtype = backend === undefined ? undefined : findModel(this.#options.catalog, record.spec.model)?.dtype[backend];
+      this.record(record.spec, result.output, worker.key.publicKey, dtype);
     });
   }
 
-  /** Keeps a confirmed answer as a known answer of its model when it can be asked again exactly; true if kept. */
-  record(spec: TaskSpec, output: TaskOutput, workerKey: string): boolean {
+  /**
+   * Keeps a confirmed answer as a known answer of its model when it can be asked again exactly; true if
+   * kept. `dtype`: the weights the worker ran (its backend's), so only tabs loading the same are asked it.
+   */
+  record(spec: TaskSpec, output: TaskOutput, workerKey: string, dtype?: ModelDtype): boolean {
     const entry = findModel(this.#options.catalog, spec.model);
     if (entry === undefined || entry.knownAnswers.length > 0) return false;
     const kept = this.#recorded.get(spec.model) ?? [];
     if (kept.length >= (this.#options.maxRecordedPerModel ?? 8)) return false;
-    const answer = askableAnswer(spec, output);
-    if (answer === undefined) return false;
-    const ask = canonicalJson(answer.kind === 'chat' ? { prompt: answer.prompt, maxTokens: answer.maxTokens } : { text: answer.text });
+    const askable = askableAnswer(spec, output);
+    if (askable === undefined) return false;
+    const answer: KnownAnswer = dtype === undefined ? askable : { ...askable, dtype };
+    const asked = answer.kind === 'chat' ? { prompt: answer.prompt, maxTokens: answer.maxTokens } : { text: answer.text };
+    const ask = canonicalJson({ ...asked, dtype: answer.dtype ?? null });
     const key = `${spec.model}\n${ask}`;
     if (this.#asks.has(key)) return false;
     this.#options.db

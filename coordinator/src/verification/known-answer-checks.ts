@@ -1,4 +1,4 @@
-import { findModel, judgeKnownAnswer, knownAnswerBudgets, knownAnswerSpec } from '@tessera/shared';
+import { findModel, judgeKnownAnswer, knownAnswerBudgets, knownAnswerSpec, knownAnswersFor } from '@tessera/shared';
 import type { KnownAnswer, ModelCatalogEntry, TaskSpec } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { randomBytes } from 'node:crypto';
@@ -82,7 +82,7 @@ export class KnownAnswerChecks implements Startable {
         session.modelChecks.set(id, 'passed');
         continue;
       }
-      if (this.#options.answers(id).length === 0) {
+      if (this.#answers(session, id).length === 0) {
         session.modelChecks.set(id, 'passed');
         this.#scheduleRepeat(session, id);
         continue;
@@ -90,6 +90,13 @@ export class KnownAnswerChecks implements Startable {
       session.modelChecks.set(id, 'pending');
       this.#run(session, id, 'join');
     }
+  }
+
+  /** The model's known answers that hold for the weights this tab loads on its backend. */
+  #answers(session: WorkerSession, modelId: string): readonly KnownAnswer[] {
+    const backend = session.offeredModels.get(modelId)?.backend;
+    const dtype = backend === undefined ? undefined : findModel(this.#options.catalog, modelId)?.dtype[backend];
+    return knownAnswersFor(this.#options.answers(modelId), dtype);
   }
 
   #state(session: WorkerSession, modelId: string): ModelCheckState {
@@ -108,7 +115,7 @@ export class KnownAnswerChecks implements Startable {
 
   /** Asks one known answer, not the one asked last; false when the model has none. */
   #run(session: WorkerSession, modelId: string, trigger: KnownAnswerTrigger): boolean {
-    const answers = this.#options.answers(modelId);
+    const answers = this.#answers(session, modelId);
     if (answers.length === 0) return false;
     const state = this.#state(session, modelId);
     const choices = answers.map((_, index) => index).filter((index) => answers.length === 1 || index !== state.lastAsked);
