@@ -18,7 +18,7 @@ export const networkNodeSchema = z.object({
   /** First characters of the tab's public key: stable across its visits, unlike nodeId. */
   keyFingerprint: z.string(),
   reputation: reputationViewSchema,
-  /** Models this tab may not serve because it failed their known-answer check on join. */
+  /** Models this tab may not serve: it failed their known-answer check (on join or later), or its files differ from a pin. */
   refusedModels: z.array(z.string()),
   /** Guards: checks done and verdicts given. */
   verdicts: z.object({ valid: z.number().int(), invalid: z.number().int() }),
