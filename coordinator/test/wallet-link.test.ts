@@ -1,124 +1,29 @@
-import { PrivateKey } from '@hashgraph/sdk';
-import {
-  bytesToHex,
-  hederaAccountIdSchema,
-  hederaSignedMessageBytes,
-  openAIErrorBodySchema,
-  toBase64Url,
-  walletChallengeSchema,
-  walletLinkProofBytes,
-  linkedAccountSchema,
-  walletConfigSchema,
-} from '@tessera/shared';
-import type { HederaNetwork } from '@tessera/shared';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { sign } from 'node:crypto';
+import { hederaSignedMessageBytes, linkedAccountSchema, walletConfigSchema } from '@tessera/shared';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../src/db/open-database.ts';
-import { installOpenAIErrorHandler } from '../src/http/openai-error-handler.ts';
-import { createWalletLinkService, type WalletLinkService, type WalletLinkServiceOptions } from '../src/wallet/wallet-link-service.ts';
-import { walletRoutes } from '../src/wallet/wallet-routes.ts';
+import { createWalletLinkService } from '../src/wallet/wallet-link-service.ts';
 import { MirrorNodeServer } from './support/mirror-node-server.ts';
-import { newIdentity, type TabIdentity } from './support/scripted-tab.ts';
-
-const ED_ACCOUNT = '0.0.1234';
-const EC_ACCOUNT = '0.0.5678';
-const KEY_LIST_ACCOUNT = '0.0.4321';
-const DELETED_ACCOUNT = '0.0.999';
-const edKey = PrivateKey.generateED25519();
-const ecKey = PrivateKey.generateECDSA();
-const strangerKey = PrivateKey.generateED25519();
-const ecEvmAddress = `0x${ecKey.publicKey.toEvmAddress()}`;
-
-interface WalletApp {
-  app: FastifyInstance;
-  wallet: WalletLinkService;
-  clock: { now: number };
-}
-
-/** The wallet routes on a bare fastify app, as `buildApp` wires them: zod compilers, the OpenAI error handler. */
-async function walletApp(
-  db: SqliteDatabase,
-  options: Partial<WalletLinkServiceOptions> & { network?: HederaNetwork } = {},
-): Promise<WalletApp> {
-  const clock = { now: Date.parse('2025-06-01T12:00:00Z') };
-  const app = Fastify({ logger: false });
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  app.removeContentTypeParser('text/plain');
-  installOpenAIErrorHandler(app);
-  const wallet = createWalletLinkService({
-    db,
-    network: 'testnet',
-    challengeTtlMs: 300_000,
-    mirrorNodeTimeoutMs: 500,
-    now: () => clock.now,
-    ...options,
-  });
-  await app.register(walletRoutes, { wallet });
-  await app.ready();
-  return { app, wallet, clock };
-}
-
-async function post(app: FastifyInstance, url: string, body: unknown) {
-  const response = await app.inject({
-    method: 'POST',
-    url,
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  return { status: response.statusCode, json: response.json() as unknown };
-}
-
-function errorOf(json: unknown) {
-  return openAIErrorBodySchema.parse(json).error;
-}
-
-async function challengeFor(app: FastifyInstance, tab: TabIdentity) {
-  const { status, json } = await post(app, '/api/v1/wallet/challenge', { publicKey: tab.publicKey });
-  expect(status).toBe(200);
-  return walletChallengeSchema.parse(json);
-}
-
-/** What the volunteer page sends: the wallet's signature over the prefixed message, and the tab's proof. */
-function linkBody(
-  tab: TabIdentity,
-  challenge: { challengeId: string; message: string },
-  accountId: string,
-  walletKey: PrivateKey,
-  overrides: { signedMessage?: Uint8Array; signerPublicKey?: string | null } = {},
-) {
-  const signature = bytesToHex(walletKey.sign(overrides.signedMessage ?? hederaSignedMessageBytes(challenge.message)));
-  const proof = walletLinkProofBytes({
-    publicKey: tab.publicKey,
-    challengeId: challenge.challengeId,
-    accountId: hederaAccountIdSchema.parse(accountId),
-  });
-  const identitySignature = toBase64Url(sign(null, proof, tab.privateKey));
-  const signerPublicKey = overrides.signerPublicKey === null ? undefined : (overrides.signerPublicKey ?? walletKey.publicKey.toStringDer());
-  return {
-    challengeId: challenge.challengeId,
-    accountId,
-    signature,
-    identitySignature,
-    ...(signerPublicKey === undefined ? {} : { signerPublicKey }),
-  };
-}
-
-/** A port on loopback with nothing listening: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
-}
+import { newIdentity } from './support/scripted-tab.ts';
+import {
+  ED_ACCOUNT,
+  EC_ACCOUNT,
+  KEY_LIST_ACCOUNT,
+  DELETED_ACCOUNT,
+  edKey,
+  ecKey,
+  strangerKey,
+  ecEvmAddress,
+  walletApp,
+  post,
+  errorOf,
+  challengeFor,
+  linkBody,
+  closedPort,
+  type WalletApp,
+} from './support/wallet-link-fixtures.ts';
 
 describe('wallet link against a loopback mirror node', () => {
   let mirror: MirrorNodeServer;
