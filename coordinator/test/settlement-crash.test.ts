@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openDatabase } from '../src/db/open-database.ts';
 import { Ledger } from '../src/rewards/ledger.ts';
 import { SettlementJournal } from '../src/rewards/settlement-journal.ts';
 import { HcsStandIn } from './support/hcs-stand-in.ts';
-import { DEV_KEYS, addressOf, deployRewards, startLocalEvm, type DeployedRewards, type LocalEvm } from './support/local-evm.ts';
+import { DEV_KEYS, addressOf, deployRewards, type DeployedRewards } from './support/local-evm.ts';
+import { localEvmPerFile } from './support/local-evm-suite.ts';
 import { SettlementProcess } from './support/settlement-process.ts';
 import { eventually } from './support/test-app.ts';
 
@@ -31,18 +32,8 @@ const OPERATOR_ID = '0.0.1001';
 const TOPIC_ID = '0.0.5000';
 const operatorKey = PrivateKey.generateED25519();
 
-let evm: LocalEvm;
-const cleanups: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  evm = await startLocalEvm();
-}, 180_000);
-afterAll(async () => {
-  await evm?.stop();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const suite = localEvmPerFile();
+const { cleanups } = suite;
 
 interface Setup {
   rewards: DeployedRewards;
@@ -53,7 +44,7 @@ interface Setup {
 
 /** A fresh distributor, topic node and data directory: each test's epochs start at 1. */
 async function setup(): Promise<Setup> {
-  const rewards = await deployRewards(evm.url, addressOf(DEV_KEYS.poster), 10n ** 16n);
+  const rewards = await deployRewards(suite.evm().url, addressOf(DEV_KEYS.poster), 10n ** 16n);
   const standIn = await HcsStandIn.start({
     topicId: TOPIC_ID,
     operatorId: OPERATOR_ID,
@@ -73,7 +64,7 @@ async function setup(): Promise<Setup> {
     async start(crashAt) {
       const child = await SettlementProcess.start({
         TESSERA_DATA_DIR: dataDir,
-        TESSERA_EVM_RPC_URL: evm.url,
+        TESSERA_EVM_RPC_URL: suite.evm().url,
         TESSERA_REWARD_DISTRIBUTOR: rewards.distributor,
         TESSERA_SETTLEMENT_KEY: DEV_KEYS.poster,
         TESSERA_HEDERA_NETWORK: 'local',

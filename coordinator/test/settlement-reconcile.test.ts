@@ -4,12 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp, type CoordinatorApp } from '../src/app.ts';
 import { loadConfig, type CoordinatorConfig } from '../src/config.ts';
 import { NO_ROOT } from '../src/rewards/reward-chain.ts';
 import { HcsStandIn } from './support/hcs-stand-in.ts';
-import { DEV_KEYS, addressOf, deployRewards, startLocalEvm, type DeployedRewards, type LocalEvm } from './support/local-evm.ts';
+import { DEV_KEYS, addressOf, deployRewards, type DeployedRewards } from './support/local-evm.ts';
+import { localEvmPerFile } from './support/local-evm-suite.ts';
 import { eventually } from './support/test-app.ts';
 
 // Settlement reads the chain before every post. These tests put the chain in the states a crash or a
@@ -22,17 +23,8 @@ const OTHER_ROOT = `0x${'ab'.repeat(32)}` as const;
 const OPERATOR_ID = '0.0.1001';
 const TOPIC_ID = '0.0.5000';
 
-let evm: LocalEvm;
-const cleanups: Array<() => unknown> = [];
-beforeAll(async () => {
-  evm = await startLocalEvm();
-}, 180_000);
-afterAll(async () => {
-  await evm?.stop();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const suite = localEvmPerFile();
+const { cleanups } = suite;
 
 interface LoggedApp {
   app: CoordinatorApp;
@@ -67,7 +59,7 @@ function tempDir(): string {
 }
 
 function chainConfig(rewards: DeployedRewards): Partial<Record<keyof CoordinatorConfig, unknown>> {
-  return { evmRpcUrl: evm.url, rewardDistributorAddress: rewards.distributor, settlementPrivateKey: DEV_KEYS.poster };
+  return { evmRpcUrl: suite.evm().url, rewardDistributorAddress: rewards.distributor, settlementPrivateKey: DEV_KEYS.poster };
 }
 
 function earn(app: CoordinatorApp, amount: bigint): void {
@@ -81,7 +73,7 @@ async function metric(app: CoordinatorApp, line: RegExp): Promise<string | undef
 
 describe('settlement reconciles with the chain', () => {
   it('a different root on chain for an epoch stops settlement loudly: that epoch and every later one stay off chain, also after a restart', async () => {
-    const rewards = await deployRewards(evm.url, addressOf(DEV_KEYS.poster), 10n ** 16n);
+    const rewards = await deployRewards(suite.evm().url, addressOf(DEV_KEYS.poster), 10n ** 16n);
     // Another writer (a second coordinator with the poster role, a restored backup) posted epoch 1 first.
     await rewards.postAs(DEV_KEYS.otherPoster, 1, OTHER_ROOT, 1n);
     const dataDir = tempDir();
@@ -119,7 +111,7 @@ describe('settlement reconciles with the chain', () => {
   });
 
   it('an HCS post that fails after the chain post is retried until it lands, once', async () => {
-    const rewards = await deployRewards(evm.url, addressOf(DEV_KEYS.poster), 10n ** 16n);
+    const rewards = await deployRewards(suite.evm().url, addressOf(DEV_KEYS.poster), 10n ** 16n);
     const operatorKey = PrivateKey.generateED25519();
     const standIn = await HcsStandIn.start({
       topicId: TOPIC_ID,
