@@ -100,7 +100,13 @@ export class NetworkSession implements LoaderNetwork {
       onDisconnect: (reason) => {
         this.#runner.cancelAll();
         this.#guard.cancelAll();
-        if (options.consented()) options.log(`Disconnected from the coordinator (${reason}); reconnecting.`);
+        if (!options.consented()) return;
+        // socket.io reconnects by itself unless the coordinator closed the socket (a refused hello, say).
+        options.log(
+          reason === 'io server disconnect'
+            ? 'The coordinator closed the connection (see the reason above); this tab will not reconnect by itself.'
+            : `Disconnected from the coordinator (${reason}); reconnecting.`,
+        );
       },
     });
     const sinks = connectionSinks(connection);
