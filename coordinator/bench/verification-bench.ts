@@ -2,7 +2,7 @@
  * `npm run bench:verify`: how well the real verification policy (shared/src/verification) catches
  * cheaters and what it costs, by simulation. Prints figures; asserts nothing.
  *
- * - Detection: a tab that cheats on a fraction of tasks meets `checkProbability` (adaptive replication)
+ * - Detection: a tab that cheats on a fraction of tasks meets `checkProbabilityFor` (adaptive replication)
  *   and `recordCheck`/`tierOf` (reputation) exactly as the coordinator applies them.
  * - Guard compute: checks per task of an honest tab, in token-forwards (a check re-scores prompt + output
  *   in one pass: the same FLOPs as generating, so this is the conservative figure) and in wall time with
@@ -14,9 +14,10 @@
  * - Sybil identities (sybil-simulation.ts): guard compute per new identity, and what an attacker with N
  *   addresses earns per hour before its identities are caught, under the shipped admission limits.
  */
-import { DEFAULT_REPLICATION_POLICY, checkProbability, emptyReputation, judgeChatClaim, recordCheck, tierOf } from '@tessera/shared';
+import { DEFAULT_REPLICATION_POLICY, checkProbabilityFor, emptyReputation, judgeChatClaim, recordCheck, tierOf } from '@tessera/shared';
 import type { ChatTaskSpec, ReplicationPolicy, TokenScore } from '@tessera/shared';
 import { printCollusionFigures } from './collusion-simulation.ts';
+import { printPatientCheaterFigures } from './patient-cheater.ts';
 import { printSybilFigures } from './sybil-simulation.ts';
 
 interface Options {
@@ -95,7 +96,7 @@ function runTab(cheatRate: number, tasks: number, random: () => number, policy: 
   let checks = 0;
   for (let task = 1; task <= tasks; task++) {
     const cheats = random() < cheatRate;
-    if (random() >= checkProbability(stats.consecutiveValid, policy)) continue;
+    if (random() >= checkProbabilityFor(stats, policy)) continue;
     checks++;
     if (cheats) return { caughtAt: task, checks };
     stats = recordCheck(stats, 'valid');
@@ -242,6 +243,7 @@ function main(): void {
     );
   }
   printCollusionFigures({ trials: Math.min(options.trials, 2000), random });
+  printPatientCheaterFigures({ trials: options.trials, random });
   printSybilFigures({ hours: options.sybilHours, tasksPerHour: options.tasksPerHour, tokensPerTask: options.outputTokens, random });
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }

@@ -8,6 +8,7 @@ import { CoordinatorMetrics } from './http/coordinator-metrics.ts';
 import { Lifecycle } from './lifecycle/startable.ts';
 import { PeerSignalling } from './peers/peer-signalling.ts';
 import { ReputationBook } from './reputation/reputation-book.ts';
+import { BehaviourWatch } from './reputation/behaviour-watch.ts';
 import { watchFailures } from './reputation/failure-watch.ts';
 import { keepReputation } from './reputation/reputation-keeper.ts';
 import type { AccountDirectory } from './rewards/account-directory.ts';
@@ -73,6 +74,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     logger,
   });
   const accounts = options.accounts ?? wallet;
+  const behaviour = new BehaviourWatch({ events, logger });
   const verifier = new Verifier({
     registry,
     catalog,
@@ -81,6 +83,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     guardLeaseMs: config.guardLeaseMs,
     checkTimeoutMs: config.checkTimeoutMs,
     guardsFromOtherNetworks: config.guardsFromOtherNetworks,
+    raisedFloor: (workerKey) => behaviour.raisedFloor(workerKey),
     // One owner's keys (one linked Hedera account) never check each other.
     sameOwner: (guardKey, workerKey) => {
       const guardAccount = accounts.linkedAccount(guardKey)?.accountId;

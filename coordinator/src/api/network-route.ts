@@ -3,7 +3,7 @@ import type { NetworkSnapshot } from '@tessera/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CoordinatorContext } from '../coordinator-context.ts';
-import { accuracyOf, checkProbability, tierOf } from '@tessera/shared';
+import { accuracyOf, checkProbabilityFor, tierOf } from '@tessera/shared';
 
 export function networkSnapshot(context: CoordinatorContext): NetworkSnapshot {
   const open = context.dispatcher.openCounts();
@@ -44,7 +44,7 @@ function reputationView(context: CoordinatorContext, publicKey: string) {
     validChecks: stats.validChecks,
     invalidChecks: stats.invalidChecks,
     consecutiveValid: stats.consecutiveValid,
-    checkProbability: checkProbability(stats.consecutiveValid),
+    checkProbability: checkProbabilityFor(stats),
   };
 }
 

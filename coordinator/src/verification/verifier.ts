@@ -1,4 +1,4 @@
-import { DEFAULT_REPLICATION_POLICY, checkProbability, findModel, guardsCanCheck, judgeClaim } from '@tessera/shared';
+import { DEFAULT_REPLICATION_POLICY, checkProbabilityFor, findModel, guardsCanCheck, judgeClaim } from '@tessera/shared';
 import type {
   ModelCatalogEntry,
   NodeId,
@@ -37,6 +37,8 @@ export interface VerifierOptions {
    * job's other guards. On by default; off only where every tab shares one address (tests on loopback).
    */
   guardsFromOtherNetworks?: boolean;
+  /** A check probability a tab's recent behaviour calls for at least (`BehaviourWatch`); 0 by default. */
+  raisedFloor?: (workerKey: string) => number;
   /** Whether two keys belong to one owner (the same linked account): such a guard never checks that worker. */
   sameOwner?: (guardKey: string, workerKey: string) => boolean;
   /** Uniform [0, 1); injectable so simulations and tests are reproducible. */
@@ -110,7 +112,8 @@ export class Verifier implements ResultChecker {
       return 'unverifiable';
     }
     const stats = this.#options.reputation.get(worker.key.publicKey);
-    if (this.#random() >= checkProbability(stats.consecutiveValid, this.#options.policy ?? DEFAULT_REPLICATION_POLICY)) return 'skip';
+    const floor = this.#options.raisedFloor?.(worker.key.publicKey) ?? 0;
+    if (this.#random() >= checkProbabilityFor(stats, this.#options.policy ?? DEFAULT_REPLICATION_POLICY, floor)) return 'skip';
     for (const session of this.#options.registry.candidatesFor(spec.model)) {
       if (this.#couldCheck(session, worker.key.publicKey, minTier)) return 'check';
     }

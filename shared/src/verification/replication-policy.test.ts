@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkProbability } from './replication-policy.ts';
+import { DEFAULT_REPLICATION_POLICY, checkProbability, checkProbabilityFor } from './replication-policy.ts';
 import { emptyReputation, recordCheck, tierOf } from './reputation.ts';
 
 describe('checkProbability', () => {
@@ -9,6 +9,29 @@ describe('checkProbability', () => {
     expect(checkProbability(11)).toBeCloseTo(1 / 2);
     expect(checkProbability(13)).toBeCloseTo(1 / 4);
     expect(checkProbability(10_000)).toBe(0.08);
+  });
+});
+
+describe('checkProbabilityFor', () => {
+  const record = (consecutiveValid: number, validChecks = consecutiveValid, invalidChecks = 0) => ({
+    consecutiveValid,
+    validChecks,
+    invalidChecks,
+  });
+  const { probationChecks, promotionWindow, promotedFloor, floorProbability } = DEFAULT_REPLICATION_POLICY;
+
+  it('keeps checking often for a while after a promotion, then falls to 1/N and the floor', () => {
+    expect(checkProbabilityFor(record(probationChecks + promotionWindow - 1))).toBe(promotedFloor);
+    expect(checkProbabilityFor(record(probationChecks + promotionWindow))).toBeCloseTo(
+      Math.max(floorProbability, 1 / (promotionWindow + 1)),
+    );
+    expect(checkProbabilityFor(record(150))).toBe(floorProbability);
+  });
+
+  it('raises the floor again on becoming a veteran, and for a tab that behaves unlike itself', () => {
+    expect(checkProbabilityFor(record(205, 205))).toBe(promotedFloor);
+    expect(checkProbabilityFor(record(205, 205, 1))).toBe(floorProbability);
+    expect(checkProbabilityFor(record(500, 500), DEFAULT_REPLICATION_POLICY, 0.5)).toBe(0.5);
   });
 });
 

@@ -13,11 +13,46 @@
 export interface ReplicationPolicy {
   probationChecks: number;
   floorProbability: number;
+  /**
+   * Checks after a tier change (promotion to trusted, or to veteran) during which the probability stays at
+   * least `promotedFloor`: a patient cheater that waited for its promotion to start lying meets more
+   * checks exactly then, while an honest tab pays a few extra checks once per promotion. 15 checks at 0.2
+   * is what keeps an honest tab's re-checked share under 10% (9.9%) in `npm run bench:verify` while a
+   * cheater that starts lying after 40 honest tasks gets 4 lies through on average instead of 7.
+   */
+  promotionWindow: number;
+  promotedFloor: number;
 }
 
-export const DEFAULT_REPLICATION_POLICY: ReplicationPolicy = { probationChecks: 10, floorProbability: 0.08 };
+export const DEFAULT_REPLICATION_POLICY: ReplicationPolicy = {
+  probationChecks: 10,
+  floorProbability: 0.08,
+  promotionWindow: 15,
+  promotedFloor: 0.2,
+};
 
 export function checkProbability(consecutiveValid: number, policy: ReplicationPolicy = DEFAULT_REPLICATION_POLICY): number {
   if (consecutiveValid < policy.probationChecks) return 1;
   return Math.max(policy.floorProbability, 1 / (consecutiveValid - policy.probationChecks + 1));
+}
+
+/** Valid checks, with none invalid, after which a tab is a veteran (`tierOf`). */
+export const VETERAN_AFTER_VALID_CHECKS = 200;
+
+/**
+ * The check probability for a tab's whole record: `checkProbability`, raised to `promotedFloor` for the
+ * `promotionWindow` checks after each tier change, and to `raisedFloor` when the coordinator sees the tab
+ * behave unlike itself (a sudden change of speed or answer length: `BehaviourWatch`).
+ */
+export function checkProbabilityFor(
+  stats: { consecutiveValid: number; validChecks: number; invalidChecks: number },
+  policy: ReplicationPolicy = DEFAULT_REPLICATION_POLICY,
+  raisedFloor = 0,
+): number {
+  const base = checkProbability(stats.consecutiveValid, policy);
+  const sincePromotion = stats.consecutiveValid - policy.probationChecks;
+  const sinceVeteran = stats.invalidChecks === 0 ? stats.validChecks - VETERAN_AFTER_VALID_CHECKS : -1;
+  const justPromoted =
+    (sincePromotion >= 0 && sincePromotion < policy.promotionWindow) || (sinceVeteran >= 0 && sinceVeteran < policy.promotionWindow);
+  return Math.max(base, justPromoted ? policy.promotedFloor : 0, raisedFloor);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_REPLICATION_POLICY, type ReplicationPolicy } from './replication-policy.ts';
+import { DEFAULT_REPLICATION_POLICY, VETERAN_AFTER_VALID_CHECKS, type ReplicationPolicy } from './replication-policy.ts';
 
 /** What the coordinator remembers about a tab's key across connections. */
 export interface ReputationStats {
@@ -30,7 +30,6 @@ export const TIER_PLACEMENT_RANK: Record<Tier, number> = { veteran: 0, trusted: 
 export const TIER_REWARD_MULTIPLIER: Record<Tier, number> = { veteran: 1.2, trusted: 1, probation: 1, demoted: 0.5, banned: 0 };
 
 export const BANNED_AFTER_INVALID_CHECKS = 3;
-export const VETERAN_AFTER_VALID_CHECKS = 200;
 
 export function emptyReputation(): ReputationStats {
   return {
