@@ -199,8 +199,10 @@ export class KnownAnswerChecks implements Startable {
       this.#timers.delete(timer);
       state.timer = undefined;
       if (!this.#options.isConnected(session) || session.modelChecks.get(modelId) !== 'passed') return;
-      // Not offered now, or nothing to ask yet: look again later, so a model offered again is still checked.
-      if (!session.offeredModels.has(modelId) || !this.#run(session, modelId, 'repeat')) this.#scheduleRepeat(session, modelId);
+      // Not offered now, no free slot (traffic only goes to a tab with one: a check to a full tab would be
+      // refused, and would stand out), or nothing to ask yet: look again later.
+      const full = session.activeTasks.size >= session.capabilities.maxConcurrentTasks;
+      if (full || !session.offeredModels.has(modelId) || !this.#run(session, modelId, 'repeat')) this.#scheduleRepeat(session, modelId);
     }, delayMs);
     timer.unref();
     state.timer = timer;
