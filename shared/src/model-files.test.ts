@@ -64,7 +64,7 @@ describe('model files', () => {
   });
 
   it('builds the hub’s URLs as transformers.js does', () => {
-    expect(hubRevisionUrl('https://huggingface.co', 'org/repo', 'main')).toBe('https://huggingface.co/api/models/org/repo/revision/main');
+    expect(hubRevisionUrl('https://hub.test', 'org/repo', 'main')).toBe('https://hub.test/api/models/org/repo/revision/main');
     expect(hubFileUrl('http://127.0.0.1:9/bad/', 'org/repo', 'abc', 'onnx/model.onnx')).toBe(
       'http://127.0.0.1:9/bad/org/repo/resolve/abc/onnx/model.onnx',
     );
