@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
+import { decodeSpeed } from './decode-speed.ts';
 
 export interface BehaviourPolicy {
   /** Results of a key before its behaviour is known well enough to notice a change. */
@@ -66,8 +67,8 @@ export class BehaviourWatch {
     this.#policy = options.policy ?? DEFAULT_BEHAVIOUR_POLICY;
     this.#logger = options.logger;
     options.events.on('task:succeeded', ({ result, worker }) => {
-      if (result.output.kind !== 'chat' || result.timings.totalMs <= 0) return;
-      this.observe(worker.key.publicKey, result.usage.completionTokens, (result.usage.completionTokens * 1000) / result.timings.totalMs);
+      const speed = decodeSpeed(result);
+      if (speed !== null) this.observe(worker.key.publicKey, result.usage.completionTokens, speed);
     });
   }
 

@@ -1,5 +1,6 @@
 import { recordCheck } from '@tessera/shared';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
+import { decodeSpeed } from './decode-speed.ts';
 import { movingAverage, type ReputationBook } from './reputation-book.ts';
 
 /**
@@ -17,11 +18,9 @@ import { movingAverage, type ReputationBook } from './reputation-book.ts';
 export function keepReputation(events: CoordinatorEventBus, book: ReputationBook): void {
   events.on('task:succeeded', ({ result, worker }) => {
     worker.completedTasks++;
-    const { output, usage, timings } = result;
-    const speed =
-      output.kind === 'chat' && timings.totalMs > 0 && usage.completionTokens > 0
-        ? (usage.completionTokens * 1000) / timings.totalMs
-        : null;
+    const { usage, timings } = result;
+    // An empty answer says nothing of speed; it is not averaged in.
+    const speed = usage.completionTokens > 0 ? decodeSpeed(result) : null;
     if (speed !== null) worker.tokensPerSecond = movingAverage(worker.tokensPerSecond, speed);
     book.update(worker.key.publicKey, (stats) => ({
       ...stats,
