@@ -105,7 +105,10 @@ export class Dispatcher {
   /** Persists the task, then tries to place it. Throws `queue_full` or `model_not_found` without storing. */
   submit(request: SubmitRequest): TaskRecord {
     if (this.#book.queued >= this.#options.maxQueuedTasks) throw new TesseraError('queue_full');
-    this.assertRoomFor(request.client ?? '', specBytes(request.spec));
+    const client = request.client ?? '';
+    // Weighed once: serializing a large spec is the costly part of the bound.
+    const bytes = specBytes(request.spec);
+    this.assertRoomFor(client, bytes);
     const model = this.#model(request.spec.model);
     const uncountable = this.#options.counter?.uncountable(model.id);
     if (uncountable !== undefined)
@@ -113,7 +116,7 @@ export class Dispatcher {
     const { maxAttempts, queueTimeoutMs: waitMs } = this.#options;
     const record = newTaskRecord({ ...request, maxAttempts, now: this.#now(), waitMs });
     this.#options.store.insert(record);
-    this.#book.open.add(openTask(record, request.directTo ?? null, null, request.client ?? ''));
+    this.#book.open.add(openTask(record, request.directTo ?? null, null, client, bytes));
     this.#options.events.emit('task:submitted', { record, queued: this.#book.queued });
     this.#schedule(model);
     return record;

@@ -33,10 +33,16 @@ export interface OpenTask {
   bytes: number;
 }
 
-export function openTask(record: TaskRecord, directTo: NodeId | null, pinned: OpenTask['pinned'], client = ''): OpenTask {
+export function openTask(
+  record: TaskRecord,
+  directTo: NodeId | null,
+  pinned: OpenTask['pinned'],
+  client = '',
+  bytes = specBytes(record.spec),
+): OpenTask {
   return {
     client,
-    bytes: specBytes(record.spec),
+    bytes,
     record,
     stream: new TaskStream(),
     failedOn: new Set(),
