@@ -24,6 +24,7 @@ import { HashPins } from './models/hash-pins.ts';
 import { ModelTrustMetrics } from './models/model-trust-metrics.ts';
 import { CanaryBook } from './verification/canary-book.ts';
 import { KnownAnswerChecks } from './verification/known-answer-checks.ts';
+import { CoAppearanceWatch } from './verification/co-appearance-watch.ts';
 import { Verifier } from './verification/verifier.ts';
 import { createWalletLinkService } from './wallet/wallet-link-service.ts';
 import { AdmissionControl } from './workers/admission-control.ts';
@@ -75,6 +76,8 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   });
   const accounts = options.accounts ?? wallet;
   const behaviour = new BehaviourWatch({ events, logger });
+  const coAppearance = new CoAppearanceWatch();
+  coAppearance.observe(events);
   const verifier = new Verifier({
     registry,
     catalog,
@@ -84,10 +87,11 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     checkTimeoutMs: config.checkTimeoutMs,
     guardsFromOtherNetworks: config.guardsFromOtherNetworks,
     raisedFloor: (workerKey) => behaviour.raisedFloor(workerKey),
-    // One owner's keys (one linked Hedera account) never check each other.
-    sameOwner: (guardKey, workerKey) => {
+    // One owner's keys (one linked Hedera account, or tabs one script starts and stops) never check each other.
+    related: (guardKey, workerKey) => {
       const guardAccount = accounts.linkedAccount(guardKey)?.accountId;
-      return guardAccount !== undefined && guardAccount === accounts.linkedAccount(workerKey)?.accountId;
+      if (guardAccount !== undefined && guardAccount === accounts.linkedAccount(workerKey)?.accountId) return true;
+      return coAppearance.linked(guardKey, workerKey);
     },
     logger,
   });

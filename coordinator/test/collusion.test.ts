@@ -3,7 +3,7 @@ import type { ChatEvidence, TaskAssign, TokenScore, VerifyAssign } from '@tesser
 import { afterEach, describe, expect, it } from 'vitest';
 import { answerHonestly } from './support/honest-answers.ts';
 import { guardHonestly } from './support/scripted-guard.ts';
-import { ScriptedTab, loaded, type ScriptedTabOptions } from './support/scripted-tab.ts';
+import { ScriptedTab, loaded, newIdentity, type ScriptedTabOptions } from './support/scripted-tab.ts';
 import { streamedText } from './support/task-observations.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 import { chatOutput } from './support/tiny-tokens.ts';
@@ -110,5 +110,52 @@ describe('colluding guards: an attacker with a lying worker and its own guard', 
     expect(body.choices[0].message.content).toBe('echo: same network');
     expect(body.tessera.verification).toBe('unverified');
     expect(checks).toEqual([]);
+  });
+  it('a guard whose tab keeps coming and going with the worker never checks it', async () => {
+    const app = (server = await startTestApp({ guardsFromOtherNetworks: 'true', trustProxy: 'loopback' }));
+    const guardKey = newIdentity();
+    const workerKey = newIdentity();
+    const checks: VerifyAssign[] = [];
+    const ask = async (content: string): Promise<{ content: string; verification: string }> => {
+      const response = await fetch(`${app.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0 }),
+      });
+      const body = await response.json();
+      return { content: body.choices[0].message.content, verification: body.tessera.verification };
+    };
+    // One script runs both tabs: they start together and stop together, on different networks.
+    const startBoth = async (): Promise<ScriptedTab[]> => [
+      await tabFrom(app, '198.51.100.7', {
+        role: 'guard',
+        identity: guardKey,
+        models: [loaded(TINY_GPT2_ID)],
+        onVerify: (assign, tab) => {
+          checks.push(assign);
+          collude(assign, tab);
+        },
+      }),
+      await tabFrom(app, '192.0.2.5', { identity: workerKey, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }),
+    ];
+    const stopBoth = async (pair: ScriptedTab[]): Promise<void> => {
+      for (const tab of pair) tab.close();
+      await eventually(() => (app.app.tessera.registry.size === 0 ? true : undefined), 3000, 'both gone');
+    };
+
+    // The first time, nothing ties them: the only guard there is checks the newcomer's work.
+    await stopBoth(
+      await startBoth().then(async (pair) => {
+        expect(await ask('first')).toEqual({ content: 'echo: first', verification: 'passed' });
+        expect(checks).toHaveLength(1);
+        return pair;
+      }),
+    );
+    await stopBoth(await startBoth());
+    await startBoth();
+
+    // Arrived together three times, left together twice: treated as one owner's, so no guard is left.
+    expect(await ask('later')).toEqual({ content: 'echo: later', verification: 'unverified' });
+    expect(checks).toHaveLength(1);
   });
 });

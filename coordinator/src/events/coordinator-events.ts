@@ -23,6 +23,8 @@ export interface CoordinatorEvents {
   'verify:checked': { workerKey: string; verdict: 'valid' | 'invalid'; reason: string };
   /** A guard's verdict was overruled or contradicted its own evidence. */
   'guard:penalized': { guardKey: string; why: string };
+  /** A tab passed admission and was welcomed. */
+  'worker:joined': { worker: WorkerSession };
   'worker:gone': { worker: WorkerSession; connectedSeconds: number };
 }
 

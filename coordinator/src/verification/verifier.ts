@@ -39,8 +39,11 @@ export interface VerifierOptions {
   guardsFromOtherNetworks?: boolean;
   /** A check probability a tab's recent behaviour calls for at least (`BehaviourWatch`); 0 by default. */
   raisedFloor?: (workerKey: string) => number;
-  /** Whether two keys belong to one owner (the same linked account): such a guard never checks that worker. */
-  sameOwner?: (guardKey: string, workerKey: string) => boolean;
+  /**
+   * Whether two keys look like one owner's (the same linked account, or tabs that keep coming and going
+   * together): such a guard never checks that worker.
+   */
+  related?: (guardKey: string, workerKey: string) => boolean;
   /** Uniform [0, 1); injectable so simulations and tests are reproducible. */
   random?: () => number;
   now?: () => number;
@@ -258,7 +261,7 @@ export class Verifier implements ResultChecker {
     const separate = this.#options.guardsFromOtherNetworks ?? true;
     for (const session of this.#options.registry.candidatesFor(job.spec.model)) {
       if (!this.#couldCheck(session, job.workerKey, job.minTier) || job.asked.has(session.nodeId)) continue;
-      if (this.#options.sameOwner?.(session.key.publicKey, job.workerKey) === true) continue;
+      if (this.#options.related?.(session.key.publicKey, job.workerKey) === true) continue;
       if (separate && (session.network === job.workerNetwork || job.votes.some((vote) => vote.network === session.network))) continue;
       yield session;
     }

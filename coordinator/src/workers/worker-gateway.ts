@@ -291,6 +291,7 @@ export class WorkerGateway implements Startable {
     this.#options.registry.add(session);
     this.#connected[session.role]++;
     this.#reportWorkers();
+    this.#options.events.emit('worker:joined', { worker: session });
     sendToTab(socket, {
       event: 'worker:welcome',
       payload: {
