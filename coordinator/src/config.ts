@@ -63,6 +63,15 @@ export const CONFIG_FIELDS = {
       .min(1024)
       .default(16 * 1024 * 1024),
   },
+  largeInputBytes: {
+    env: 'TESSERA_LARGE_INPUT_BYTES',
+    help: 'queued task inputs at least this large wait in the database rather than in memory until a tab takes them',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(64 * 1024),
+  },
   maxQueuedTasks: {
     env: 'TESSERA_MAX_QUEUED_TASKS',
     help: 'queued tasks beyond which the API answers 503 queue_full',

@@ -127,6 +127,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     maxQueuedTasks: config.maxQueuedTasks,
     maxOpenBytes: config.maxOpenBytes,
     maxOpenBytesPerClient: config.maxOpenBytesPerClient,
+    largeInputBytes: config.largeInputBytes,
     logger,
   });
   const trustMetrics = new ModelTrustMetrics(metrics.registry);

@@ -12,7 +12,7 @@ const PER_CLIENT_BYTES = 16 * 1024 * 1024;
 const STATED_BOUND_BYTES = 6 * PER_CLIENT_BYTES;
 
 /** The coordinator in a child process, so its resident memory is its own. */
-async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+async function startChild(dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
     env: {
       ...process.env,
@@ -23,6 +23,7 @@ async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: 
       TESSERA_MAX_OPEN_BYTES_PER_CLIENT: String(PER_CLIENT_BYTES),
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -45,7 +46,7 @@ async function residentBytes(url: string): Promise<number> {
   return Number(match[1]);
 }
 
-/** A chat task of ~928 KiB, within the body limit, for a model no tab serves: it stays queued. */
+/** A chat task of ~928 KiB, within the body limit; no tab is connected, so it stays queued. */
 function bigTask(index: number): string {
   const messages = Array.from({ length: 10 }, (_, part) => ({ role: 'user', content: `${index}:${part}:`.padEnd(95_000, 'x') }));
   return JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages, max_tokens: 8 } });
@@ -111,4 +112,52 @@ describe('one client cannot grow the coordinator past a stated bound', () => {
     );
     expect(answers).toEqual(Array(10).fill(413));
   }, 60_000);
+});
+
+describe('large queued inputs wait in the database, not in memory', () => {
+  let dataDir: string;
+  let running: { child: ChildProcess; url: string };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tessera-memory-'));
+    // Limits far above what the client sends: every task is accepted, and all of it stays queued.
+    running = await startChild(dataDir, {
+      TESSERA_MAX_OPEN_BYTES: String(1024 * 1024 * 1024),
+      TESSERA_MAX_OPEN_BYTES_PER_CLIENT: String(1024 * 1024 * 1024),
+    });
+  }, 60_000);
+
+  afterAll(() => {
+    running?.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('300 accepted requests of 928 KiB (272 MiB queued) grow the coordinator by less than the stated bound', async () => {
+    const { url } = running;
+    const warmUp = await fetch(`${url}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: bigTask(-1),
+    });
+    expect(warmUp.status).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const before = await residentBytes(url);
+    const statuses: number[] = [];
+    for (let batch = 0; batch < 300; batch += 10) {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          fetch(`${url}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bigTask(batch + i) }),
+        ),
+      );
+      for (const answer of answers) {
+        statuses.push(answer.status);
+        await answer.arrayBuffer();
+      }
+    }
+    expect(statuses).toEqual(Array(300).fill(202));
+    const network = (await (await fetch(`${url}/api/v1/network`)).json()) as { queue: { queued: number } };
+    expect(network.queue.queued).toBe(301);
+    const grown = (await residentBytes(url)) - before;
+    expect(grown).toBeLessThan(STATED_BOUND_BYTES);
+  }, 120_000);
 });

@@ -8,7 +8,7 @@ import { CoordinatorEventBus, type CoordinatorEvents } from '../events/coordinat
 import { Ed25519Key } from '../workers/ed25519-key.ts';
 import { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
-import { Dispatcher } from './dispatcher.ts';
+import { Dispatcher, type DispatcherOptions } from './dispatcher.ts';
 import { SqliteTaskStore } from './sqlite-task-store.ts';
 import type { TaskEvent } from './task-event.ts';
 
@@ -69,7 +69,7 @@ function result(taskId: TaskResult['taskId'], text = 'ok'): TaskResult {
   };
 }
 
-function setup(options: { leaseMs?: number; maxAttempts?: number } = {}) {
+function setup(settings: { leaseMs?: number; maxAttempts?: number; largeInputBytes?: number } = {}) {
   let now = 1_000;
   const events = new CoordinatorEventBus();
   const heard: Array<keyof CoordinatorEvents> = [];
@@ -86,21 +86,23 @@ function setup(options: { leaseMs?: number; maxAttempts?: number } = {}) {
   }
   const store = new SqliteTaskStore(openDatabase(':memory:'));
   const registry = new WorkerRegistry();
-  const dispatcher = new Dispatcher({
+  const options: DispatcherOptions = {
     store,
     registry,
     catalog: MODEL_CATALOG,
     events,
-    leaseMs: options.leaseMs ?? 1_000,
+    leaseMs: settings.leaseMs ?? 1_000,
     queueTimeoutMs: 5_000,
-    maxAttempts: options.maxAttempts ?? 2,
+    maxAttempts: settings.maxAttempts ?? 2,
     maxQueuedTasks: 10,
     maxOpenBytes: 4096,
     maxOpenBytesPerClient: 2048,
+    largeInputBytes: settings.largeInputBytes,
     logger: pino({ level: 'silent' }),
     now: () => now,
-  });
-  return { dispatcher, store, registry, events, heard, advance: (ms: number) => (now += ms) };
+  };
+  const dispatcher = new Dispatcher(options);
+  return { dispatcher, options, store, registry, events, heard, advance: (ms: number) => (now += ms) };
 }
 
 describe('Dispatcher', () => {
@@ -199,5 +201,54 @@ describe('Dispatcher', () => {
     dispatcher.workerAvailable(worker);
     expect(assignedTo(worker)).toHaveLength(1);
     expect(dispatcher.get(record.id)?.status).toBe('queued');
+  });
+
+  describe('large queued inputs wait in the store, not in memory', () => {
+    const large = (content: string): TaskSpec => ({ ...spec, messages: [{ role: 'user', content: content.padEnd(600, '.') }] });
+
+    it('are queued, counted and weighed without their input, and a tab gets the whole input on its turn', () => {
+      const { dispatcher, registry } = setup({ largeInputBytes: 512 });
+      const small = dispatcher.submit({ api: 'chat.completion', spec, priority: 10, client: 'a' });
+      const big = dispatcher.submit({ api: 'chat.completion', spec: large('first'), priority: 10, client: 'a' });
+      expect(dispatcher.openCounts()).toEqual({ queued: 2, assigned: 0 });
+      expect(dispatcher.queuedByModel()).toEqual({ [TINY_GPT2_ID]: 2 });
+      expect(dispatcher.queuePosition(big)).toBe(1);
+      // Its bytes still count against the client: the bound is on what a client may queue.
+      expect(() => dispatcher.assertRoomFor('a', 1500)).toThrow(expect.objectContaining({ code: 'client_queue_full' }));
+      const worker = tab({ maxConcurrentTasks: 2 });
+      registry.add(worker);
+      dispatcher.workerAvailable(worker);
+      expect(assignedTo(worker).map((assign) => [assign.taskId, assign.task])).toEqual([
+        [small.id, spec],
+        [big.id, large('first')],
+      ]);
+      expect(dispatcher.openCounts()).toEqual({ queued: 0, assigned: 2 });
+    });
+
+    it('can be cancelled, and expire at their deadline, while they wait in the store', () => {
+      const { dispatcher, store, advance } = setup({ largeInputBytes: 512 });
+      const cancelled = dispatcher.submit({ api: 'chat.completion', spec: large('cancel me'), priority: 10 });
+      const expiring = dispatcher.submit({ api: 'chat.completion', spec: large('expire'), priority: 10 });
+      expect(dispatcher.cancel(cancelled.id, 'caller left')?.status).toBe('cancelled');
+      expect(store.get(cancelled.id)?.status).toBe('cancelled');
+      advance(6_000);
+      dispatcher.reap();
+      expect(store.get(expiring.id)).toMatchObject({ status: 'failed', error: { code: 'no_capacity' } });
+      expect(dispatcher.openCounts()).toEqual({ queued: 0, assigned: 0 });
+      expect(() => dispatcher.assertRoomFor('', 2000)).not.toThrow();
+    });
+
+    it('are recovered after a restart the same way', () => {
+      const first = setup({ largeInputBytes: 512 });
+      first.dispatcher.submit({ api: 'chat.completion', spec: large('survive'), priority: 10 });
+      const registry = new WorkerRegistry();
+      const second = new Dispatcher({ ...first.options, registry });
+      second.recover();
+      expect(second.openCounts()).toEqual({ queued: 1, assigned: 0 });
+      const worker = tab();
+      registry.add(worker);
+      second.workerAvailable(worker);
+      expect(assignedTo(worker).map((assign) => assign.task)).toEqual([large('survive')]);
+    });
   });
 });

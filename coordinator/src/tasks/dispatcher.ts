@@ -24,6 +24,7 @@ import type { WorkerSession } from '../workers/worker-session.ts';
 import type { WorkCounter } from '../work/work-counter.ts';
 import type { TaskApi, TaskRecord } from './task-record.ts';
 import { ResultIntake } from './result-intake.ts';
+import { assertRoomForInput } from './room-for-input.ts';
 import { TaskBook } from './task-book.ts';
 import type { TaskStore } from './task-store.ts';
 import { newTaskRecord, openTask, specBytes, type OpenTask, type PinnedOutcome } from './open-task.ts';
@@ -40,6 +41,8 @@ export interface DispatcherOptions {
   /** Bytes of input open tasks may hold in all, and per client: the coordinator's memory stays bounded. */
   maxOpenBytes: number;
   maxOpenBytesPerClient: number;
+  /** Queued inputs at least this large wait in the store, not in memory, until their turn (default: none). */
+  largeInputBytes?: number;
   logger: FastifyBaseLogger;
   events: CoordinatorEventBus;
   /** Guards' re-checks; without one, no result is checked. */
@@ -85,6 +88,7 @@ export class Dispatcher {
       events: options.events,
       logger: options.logger,
       now: this.#now,
+      largeInputBytes: options.largeInputBytes,
     });
     this.#intake = new ResultIntake({
       book: this.#book,
@@ -98,8 +102,9 @@ export class Dispatcher {
 
   /** Reloads the open tasks a previous process left in the store. */
   recover(): void {
-    for (const record of this.#options.store.recoverOpenTasks()) this.#book.open.add(openTask(record, null, null));
-    if (this.#book.open.size > 0) this.#options.logger.info({ recovered: this.#book.open.size }, 'recovered open tasks from the database');
+    const records = this.#options.store.recoverOpenTasks();
+    for (const record of records) this.#book.open.admit(record, null, '', specBytes(record.spec));
+    if (records.length > 0) this.#options.logger.info({ recovered: records.length }, 'recovered open tasks from the database');
   }
 
   /** Persists the task, then tries to place it. Throws `queue_full` or `model_not_found` without storing. */
@@ -116,7 +121,7 @@ export class Dispatcher {
     const { maxAttempts, queueTimeoutMs: waitMs } = this.#options;
     const record = newTaskRecord({ ...request, maxAttempts, now: this.#now(), waitMs });
     this.#options.store.insert(record);
-    this.#book.open.add(openTask(record, request.directTo ?? null, null, client, bytes));
+    this.#book.open.admit(record, request.directTo ?? null, client, bytes);
     this.#options.events.emit('task:submitted', { record, queued: this.#book.queued });
     this.#schedule(model);
     return record;
@@ -165,7 +170,7 @@ export class Dispatcher {
 
   /** Cancels an open task; undefined if it already finished. */
   cancel(id: TaskId, reason: string): TaskRecord | undefined {
-    const task = this.#book.open.get(id);
+    const task = this.#book.open.load(id);
     if (task === undefined || task.pinned !== null) return undefined;
     return this.#book.cancel(task, reason) ? task.record : undefined;
   }
@@ -269,6 +274,8 @@ export class Dispatcher {
   /** Expires leases and queue deadlines; runs on a timer (`LeaseReaper`), callable directly in tests. */
   reap(): void {
     const now = this.#now();
+    // Expired tasks whose input waits in the store are read back only to end them.
+    for (const id of this.#book.open.storedPastDeadline(now)) this.#book.open.load(id);
     for (const task of this.#book.open.list()) {
       const { record } = task;
       if (record.status === 'assigned' && record.leaseExpiresAt !== null && record.leaseExpiresAt <= now) {
@@ -364,21 +371,9 @@ export class Dispatcher {
     if (model !== undefined) this.#schedule(model);
   }
 
-  /**
-   * Throws `client_queue_full` or `queue_full` when `bytes` more of input from `client` would take its
-   * share or the whole queue's memory past their bounds. The API asks with the body's declared length
-   * before reading it, so a client over its bound costs no parsing at all.
-   */
+  /** Throws when `bytes` more of input from `client` would not fit (`assertRoomForInput`). */
   assertRoomFor(client: string, bytes: number): void {
-    const { maxOpenBytes, maxOpenBytesPerClient } = this.#options;
-    if (this.#book.open.bytes(client) + bytes > maxOpenBytesPerClient) {
-      throw new TesseraError(
-        'client_queue_full',
-        `Your open tasks already hold ${Math.round(this.#book.open.bytes(client) / 1024)} KiB of input (at most ${Math.round(maxOpenBytesPerClient / 1024)} KiB per client); wait for some to finish.`,
-      );
-    }
-    if (this.#book.open.bytes() + bytes > maxOpenBytes)
-      throw new TesseraError('queue_full', 'The queue holds as much task input as it may; retry later.');
+    assertRoomForInput(this.#book.open, client, bytes, this.#options);
   }
 
   #tier(session: WorkerSession): Tier {

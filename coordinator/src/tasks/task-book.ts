@@ -17,6 +17,8 @@ export interface TaskBookOptions {
   events: CoordinatorEventBus;
   logger: FastifyBaseLogger;
   now: () => number;
+  /** Queued inputs at least this large wait in the store, not in memory, until their turn. */
+  largeInputBytes?: number;
 }
 
 /**
@@ -25,12 +27,13 @@ export interface TaskBookOptions {
  * event bus hear of the ends. The `Dispatcher` decides what happens; this makes it so, the same way each time.
  */
 export class TaskBook {
-  readonly open = new OpenTasks();
+  readonly open: OpenTasks;
   readonly #options: TaskBookOptions;
   readonly #subscriptions: TaskSubscriptions;
 
   constructor(options: TaskBookOptions) {
     this.#options = options;
+    this.open = new OpenTasks({ load: (id) => options.store.get(id), largeInputBytes: options.largeInputBytes });
     this.#subscriptions = new TaskSubscriptions(options.logger);
   }
 
