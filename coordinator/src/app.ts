@@ -16,6 +16,7 @@ import { tasksRoute } from './api/tasks-route.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorContext } from './coordinator-context.ts';
 import { createCoordinatorCore } from './coordinator-core.ts';
+import { httpRateLimitStore } from './cluster/rate-limiters.ts';
 import { openDatabase } from './db/open-database.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { installOpenAIErrorHandler } from './http/openai-error-handler.ts';
@@ -90,6 +91,8 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   app.addHook('onReady', async () => core.lifecycle.start());
   app.addHook('preClose', async () => core.lifecycle.stop());
   app.addHook('onClose', async () => db.close());
+  // After the tab sockets closed (preClose): the socket.io adapter needs Redis until then.
+  app.addHook('onClose', async () => core.cluster?.close());
 
   await app.register(fastifyHelmet, securityHeaders(config.hubUrl));
   await app.register(fastifySwagger, {
@@ -121,6 +124,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     await app.register(fastifyRateLimit, {
       max: config.rateLimitPerMinute,
       timeWindow: 60_000,
+      ...httpRateLimitStore(core.cluster?.limits),
       allowList: (request) => !API_PREFIXES.some((prefix) => request.url.startsWith(prefix)),
       errorResponseBuilder: (_request, context) =>
         new TesseraError('rate_limited', `Rate limit of ${context.max} requests per minute reached; retry in ${context.after}.`),
@@ -128,7 +132,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   }
 
   const { dispatcher: tasks, registry, metrics } = core;
-  await app.register(workerSocketPlugin, { gateway: core.gateway });
+  await app.register(workerSocketPlugin, { gateway: core.gateway, cluster: core.cluster?.sockets });
   await app.register(chatCompletionsRoute, { catalog, tasks });
   await app.register(embeddingsRoute, { catalog, tasks });
   await app.register(modelsRoute, { catalog, registry, startedAt: core.startedAt });

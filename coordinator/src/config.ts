@@ -282,6 +282,19 @@ export const CONFIG_FIELDS = {
     help: 'how long after it was first seen a caught key weighs on that budget',
     schema: z.coerce.number().int().min(0).default(86_400_000),
   },
+  redisUrl: {
+    env: 'TESSERA_REDIS_URL',
+    help: 'Redis shared by several coordinator instances (redis://[:password@]host:port[/db], rediss:// for TLS; its password is never logged): tab sockets reach across instances, rate limits are shared, instances exchange task events; empty: one instance alone, nothing shared',
+    schema: z.union([z.literal(''), z.url({ protocol: /^rediss?$/ })]).default(''),
+  },
+  redisPrefix: {
+    env: 'TESSERA_REDIS_PREFIX',
+    help: "prefix of this network's keys and channels in Redis: instances with the same Redis and prefix are one network",
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .default('tessera'),
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     help: 'fatal, error, warn, info, debug or trace',

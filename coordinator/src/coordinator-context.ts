@@ -1,4 +1,5 @@
 import type { ModelCatalogEntry } from '@tessera/shared';
+import type { Cluster } from './cluster/open-cluster.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorEventBus } from './events/coordinator-events.ts';
 import type { CoordinatorMetrics } from './http/coordinator-metrics.ts';
@@ -46,5 +47,7 @@ export interface CoordinatorContext {
   chain: RewardChain | undefined;
   /** The long-lived loops, started when the app is ready and stopped before it closes. */
   lifecycle: Lifecycle;
+  /** What is shared with other instances over Redis (`TESSERA_REDIS_URL`); undefined when running alone. */
+  cluster: Cluster | undefined;
   startedAt: number;
 }

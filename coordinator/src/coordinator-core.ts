@@ -1,5 +1,7 @@
 import type { ModelCatalogEntry } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import { openCluster } from './cluster/open-cluster.ts';
+import { peerMessageLimiter } from './cluster/rate-limiters.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorContext } from './coordinator-context.ts';
 import type { SqliteDatabase } from './db/open-database.ts';
@@ -48,6 +50,8 @@ export interface CoordinatorCoreOptions {
  */
 export async function createCoordinatorCore(options: CoordinatorCoreOptions): Promise<CoordinatorContext> {
   const { config, catalog, db, logger } = options;
+  // First, so an unreachable Redis ends start-up before anything else opens.
+  const cluster = config.redisUrl === '' ? undefined : await openCluster({ url: config.redisUrl, prefix: config.redisPrefix, logger });
   const events = new CoordinatorEventBus();
   const store = new SqliteTaskStore(db);
   const registry = new WorkerRegistry();
@@ -174,6 +178,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     leaseMs: config.leaseMs,
     iceServers: config.iceServers,
     peerMessagesPerSecond: config.peerMessagesPerSecond,
+    peerLimiter: peerMessageLimiter({ perSecond: config.peerMessagesPerSecond, shared: cluster?.limits }),
     helloTimeoutMs: 10_000,
     maxViolations: 50,
     admission,
@@ -219,6 +224,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     wallet,
     chain,
     lifecycle,
+    cluster,
     startedAt: Date.now(),
   };
 }

@@ -17,6 +17,7 @@ export * from './task.ts';
 export * from './chat-prompt.ts';
 export * from './socket-events.ts';
 export * from './socket-messages.ts';
+export * from './cluster-messages.ts';
 export * from './peer/index.ts';
 export * from './tasks-api.ts';
 export * from './network-api.ts';

@@ -1,10 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import { WORKER_NAMESPACE } from '@tessera/shared';
+import type { ClusterSockets } from '../cluster/cluster-sockets.ts';
 import type { WorkerGateway } from '../workers/worker-gateway.ts';
 
 export interface WorkerSocketOptions {
   gateway: Pick<WorkerGateway, 'listen'>;
+  /** With several instances on one Redis: the adapter that lets any instance reach any tab. */
+  cluster?: Pick<ClusterSockets, 'attach'> | undefined;
 }
 
 /**
@@ -19,11 +22,13 @@ export const workerSocketPlugin: FastifyPluginAsync<WorkerSocketOptions> = async
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
+  options.cluster?.attach(io);
   options.gateway.listen(io);
   app.addHook('preClose', async () => {
     // Close tab connections ourselves so the HTTP server can shut down; io.close() would close it twice.
-    io.disconnectSockets(true);
-    io.of(WORKER_NAMESPACE).disconnectSockets(true);
+    // Only this instance's (`local`): with the Redis adapter a plain disconnectSockets reaches every instance.
+    io.local.disconnectSockets(true);
+    io.of(WORKER_NAMESPACE).local.disconnectSockets(true);
     io.engine.close();
   });
 };

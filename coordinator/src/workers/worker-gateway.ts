@@ -11,7 +11,6 @@ import {
   wireError,
 } from '@tessera/shared';
 import { randomBytes } from 'node:crypto';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type {
   CoordinatorToWorkerMessage,
   ErrorCode,
@@ -24,6 +23,7 @@ import type {
 } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Server, Socket } from 'socket.io';
+import type { PeerMessageLimiter } from '../cluster/rate-limiters.ts';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import type { CoordinatorMetrics } from '../http/coordinator-metrics.ts';
 import type { Startable } from '../lifecycle/startable.ts';
@@ -54,6 +54,8 @@ export interface WorkerGatewayOptions {
   iceServers: readonly IceServer[];
   /** `peer:*` messages one connection may send per second; the coordinator relays them, so they are bounded. */
   peerMessagesPerSecond: number;
+  /** Counts them: in memory per connection, or in Redis per tab key when instances share one (cluster/rate-limiters.ts). */
+  peerLimiter: PeerMessageLimiter;
   /** A socket that has not said `worker:hello` by then is dropped. */
   helloTimeoutMs: number;
   /** Refused messages a tab may send before it is disconnected. */
@@ -92,12 +94,12 @@ export class WorkerGateway implements Startable {
   #sweeper: NodeJS.Timeout | undefined;
   /** Kept as counters: recounting every session on each join made connecting many tabs O(n²). */
   readonly #connected = { worker: 0, guard: 0, requester: 0 };
-  readonly #peerLimiter: RateLimiterMemory;
+  readonly #peerLimiter: PeerMessageLimiter;
 
   constructor(options: WorkerGatewayOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#peerLimiter = new RateLimiterMemory({ keyPrefix: 'peer', points: options.peerMessagesPerSecond, duration: 1 });
+    this.#peerLimiter = options.peerLimiter;
   }
 
   /**
@@ -108,7 +110,7 @@ export class WorkerGateway implements Startable {
     session: WorkerSession,
     run: () => { ok: true } | { ok: false; code: ErrorCode; message: string },
   ): Promise<WorkerMessageOutcome> {
-    return this.#peerLimiter.consume(session.nodeId).then(
+    return this.#peerLimiter.consume(session).then(
       (): WorkerMessageOutcome => {
         const outcome = run();
         return outcome.ok ? OK : refusal(outcome.code, outcome.message);
@@ -383,7 +385,7 @@ export class WorkerGateway implements Startable {
 
   #forget(session: WorkerSession): void {
     if (this.#options.registry.remove(session.nodeId) === undefined) return;
-    void this.#peerLimiter.delete(session.nodeId);
+    this.#peerLimiter.forget(session);
     this.#options.dispatcher.workerGone(session);
     this.#options.verifier.guardGone(session);
     this.#options.peers.forget(session.nodeId);

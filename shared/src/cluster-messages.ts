@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { wireErrorSchema } from './error-codes.ts';
+import { taskIdSchema } from './ids.ts';
+import { parseSocketMessage, type ParseOutcome, type SocketMessage } from './socket-messages.ts';
+
+/**
+ * What one coordinator instance tells the others over the shared Redis (scale-out): the events a caller
+ * connected to another instance than the tab serving its task must hear. Redis is a trust boundary like a
+ * socket: every message is parsed with these schemas on arrival, and one that does not parse is dropped.
+ */
+
+/** Streamed text of a task, for the instance whose caller (SSE, or a waiting request) holds the stream. */
+export const clusterTaskChunkSchema = z.strictObject({
+  taskId: taskIdSchema,
+  /** The tab's chunk sequence within its attempt: a receiver drops a repeat or a gap the same way a local stream does. */
+  seq: z.number().int().min(0),
+  delta: z.string().max(4096),
+});
+export type ClusterTaskChunk = z.infer<typeof clusterTaskChunkSchema>;
+
+/**
+ * A task reached its terminal state. The record itself is read from the shared store (committed before this
+ * is published), so the message carries only what the waiting caller needs to know where to look.
+ */
+export const clusterTaskEndedSchema = z.strictObject({
+  taskId: taskIdSchema,
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  error: wireErrorSchema.optional(),
+});
+export type ClusterTaskEnded = z.infer<typeof clusterTaskEndedSchema>;
+
+/** Every event that crosses instances, with its schema; names are `noun:verb` like the socket events. */
+export const clusterMessageSchemas = {
+  'task:chunk': clusterTaskChunkSchema,
+  'task:ended': clusterTaskEndedSchema,
+} as const;
+
+export type ClusterMessage = SocketMessage<typeof clusterMessageSchemas>;
+
+/** Instance ids are chosen by each coordinator at start (a UUID); bounded so a bad message cannot bloat a log line. */
+export const clusterInstanceIdSchema = z.string().min(1).max(100);
+
+/** One message on the channel: who sent it, and the event. */
+export const clusterEnvelopeSchema = z.strictObject({
+  from: clusterInstanceIdSchema,
+  event: z.string().max(100),
+  payload: z.unknown(),
+});
+
+export interface ClusterEnvelope {
+  from: string;
+  message: ClusterMessage;
+}
+
+/** The bytes published for `message`: what `parseClusterEnvelope` reads back. */
+export function clusterEnvelopeText(from: string, message: ClusterMessage): string {
+  return JSON.stringify({ from, event: message.event, payload: message.payload });
+}
+
+/** Parses one message as it arrived from Redis (text); never throws. */
+export function parseClusterEnvelope(text: string): ParseOutcome<ClusterEnvelope> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const envelope = clusterEnvelopeSchema.safeParse(raw);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    return { ok: false, reason: `envelope: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` };
+  }
+  const parsed = parseSocketMessage(clusterMessageSchemas, envelope.data.event, [envelope.data.payload]);
+  if (!parsed.ok) return parsed;
+  return { ok: true, message: { from: envelope.data.from, message: parsed.message } };
+}
