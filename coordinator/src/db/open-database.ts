@@ -1,133 +1,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 
 export type SqliteDatabase = Database.Database;
-
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE tasks (
-     id TEXT PRIMARY KEY,
-     kind TEXT NOT NULL,
-     model TEXT NOT NULL,
-     api TEXT NOT NULL,
-     spec TEXT NOT NULL,
-     status TEXT NOT NULL,
-     priority INTEGER NOT NULL,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     max_attempts INTEGER NOT NULL,
-     node_id TEXT,
-     lease_expires_at INTEGER,
-     created_at INTEGER NOT NULL,
-     deadline_at INTEGER NOT NULL,
-     finished_at INTEGER,
-     result TEXT,
-     error TEXT
-   ) STRICT`,
-  `CREATE INDEX tasks_open ON tasks (status) WHERE status IN ('queued', 'assigned')`,
-  `CREATE TABLE identities (
-     public_key TEXT PRIMARY KEY,
-     stats TEXT NOT NULL,
-     first_seen_at INTEGER NOT NULL,
-     last_seen_at INTEGER NOT NULL
-   ) STRICT`,
-  `CREATE TABLE epochs (
-     epoch INTEGER PRIMARY KEY,
-     started_at INTEGER NOT NULL,
-     ends_at INTEGER NOT NULL,
-     status TEXT NOT NULL,
-     root TEXT,
-     total TEXT,
-     tx_hash TEXT,
-     hcs_sequence TEXT,
-     closed_at INTEGER
-   ) STRICT`,
-  `CREATE TABLE credits (
-     task_id TEXT PRIMARY KEY,
-     public_key TEXT NOT NULL,
-     model TEXT NOT NULL,
-     epoch INTEGER NOT NULL,
-     units TEXT NOT NULL,
-     amount TEXT NOT NULL,
-     status TEXT NOT NULL,
-     settled_epoch INTEGER,
-     created_at INTEGER NOT NULL
-   ) STRICT`,
-  `CREATE INDEX credits_by_key ON credits (public_key, status)`,
-  `CREATE TABLE claims (
-     epoch INTEGER NOT NULL,
-     account TEXT NOT NULL,
-     account_id TEXT NOT NULL,
-     amount TEXT NOT NULL,
-     proof TEXT NOT NULL,
-     claimed INTEGER NOT NULL DEFAULT 0,
-     PRIMARY KEY (epoch, account)
-   ) STRICT`,
-  `CREATE TABLE claim_sources (
-     epoch INTEGER NOT NULL,
-     account TEXT NOT NULL,
-     public_key TEXT NOT NULL,
-     amount TEXT NOT NULL,
-     PRIMARY KEY (epoch, account, public_key)
-   ) STRICT`,
-  // The standing a caller asked of the tabs that may see its task (x-tessera-min-tier); kept across restarts.
-  `ALTER TABLE tasks ADD COLUMN min_tier TEXT`,
-  // Only the hash of the submitter's cancel token is kept: a leaked database cancels nothing.
-  `ALTER TABLE tasks ADD COLUMN cancel_token_hash TEXT`,
-  // Settlement progress the coordinator must not forget in a crash: where to look for its own post on
-  // chain, and the signed HCS transaction it sends again (same id, so never twice) until it lands.
-  `CREATE TABLE epoch_settlement (
-     epoch INTEGER PRIMARY KEY,
-     post_from_block TEXT,
-     hcs_transaction_id TEXT,
-     hcs_transaction BLOB,
-     hcs_valid_until INTEGER
-   ) STRICT`,
-  // An account's history (the epochs it was paid in) decides whether its payouts are capped.
-  `CREATE INDEX claims_by_account ON claims (account)`,
-  // Pin by agreement (src/models/hash-pins.ts): what each tab key said a hub file hashes to, and the pins.
-  `CREATE TABLE file_attestations (
-     model TEXT NOT NULL,
-     path TEXT NOT NULL,
-     public_key TEXT NOT NULL,
-     sha256 TEXT NOT NULL,
-     bytes INTEGER NOT NULL,
-     revision TEXT NOT NULL,
-     attested_at INTEGER NOT NULL,
-     PRIMARY KEY (model, path, public_key)
-   ) STRICT`,
-  `CREATE TABLE file_pins (
-     model TEXT NOT NULL,
-     path TEXT NOT NULL,
-     sha256 TEXT NOT NULL,
-     bytes INTEGER NOT NULL,
-     pinned_at INTEGER NOT NULL,
-     PRIMARY KEY (model, path)
-   ) STRICT`,
-  // Known answers kept from guard-confirmed results, for models without reference ones (src/verification/canary-book.ts).
-  `CREATE TABLE recorded_canaries (
-     model TEXT NOT NULL,
-     ask TEXT NOT NULL,
-     answer TEXT NOT NULL,
-     worker_key TEXT NOT NULL,
-     recorded_at INTEGER NOT NULL,
-     PRIMARY KEY (model, ask)
-   ) STRICT`,
-  // Keys admitted as workers or guards and where they were first seen: new identities per address and
-  // network are counted from here, across restarts (src/workers/admission-control.ts).
-  `CREATE TABLE admitted_identities (
-     public_key TEXT PRIMARY KEY,
-     address TEXT NOT NULL,
-     prefix TEXT NOT NULL,
-     first_seen_at INTEGER NOT NULL
-   ) STRICT`,
-  `CREATE INDEX admitted_identities_by_address ON admitted_identities (address, first_seen_at)`,
-  `CREATE INDEX admitted_identities_by_prefix ON admitted_identities (prefix, first_seen_at)`,
-  // How often each admitted key was caught since: caught keys weigh on where they were first seen, and the
-  // partial indexes find a network's few caught keys without reading its many others.
-  `ALTER TABLE admitted_identities ADD COLUMN caught INTEGER NOT NULL DEFAULT 0`,
-  `CREATE INDEX admitted_identities_caught_by_address ON admitted_identities (address, first_seen_at) WHERE caught > 0`,
-  `CREATE INDEX admitted_identities_caught_by_prefix ON admitted_identities (prefix, first_seen_at) WHERE caught > 0`,
-];
 
 /**
  * Opens (creating if needed) the coordinator's SQLite file in WAL mode and applies pending migrations.
@@ -142,11 +18,11 @@ export function openDatabase(file: string): SqliteDatabase {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const version = Number(db.pragma('user_version', { simple: true }));
-  const pending = MIGRATIONS.slice(version);
+  const pending = SQLITE_MIGRATIONS.slice(version);
   if (pending.length > 0) {
     db.transaction(() => {
       for (const statement of pending) db.exec(statement);
-      db.pragma(`user_version = ${MIGRATIONS.length}`);
+      db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
     })();
   }
   return db;
