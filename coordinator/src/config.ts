@@ -10,6 +10,14 @@ export const CONFIG_FIELDS = {
   host: { env: 'HOST', help: 'address to listen on', schema: z.string().default('127.0.0.1') },
   port: { env: 'PORT', help: 'port to listen on', schema: z.coerce.number().int().min(0).max(65535).default(8787) },
   dataDir: { env: 'TESSERA_DATA_DIR', help: 'folder for the SQLite database', schema: z.string().default(resolve(repoRoot, 'data')) },
+  databaseUrl: {
+    env: 'TESSERA_DATABASE_URL',
+    help: 'postgres://user:password@host:port/database to keep all durable state in PostgreSQL (several coordinators can share it; needs libpq-dev for pg-native); empty: SQLite in the data dir',
+    schema: z
+      .string()
+      .regex(/^(postgres(ql)?:\/\/.*)?$/, 'a postgres:// or postgresql:// URL, or empty')
+      .default(''),
+  },
   modelsDir: {
     env: 'TESSERA_MODELS_DIR',
     help: 'folder of mirrored model files served at /models/',
