@@ -16,6 +16,8 @@ export interface CoordinatorEvents {
   /** An attempt ended without a result; `byTab`: the tab's own message ended it (error, wrong or caught result). */
   'task:attempt-failed': { record: TaskRecord; workerKey: string; worker: WorkerSession | undefined; cause: WireError; byTab: boolean };
   'task:requeued': { record: TaskRecord; cause: WireError };
+  /** Text of a task's stream reached its callers here (after any hold-back for a check). */
+  'task:streamed': { record: TaskRecord; delta: string };
   'task:succeeded': { record: TaskRecord; result: TaskResultRecord; worker: WorkerSession; queued: number };
   'task:failed': { record: TaskRecord; error: WireError; queued: number };
   'task:cancelled': { record: TaskRecord; queued: number };

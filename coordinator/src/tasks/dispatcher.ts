@@ -51,6 +51,10 @@ export interface DispatcherOptions {
   counter?: Pick<WorkCounter, 'count' | 'uncountable'>;
   /** The tab's reputation tier: placement prefers better ones, `banned` gets nothing. */
   tierOf?: (session: WorkerSession) => Tier;
+  /** The task records, when the composition root shares them (scale-out moves tasks between instances). */
+  book?: TaskBook;
+  /** Cancels a task this process does not hold (scale-out: it waits in the shared queue or runs elsewhere). */
+  cancelElsewhere?: (id: TaskId, reason: string) => TaskRecord | undefined;
   /** Peer introductions (PeerSignalling): a worker and the tab its text streams to directly. */
   peers?: { introduce(a: NodeId, b: NodeId): void; introduced(a: NodeId, b: NodeId): boolean };
   now?: () => number;
@@ -82,14 +86,16 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#book = new TaskBook({
-      store: options.store,
-      registry: options.registry,
-      events: options.events,
-      logger: options.logger,
-      now: this.#now,
-      largeInputBytes: options.largeInputBytes,
-    });
+    this.#book =
+      options.book ??
+      new TaskBook({
+        store: options.store,
+        registry: options.registry,
+        events: options.events,
+        logger: options.logger,
+        now: this.#now,
+        largeInputBytes: options.largeInputBytes,
+      });
     this.#intake = new ResultIntake({
       book: this.#book,
       events: options.events,
@@ -171,7 +177,8 @@ export class Dispatcher {
   /** Cancels an open task; undefined if it already finished. */
   cancel(id: TaskId, reason: string): TaskRecord | undefined {
     const task = this.#book.open.load(id);
-    if (task === undefined || task.pinned !== null) return undefined;
+    if (task === undefined) return this.#options.cancelElsewhere?.(id, reason);
+    if (task.pinned !== null) return undefined;
     return this.#book.cancel(task, reason) ? task.record : undefined;
   }
 

@@ -114,6 +114,29 @@ export class OpenTasks {
     else if (before === 'queued') this.#queued--;
   }
 
+  /** Queued tasks held here that no tab is streaming to directly: what scale-out may give back to the network. */
+  queuedHere(): Array<{ id: TaskId; model: string }> {
+    const queued: Array<{ id: TaskId; model: string }> = [];
+    for (const { id, model } of this.#stored.values()) queued.push({ id, model });
+    for (const { record, pinned, directTo } of this.#tasks.values()) {
+      if (pinned === null && directTo === null && record.status === 'queued') queued.push({ id: record.id, model: record.spec.model });
+    }
+    return queued;
+  }
+
+  /** A queued task leaves this process without ending; its record stays in the store. */
+  forget(id: TaskId): void {
+    const stored = this.#stored.get(id);
+    if (stored !== undefined) {
+      this.#stored.delete(id);
+      this.#weigh(stored, -1);
+      this.#queued--;
+      return;
+    }
+    const task = this.#tasks.get(id);
+    if (task !== undefined && task.record.status === 'queued') this.remove(task);
+  }
+
   /** The task ended: it leaves memory (its record stays in the store). */
   remove(task: OpenTask): void {
     if (this.#tasks.get(task.record.id) !== task) return;

@@ -48,6 +48,21 @@ export class TaskBook {
   /** Streamed text for the task's callers. */
   chunk(task: OpenTask, delta: string): void {
     this.#subscriptions.emit(task.record.id, { type: 'chunk', delta });
+    if (task.pinned === null) this.#options.events.emit('task:streamed', { record: task.record, delta });
+  }
+
+  /**
+   * What another instance told of a task it serves (scale-out): its callers here hear it as if it ran here.
+   * Only a terminal event read back from the shared store ends their wait.
+   */
+  relay(id: TaskId, event: TaskEvent): void {
+    if (event.type === 'chunk') this.#subscriptions.emit(id, event);
+    else this.#subscriptions.close(id, event);
+  }
+
+  /** Whether anyone here waits on the task. */
+  awaited(id: TaskId): boolean {
+    return this.#subscriptions.has(id);
   }
 
   /** Applies one change of the state machine: persisted first, then adopted. False when it does not apply. */
@@ -154,6 +169,14 @@ export class TaskBook {
     const task = this.open.get(id);
     if (task !== undefined) return task.pinned === null ? task.record : undefined;
     return this.#options.store.get(id);
+  }
+
+  /**
+   * A queued task leaves this process without ending (scale-out: another instance may claim it); those
+   * waiting on it keep waiting, for its events to arrive from wherever it runs.
+   */
+  forget(id: TaskId): void {
+    this.open.forget(id);
   }
 
   #close(task: OpenTask, event: TaskEvent): void {

@@ -25,6 +25,10 @@ export class TaskSubscriptions {
     };
   }
 
+  has(id: TaskId): boolean {
+    return this.#listeners.has(id);
+  }
+
   /** Tells the task's listeners; a listener that throws is logged and does not stop the others. */
   emit(id: TaskId, event: TaskEvent): void {
     const listeners = this.#listeners.get(id);
