@@ -29,10 +29,23 @@ export const clusterTaskEndedSchema = z.strictObject({
 });
 export type ClusterTaskEnded = z.infer<typeof clusterTaskEndedSchema>;
 
+/**
+ * Tasks of a model went back to the shared queue (the instance that took them could not place them): an
+ * instance with an idle tab for it claims them now rather than at its next heartbeat.
+ */
+export const clusterTaskQueuedSchema = z.strictObject({ model: z.string().min(1).max(200) });
+export type ClusterTaskQueued = z.infer<typeof clusterTaskQueuedSchema>;
+
+/** A caller on another instance cancelled a task; the instance whose tab runs it stops it. */
+export const clusterTaskCancelSchema = z.strictObject({ taskId: taskIdSchema, reason: z.string().max(500) });
+export type ClusterTaskCancel = z.infer<typeof clusterTaskCancelSchema>;
+
 /** Every event that crosses instances, with its schema; names are `noun:verb` like the socket events. */
 export const clusterMessageSchemas = {
   'task:chunk': clusterTaskChunkSchema,
   'task:ended': clusterTaskEndedSchema,
+  'task:queued': clusterTaskQueuedSchema,
+  'task:cancel': clusterTaskCancelSchema,
 } as const;
 
 export type ClusterMessage = SocketMessage<typeof clusterMessageSchemas>;
