@@ -1,10 +1,13 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { WORKER_NAMESPACE } from '@tessera/shared';
+import type { Redis } from 'ioredis';
 import type { Namespace, Server } from 'socket.io';
 import type { RedisConnections } from './redis-connections.ts';
 
 export interface ClusterSocketsOptions {
   redis: RedisConnections;
+  /** The adapter's own subscribing connection (`RedisConnections.subscriber`), already connected. */
+  subscriber: Redis;
   /** Key prefix of this network in Redis (`TESSERA_REDIS_PREFIX`): instances with the same one are one cluster. */
   prefix: string;
   /** How long a cross-instance query (`fetchSockets`) waits for the other instances' answers. */
@@ -27,9 +30,9 @@ export class ClusterSockets {
 
   /** Puts the Redis adapter under `io`; must run before the `/worker` namespace is first used. */
   attach(io: Server): void {
-    const { redis, prefix } = this.#options;
+    const { redis, subscriber, prefix } = this.#options;
     io.adapter(
-      createAdapter(redis.command, redis.subscriber('socket.io adapter'), {
+      createAdapter(redis.command, subscriber, {
         key: `${prefix}:socket.io`,
         requestsTimeout: this.#options.requestsTimeoutMs ?? 5000,
         // Answers go to the asking instance only, not to every instance.

@@ -42,7 +42,7 @@ export async function openCluster(options: OpenClusterOptions): Promise<Cluster>
   try {
     const channel = new ClusterChannel({
       publisher: redis.command,
-      subscriber: redis.subscriber('cluster channel'),
+      subscriber: await redis.subscriber('cluster channel'),
       channel: `${prefix}:events`,
       instanceId,
       logger,
@@ -52,7 +52,7 @@ export async function openCluster(options: OpenClusterOptions): Promise<Cluster>
     return {
       instanceId,
       redis,
-      sockets: new ClusterSockets({ redis, prefix }),
+      sockets: new ClusterSockets({ redis, subscriber: await redis.subscriber('socket.io adapter'), prefix }),
       channel,
       limits: { redis, prefix },
       close: () => redis.close(),

@@ -77,27 +77,42 @@ export class RedisConnections {
     return connections;
   }
 
-  /** A new connection for subscribing (the socket.io adapter's, the cluster channel's), closed with the rest. */
-  subscriber(name: string): Redis {
+  /**
+   * A new connection for subscribing (the socket.io adapter's, the cluster channel's), connected before it is
+   * handed out and closed with the rest. ioredis re-subscribes it after a loss.
+   */
+  async subscriber(name: string): Promise<Redis> {
     if (this.#closed) throw new Error('Redis connections are closed');
-    // A subscription made before the connection is up waits for it (and ioredis re-subscribes after a loss).
     const connection = this.command.duplicate({ enableOfflineQueue: true });
     this.#watch(connection, name);
     this.#subscribers.push(connection);
+    await connection.connect();
     return connection;
   }
 
-  /** Ends every connection: subscribers first, then the command connection (after its queued replies). */
+  /** Ends every connection: subscribers first, then the command connection. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const connection of this.#subscribers.splice(0)) connection.disconnect();
-    try {
-      await this.command.quit();
-    } catch {
-      // Already gone (Redis went away first): nothing is left to flush.
-      this.command.disconnect();
+    for (const connection of this.#subscribers.splice(0)) await RedisConnections.#end(connection);
+    await RedisConnections.#end(this.command);
+  }
+
+  /**
+   * QUIT goes after what is pending, so a subscription still being confirmed is answered rather than rejected
+   * (the socket.io adapter does not catch its own); a connection that is not up, or does not answer within a
+   * second, is dropped.
+   */
+  static async #end(connection: Redis): Promise<void> {
+    if (connection.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 1000);
+      });
+      await Promise.race([connection.quit().catch(() => undefined), late]);
+      clearTimeout(timer);
     }
+    connection.disconnect();
   }
 
   /** Without a listener ioredis prints errors to stderr; they go to the log, once per outage. */
