@@ -36,7 +36,7 @@ export interface BuildAppOptions {
   /** fastify's logger option; `false` in tests. */
   logger?: FastifyServerOptions['logger'];
   catalog?: readonly ModelCatalogEntry[];
-  /** SQLite file; defaults to `<dataDir>/tessera.db`. `:memory:` for throwaway apps. */
+  /** SQLite file; defaults to `<dataDir>/tessera.db`. `:memory:` for throwaway apps. Unused with `config.databaseUrl`. */
   databaseFile?: string;
   /** Linked wallets; defaults to the wallet-link service (tests may pass their own). */
   accounts?: AccountDirectory;
@@ -86,7 +86,12 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   // The API takes JSON only; without this, fastify would hand a text/plain body to the JSON schema.
   app.removeContentTypeParser('text/plain');
 
-  const db = openDatabase(options.databaseFile ?? join(config.dataDir, 'tessera.db'));
+  // PostgreSQL when TESSERA_DATABASE_URL is set (its migrations run here, before anything reads), else SQLite.
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    file: options.databaseFile ?? join(config.dataDir, 'tessera.db'),
+    log: (message) => app.log.info(`postgres migrations: ${message}`),
+  });
   const core = await createCoordinatorCore({ config, catalog, db, logger: app.log, accounts: options.accounts });
   app.addHook('onReady', async () => core.lifecycle.start());
   app.addHook('preClose', async () => core.lifecycle.stop());

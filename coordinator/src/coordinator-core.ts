@@ -4,7 +4,7 @@ import { openCluster } from './cluster/open-cluster.ts';
 import { peerMessageLimiter } from './cluster/rate-limiters.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorContext } from './coordinator-context.ts';
-import type { SqliteDatabase } from './db/open-database.ts';
+import type { SqlDatabase } from './db/sql-database.ts';
 import { CoordinatorEventBus } from './events/coordinator-events.ts';
 import { CoordinatorMetrics } from './http/coordinator-metrics.ts';
 import { Lifecycle } from './lifecycle/startable.ts';
@@ -21,7 +21,7 @@ import { Dispatcher } from './tasks/dispatcher.ts';
 import { loadTokenizer } from './work/tokenizer-loader.ts';
 import { WorkCounter } from './work/work-counter.ts';
 import { LeaseReaper } from './tasks/lease-reaper.ts';
-import { SqliteTaskStore } from './tasks/sqlite-task-store.ts';
+import { SqlTaskStore } from './tasks/sql-task-store.ts';
 import { HashPins } from './models/hash-pins.ts';
 import { ModelTrustMetrics } from './models/model-trust-metrics.ts';
 import { CanaryBook } from './verification/canary-book.ts';
@@ -37,7 +37,7 @@ import { WorkerRegistry } from './workers/worker-registry.ts';
 export interface CoordinatorCoreOptions {
   config: CoordinatorConfig;
   catalog: readonly ModelCatalogEntry[];
-  db: SqliteDatabase;
+  db: SqlDatabase;
   logger: FastifyBaseLogger;
   /** Linked wallets; defaults to the wallet-link service. */
   accounts?: AccountDirectory;
@@ -53,7 +53,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   // First, so an unreachable Redis ends start-up before anything else opens.
   const cluster = config.redisUrl === '' ? undefined : await openCluster({ url: config.redisUrl, prefix: config.redisPrefix, logger });
   const events = new CoordinatorEventBus();
-  const store = new SqliteTaskStore(db);
+  const store = new SqlTaskStore(db);
   const registry = new WorkerRegistry();
   const metrics = new CoordinatorMetrics();
   const reputation = new ReputationBook(db);

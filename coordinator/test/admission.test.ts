@@ -1,15 +1,15 @@
-import Database from 'better-sqlite3';
 import { TINY_GPT2_ID, admissionPolicySchema, findIdentityProof, protocolErrorSchema, rewardsViewSchema } from '@tessera/shared';
 import type { ProtocolError, TaskAssign } from '@tessera/shared';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly } from './support/honest-answers.ts';
 import { guardHonestly } from './support/scripted-guard.ts';
 import { ScriptedTab, loaded, newIdentity, type ScriptedTabOptions, type TabIdentity } from './support/scripted-tab.ts';
 import { chatOutput } from './support/tiny-tokens.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
+import { openTestDatabase } from './support/test-database.ts';
 
 const track = closeAfterEach();
 
@@ -44,10 +44,13 @@ function refusalOf(outcome: Outcome): ProtocolError['error'] {
   return outcome.error.error;
 }
 
-function admittedRows(server: TestApp): Array<{ public_key: string; address: string; prefix: string }> {
-  const db = new Database(join(server.dataDir, 'tessera.db'), { readonly: true });
+const admittedRowsSchema = z.array(z.object({ public_key: z.string(), address: z.string(), prefix: z.string() }));
+
+/** What the coordinator on `server` recorded, read from its database by a connection of the test's own. */
+async function admittedRows(server: TestApp): Promise<z.infer<typeof admittedRowsSchema>> {
+  const db = await openTestDatabase(server.dataDir);
   try {
-    return db.prepare('SELECT public_key, address, prefix FROM admitted_identities ORDER BY first_seen_at').all() as never;
+    return admittedRowsSchema.parse(db.all('SELECT public_key, address, prefix FROM admitted_identities ORDER BY first_seen_at'));
   } finally {
     db.close();
   }
@@ -79,11 +82,9 @@ describe('admission: identities cost something', () => {
     }
     expect(server.app.tessera.registry.size).toBe(8);
     // Refused tabs left no identity behind: only the admitted keys are known.
-    expect(
-      admittedRows(server)
-        .map((row) => row.public_key)
-        .sort(),
-    ).toEqual(admitted.map(({ tab }) => tab.identity.publicKey).sort());
+    expect((await admittedRows(server)).map((row) => row.public_key).sort()).toEqual(
+      admitted.map(({ tab }) => tab.identity.publicKey).sort(),
+    );
 
     admitted[0]?.tab.close();
     await eventually(() => (server.app.tessera.registry.size === 7 ? true : undefined), 2000, 'a tab left');
@@ -116,7 +117,7 @@ describe('admission: identities cost something', () => {
     expect(refusalOf((await attempt(second)).outcome).code).toBe('admission_refused');
     await new Promise((resolve) => setTimeout(resolve, 1600));
     expect((await attempt(second)).outcome.joined).toBe(true);
-    expect(admittedRows(second)).toHaveLength(6);
+    expect(await admittedRows(second)).toHaveLength(6);
   });
 
   it('a missing, borrowed or too weak proof is refused and changes nothing', async () => {
@@ -145,9 +146,9 @@ describe('admission: identities cost something', () => {
 
     // Nothing was counted: the one place and the one new identity of this address are still free.
     expect(server.app.tessera.registry.size).toBe(0);
-    expect(admittedRows(server)).toEqual([]);
+    expect(await admittedRows(server)).toEqual([]);
     expect((await attempt(server, { identity })).outcome.joined).toBe(true);
-    expect(admittedRows(server).map((row) => row.public_key)).toEqual([identity.publicKey]);
+    expect((await admittedRows(server)).map((row) => row.public_key)).toEqual([identity.publicKey]);
   });
 
   it('counts per /24 behind a trusted proxy, and believes X-Forwarded-For from nobody else', async () => {
@@ -160,7 +161,7 @@ describe('admission: identities cost something', () => {
     const perPrefix = refusalOf((await attempt(proxied, from('203.0.113.200'))).outcome);
     expect(perPrefix.message).toContain('The network 203.0.113.0/24 has used its new identities: 4 of 4');
     expect((await attempt(proxied, from('198.51.100.7'))).outcome.joined).toBe(true);
-    expect(admittedRows(proxied).at(-1)).toMatchObject({ address: '198.51.100.7', prefix: '198.51.100.0/24' });
+    expect((await admittedRows(proxied)).at(-1)).toMatchObject({ address: '198.51.100.7', prefix: '198.51.100.0/24' });
     // The HTTP API sees the same client: its rate limit is per forwarded address too.
     const limited = track(await startTestApp({ ...limits, trustProxy: 'loopback', rateLimitPerMinute: 2 }));
     const api = (address: string) => fetch(`${limited.url}/api/v1/network`, { headers: { 'x-forwarded-for': address } });
@@ -174,7 +175,7 @@ describe('admission: identities cost something', () => {
     expect(refusalOf((await attempt(direct, from('192.0.2.99'))).outcome).message).toContain(
       'The address 127.0.0.1 has used its new identities',
     );
-    expect(new Set(admittedRows(direct).map((row) => row.address))).toEqual(new Set(['127.0.0.1']));
+    expect(new Set((await admittedRows(direct)).map((row) => row.address))).toEqual(new Set(['127.0.0.1']));
   });
 
   it('a banned cheater makes its address and network slow to mint new keys', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from './support/test-database.ts';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 const PER_CLIENT_BYTES = 16 * 1024 * 1024;
@@ -13,12 +14,14 @@ const STATED_BOUND_BYTES = 6 * PER_CLIENT_BYTES;
 
 /** The coordinator in a child process, so its resident memory is its own. */
 async function startChild(dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const databaseUrl = await testDatabaseUrl(dataDir);
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',
       PORT: '0',
       TESSERA_DATA_DIR: dataDir,
+      TESSERA_DATABASE_URL: databaseUrl,
       TESSERA_RATE_LIMIT_PER_MINUTE: '0',
       TESSERA_MAX_OPEN_BYTES_PER_CLIENT: String(PER_CLIENT_BYTES),
       LOG_LEVEL: 'info',

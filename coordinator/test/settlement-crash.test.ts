@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openDatabase } from '../src/db/open-database.ts';
 import { Ledger } from '../src/rewards/ledger.ts';
 import { SettlementJournal } from '../src/rewards/settlement-journal.ts';
 import { HcsStandIn } from './support/hcs-stand-in.ts';
@@ -15,10 +14,11 @@ import { DEV_KEYS, addressOf, deployRewards, type DeployedRewards } from './supp
 import { localEvmPerFile } from './support/local-evm-suite.ts';
 import { SettlementProcess } from './support/settlement-process.ts';
 import { eventually } from './support/test-app.ts';
+import { openTestDatabase, testDatabaseUrl } from './support/test-database.ts';
 
 // Settlement must survive `kill -9` at its worst moments. Each test runs the coordinator as a child process
 // (support/settlement-child.ts) against Hardhat's EVM node and a gRPC HCS stand-in, kills it with SIGKILL
-// at a crash point (TESSERA_CRASH_AT), restarts it on the same SQLite file, and checks the chain, the topic
+// at a crash point (TESSERA_CRASH_AT), restarts it on the same database, and checks the chain, the topic
 // and the database agree: posted once, recorded, published once, later epochs settle, claims work.
 
 const ALICE = 'A'.repeat(43);
@@ -62,8 +62,10 @@ async function setup(): Promise<Setup> {
     standIn,
     dataDir,
     async start(crashAt) {
+      const databaseUrl = await testDatabaseUrl(dataDir);
       const child = await SettlementProcess.start({
         TESSERA_DATA_DIR: dataDir,
+        ...(databaseUrl === '' ? {} : { TESSERA_DATABASE_URL: databaseUrl }),
         TESSERA_EVM_RPC_URL: suite.evm().url,
         TESSERA_REWARD_DISTRIBUTOR: rewards.distributor,
         TESSERA_SETTLEMENT_KEY: DEV_KEYS.poster,
@@ -84,8 +86,8 @@ async function setup(): Promise<Setup> {
 }
 
 /** Credit earned while no coordinator runs, written as the rewards keeper would. */
-function seed(dataDir: string, credits: Array<[string, bigint]>): void {
-  const db = openDatabase(join(dataDir, 'tessera.db'));
+async function seed(dataDir: string, credits: Array<[string, bigint]>): Promise<void> {
+  const db = await openTestDatabase(dataDir);
   const ledger = new Ledger(db, { epochLengthMs: 3_600_000 });
   for (const [publicKey, amount] of credits) {
     ledger.credit({ taskId: randomUUID(), publicKey, model: 'tessera/tiny-gpt2', units: 1n, amount, escrow: false });
@@ -94,15 +96,15 @@ function seed(dataDir: string, credits: Array<[string, bigint]>): void {
 }
 
 /** What the database says about an epoch, read while the coordinator is down. */
-function recorded(
+async function recorded(
   dataDir: string,
   epoch: number,
-): { status: string; root: string | null; tx_hash: string | null; hcs_sequence: string | null } {
-  const db = openDatabase(join(dataDir, 'tessera.db'));
+): Promise<{ status: string; root: string | null; tx_hash: string | null; hcs_sequence: string | null }> {
+  const db = await openTestDatabase(dataDir);
   try {
     return z
       .object({ status: z.string(), root: z.string().nullable(), tx_hash: z.string().nullable(), hcs_sequence: z.string().nullable() })
-      .parse(db.prepare(`SELECT status, root, tx_hash, hcs_sequence FROM epochs WHERE epoch = ?`).get(epoch));
+      .parse(db.get(`SELECT status, root, tx_hash, hcs_sequence FROM epochs WHERE epoch = ?`, [epoch]));
   } finally {
     db.close();
   }
@@ -132,7 +134,7 @@ function topicMessages(standIn: HcsStandIn): Array<{ epoch: number; root: string
 describe('settlement survives kill -9', () => {
   it('after postEpoch landed: the restart finds the root on chain and records it instead of posting again; later epochs and claims work', async () => {
     const { rewards, standIn, dataDir, start } = await setup();
-    seed(dataDir, [
+    await seed(dataDir, [
       [ALICE, 5_000n],
       [BOB, 7_000n],
     ]);
@@ -141,14 +143,14 @@ describe('settlement survives kill -9', () => {
     expect(await crashing.exited).toMatchObject({ signal: 'SIGKILL' });
 
     // The chain has the root; the coordinator died before writing that down.
-    const before = recorded(dataDir, 1);
+    const before = await recorded(dataDir, 1);
     expect(before).toMatchObject({ status: 'closed', tx_hash: null, hcs_sequence: null });
     const posts = await rewards.postsOf(1);
     expect(posts).toHaveLength(1);
     expect(await rewards.epochRoot(1)).toBe(before.root);
     expect(standIn.messages).toHaveLength(0);
 
-    seed(dataDir, [[ALICE, 1_000n]]);
+    await seed(dataDir, [[ALICE, 1_000n]]);
     const restarted = await start();
     const epoch1 = await settled(restarted.url, 1);
     expect(epoch1).toMatchObject({ total: '12000', accounts: 2, txHash: posts[0], hcsSequence: '1' });
@@ -175,16 +177,16 @@ describe('settlement survives kill -9', () => {
 
   it('after the HCS message landed: the restart sends the same signed transaction, the node knows it, the summary is on the topic once', async () => {
     const { rewards, standIn, dataDir, start } = await setup();
-    seed(dataDir, [[ALICE, 3_000n]]);
+    await seed(dataDir, [[ALICE, 3_000n]]);
     const crashing = await start('after-hcs-post');
     crashing.send('close');
     expect(await crashing.exited).toMatchObject({ signal: 'SIGKILL' });
 
-    expect(recorded(dataDir, 1)).toMatchObject({ status: 'posted', hcs_sequence: null });
+    expect(await recorded(dataDir, 1)).toMatchObject({ status: 'posted', hcs_sequence: null });
     expect(standIn.messages).toHaveLength(1);
     const landed = standIn.messages[0]?.transactionId;
     // The signed transaction was written down before it was sent: that is what the restart sends again.
-    const db = openDatabase(join(dataDir, 'tessera.db'));
+    const db = await openTestDatabase(dataDir);
     expect(new SettlementJournal(db).hcsTransactionId(1)).toBe(landed);
     db.close();
 
@@ -197,7 +199,7 @@ describe('settlement survives kill -9', () => {
 
   it('mid-claim: the claim landed on chain but the coordinator died before recording it; after the restart it shows as claimed and cannot be paid twice', async () => {
     const { rewards, dataDir, start } = await setup();
-    seed(dataDir, [[ALICE, 4_000n]]);
+    await seed(dataDir, [[ALICE, 4_000n]]);
     const first = await start();
     first.send('close');
     await settled(first.url, 1);

@@ -12,6 +12,7 @@ import { HcsStandIn } from './support/hcs-stand-in.ts';
 import { DEV_KEYS, addressOf, deployRewards, type DeployedRewards } from './support/local-evm.ts';
 import { localEvmPerFile } from './support/local-evm-suite.ts';
 import { eventually } from './support/test-app.ts';
+import { testDatabaseUrl } from './support/test-database.ts';
 
 // Settlement reads the chain before every post. These tests put the chain in the states a crash or a
 // second writer leaves behind and check what the coordinator does: a different root halts settlement,
@@ -41,7 +42,8 @@ async function startApp(dataDir: string, overrides: Partial<Record<keyof Coordin
       done();
     },
   });
-  const config = loadConfig({}, { port: 0, dataDir, rateLimitPerMinute: 0, epochLengthMs: 3_600_000, ...overrides });
+  const databaseUrl = await testDatabaseUrl(dataDir);
+  const config = loadConfig({}, { port: 0, dataDir, databaseUrl, rateLimitPerMinute: 0, epochLengthMs: 3_600_000, ...overrides });
   const app = await buildApp({
     config,
     logger: { level: 'info', stream },

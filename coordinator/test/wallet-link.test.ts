@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type SqliteDatabase } from '../src/db/open-database.ts';
+import type { SqlDatabase } from '../src/db/sql-database.ts';
 import { createWalletLinkService } from '../src/wallet/wallet-link-service.ts';
 import { MirrorNodeServer } from './support/mirror-node-server.ts';
 import { newIdentity } from './support/scripted-tab.ts';
+import { openTestDatabase } from './support/test-database.ts';
 import {
   ED_ACCOUNT,
   EC_ACCOUNT,
@@ -28,7 +29,7 @@ import {
 describe('wallet link against a loopback mirror node', () => {
   let mirror: MirrorNodeServer;
   let dir: string;
-  let db: SqliteDatabase;
+  let db: SqlDatabase;
   let subject: WalletApp;
 
   beforeAll(async () => {
@@ -47,7 +48,7 @@ describe('wallet link against a loopback mirror node', () => {
       deleted: true,
     });
     dir = mkdtempSync(join(tmpdir(), 'tessera-wallet-'));
-    db = openDatabase(join(dir, 'tessera.db'));
+    db = await openTestDatabase(dir);
     subject = await walletApp(db, { mirrorNodeUrl: mirror.url, walletConnectProjectId: 'project-123' });
   });
   afterEach(() => {
@@ -313,7 +314,7 @@ describe('wallet link against a loopback mirror node', () => {
   it('keeps links across a restart, and counts them only on the network they were made on', async () => {
     const tab = newIdentity();
     await post(subject.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(subject.app, tab), ED_ACCOUNT, edKey));
-    const reopened = openDatabase(join(dir, 'tessera.db'));
+    const reopened = await openTestDatabase(dir);
     const again = createWalletLinkService({ db: reopened, network: 'testnet', mirrorNodeUrl: mirror.url });
     expect(again.linkedAccount(tab.publicKey)?.accountId).toBe(ED_ACCOUNT);
     const onMainnet = createWalletLinkService({ db: reopened, network: 'mainnet', mirrorNodeUrl: mirror.url });

@@ -1,29 +1,23 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
+import { openPostgresDatabase } from './postgres-database.ts';
+import type { SqlDatabase } from './sql-database.ts';
+import { openSqliteDatabase } from './sqlite-database.ts';
 
-export type SqliteDatabase = Database.Database;
+export interface OpenDatabaseOptions {
+  /** `postgres://…` (TESSERA_DATABASE_URL): PostgreSQL; empty: the SQLite file. */
+  databaseUrl: string;
+  /** The SQLite file (`<dataDir>/tessera.db`), or `:memory:`. */
+  file: string;
+  /** Migration progress on PostgreSQL. */
+  log?: (message: string) => void;
+}
 
 /**
- * Opens (creating if needed) the coordinator's SQLite file in WAL mode and applies pending migrations.
- * `synchronous = NORMAL` in WAL keeps every commit durable across a process crash (not a power cut),
- * which is the guarantee the queue needs at a fraction of FULL's fsync cost.
+ * The coordinator's store: PostgreSQL when a URL is given (several coordinators can share it), else the
+ * embedded SQLite file. Asynchronous only because PostgreSQL's migrations are; every store call after this
+ * is synchronous on both.
  */
-export function openDatabase(file: string): SqliteDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  const version = Number(db.pragma('user_version', { simple: true }));
-  const pending = SQLITE_MIGRATIONS.slice(version);
-  if (pending.length > 0) {
-    db.transaction(() => {
-      for (const statement of pending) db.exec(statement);
-      db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
-    })();
-  }
-  return db;
+export async function openDatabase(options: OpenDatabaseOptions): Promise<SqlDatabase> {
+  if (options.databaseUrl === '') return openSqliteDatabase(options.file);
+  if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) throw new Error('TESSERA_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  return openPostgresDatabase(options.databaseUrl, { log: options.log });
 }

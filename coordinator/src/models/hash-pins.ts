@@ -1,12 +1,13 @@
 import { findModel } from '@tessera/shared';
 import type { AttestedFile, ErrorCode, ModelAttest, ModelCatalogEntry, ModelFile } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import { z } from 'zod';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 import type { ModelTrustMetrics } from './model-trust-metrics.ts';
 
 export interface HashPinsOptions {
-  db: SqliteDatabase;
+  db: SqlDatabase;
   catalog: readonly ModelCatalogEntry[];
   /** Distinct keys that must report the same sha256 (and size) for a file before it is pinned. */
   agreement: number;
@@ -25,13 +26,21 @@ export type AttestOutcome = { ok: true } | { ok: false; code: ErrorCode; message
 
 type FileHashes = ReadonlyMap<string, { sha256: string; bytes: number }>;
 
+const pinRowsSchema = z.array(z.object({ path: z.string(), sha256: z.string(), bytes: z.number().int() }));
+const keyRowsSchema = z.array(z.object({ public_key: z.string() }));
+
+const ATTEST = `INSERT INTO file_attestations (model, path, public_key, sha256, bytes, revision, attested_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (model, path, public_key) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes,
+    revision = excluded.revision, attested_at = excluded.attested_at`;
+const PIN = `INSERT INTO file_pins (model, path, sha256, bytes, pinned_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, path) DO NOTHING`;
+
 /**
  * Pin by agreement, for hub models whose catalog entry lists no hashes (nobody could reach the hub to hash
  * them): every tab reports the sha256 of each file it loaded (`model:attest`) before the model is checked,
  * and a file's hash is pinned once `agreement` distinct keys reported the same one. From then on a tab whose
  * bytes differ is refused that model (`modelChecks` 'refused'), logged and counted in metrics — also a
  * tab that attested before the pin. Until a file is pinned, tabs serve on the word of the known-answer checks
- * and guards alone. Attestations and pins live in SQLite, so restarts keep them. Where the catalog has
+ * and guards alone. Attestations and pins live in the database, so restarts keep them. Where the catalog has
  * hashes, they are the pins.
  */
 export class HashPins {
@@ -58,7 +67,7 @@ export class HashPins {
   pins(modelId: string): ModelFile[] {
     const entry = findModel(this.#options.catalog, modelId);
     if (entry !== undefined && entry.files.length > 0) return [...entry.files];
-    return this.#options.db.prepare('SELECT path, sha256, bytes FROM file_pins WHERE model = ? ORDER BY path').all(modelId) as ModelFile[];
+    return pinRowsSchema.parse(this.#options.db.all('SELECT path, sha256, bytes FROM file_pins WHERE model = ? ORDER BY path', [modelId]));
   }
 
   /** A tab's report of the files it loaded for a model. */
@@ -89,22 +98,12 @@ export class HashPins {
           continue;
         }
         if (entry.files.length > 0) continue;
-        db.prepare(
-          `INSERT INTO file_attestations (model, path, public_key, sha256, bytes, revision, attested_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (model, path, public_key) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes,
-             revision = excluded.revision, attested_at = excluded.attested_at`,
-        ).run(attest.modelId, file.path, session.key.publicKey, file.sha256, file.bytes, attest.revision, now);
+        db.run(ATTEST, [attest.modelId, file.path, session.key.publicKey, file.sha256, file.bytes, attest.revision, now]);
         if (this.#agreeing(attest.modelId, file) < this.#options.agreement) continue;
-        db.prepare('INSERT OR IGNORE INTO file_pins (model, path, sha256, bytes, pinned_at) VALUES (?, ?, ?, ?, ?)').run(
-          attest.modelId,
-          file.path,
-          file.sha256,
-          file.bytes,
-          now,
-        );
+        db.run(PIN, [attest.modelId, file.path, file.sha256, file.bytes, now]);
         newlyPinned.push({ path: file.path, sha256: file.sha256, bytes: file.bytes });
       }
-    })();
+    });
 
     for (const pin of newlyPinned) {
       this.#options.metrics?.filePinned(attest.modelId);
@@ -127,12 +126,16 @@ export class HashPins {
 
   /** Distinct counting keys that reported exactly this file. */
   #agreeing(modelId: string, file: AttestedFile): number {
-    const keys = this.#options.db
-      .prepare('SELECT public_key FROM file_attestations WHERE model = ? AND path = ? AND sha256 = ? AND bytes = ?')
-      .pluck()
-      .all(modelId, file.path, file.sha256, file.bytes) as string[];
+    const rows = keyRowsSchema.parse(
+      this.#options.db.all('SELECT public_key FROM file_attestations WHERE model = ? AND path = ? AND sha256 = ? AND bytes = ?', [
+        modelId,
+        file.path,
+        file.sha256,
+        file.bytes,
+      ]),
+    );
     const counts = this.#options.counts ?? (() => true);
-    return keys.filter((key) => counts(key)).length;
+    return rows.filter((row) => counts(row.public_key)).length;
   }
 
   #refuse(session: WorkerSession, modelId: string, why: string): void {

@@ -1,7 +1,10 @@
 import { emptyReputation, tierOf } from '@tessera/shared';
 import type { ReputationStats, Tier } from '@tessera/shared';
 import { z } from 'zod';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
+
+const UPSERT = `INSERT INTO identities (public_key, stats, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (public_key) DO UPDATE SET stats = excluded.stats, last_seen_at = excluded.last_seen_at`;
 
 const statsSchema = z.object({
   validChecks: z.number().int(),
@@ -15,30 +18,22 @@ const statsSchema = z.object({
 });
 
 /**
- * Reputation per tab identity (its public key), kept in SQLite so a tab cannot shed a bad record by
+ * Reputation per tab identity (its public key), kept in the database so a tab cannot shed a bad record by
  * reconnecting, and a restart forgets nothing. Reads are served from memory. Anyone may read; only the
  * `ReputationKeeper` writes.
  */
 export class ReputationBook {
   readonly #cache = new Map<string, ReputationStats>();
-  readonly #get;
-  readonly #upsert;
 
   constructor(
-    db: SqliteDatabase,
+    private readonly db: SqlDatabase,
     private readonly now: () => number = Date.now,
-  ) {
-    this.#get = db.prepare(`SELECT stats FROM identities WHERE public_key = ?`);
-    this.#upsert = db.prepare(
-      `INSERT INTO identities (public_key, stats, first_seen_at, last_seen_at) VALUES (@key, @stats, @now, @now)
-       ON CONFLICT (public_key) DO UPDATE SET stats = @stats, last_seen_at = @now`,
-    );
-  }
+  ) {}
 
   get(publicKey: string): ReputationStats {
     const cached = this.#cache.get(publicKey);
     if (cached !== undefined) return cached;
-    const row: unknown = this.#get.get(publicKey);
+    const row = this.db.get('SELECT stats FROM identities WHERE public_key = ?', [publicKey]);
     const stats = row === undefined ? emptyReputation() : statsSchema.parse(JSON.parse(z.object({ stats: z.string() }).parse(row).stats));
     this.#cache.set(publicKey, stats);
     return stats;
@@ -51,7 +46,8 @@ export class ReputationBook {
   update(publicKey: string, change: (stats: ReputationStats) => ReputationStats): ReputationStats {
     const next = change(this.get(publicKey));
     this.#cache.set(publicKey, next);
-    this.#upsert.run({ key: publicKey, stats: JSON.stringify(next), now: this.now() });
+    const now = this.now();
+    this.db.run(UPSERT, [publicKey, JSON.stringify(next), now, now]);
     return next;
   }
 }

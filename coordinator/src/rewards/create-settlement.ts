@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { CoordinatorConfig } from '../config.ts';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import { resolveMirrorNodeUrl } from '../wallet/wallet-link-service.ts';
 import type { AccountDirectory, EvmAddress } from './account-directory.ts';
 import { EpochSettler } from './epoch-settler.ts';
@@ -25,7 +25,7 @@ export interface Settlement {
  */
 export async function createSettlement(options: {
   config: CoordinatorConfig;
-  db: SqliteDatabase;
+  db: SqlDatabase;
   ledger: Ledger;
   accounts: AccountDirectory;
   registry: Registry;

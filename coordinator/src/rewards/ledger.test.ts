@@ -3,17 +3,28 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/open-database.ts';
+import { openTestDatabase } from '../../test/support/test-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import type { AccountDirectory, LinkedAccount } from './account-directory.ts';
 import { Ledger } from './ledger.ts';
 import { SettlementJournal } from './settlement-journal.ts';
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-function file(): string {
+const opened: SqlDatabase[] = [];
+afterEach(() => {
+  opened.splice(0).forEach((db) => db.close());
+  dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+});
+function dataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-ledger-'));
   dirs.push(dir);
-  return join(dir, 'tessera.db');
+  return dir;
+}
+/** The ledger's database: SQLite, or PostgreSQL in the coordinator-postgres project; `dir` to reopen the same one. */
+async function database(dir = dataDir()): Promise<SqlDatabase> {
+  const db = await openTestDatabase(dir);
+  opened.push(db);
+  return db;
 }
 
 const ALICE = 'a'.repeat(43);
@@ -32,9 +43,9 @@ function credit(ledger: Ledger, publicKey: string, amount: bigint, escrow = fals
 }
 
 describe('Ledger', () => {
-  it('keeps escrow apart from credit and slashes only escrow', () => {
+  it('keeps escrow apart from credit and slashes only escrow', async () => {
     let now = 0;
-    const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, now: () => now });
+    const ledger = new Ledger(await database(), { epochLengthMs: 1000, now: () => now });
     credit(ledger, ALICE, 100n, true);
     credit(ledger, ALICE, 50n, true);
     credit(ledger, ALICE, 7n);
@@ -47,8 +58,8 @@ describe('Ledger', () => {
     expect(ledger.epochDue()).toBe(true);
   });
 
-  it('closes an epoch into one leaf per linked account with proofs that verify; unlinked credit waits', () => {
-    const db = openDatabase(file());
+  it('closes an epoch into one leaf per linked account with proofs that verify; unlinked credit waits', async () => {
+    const db = await database();
     const ledger = new Ledger(db, { epochLengthMs: 1000 });
     credit(ledger, ALICE, 1_000n);
     credit(ledger, ALICE, 234n, true);
@@ -78,8 +89,8 @@ describe('Ledger', () => {
     expect(journal.toPost().map((epoch) => epoch.epoch)).toEqual([2]);
   });
 
-  it('sums two identities that linked the same account into one leaf, and ranks the leaderboard', () => {
-    const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000 });
+  it('sums two identities that linked the same account into one leaf, and ranks the leaderboard', async () => {
+    const ledger = new Ledger(await database(), { epochLengthMs: 1000 });
     credit(ledger, ALICE, 10n);
     credit(ledger, BOB, 20n);
     const closed = ledger.closeEpoch(directory({ [ALICE]: ALICE_ACCOUNT, [BOB]: ALICE_ACCOUNT }));
@@ -91,14 +102,14 @@ describe('Ledger', () => {
     ]);
   });
 
-  it('loses nothing across a restart', () => {
-    const path = file();
-    const db = openDatabase(path);
+  it('loses nothing across a restart', async () => {
+    const dir = dataDir();
+    const db = await openTestDatabase(dir);
     const ledger = new Ledger(db, { epochLengthMs: 1000 });
     credit(ledger, ALICE, 99n, true);
     credit(ledger, ALICE, 1n);
     db.close();
-    const reopened = new Ledger(openDatabase(path), { epochLengthMs: 1000 });
+    const reopened = new Ledger(await database(dir), { epochLengthMs: 1000 });
     expect(reopened.balances(ALICE, undefined)).toMatchObject({ escrowed: 99n, credited: 1n });
     expect(reopened.currentEpoch().epoch).toBe(1);
   });
@@ -108,9 +119,9 @@ describe('Ledger', () => {
     const claimOf = (ledger: Ledger, account: LinkedAccount, epoch: number) =>
       ledger.claims(account.evmAddress).find((claim) => claim.epoch === epoch)?.amount;
 
-    it('pays a new account at most the cap per epoch, oldest credit first, and carries the rest untouched', () => {
+    it('pays a new account at most the cap per epoch, oldest credit first, and carries the rest untouched', async () => {
       let now = 0;
-      const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, now: () => now++, newAccountCap: cap });
+      const ledger = new Ledger(await database(), { epochLengthMs: 1000, now: () => now++, newAccountCap: cap });
       credit(ledger, ALICE, 60n);
       credit(ledger, ALICE, 70n);
       credit(ledger, ALICE, 30n);
@@ -131,8 +142,8 @@ describe('Ledger', () => {
       expect(history.reduce((sum, entry) => sum + Number(entry.units), 0)).toBe(3);
     });
 
-    it('loses nothing: what was over the cap is paid by later epochs, then the account is uncapped once it has history', () => {
-      const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, newAccountCap: cap });
+    it('loses nothing: what was over the cap is paid by later epochs, then the account is uncapped once it has history', async () => {
+      const ledger = new Ledger(await database(), { epochLengthMs: 1000, newAccountCap: cap });
       const links = directory({ [ALICE]: ALICE_ACCOUNT });
       credit(ledger, ALICE, 250n);
       expect(ledger.closeEpoch(links)).toMatchObject({ total: 100n, carried: 150n });
@@ -144,8 +155,8 @@ describe('Ledger', () => {
       expect([1, 2, 3].map((epoch) => claimOf(ledger, ALICE_ACCOUNT, epoch))).toEqual(['100', '100', '550']);
     });
 
-    it('caps the account, not each tab key: two keys linked to one new account share one cap', () => {
-      const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, newAccountCap: cap });
+    it('caps the account, not each tab key: two keys linked to one new account share one cap', async () => {
+      const ledger = new Ledger(await database(), { epochLengthMs: 1000, newAccountCap: cap });
       credit(ledger, ALICE, 80n);
       credit(ledger, BOB, 80n);
       credit(ledger, CAROL, 80n);
@@ -160,8 +171,8 @@ describe('Ledger', () => {
       }
     });
 
-    it('a cap of 0 means no cap', () => {
-      const ledger = new Ledger(openDatabase(file()), { epochLengthMs: 1000, newAccountCap: { amount: 0n, epochs: 3 } });
+    it('a cap of 0 means no cap', async () => {
+      const ledger = new Ledger(await database(), { epochLengthMs: 1000, newAccountCap: { amount: 0n, epochs: 3 } });
       credit(ledger, ALICE, 10_000n);
       expect(ledger.closeEpoch(directory({ [ALICE]: ALICE_ACCOUNT }))).toMatchObject({ total: 10_000n, carried: 0n });
     });

@@ -2,8 +2,7 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { creditStatusSchema } from '@tessera/shared';
 import type { ClaimableEpoch, CreditEntry, CreditStatus, EpochView } from '@tessera/shared';
 import { z } from 'zod';
-import type { Statement } from 'better-sqlite3';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import type { SqlDatabase, SqlValue } from '../db/sql-database.ts';
 import type { AccountDirectory, EvmAddress, LinkedAccount } from './account-directory.ts';
 import { planPayout, type PayableCredit, type PayoutPlan } from './payout-cap.ts';
 
@@ -75,7 +74,7 @@ export interface Balances {
 }
 
 /**
- * Credit for verified work, in the coordinator's SQLite file: every amount a bigint in the token's
+ * Credit for verified work, in the coordinator's database: every amount a bigint in the token's
  * smallest unit, stored as a decimal string. A newcomer's credit waits in escrow until a guard confirms
  * its work or the epoch closes, and is slashed if the tab is caught. Closing an epoch folds each linked
  * account's credit into one Merkle leaf `(evm address, amount)`; the root goes on chain and each claim
@@ -83,15 +82,14 @@ export interface Balances {
  * new account earned beyond its per-epoch cap (`NewAccountCap`): it stays credited, never lost.
  */
 export class Ledger {
-  readonly #db: SqliteDatabase;
-  readonly #statements = new Map<string, Statement<unknown[]>>();
+  readonly #db: SqlDatabase;
   readonly #epochLengthMs: number;
   readonly #now: () => number;
   readonly #newAccountCap: NewAccountCap | undefined;
   /** The open epoch, read once: only this class opens and closes epochs. */
   #open: EpochRow | undefined;
 
-  constructor(db: SqliteDatabase, options: { epochLengthMs: number; now?: () => number; newAccountCap?: NewAccountCap }) {
+  constructor(db: SqlDatabase, options: { epochLengthMs: number; now?: () => number; newAccountCap?: NewAccountCap }) {
     this.#db = db;
     this.#epochLengthMs = options.epochLengthMs;
     this.#now = options.now ?? Date.now;
@@ -101,31 +99,37 @@ export class Ledger {
   /** The open epoch, opening the first one on a fresh database. */
   currentEpoch(): EpochRow {
     if (this.#open !== undefined) return this.#open;
-    const row: unknown = this.#sql(`SELECT * FROM epochs WHERE status = 'open' ORDER BY epoch DESC LIMIT 1`).get();
+    const row: unknown = this.#db.get(`SELECT * FROM epochs WHERE status = 'open' ORDER BY epoch DESC LIMIT 1`);
     if (row !== undefined) {
       this.#open = epochRowSchema.parse(row);
       return this.#open;
     }
-    const last: unknown = this.#sql(`SELECT MAX(epoch) AS epoch FROM epochs`).get();
+    const last: unknown = this.#db.get(`SELECT MAX(epoch) AS epoch FROM epochs`);
     const next = (z.object({ epoch: z.number().nullable() }).parse(last).epoch ?? 0) + 1;
     const now = this.#now();
-    this.#sql(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`).run(next, now, now + this.#epochLengthMs);
+    this.#db.run(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`, [
+      next,
+      now,
+      now + this.#epochLengthMs,
+    ]);
     return this.currentEpoch();
   }
 
   credit(entry: { taskId: string; publicKey: string; model: string; units: bigint; amount: bigint; escrow: boolean }): void {
     if (entry.amount <= 0n) return;
-    this.#sql(
-      `INSERT OR IGNORE INTO credits (task_id, public_key, model, epoch, units, amount, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      entry.taskId,
-      entry.publicKey,
-      entry.model,
-      this.currentEpoch().epoch,
-      entry.units.toString(),
-      entry.amount.toString(),
-      entry.escrow ? 'escrow' : 'credited',
-      this.#now(),
+    this.#db.run(
+      `INSERT INTO credits (task_id, public_key, model, epoch, units, amount, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (task_id) DO NOTHING`,
+      [
+        entry.taskId,
+        entry.publicKey,
+        entry.model,
+        this.currentEpoch().epoch,
+        entry.units.toString(),
+        entry.amount.toString(),
+        entry.escrow ? 'escrow' : 'credited',
+        this.#now(),
+      ],
     );
   }
 
@@ -133,9 +137,9 @@ export class Ledger {
   slashEscrow(publicKey: string): bigint {
     return this.#db.transaction(() => {
       const total = this.#sum(`SELECT amount FROM credits WHERE public_key = ? AND status = 'escrow'`, publicKey);
-      this.#sql(`UPDATE credits SET status = 'slashed' WHERE public_key = ? AND status = 'escrow'`).run(publicKey);
+      this.#db.run(`UPDATE credits SET status = 'slashed' WHERE public_key = ? AND status = 'escrow'`, [publicKey]);
       return total;
-    })();
+    });
   }
 
   /** Whether the open epoch has reached its end. */
@@ -160,13 +164,13 @@ export class Ledger {
   #closeEpoch(directory: AccountDirectory): ClosedEpoch {
     return this.#db.transaction((): ClosedEpoch => {
       const epoch = this.currentEpoch();
-      this.#sql(`UPDATE credits SET status = 'credited' WHERE status = 'escrow' AND epoch <= ?`).run(epoch.epoch);
+      this.#db.run(`UPDATE credits SET status = 'credited' WHERE status = 'escrow' AND epoch <= ?`, [epoch.epoch]);
       const rows = z
         .array(payableRowSchema)
         .parse(
-          this.#sql(
+          this.#db.all(
             `SELECT task_id, public_key, model, epoch, amount, created_at FROM credits WHERE status = 'credited' ORDER BY created_at, task_id`,
-          ).all(),
+          ),
         );
       const links = new Map<string, LinkedAccount | undefined>();
       const byAccount = new Map<EvmAddress, { accountId: string; credits: PayableCredit[] }>();
@@ -194,30 +198,30 @@ export class Ledger {
         root = tree.root as `0x${string}`;
         const byTask = new Map(rows.map((row) => [row.task_id, row]));
         for (const [index, payout] of payouts.entries()) {
-          this.#sql(`INSERT INTO claims (epoch, account, account_id, amount, proof) VALUES (?, ?, ?, ?, ?)`).run(
+          this.#db.run(`INSERT INTO claims (epoch, account, account_id, amount, proof) VALUES (?, ?, ?, ?, ?)`, [
             epoch.epoch,
             payout.address,
             payout.accountId,
             payout.plan.total.toString(),
             JSON.stringify(tree.getProof(index)),
-          );
+          ]);
           this.#settle(epoch.epoch, payout.address, payout.plan, byTask);
           total += payout.plan.total;
         }
       }
-      this.#sql(`UPDATE epochs SET status = 'closed', root = ?, total = ?, closed_at = ? WHERE epoch = ?`).run(
+      this.#db.run(`UPDATE epochs SET status = 'closed', root = ?, total = ?, closed_at = ? WHERE epoch = ?`, [
         root,
         total.toString(),
         now,
         epoch.epoch,
-      );
-      this.#sql(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`).run(
+      ]);
+      this.#db.run(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`, [
         epoch.epoch + 1,
         now,
         now + this.#epochLengthMs,
-      );
+      ]);
       return { epoch: epoch.epoch, root, total, accounts: payouts.length, carried };
-    })();
+    });
   }
 
   /**
@@ -227,23 +231,34 @@ export class Ledger {
    */
   #settle(epoch: number, address: EvmAddress, plan: PayoutPlan, byTask: ReadonlyMap<string, PayableRow>): void {
     const shares = new Map<string, bigint>();
-    const settle = this.#sql(`UPDATE credits SET status = 'settled', settled_epoch = ?, amount = ? WHERE task_id = ?`);
+    const settle = (taskId: string, amount: bigint) =>
+      this.#db.run(`UPDATE credits SET status = 'settled', settled_epoch = ?, amount = ? WHERE task_id = ?`, [
+        epoch,
+        amount.toString(),
+        taskId,
+      ]);
     for (const credit of plan.paid) {
-      settle.run(epoch, credit.amount.toString(), credit.taskId);
+      settle(credit.taskId, credit.amount);
       shares.set(credit.publicKey, (shares.get(credit.publicKey) ?? 0n) + credit.amount);
     }
     if (plan.split !== null) {
       const { credit, paidAmount, carried } = plan.split;
       const row = byTask.get(credit.taskId);
       if (row === undefined) throw new Error(`credit ${credit.taskId} vanished while closing epoch ${epoch}`);
-      settle.run(epoch, paidAmount.toString(), credit.taskId);
-      this.#sql(
+      settle(credit.taskId, paidAmount);
+      this.#db.run(
         `INSERT INTO credits (task_id, public_key, model, epoch, units, amount, status, created_at) VALUES (?, ?, ?, ?, '0', ?, 'credited', ?)`,
-      ).run(`${credit.taskId}~carry${epoch}`, credit.publicKey, row.model, row.epoch, carried.toString(), row.created_at);
+        [`${credit.taskId}~carry${epoch}`, credit.publicKey, row.model, row.epoch, carried.toString(), row.created_at],
+      );
       shares.set(credit.publicKey, (shares.get(credit.publicKey) ?? 0n) + paidAmount);
     }
-    const insertSource = this.#sql(`INSERT INTO claim_sources (epoch, account, public_key, amount) VALUES (?, ?, ?, ?)`);
-    for (const [publicKey, amount] of shares) insertSource.run(epoch, address, publicKey, amount.toString());
+    for (const [publicKey, amount] of shares)
+      this.#db.run(`INSERT INTO claim_sources (epoch, account, public_key, amount) VALUES (?, ?, ?, ?)`, [
+        epoch,
+        address,
+        publicKey,
+        amount.toString(),
+      ]);
   }
 
   /** The cap on `address`'s payout this epoch: none once it was paid in enough earlier epochs (its history). */
@@ -252,19 +267,19 @@ export class Ledger {
     if (cap === undefined || cap.amount <= 0n) return null;
     const paidEpochs = z
       .object({ n: z.number().int() })
-      .parse(this.#sql(`SELECT COUNT(*) AS n FROM claims WHERE account = ?`).get(address)).n;
+      .parse(this.#db.get(`SELECT COUNT(*) AS n FROM claims WHERE account = ?`, [address])).n;
     return paidEpochs >= cap.epochs ? null : cap.amount;
   }
 
   markClaimed(epoch: number, account: string): void {
-    this.#sql(`UPDATE claims SET claimed = 1 WHERE epoch = ? AND account = ?`).run(epoch, account.toLowerCase());
+    this.#db.run(`UPDATE claims SET claimed = 1 WHERE epoch = ? AND account = ?`, [epoch, account.toLowerCase()]);
   }
 
   epochs(limit = 50): EpochView[] {
-    const rows = z.array(epochRowSchema).parse(this.#sql(`SELECT * FROM epochs ORDER BY epoch DESC LIMIT ?`).all(limit));
+    const rows = z.array(epochRowSchema).parse(this.#db.all(`SELECT * FROM epochs ORDER BY epoch DESC LIMIT ?`, [limit]));
     const counts = z
       .array(z.object({ epoch: z.number(), n: z.number() }))
-      .parse(this.#sql(`SELECT epoch, COUNT(*) AS n FROM claims GROUP BY epoch`).all());
+      .parse(this.#db.all(`SELECT epoch, COUNT(*) AS n FROM claims GROUP BY epoch`));
     return rows.map((row) => ({
       epoch: row.epoch,
       startedAt: row.started_at,
@@ -283,9 +298,10 @@ export class Ledger {
     const rows = z
       .array(claimRowSchema.extend({ root: z.string().nullable(), status: z.string() }))
       .parse(
-        this.#sql(
+        this.#db.all(
           `SELECT c.*, e.root AS root, e.status AS status FROM claims c JOIN epochs e USING (epoch) WHERE c.account = ? ORDER BY c.epoch`,
-        ).all(account.toLowerCase()),
+          [account.toLowerCase()],
+        ),
       );
     return rows.map((row) => ({
       epoch: row.epoch,
@@ -299,7 +315,7 @@ export class Ledger {
   }
 
   balances(publicKey: string, account: string | undefined): Balances {
-    const sums = z.array(sumRowSchema).parse(this.#sql(`SELECT status, amount FROM credits WHERE public_key = ?`).all(publicKey));
+    const sums = z.array(sumRowSchema).parse(this.#db.all(`SELECT status, amount FROM credits WHERE public_key = ?`, [publicKey]));
     const by = (status: CreditStatus) => sums.filter((row) => row.status === status).reduce((total, row) => total + BigInt(row.amount), 0n);
     let claimable = 0n;
     let claimed = 0n;
@@ -308,9 +324,9 @@ export class Ledger {
       const shares = z
         .array(z.object({ amount: z.string(), claimed: z.number() }))
         .parse(
-          this.#sql(`SELECT s.amount, c.claimed FROM claim_sources s JOIN claims c USING (epoch, account) WHERE s.public_key = ?`).all(
+          this.#db.all(`SELECT s.amount, c.claimed FROM claim_sources s JOIN claims c USING (epoch, account) WHERE s.public_key = ?`, [
             publicKey,
-          ),
+          ]),
         );
       for (const share of shares) {
         if (share.claimed === 1) claimed += BigInt(share.amount);
@@ -323,7 +339,7 @@ export class Ledger {
   history(publicKey: string, limit = 50): CreditEntry[] {
     return z
       .array(creditRowSchema)
-      .parse(this.#sql(`SELECT * FROM credits WHERE public_key = ? ORDER BY created_at DESC LIMIT ?`).all(publicKey, limit))
+      .parse(this.#db.all(`SELECT * FROM credits WHERE public_key = ? ORDER BY created_at DESC LIMIT ?`, [publicKey, limit]))
       .map((row) => ({
         taskId: row.task_id,
         epoch: row.epoch,
@@ -339,7 +355,7 @@ export class Ledger {
   leaderboard(limit = 20): Array<{ publicKey: string; earned: bigint; tasks: number }> {
     const rows = z
       .array(z.object({ public_key: z.string(), amount: z.string() }))
-      .parse(this.#sql(`SELECT public_key, amount FROM credits WHERE status != 'slashed'`).all());
+      .parse(this.#db.all(`SELECT public_key, amount FROM credits WHERE status != 'slashed'`));
     const totals = new Map<string, { earned: bigint; tasks: number }>();
     for (const row of rows) {
       const entry = totals.get(row.public_key) ?? { earned: 0n, tasks: 0 };
@@ -353,20 +369,10 @@ export class Ledger {
       .slice(0, limit);
   }
 
-  /** Each statement is prepared once: preparing costs more than running these small queries. */
-  #sql(source: string): Statement<unknown[]> {
-    let statement = this.#statements.get(source);
-    if (statement === undefined) {
-      statement = this.#db.prepare<unknown[]>(source);
-      this.#statements.set(source, statement);
-    }
-    return statement;
-  }
-
-  #sum(sql: string, ...params: unknown[]): bigint {
+  #sum(sql: string, ...params: SqlValue[]): bigint {
     return z
       .array(z.object({ amount: z.string() }))
-      .parse(this.#sql(sql).all(...params))
+      .parse(this.#db.all(sql, params))
       .reduce((total, row) => total + BigInt(row.amount), 0n);
   }
 }

@@ -1,6 +1,5 @@
-import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import type { PreparedHcsMessage } from './hcs-publisher.ts';
 
 /** A closed epoch whose root is not recorded as on chain. */
@@ -42,10 +41,9 @@ const hexRoot = z.custom<`0x${string}`>((value) => typeof value === 'string' && 
  * rather than a second one.
  */
 export class SettlementJournal {
-  readonly #db: SqliteDatabase;
-  readonly #statements = new Map<string, Statement<unknown[]>>();
+  readonly #db: SqlDatabase;
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqlDatabase) {
     this.#db = db;
   }
 
@@ -54,10 +52,8 @@ export class SettlementJournal {
     return z
       .array(toPostSchema)
       .parse(
-        this.#sql(
-          `SELECT e.epoch, e.root, e.total, s.post_from_block FROM epochs e LEFT JOIN epoch_settlement s USING (epoch)
-           WHERE e.status = 'closed' AND e.root IS NOT NULL ORDER BY e.epoch`,
-        ).all(),
+        this.#db.all(`SELECT e.epoch, e.root, e.total, s.post_from_block FROM epochs e LEFT JOIN epoch_settlement s USING (epoch)
+           WHERE e.status = 'closed' AND e.root IS NOT NULL ORDER BY e.epoch`),
       )
       .map((row) => ({
         epoch: row.epoch,
@@ -69,15 +65,16 @@ export class SettlementJournal {
 
   /** Written before the first post is sent. */
   rememberFromBlock(epoch: number, block: bigint): void {
-    this.#sql(
+    this.#db.run(
       `INSERT INTO epoch_settlement (epoch, post_from_block) VALUES (?, ?)
        ON CONFLICT (epoch) DO UPDATE SET post_from_block = excluded.post_from_block`,
-    ).run(epoch, block.toString());
+      [epoch, block.toString()],
+    );
   }
 
   /** The root is on chain; `txHash` is null when the post was found on chain but its transaction was not. */
   markPosted(epoch: number, txHash: string | null): void {
-    this.#sql(`UPDATE epochs SET status = 'posted', tx_hash = ? WHERE epoch = ?`).run(txHash, epoch);
+    this.#db.run(`UPDATE epochs SET status = 'posted', tx_hash = ? WHERE epoch = ?`, [txHash, epoch]);
   }
 
   /** Posted epochs whose summary is not on the topic yet, oldest first. */
@@ -85,11 +82,9 @@ export class SettlementJournal {
     return z
       .array(toPublishSchema)
       .parse(
-        this.#sql(
-          `SELECT e.epoch, e.root, e.total, e.tx_hash, s.hcs_transaction_id, s.hcs_transaction, s.hcs_valid_until
+        this.#db.all(`SELECT e.epoch, e.root, e.total, e.tx_hash, s.hcs_transaction_id, s.hcs_transaction, s.hcs_valid_until
            FROM epochs e LEFT JOIN epoch_settlement s USING (epoch)
-           WHERE e.status = 'posted' AND e.hcs_sequence IS NULL AND e.root IS NOT NULL ORDER BY e.epoch`,
-        ).all(),
+           WHERE e.status = 'posted' AND e.hcs_sequence IS NULL AND e.root IS NOT NULL ORDER BY e.epoch`),
       )
       .map((row) => ({
         epoch: row.epoch,
@@ -105,36 +100,28 @@ export class SettlementJournal {
 
   /** Written before the transaction is sent for the first time. */
   rememberPrepared(epoch: number, prepared: PreparedHcsMessage): void {
-    this.#sql(
+    this.#db.run(
       `INSERT INTO epoch_settlement (epoch, hcs_transaction_id, hcs_transaction, hcs_valid_until) VALUES (?, ?, ?, ?)
        ON CONFLICT (epoch) DO UPDATE SET hcs_transaction_id = excluded.hcs_transaction_id,
          hcs_transaction = excluded.hcs_transaction, hcs_valid_until = excluded.hcs_valid_until`,
-    ).run(epoch, prepared.transactionId, Buffer.from(prepared.bytes), prepared.validUntilMs);
+      [epoch, prepared.transactionId, Buffer.from(prepared.bytes), prepared.validUntilMs],
+    );
   }
 
   /** That transaction provably never landed: the next attempt makes a new one. */
   forgetPrepared(epoch: number): void {
-    this.#sql(`UPDATE epoch_settlement SET hcs_transaction_id = NULL, hcs_transaction = NULL, hcs_valid_until = NULL WHERE epoch = ?`).run(
+    this.#db.run(`UPDATE epoch_settlement SET hcs_transaction_id = NULL, hcs_transaction = NULL, hcs_valid_until = NULL WHERE epoch = ?`, [
       epoch,
-    );
+    ]);
   }
 
   markPublished(epoch: number, sequence: string): void {
-    this.#sql(`UPDATE epochs SET hcs_sequence = ? WHERE epoch = ?`).run(sequence, epoch);
+    this.#db.run(`UPDATE epochs SET hcs_sequence = ? WHERE epoch = ?`, [sequence, epoch]);
   }
 
   /** The HCS transaction id recorded for an epoch (tests and operators). */
   hcsTransactionId(epoch: number): string | null {
-    const row: unknown = this.#sql(`SELECT hcs_transaction_id FROM epoch_settlement WHERE epoch = ?`).get(epoch);
+    const row: unknown = this.#db.get(`SELECT hcs_transaction_id FROM epoch_settlement WHERE epoch = ?`, [epoch]);
     return row === undefined ? null : z.object({ hcs_transaction_id: z.string().nullable() }).parse(row).hcs_transaction_id;
-  }
-
-  #sql(source: string): Statement<unknown[]> {
-    let statement = this.#statements.get(source);
-    if (statement === undefined) {
-      statement = this.#db.prepare<unknown[]>(source);
-      this.#statements.set(source, statement);
-    }
-    return statement;
   }
 }

@@ -3,13 +3,13 @@ import type { CoordinatorToWorkerMessage, TaskResult, TaskSpec } from '@tessera/
 import { generateKeyPairSync } from 'node:crypto';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/open-database.ts';
+import { openSqliteDatabase } from '../db/sqlite-database.ts';
 import { CoordinatorEventBus, type CoordinatorEvents } from '../events/coordinator-events.ts';
 import { Ed25519Key } from '../workers/ed25519-key.ts';
 import { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.ts';
-import { SqliteTaskStore } from './sqlite-task-store.ts';
+import { SqlTaskStore } from './sql-task-store.ts';
 import type { TaskEvent } from './task-event.ts';
 
 const spec: TaskSpec = {
@@ -84,7 +84,7 @@ function setup(settings: { leaseMs?: number; maxAttempts?: number; largeInputByt
   ] as const) {
     events.on(name, () => heard.push(name));
   }
-  const store = new SqliteTaskStore(openDatabase(':memory:'));
+  const store = new SqlTaskStore(openSqliteDatabase(':memory:'));
   const registry = new WorkerRegistry();
   const options: DispatcherOptions = {
     store,

@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/open-database.ts';
-import { SqliteTaskStore } from './sqlite-task-store.ts';
+import { onPostgres, openTestDatabase } from '../../test/support/test-database.ts';
+import { SqliteDatabase } from '../db/sqlite-database.ts';
+import { SqlTaskStore } from './sql-task-store.ts';
 
 const spec: TaskSpec = {
   kind: 'chat',
@@ -16,13 +17,13 @@ const spec: TaskSpec = {
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-function freshFile(): string {
+function freshDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
   dirs.push(dir);
-  return join(dir, 'tessera.db');
+  return dir;
 }
 
-function insert(store: SqliteTaskStore, createdAt: number) {
+function insert(store: SqlTaskStore, createdAt: number) {
   const id = newTaskId();
   store.insert({
     id,
@@ -38,11 +39,11 @@ function insert(store: SqliteTaskStore, createdAt: number) {
   return id;
 }
 
-describe('SqliteTaskStore', () => {
-  it('survives closing and reopening the file: results kept, assigned tasks queued again', () => {
-    const file = freshFile();
-    const db = openDatabase(file);
-    const store = new SqliteTaskStore(db);
+describe(`SqlTaskStore on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
+  it('survives closing and reopening the database: results kept, assigned tasks queued again', async () => {
+    const dir = freshDir();
+    const db = await openTestDatabase(dir);
+    const store = new SqlTaskStore(db);
     const done = insert(store, 1);
     const running = insert(store, 2);
     const waiting = insert(store, 3);
@@ -64,7 +65,8 @@ describe('SqliteTaskStore', () => {
     expect(store.apply(running, { type: 'assign', nodeId: node, leaseExpiresAt: 100 })).toBe(true);
     db.close();
 
-    const reopened = new SqliteTaskStore(openDatabase(file));
+    const again = await openTestDatabase(dir);
+    const reopened = new SqlTaskStore(again);
     expect(reopened.get(done)?.result?.output).toEqual({ kind: 'chat', text: 'ok', finishReason: 'stop', tokenIds: [1] });
     const open = reopened.recoverOpenTasks();
     expect(open.map((record) => [record.id, record.status, record.attempts])).toEqual([
@@ -72,10 +74,12 @@ describe('SqliteTaskStore', () => {
       [waiting, 'queued', 0],
     ]);
     expect(reopened.counts()).toMatchObject({ queued: 2, assigned: 0, succeeded: 1 });
+    again.close();
   });
 
-  it('refuses transitions from the wrong state, so a late message cannot resurrect a task', () => {
-    const store = new SqliteTaskStore(openDatabase(freshFile()));
+  it('refuses transitions from the wrong state, so a late message cannot resurrect a task', async () => {
+    const db = await openTestDatabase();
+    const store = new SqlTaskStore(db);
     const id = insert(store, 1);
     expect(store.apply(id, { type: 'cancel', at: 5 })).toBe(true);
     expect(store.apply(id, { type: 'assign', nodeId: newNodeId(), leaseExpiresAt: 10 })).toBe(false);
@@ -94,11 +98,14 @@ describe('SqliteTaskStore', () => {
     ).toBe(false);
     expect(store.apply(id, { type: 'fail', error: { code: 'internal_error', message: 'x', retryable: true }, at: 7 })).toBe(false);
     expect(store.get(id)?.status).toBe('cancelled');
+    db.close();
   });
 
-  it('runs in WAL mode', () => {
-    const db = openDatabase(freshFile());
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+  // About SQLite itself.
+  it.skipIf(onPostgres)('runs SQLite in WAL mode', async () => {
+    const db = await openTestDatabase(freshDir());
+    if (!(db instanceof SqliteDatabase)) throw new Error('not SQLite');
+    expect(db.handle.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });
 });

@@ -10,7 +10,7 @@ import {
 } from '@tessera/shared';
 import type { TaskId, TaskStatus } from '@tessera/shared';
 import { z } from 'zod';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import type { TaskRecord } from './task-record.ts';
 import type { NewTask, StatusCounts, TaskStore } from './task-store.ts';
 import type { TaskChange } from './task-transitions.ts';
@@ -64,111 +64,88 @@ function rowToRecord(row: unknown): TaskRecord {
   };
 }
 
-/** `TaskStore` on SQLite (better-sqlite3, WAL): synchronous, one conditional UPDATE per change. */
-export class SqliteTaskStore implements TaskStore {
-  readonly #insert;
-  readonly #assign;
-  readonly #requeue;
-  readonly #move;
-  readonly #succeed;
-  readonly #fail;
-  readonly #cancel;
-  readonly #get;
-  readonly #open;
-  readonly #reopenAssigned;
-  readonly #counts;
-  readonly #ping;
+const countRowSchema = z.object({ status: taskStatusSchema, n: z.number() });
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.#insert = db.prepare(
-      `INSERT INTO tasks (id, kind, model, api, spec, status, priority, attempts, max_attempts, created_at, deadline_at, min_tier, cancel_token_hash)
-       VALUES (@id, @kind, @model, @api, @spec, 'queued', @priority, 0, @maxAttempts, @createdAt, @deadlineAt, @minTier, @cancelTokenHash)`,
-    );
-    this.#assign = db.prepare(
-      `UPDATE tasks SET status = 'assigned', node_id = ?, attempts = attempts + 1, lease_expires_at = ? WHERE id = ? AND status = 'queued'`,
-    );
-    this.#requeue = db.prepare(
-      `UPDATE tasks SET status = 'queued', node_id = NULL, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`,
-    );
-    this.#move = db.prepare(`UPDATE tasks SET node_id = ?, lease_expires_at = ? WHERE id = ? AND status = 'assigned' AND node_id = ?`);
-    this.#succeed = db.prepare(
-      `UPDATE tasks SET status = 'succeeded', result = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`,
-    );
-    this.#fail = db.prepare(
-      `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'assigned')`,
-    );
-    this.#cancel = db.prepare(
-      `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'assigned')`,
-    );
-    this.#get = db.prepare(`SELECT * FROM tasks WHERE id = ?`);
-    this.#open = db.prepare(`SELECT * FROM tasks WHERE status IN ('queued', 'assigned') ORDER BY priority, created_at`);
-    this.#reopenAssigned = db.prepare(
-      `UPDATE tasks SET status = 'queued', node_id = NULL, lease_expires_at = NULL WHERE status = 'assigned'`,
-    );
-    this.#counts = db.prepare(`SELECT status, COUNT(*) AS n FROM tasks GROUP BY status`);
-    this.#ping = db.prepare(`SELECT 1`);
-  }
+const INSERT = `INSERT INTO tasks (id, kind, model, api, spec, status, priority, attempts, max_attempts, created_at, deadline_at, min_tier, cancel_token_hash)
+  VALUES (?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?, ?, ?, ?)`;
+// Every change is conditional on the state it leaves: a stale caller, or another coordinator on the same
+// database, finds 0 rows changed and learns the change did not apply.
+const ASSIGN = `UPDATE tasks SET status = 'assigned', node_id = ?, attempts = attempts + 1, lease_expires_at = ? WHERE id = ? AND status = 'queued'`;
+const REQUEUE = `UPDATE tasks SET status = 'queued', node_id = NULL, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`;
+const MOVE = `UPDATE tasks SET node_id = ?, lease_expires_at = ? WHERE id = ? AND status = 'assigned' AND node_id = ?`;
+const SUCCEED = `UPDATE tasks SET status = 'succeeded', result = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`;
+const FAIL = `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'assigned')`;
+const CANCEL = `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'assigned')`;
+const OPEN = `SELECT * FROM tasks WHERE status IN ('queued', 'assigned') ORDER BY priority, created_at`;
+const REOPEN_ASSIGNED = `UPDATE tasks SET status = 'queued', node_id = NULL, lease_expires_at = NULL WHERE status = 'assigned'`;
+
+/**
+ * `TaskStore` on SQL (`SqlDatabase`: the SQLite file, or PostgreSQL): synchronous, one conditional UPDATE
+ * per change, the same statements on both.
+ */
+export class SqlTaskStore implements TaskStore {
+  constructor(private readonly db: SqlDatabase) {}
 
   insert(record: NewTask): void {
-    this.#insert.run({
-      id: record.id,
-      kind: record.spec.kind,
-      model: record.spec.model,
-      api: record.api,
-      spec: JSON.stringify(record.spec),
-      priority: record.priority,
-      maxAttempts: record.maxAttempts,
-      createdAt: record.createdAt,
-      deadlineAt: record.deadlineAt,
-      minTier: record.minTier,
-      cancelTokenHash: record.cancelTokenHash,
-    });
+    this.db.run(INSERT, [
+      record.id,
+      record.spec.kind,
+      record.spec.model,
+      record.api,
+      JSON.stringify(record.spec),
+      record.priority,
+      record.maxAttempts,
+      record.createdAt,
+      record.deadlineAt,
+      record.minTier,
+      record.cancelTokenHash,
+    ]);
   }
 
   apply(id: TaskId, change: TaskChange): boolean {
     switch (change.type) {
       case 'assign':
-        return this.#assign.run(change.nodeId, change.leaseExpiresAt, id).changes === 1;
+        return this.db.run(ASSIGN, [change.nodeId, change.leaseExpiresAt, id]).changes === 1;
       case 'renew':
         // Leases live in memory: after a restart every assigned task is queued again anyway.
         return true;
       case 'move':
-        return this.#move.run(change.to, change.leaseExpiresAt, id, change.from).changes === 1;
+        return this.db.run(MOVE, [change.to, change.leaseExpiresAt, id, change.from]).changes === 1;
       case 'requeue':
-        return this.#requeue.run(id).changes === 1;
+        return this.db.run(REQUEUE, [id]).changes === 1;
       case 'succeed':
-        return this.#succeed.run(JSON.stringify(change.result), change.at, id).changes === 1;
+        return this.db.run(SUCCEED, [JSON.stringify(change.result), change.at, id]).changes === 1;
       case 'fail':
-        return this.#fail.run(JSON.stringify(change.error), change.at, id).changes === 1;
+        return this.db.run(FAIL, [JSON.stringify(change.error), change.at, id]).changes === 1;
       case 'cancel':
-        return this.#cancel.run(change.at, id).changes === 1;
+        return this.db.run(CANCEL, [change.at, id]).changes === 1;
     }
   }
 
   get(id: TaskId): TaskRecord | undefined {
-    const row: unknown = this.#get.get(id);
+    const row = this.db.get('SELECT * FROM tasks WHERE id = ?', [id]);
     return row === undefined ? undefined : rowToRecord(row);
   }
 
   recoverOpenTasks(): TaskRecord[] {
-    this.#reopenAssigned.run();
-    return this.#open.all().map(rowToRecord);
+    this.db.run(REOPEN_ASSIGNED);
+    return this.db.all(OPEN).map(rowToRecord);
   }
 
   counts(): StatusCounts {
     const counts: StatusCounts = { queued: 0, assigned: 0, succeeded: 0, failed: 0, cancelled: 0 };
-    for (const row of this.#counts.all()) {
-      const parsed = z.object({ status: taskStatusSchema, n: z.number() }).parse(row);
+    for (const row of this.db.all('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status')) {
+      const parsed = countRowSchema.parse(row);
       counts[parsed.status satisfies TaskStatus] = parsed.n;
     }
     return counts;
   }
 
   ping(): void {
-    this.#ping.get();
+    this.db.get('SELECT 1 AS ok');
   }
 
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+    return this.db.transaction(work);
   }
 }

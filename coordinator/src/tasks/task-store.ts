@@ -18,8 +18,8 @@ export interface NewTask {
 
 /**
  * The durable side of the queue: every state change of a task is written here before anyone is told
- * about it, so a restart loses no accepted task and no finished result. SQLite today
- * (`SqliteTaskStore`); any database that can make a conditional update can implement it.
+ * about it, so a restart loses no accepted task and no finished result. `SqlTaskStore` keeps it in SQLite
+ * or PostgreSQL; any database that can make a conditional update can implement it.
  */
 export interface TaskStore {
   insert(task: NewTask): void;

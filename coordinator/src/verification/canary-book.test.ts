@@ -3,8 +3,9 @@ import type { ModelCatalogEntry, TaskOutput, TaskSpec } from '@tessera/shared';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/open-database.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../test/support/test-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import type { TaskRecord, TaskResultRecord } from '../tasks/task-record.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
@@ -25,16 +26,25 @@ function chat(content: string, params: Partial<Extract<TaskSpec, { kind: 'chat' 
 }
 const ANSWER: TaskOutput = { kind: 'chat', text: ' yes', finishReason: 'stop', tokenIds: [1, 2] };
 
+const opened: SqlDatabase[] = [];
+afterEach(() => opened.splice(0).forEach((db) => db.close()));
+/** A fresh database (SQLite, or PostgreSQL in the coordinator-postgres project); `dir` to reopen the same one. */
+async function database(dir?: string): Promise<SqlDatabase> {
+  const db = await openTestDatabase(dir);
+  opened.push(db);
+  return db;
+}
+
 describe('CanaryBook', () => {
-  it("asks the catalog's reference answers where there are any, and records none for such a model", () => {
-    const book = new CanaryBook({ db: openDatabase(':memory:'), catalog: CATALOG });
+  it("asks the catalog's reference answers where there are any, and records none for such a model", async () => {
+    const book = new CanaryBook({ db: await database(), catalog: CATALOG });
     expect(book.answers(TINY_GPT2_ID)).toBe(tiny.knownAnswers);
     expect(book.record(chat('Tessera', {}, TINY_GPT2_ID), ANSWER, 'key')).toBe(false);
     expect(book.answers(BARE.id)).toEqual([]);
   });
 
-  it('records only what can be asked again exactly: greedy, one user message, no stop, a short non-empty answer', () => {
-    const book = new CanaryBook({ db: openDatabase(':memory:'), catalog: CATALOG });
+  it('records only what can be asked again exactly: greedy, one user message, no stop, a short non-empty answer', async () => {
+    const book = new CanaryBook({ db: await database(), catalog: CATALOG });
     expect(book.record(chat('sampled', { temperature: 0.7 }), ANSWER, 'k')).toBe(false);
     expect(book.record(chat('stops', { stop: ['.'] }), ANSWER, 'k')).toBe(false);
     expect(
@@ -70,24 +80,23 @@ describe('CanaryBook', () => {
     ]);
   });
 
-  it('keeps at most maxRecordedPerModel, and keeps them across restarts', () => {
+  it('keeps at most maxRecordedPerModel, and keeps them across restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-canaries-'));
     try {
-      const file = join(dir, 'db.sqlite');
-      const db = openDatabase(file);
+      const db = await openTestDatabase(dir);
       const book = new CanaryBook({ db, catalog: CATALOG, maxRecordedPerModel: 2 });
       for (const prompt of ['a', 'b', 'c']) book.record(chat(prompt), ANSWER, 'k');
       db.close();
-      const again = new CanaryBook({ db: openDatabase(file), catalog: CATALOG, maxRecordedPerModel: 2 });
+      const again = new CanaryBook({ db: await database(dir), catalog: CATALOG, maxRecordedPerModel: 2 });
       expect(again.answers(BARE.id).map((answer) => (answer.kind === 'chat' ? answer.prompt : answer.text))).toEqual(['a', 'b']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('follows the event bus: only guard-confirmed results, never a task whose caller asked for a minimum tier', () => {
+  it('follows the event bus: only guard-confirmed results, never a task whose caller asked for a minimum tier', async () => {
     const events = new CoordinatorEventBus();
-    const book = new CanaryBook({ db: openDatabase(':memory:'), catalog: CATALOG });
+    const book = new CanaryBook({ db: await database(), catalog: CATALOG });
     book.listen(events);
     // A worker on WASM: what it confirmed holds for the model's WASM weights.
     const worker = {

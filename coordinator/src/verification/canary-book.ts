@@ -1,10 +1,11 @@
 import { canonicalJson, findModel, knownAnswerSchema } from '@tessera/shared';
 import type { KnownAnswer, ModelCatalogEntry, ModelDtype, TaskOutput, TaskSpec } from '@tessera/shared';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import { z } from 'zod';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 
 export interface CanaryBookOptions {
-  db: SqliteDatabase;
+  db: SqlDatabase;
   catalog: readonly ModelCatalogEntry[];
   /** Recorded answers kept per model; the first ones confirmed win. */
   maxRecordedPerModel?: number;
@@ -17,13 +18,20 @@ export interface CanaryBookOptions {
 const MAX_RECORDED_CHARS = 4000;
 const MAX_RECORDED_TOKENS = 64;
 
+const recordedRowsSchema = z.array(z.object({ model: z.string(), ask: z.string(), answer: z.string() }));
+// Ties of the same millisecond in a fixed order on both databases (PostgreSQL has no rowid); which answer
+// comes first changes nothing, since checks draw among them at random.
+const RECORDED = 'SELECT model, ask, answer FROM recorded_canaries ORDER BY recorded_at, model, ask';
+const RECORD = `INSERT INTO recorded_canaries (model, ask, answer, worker_key, recorded_at) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (model, ask) DO NOTHING`;
+
 /**
  * The known answers the coordinator asks of tabs, per model: the catalog's (a trusted reference run,
  * `npm run models:hash`) or, for a model the catalog gives none, answers recorded from results a guard
  * confirmed. Only what can be asked again exactly is recorded: a greedy chat task of one user message and
  * no stop sequences, or an embedding of one text; only from tasks whose caller set no minimum tier (a
  * recorded prompt is later sent to other tabs). The guard that confirmed was never the worker's own key
- * (`mayCheck`). Recorded answers live in SQLite and survive restarts.
+ * (`mayCheck`). Recorded answers live in the database and survive restarts.
  */
 export class CanaryBook {
   readonly #options: CanaryBookOptions;
@@ -32,12 +40,7 @@ export class CanaryBook {
 
   constructor(options: CanaryBookOptions) {
     this.#options = options;
-    const rows = options.db.prepare('SELECT model, ask, answer FROM recorded_canaries ORDER BY recorded_at, rowid').all() as {
-      model: string;
-      ask: string;
-      answer: string;
-    }[];
-    for (const row of rows) {
+    for (const row of recordedRowsSchema.parse(options.db.all(RECORDED))) {
       const parsed = knownAnswerSchema.safeParse(JSON.parse(row.answer));
       if (!parsed.success) continue;
       this.#asks.add(`${row.model}\n${row.ask}`);
@@ -77,9 +80,7 @@ export class CanaryBook {
     const ask = canonicalJson({ ...asked, dtype: answer.dtype ?? null });
     const key = `${spec.model}\n${ask}`;
     if (this.#asks.has(key)) return false;
-    this.#options.db
-      .prepare('INSERT OR IGNORE INTO recorded_canaries (model, ask, answer, worker_key, recorded_at) VALUES (?, ?, ?, ?, ?)')
-      .run(spec.model, ask, JSON.stringify(answer), workerKey, (this.#options.now ?? Date.now)());
+    this.#options.db.run(RECORD, [spec.model, ask, JSON.stringify(answer), workerKey, (this.#options.now ?? Date.now)()]);
     this.#asks.add(key);
     this.#recorded.set(spec.model, [...kept, answer]);
     this.#options.onRecorded?.(spec.model, answer);

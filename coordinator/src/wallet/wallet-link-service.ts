@@ -9,7 +9,7 @@ import type {
   WalletLinkRequest,
 } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import { Ed25519Key } from '../workers/ed25519-key.ts';
 import { accountKeyFromMirror, parseSignerPublicKey, verifyWalletSignature } from './account-key.ts';
 import type { AccountKey } from './account-key.ts';
@@ -42,8 +42,8 @@ export function resolveMirrorNodeUrl(network: HederaNetwork, configured: string 
 type WalletLogger = Pick<FastifyBaseLogger, 'info' | 'warn'>;
 
 export interface WalletLinkServiceOptions {
-  /** The coordinator's SQLite handle; the service creates its `wallet_links` table if missing. */
-  db: SqliteDatabase;
+  /** The coordinator's database (table `wallet_links`). */
+  db: SqlDatabase;
   network: HederaNetwork;
   /** Mirror node REST base; empty or absent: the network's public one (required for `local`). */
   mirrorNodeUrl?: string;
@@ -76,7 +76,7 @@ export interface WalletLinkServiceComponents {
 /**
  * Links a Hedera account to a tab's identity key: issues one-time challenges, checks the wallet's
  * signature against the account's key on the mirror node and the tab's own signature against its key,
- * and keeps the link in SQLite. See coordinator/src/wallet/README.md.
+ * and keeps the link in the coordinator's database. See coordinator/src/wallet/README.md.
  */
 export class WalletLinkService implements WalletLinks {
   readonly #parts: WalletLinkServiceComponents;
@@ -208,7 +208,7 @@ function evmAddressOf(accountId: HederaAccountId, key: AccountKey, account: Mirr
 
 /**
  * Builds the wallet link service from configuration: the HTTP mirror node client for the network
- * (or none: linking then answers `wallet_linking_unavailable`), the challenge book, the SQLite store.
+ * (or none: linking then answers `wallet_linking_unavailable`), the challenge book, the link store.
  *
  * @example
  * const wallet = createWalletLinkService({ db, network: 'testnet', walletConnectProjectId: config.walletConnectProjectId, logger: app.log });

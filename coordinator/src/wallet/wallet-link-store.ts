@@ -1,7 +1,7 @@
 import { linkedAccountSchema } from '@tessera/shared';
 import type { LinkedAccount } from '@tessera/shared';
 import { z } from 'zod';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
 
 const rowSchema = z.object({
   public_key: z.string(),
@@ -12,36 +12,22 @@ const rowSchema = z.object({
   linked_at: z.number().int(),
 });
 
+const PUT = `INSERT INTO wallet_links (public_key, account_id, evm_address, key_type, network, linked_at) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (public_key) DO UPDATE SET account_id = excluded.account_id, evm_address = excluded.evm_address,
+    key_type = excluded.key_type, network = excluded.network, linked_at = excluded.linked_at`;
+
 /**
- * Wallet links in SQLite, one per tab key (a later link replaces it: the key's holder may change
- * wallets). Its own table, created if missing on the coordinator's database handle.
+ * Wallet links in the coordinator's database (table `wallet_links`), one per tab key (a later link
+ * replaces it: the key's holder may change wallets).
  */
 export class WalletLinkStore {
-  readonly #get;
-  readonly #put;
-
-  constructor(db: SqliteDatabase) {
-    db.exec(`CREATE TABLE IF NOT EXISTS wallet_links (
-       public_key TEXT PRIMARY KEY,
-       account_id TEXT NOT NULL,
-       evm_address TEXT NOT NULL,
-       key_type TEXT NOT NULL,
-       network TEXT NOT NULL,
-       linked_at INTEGER NOT NULL
-     ) STRICT`);
-    db.exec(`CREATE INDEX IF NOT EXISTS wallet_links_account ON wallet_links (account_id)`);
-    this.#get = db.prepare(
-      `SELECT public_key, account_id, evm_address, key_type, network, linked_at FROM wallet_links WHERE public_key = ?`,
-    );
-    this.#put = db.prepare(
-      `INSERT INTO wallet_links (public_key, account_id, evm_address, key_type, network, linked_at)
-       VALUES (@publicKey, @accountId, @evmAddress, @keyType, @network, @linkedAt)
-       ON CONFLICT (public_key) DO UPDATE SET account_id = @accountId, evm_address = @evmAddress, key_type = @keyType, network = @network, linked_at = @linkedAt`,
-    );
-  }
+  constructor(private readonly db: SqlDatabase) {}
 
   get(publicKey: string): LinkedAccount | undefined {
-    const row: unknown = this.#get.get(publicKey);
+    const row = this.db.get(
+      'SELECT public_key, account_id, evm_address, key_type, network, linked_at FROM wallet_links WHERE public_key = ?',
+      [publicKey],
+    );
     if (row === undefined) return undefined;
     const fields = rowSchema.parse(row);
     return linkedAccountSchema.parse({
@@ -55,6 +41,6 @@ export class WalletLinkStore {
   }
 
   put(link: LinkedAccount): void {
-    this.#put.run(link);
+    this.db.run(PUT, [link.publicKey, link.accountId, link.evmAddress, link.keyType, link.network, link.linkedAt]);
   }
 }

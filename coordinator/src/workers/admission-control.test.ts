@@ -1,8 +1,9 @@
 import { findIdentityProof, identityProofBits } from '@tessera/shared';
 import type { WorkerHello } from '@tessera/shared';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { newIdentity } from '../../test/support/scripted-tab.ts';
-import { openDatabase } from '../db/open-database.ts';
+import { openTestDatabase } from '../../test/support/test-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import { AdmissionControl, proofBits } from './admission-control.ts';
 import type { AdmissionLimits } from './admission-policy.ts';
@@ -40,8 +41,13 @@ async function hello(role: WorkerHello['role'] = 'worker', publicKey = newIdenti
   };
 }
 
-function control(options: { now?: () => number } = {}) {
-  const db = openDatabase(':memory:');
+const opened: SqlDatabase[] = [];
+afterEach(() => opened.splice(0).forEach((db) => db.close()));
+
+/** Admission over a fresh database: SQLite, or PostgreSQL in the coordinator-postgres project. */
+async function control(options: { now?: () => number } = {}) {
+  const db = await openTestDatabase();
+  opened.push(db);
   const events = new CoordinatorEventBus();
   return { db, events, admission: new AdmissionControl({ db, limits, trustProxy: '', events, now: options.now }) };
 }
@@ -53,7 +59,7 @@ describe('AdmissionControl', () => {
   });
 
   it('holds a place per admitted connection until it is released, once', async () => {
-    const { admission } = control();
+    const { admission } = await control();
     const first = await hello();
     expect(admission.admit('a', first, client)).toEqual({ ok: true, newIdentity: true });
     expect(admission.admit('a', first, client)).toMatchObject({ ok: false, error: { code: 'protocol_violation' } });
@@ -69,16 +75,16 @@ describe('AdmissionControl', () => {
   });
 
   it('knows keys with a reputation record from before admission existed', async () => {
-    const { db, admission } = control();
+    const { db, admission } = await control();
     const old = await hello();
-    db.prepare(`INSERT INTO identities (public_key, stats, first_seen_at, last_seen_at) VALUES (?, '{}', 0, 0)`).run(old.publicKey);
+    db.run(`INSERT INTO identities (public_key, stats, first_seen_at, last_seen_at) VALUES (?, '{}', 0, 0)`, [old.publicKey]);
     expect(admission.admit('a', old, client)).toEqual({ ok: true, newIdentity: false });
-    expect(db.prepare('SELECT COUNT(*) AS n FROM admitted_identities').get()).toEqual({ n: 0 });
+    expect(db.get('SELECT COUNT(*) AS n FROM admitted_identities')).toEqual({ n: 0 });
   });
 
   it('weighs keys caught since they were first seen here, a third per catch, as reputation counts them', async () => {
     let now = Date.UTC(2026, 10, 1);
-    const { db, events, admission } = control({ now: () => now });
+    const { db, events, admission } = await control({ now: () => now });
     const first = await hello();
     expect(admission.admit('a', first, client)).toMatchObject({ ok: true, newIdentity: true });
     admission.release('a');
@@ -92,7 +98,7 @@ describe('AdmissionControl', () => {
     events.emit('guard:penalized', { guardKey: first.publicKey, why: 'overruled by a second guard' });
     events.emit('verify:checked', { workerKey: first.publicKey, verdict: 'invalid', reason: 'again' });
     events.emit('verify:checked', { workerKey: first.publicKey, verdict: 'invalid', reason: 'once more' });
-    expect(db.prepare('SELECT caught FROM admitted_identities WHERE public_key = ?').get(first.publicKey)).toEqual({ caught: 4 });
+    expect(db.get('SELECT caught FROM admitted_identities WHERE public_key = ?', [first.publicKey])).toEqual({ caught: 4 });
     const banned = admission.admit('c', await hello(), { address: '203.0.113.7', prefix: client.prefix });
     if (banned.ok) throw new Error('admitted');
     expect(banned.error.message).toContain('has used its new identities: 6 of 3');
@@ -100,13 +106,13 @@ describe('AdmissionControl', () => {
     expect(admission.admit('d', await hello(), client)).toMatchObject({ ok: true, newIdentity: true });
   });
 
-  it('keeps counting new keys after a restart (read back from SQLite), until they leave the window', async () => {
+  it('keeps counting new keys after a restart (read back from the database), until they leave the window', async () => {
     let now = Date.UTC(2026, 10, 1);
-    const { db, events } = control();
+    const { db, events } = await control();
     const before = new AdmissionControl({ db, limits, trustProxy: '', events, now: () => now });
     expect(before.admit('a', await hello(), client)).toMatchObject({ ok: true, newIdentity: true });
     expect(before.admit('b', await hello(), { address: '203.0.113.9', prefix: client.prefix })).toMatchObject({ ok: true });
-    // A new process: the births are read back from SQLite, so the network's budget is as it was.
+    // A new process: the births are read back from the database, so the network's budget is as it was.
     const after = new AdmissionControl({ db, limits, trustProxy: '', events, now: () => now });
     expect(after.admit('c', await hello(), { address: '203.0.113.10', prefix: client.prefix })).toMatchObject({ ok: true });
     expect(after.admit('d', await hello(), { address: '203.0.113.11', prefix: client.prefix })).toMatchObject({ ok: false });
@@ -115,9 +121,9 @@ describe('AdmissionControl', () => {
   });
 
   it('asks a requester for no proof and records no identity for it', async () => {
-    const { db, admission } = control();
+    const { db, admission } = await control();
     const { identityProof: _, ...withoutProof } = await hello('requester');
     expect(admission.admit('a', withoutProof, client)).toEqual({ ok: true, newIdentity: false });
-    expect(db.prepare('SELECT COUNT(*) AS n FROM admitted_identities').get()).toEqual({ n: 0 });
+    expect(db.get('SELECT COUNT(*) AS n FROM admitted_identities')).toEqual({ n: 0 });
   });
 });

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { BANNED_AFTER_INVALID_CHECKS, identityProofMessage, leadingZeroBits, wireError } from '@tessera/shared';
 import type { WireError, WorkerHello } from '@tessera/shared';
 import type { IncomingMessage } from 'node:http';
-import type { SqliteDatabase } from '../db/open-database.ts';
+import type { SqlDatabase } from '../db/sql-database.ts';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import { clientAddressOf, proxyTrust, type ClientAddress, type ProxyTrust } from './admission-address.ts';
 import { decideAdmission, isWorkingRole, type AdmissionLimits, type IdentityBirths } from './admission-policy.ts';
 import { AdmissionStore } from './admission-store.ts';
 
 export interface AdmissionControlOptions {
-  db: SqliteDatabase;
+  db: SqlDatabase;
   limits: AdmissionLimits;
   /** `TESSERA_TRUST_PROXY`: the proxies whose X-Forwarded-For is believed (the same setting as fastify's). */
   trustProxy: string;
@@ -23,9 +23,9 @@ export type AdmissionOutcome = { ok: true; newIdentity: boolean } | { ok: false;
 /**
  * Admission at `worker:hello`: reads where the connection comes from, checks the identity proof (one
  * sha256), counts connected tabs per address and prefix (in memory: connections do not outlive the
- * process), and keeps new identities per address and prefix in SQLite, with how often each was caught
+ * process), and keeps new identities per address and prefix in the database, with how often each was caught
  * since (the same `verify:checked` and `guard:penalized` events reputation counts). The births within the
- * window are also kept in memory per address and prefix (loaded once from SQLite), so a hello costs the
+ * window are also kept in memory per address and prefix (loaded once from the database), so a hello costs the
  * same however many keys a network has. The decision itself is `decideAdmission`; this class gathers its
  * inputs and keeps the counts. Synchronous, so two hellos can never both take the last place.
  */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type CoordinatorApp } from '../../src/app.ts';
 import { loadConfig, type CoordinatorConfig } from '../../src/config.ts';
+import { testDatabaseUrl } from './test-database.ts';
 
 export interface TestApp {
   app: CoordinatorApp;
@@ -26,10 +27,18 @@ export const OPEN_ADMISSION = {
   guardsFromOtherNetworks: 'false',
 } satisfies Partial<Record<keyof CoordinatorConfig, unknown>>;
 
-/** A real coordinator listening on a random loopback port with its own SQLite file. */
+/**
+ * A real coordinator listening on a random loopback port with its own database: a SQLite file in `dataDir`,
+ * or, in the coordinator-postgres project, the PostgreSQL schema of `dataDir` (the same one again when a
+ * test restarts a coordinator on the same data directory).
+ */
 export async function startTestApp(overrides: Partial<Record<keyof CoordinatorConfig, unknown>> = {}, dataDir?: string): Promise<TestApp> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'tessera-test-'));
-  const config = loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', rateLimitPerMinute: 0, ...OPEN_ADMISSION, ...overrides });
+  const databaseUrl = await testDatabaseUrl(dir);
+  const config = loadConfig(
+    {},
+    { port: 0, dataDir: dir, databaseUrl, logLevel: 'silent', rateLimitPerMinute: 0, ...OPEN_ADMISSION, ...overrides },
+  );
   const app = await buildApp({ config, logger: false });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

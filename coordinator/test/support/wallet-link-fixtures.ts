@@ -15,7 +15,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { sign } from 'node:crypto';
 import { createServer } from 'node:net';
-import type { SqliteDatabase } from '../../src/db/open-database.ts';
+import type { SqlDatabase } from '../../src/db/sql-database.ts';
 import { installOpenAIErrorHandler } from '../../src/http/openai-error-handler.ts';
 import { createWalletLinkService, type WalletLinkService, type WalletLinkServiceOptions } from '../../src/wallet/wallet-link-service.ts';
 import { walletRoutes } from '../../src/wallet/wallet-routes.ts';
@@ -38,7 +38,7 @@ export interface WalletApp {
 
 /** The wallet routes on a bare fastify app, as `buildApp` wires them: zod compilers, the OpenAI error handler. */
 export async function walletApp(
-  db: SqliteDatabase,
+  db: SqlDatabase,
   options: Partial<WalletLinkServiceOptions> & { network?: HederaNetwork } = {},
 ): Promise<WalletApp> {
   const clock = { now: Date.parse('2025-06-01T12:00:00Z') };
