@@ -29,6 +29,8 @@ export interface BenchOptions {
   model: string;
   /** Folder for a V8 CPU profile of the coordinator (`--cpu-prof`), written when it exits. */
   cpuProfileDir: string | undefined;
+  /** `--database-url` (or TESSERA_DATABASE_URL): the coordinators keep their state in PostgreSQL, each in a fresh schema; empty: SQLite. */
+  databaseUrl: string;
 }
 
 const FULL = {
@@ -82,6 +84,8 @@ Options (defaults in brackets; --quick uses smaller ones):
   --idle-heartbeats          idle tabs also send worker:heartbeat like real tabs (default: pings only)
   --model ID                 model the tabs offer and the tasks ask for [tessera/tiny-gpt2]
   --cpu-prof DIR             write V8 CPU profiles of the coordinator(s) to DIR (open in Chrome DevTools)
+  --database-url URL         postgres://… : the coordinator on PostgreSQL, a fresh schema per phase, dropped
+                             after [TESSERA_DATABASE_URL, else SQLite]
   --help                     show this help
 
 The coordinator's SQLite file goes to a fresh folder under $TMPDIR (default /tmp), removed at the end;
@@ -116,6 +120,7 @@ export function parseBenchOptions(argv: readonly string[]): { help: true } | { h
       'idle-heartbeats': { type: 'boolean' },
       model: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'database-url': { type: 'string' },
     },
   });
   if (values.help === true) return { help: true };
@@ -146,6 +151,7 @@ export function parseBenchOptions(argv: readonly string[]): { help: true } | { h
       idleHeartbeats: values['idle-heartbeats'] === true,
       model: values.model ?? 'tessera/tiny-gpt2',
       cpuProfileDir: values['cpu-prof'],
+      databaseUrl: values['database-url'] ?? process.env.TESSERA_DATABASE_URL ?? '',
     },
   };
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFileLimit, residentBytes, startChild, startCpuMeter, type BenchChild, type CpuShares } from './bench-child.ts';
+import { benchSchema, describeDatabase } from './bench-database.ts';
 import { serverReplySchema, tabsReplySchema, type ServerReply, type TabsCommand, type TabsReply } from './bench-messages.ts';
 import { HELP, parseBenchOptions, type BenchOptions } from './bench-options.ts';
 import { cores, integer, kib, latencyFigure, mib, ms, percentiles, renderTable, seconds, type Row } from './bench-report.ts';
@@ -56,7 +57,11 @@ async function startServer(
   const admission = ['--identity-proof-bits', '0', '--tabs-per-address', '1000000', '--tabs-per-prefix', '1000000'];
   const newKeys = ['--new-identities-per-address', '1000000', '--new-identities-per-prefix', '1000000'];
   const base = ['--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--rate-limit-per-minute', '0'];
-  const flags = [...base, ...admission, ...newKeys, ...extraFlags];
+  // On PostgreSQL each coordinator gets an empty schema of its own, as it gets an empty SQLite file otherwise.
+  const store = options.databaseUrl === '' ? undefined : await benchSchema(options.databaseUrl);
+  if (store !== undefined) cleanups.push(store.drop);
+  const database = ['--database-url', store?.url ?? ''];
+  const flags = [...base, ...database, ...admission, ...newKeys, ...extraFlags];
   const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
   const { child, first } = await startChild(SERVER_ENTRY, flags, serverReplySchema, [
     '--expose-gc',
@@ -335,7 +340,8 @@ async function main(): Promise<void> {
   console.log(`Tessera routing benchmark (${cpuCount} cores shared by the coordinator, the simulated tabs and the load generator)`);
   console.log(
     `Node ${process.version} · load average ${loadavg()[0]?.toFixed(2) ?? '?'} at start · phases ${[...options.phases].join(', ')} · ` +
-      `${seconds(options.durationMs)} measured after ${seconds(options.warmupMs)} warm-up · ${options.workers} answering tabs × ${options.maxConcurrentTasks} tasks · model ${options.model}\n`,
+      `${seconds(options.durationMs)} measured after ${seconds(options.warmupMs)} warm-up · ${options.workers} answering tabs × ${options.maxConcurrentTasks} tasks · model ${options.model} · ` +
+      `store ${options.databaseUrl === '' ? `SQLite under ${tmpdir()}` : describeDatabase(options.databaseUrl)}\n`,
   );
 
   const startedAt = performance.now();
