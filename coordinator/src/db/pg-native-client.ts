@@ -26,10 +26,10 @@ export type NativeClientConstructor = new (config: { types: TypeParsers }) => Na
  * libpq, and only a coordinator given a PostgreSQL URL needs it. Loaded on first use, with a message that
  * says what to install when it is missing.
  */
-export function loadPgNative(): NativeClientConstructor {
+export function loadPgNative(load: (name: string) => unknown = createRequire(import.meta.url)): NativeClientConstructor {
   let loaded: unknown;
   try {
-    loaded = createRequire(import.meta.url)('pg-native');
+    loaded = load('pg-native');
   } catch (error) {
     throw new Error(
       'TESSERA_DATABASE_URL names a PostgreSQL database, but pg-native (libpq bindings) could not be loaded: ' +

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onPostgres, openTestDatabase } from '../../test/support/test-database.ts';
 import type { SqlDatabase } from './sql-database.ts';
@@ -110,6 +111,23 @@ describe(`SqlDatabase on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     expect(names()).toEqual([]);
     db.run('INSERT INTO probe (name) VALUES (?)', ['after']);
     expect(names()).toEqual(['after']);
+  });
+
+  it.runIf(onPostgres)('opens a new connection after the server dropped its own; only the statement in flight fails', async () => {
+    const pid = (db.get('SELECT pg_backend_pid() AS pid') as { pid: number }).pid;
+    const admin = new pg.Client({ connectionString: process.env.TESSERA_TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await admin.end();
+    }
+    expect(() => db.get('SELECT 1 AS ok')).toThrow();
+    expect(db.get('SELECT 1 AS ok')).toEqual({ ok: 1 });
+    expect((db.get('SELECT pg_backend_pid() AS pid') as { pid: number }).pid).not.toBe(pid);
+    // Same schema, statements prepared again on the new connection.
+    db.run('INSERT INTO probe (name) VALUES (?) ON CONFLICT (name) DO NOTHING', ['reconnected']);
+    expect(db.get('SELECT name FROM probe WHERE name = ?', ['reconnected'])).toEqual({ name: 'reconnected' });
   });
 
   it('refuses an asynchronous transaction and keeps none of its writes', () => {
