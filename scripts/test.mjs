@@ -6,7 +6,9 @@
 // 3. Lint (ESLint, with the import boundaries) and formatting (Prettier, checked, never written).
 // 4. Build the pages the coordinator serves (the e2e tabs load them).
 // 5. The Solidity contracts: Hardhat 3 on Node 22 (fetched from the npm registry by npx), compiler from npm's solc.
-// 6. Every vitest project: shared, coordinator, client, tooling, e2e.
+// 6. Every vitest project: shared, coordinator, client, tooling, e2e, and coordinator-postgres (the coordinator suite
+//    again on PostgreSQL) when TESSERA_TEST_DATABASE_URL names a server: .ci/run starts one and sets it; without it the
+//    project is left out with one printed line, except in CI, where its global setup fails the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
