@@ -1,4 +1,3 @@
-import { openPostgresDatabase } from './postgres-database.ts';
 import type { SqlDatabase } from './sql-database.ts';
 import { openSqliteDatabase } from './sqlite-database.ts';
 
@@ -19,5 +18,7 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<SqlDatabase> {
   if (options.databaseUrl === '') return openSqliteDatabase(options.file);
   if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) throw new Error('TESSERA_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  // Loaded only here: a coordinator on SQLite never loads pg, node-pg-migrate or the native addon.
+  const { openPostgresDatabase } = await import('./postgres-database.ts');
   return openPostgresDatabase(options.databaseUrl, { log: options.log });
 }
