@@ -119,14 +119,11 @@ export class PostgresDatabase implements SqlDatabase {
   /** Runs a call on the connection, opening a new one first if the last broke (never inside a transaction). */
   #guard<T>(call: () => T): T {
     if (this.#broken && this.#depth === 0) {
-      this.#broken = false;
       this.#prepared.clear();
-      try {
-        this.#client.end();
-      } catch {
-        // Already closed by libpq.
-      }
+      this.#client.end();
+      // Throws while the server is still away; the next call tries again.
       this.#client = this.#connect();
+      this.#broken = false;
     }
     try {
       return call();
