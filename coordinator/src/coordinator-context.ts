@@ -1,5 +1,6 @@
 import type { ModelCatalogEntry } from '@tessera/shared';
 import type { Cluster } from './cluster/open-cluster.ts';
+import type { ScaleOut } from './scale-out/scale-out.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorEventBus } from './events/coordinator-events.ts';
 import type { CoordinatorMetrics } from './http/coordinator-metrics.ts';
@@ -49,5 +50,7 @@ export interface CoordinatorContext {
   lifecycle: Lifecycle;
   /** What is shared with other instances over Redis (`TESSERA_REDIS_URL`); undefined when running alone. */
   cluster: Cluster | undefined;
+  /** This instance's part in a network of several (PostgreSQL and Redis); undefined when running alone. */
+  scaleOut: ScaleOut | undefined;
   startedAt: number;
 }

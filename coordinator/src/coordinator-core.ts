@@ -1,4 +1,4 @@
-import type { ModelCatalogEntry } from '@tessera/shared';
+import type { ModelCatalogEntry, Tier } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { openCluster } from './cluster/open-cluster.ts';
 import { peerMessageLimiter } from './cluster/rate-limiters.ts';
@@ -18,6 +18,9 @@ import { createSettlement } from './rewards/create-settlement.ts';
 import { Ledger } from './rewards/ledger.ts';
 import { keepRewards } from './rewards/rewards-keeper.ts';
 import { Dispatcher } from './tasks/dispatcher.ts';
+import { TaskBook } from './tasks/task-book.ts';
+import { createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
+import type { ScaleOut } from './scale-out/scale-out.ts';
 import { loadTokenizer } from './work/tokenizer-loader.ts';
 import { WorkCounter } from './work/work-counter.ts';
 import { LeaseReaper } from './tasks/lease-reaper.ts';
@@ -33,6 +36,7 @@ import { AdmissionControl } from './workers/admission-control.ts';
 import { admissionLimitsOf } from './workers/admission-policy.ts';
 import { WorkerGateway } from './workers/worker-gateway.ts';
 import { WorkerRegistry } from './workers/worker-registry.ts';
+import type { WorkerSession } from './workers/worker-session.ts';
 
 export interface CoordinatorCoreOptions {
   config: CoordinatorConfig;
@@ -52,11 +56,13 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   const { config, catalog, db, logger } = options;
   // First, so an unreachable Redis ends start-up before anything else opens.
   const cluster = config.redisUrl === '' ? undefined : await openCluster({ url: config.redisUrl, prefix: config.redisPrefix, logger });
+  const shared = sharesNetwork(db, cluster);
   const events = new CoordinatorEventBus();
-  const store = new SqlTaskStore(db);
+  // Several instances: the tasks this one accepts are its own until it places them or gives them back.
+  const store = new SqlTaskStore(db, shared ? cluster.instanceId : null);
   const registry = new WorkerRegistry();
   const metrics = new CoordinatorMetrics();
-  const reputation = new ReputationBook(db);
+  const reputation = new ReputationBook(db, Date.now, shared);
   const ledger = new Ledger(db, {
     epochLengthMs: config.epochLengthMs,
     newAccountCap: { amount: BigInt(config.newAccountEpochCap), epochs: config.newAccountEpochs },
@@ -116,7 +122,10 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     logger,
     load: (model) => loadTokenizer(model, { modelsDir: config.modelsDir, hubUrl: config.hubUrl }),
   });
-  const dispatcher = new Dispatcher({
+  const book = new TaskBook({ store, registry, events, logger, now: Date.now, largeInputBytes: config.largeInputBytes });
+  const dispatcher: Dispatcher = new Dispatcher({
+    book,
+    cancelElsewhere: (id, reason) => scaleOut?.cancelElsewhere(id, reason),
     store,
     registry,
     catalog,
@@ -124,7 +133,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     checker: verifier,
     counter,
     peers,
-    tierOf: (session) => reputation.tier(session.key.publicKey),
+    tierOf: (session) => tierOf(session),
     leaseMs: config.leaseMs,
     queueTimeoutMs: config.queueTimeoutMs,
     maxAttempts: config.maxAttempts,
@@ -186,16 +195,18 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     metrics,
   });
 
-  const { chain, hcs, settler } = await createSettlement({ config, db, ledger, accounts, registry: metrics.registry, logger });
+  const tierOf = (session: WorkerSession): Tier => reputation.tier(session.key.publicKey);
+  const scaleOut: ScaleOut | undefined = shared
+    ? createScaleOut({ db, cluster, prefix: config.redisPrefix, store, book, dispatcher, registry, catalog, events, tierOf, logger })
+    : undefined;
+  const leads = scaleOut === undefined ? undefined : () => scaleOut.isLeader();
+  const { chain, hcs, settler } = await createSettlement({ config, db, ledger, accounts, registry: metrics.registry, logger, leads });
 
   const lifecycle = new Lifecycle();
-  lifecycle.add({
-    start: () => {
-      dispatcher.recover();
-      metrics.setQueued(dispatcher.openCounts().queued);
-    },
-    stop: () => undefined,
-  });
+  // Alone, this process owns every open task in the store; with others, the leader takes over the dead's.
+  if (scaleOut !== undefined) lifecycle.add(scaleOut);
+  else lifecycle.add({ start: () => dispatcher.recover(), stop: () => undefined });
+  lifecycle.add({ start: () => metrics.setQueued(dispatcher.openCounts().queued), stop: () => undefined });
   lifecycle.add(new LeaseReaper(dispatcher, Math.min(1000, config.leaseMs / 4, config.queueTimeoutMs / 4)));
   lifecycle.add(gateway);
   lifecycle.add(knownAnswers);
@@ -225,6 +236,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     chain,
     lifecycle,
     cluster,
+    scaleOut,
     startedAt: Date.now(),
   };
 }

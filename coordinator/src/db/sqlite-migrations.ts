@@ -136,4 +136,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      linked_at INTEGER NOT NULL
    ) STRICT`,
   `CREATE INDEX IF NOT EXISTS wallet_links_account ON wallet_links (account_id)`,
+  // Several instances on one PostgreSQL (src/scale-out/): the instance placing or running a task, and the
+  // instances' heartbeats. One SQLite process is the only instance: it owns every task, so these stay empty.
+  `ALTER TABLE tasks ADD COLUMN owner TEXT`,
+  `CREATE INDEX tasks_shared_queue ON tasks (model, priority, created_at) WHERE status = 'queued' AND owner IS NULL`,
+  `CREATE INDEX tasks_by_owner ON tasks (owner) WHERE status IN ('queued', 'assigned')`,
+  `CREATE TABLE instances (
+     id TEXT PRIMARY KEY,
+     started_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL
+   ) STRICT`,
 ];

@@ -30,6 +30,8 @@ export async function createSettlement(options: {
   accounts: AccountDirectory;
   registry: Registry;
   logger: FastifyBaseLogger;
+  /** Whether this instance settles for the network now (scale-out: the leader only). */
+  leads?: () => boolean;
 }): Promise<Settlement> {
   const { config, logger } = options;
   const chain =
@@ -59,6 +61,7 @@ export async function createSettlement(options: {
     chain,
     hcs,
     metrics: new SettlementMetrics(options.registry),
+    leads: options.leads,
     logger,
     intervalMs: Math.min(5000, Math.max(250, config.epochLengthMs / 10)),
   });

@@ -23,6 +23,8 @@ export interface EpochSettlerOptions {
   haltReminderMs?: number;
   /** The crash test hook (`crash-point.ts`); tests of this class may pass their own. */
   crashPoint?: (point: CrashPoint) => void;
+  /** Whether this instance settles for the network now (scale-out: only the leader does). Always, alone. */
+  leads?: () => boolean;
 }
 
 /** Settlement stopped because the chain holds another root for an epoch: nothing is posted until an operator acts. */
@@ -92,6 +94,7 @@ export class EpochSettler {
 
   async #settle(): Promise<void> {
     const { ledger, journal, chain, hcs } = this.#options;
+    if (this.#options.leads?.() === false) return;
     if (ledger.epochDue()) this.#close();
     if (chain !== undefined) {
       for (const epoch of journal.toPost()) if (!(await this.#post(chain, epoch))) break;

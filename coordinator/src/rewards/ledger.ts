@@ -86,7 +86,10 @@ export class Ledger {
   readonly #epochLengthMs: number;
   readonly #now: () => number;
   readonly #newAccountCap: NewAccountCap | undefined;
-  /** The open epoch, read once: only this class opens and closes epochs. */
+  /**
+   * The open epoch, read once while it runs. Once it has ended it is read again until the next one is open:
+   * with several instances (scale-out) another one closes it, and this one must credit the next.
+   */
   #open: EpochRow | undefined;
 
   constructor(db: SqlDatabase, options: { epochLengthMs: number; now?: () => number; newAccountCap?: NewAccountCap }) {
@@ -98,7 +101,7 @@ export class Ledger {
 
   /** The open epoch, opening the first one on a fresh database. */
   currentEpoch(): EpochRow {
-    if (this.#open !== undefined) return this.#open;
+    if (this.#open !== undefined && this.#open.ends_at > this.#now()) return this.#open;
     const row: unknown = this.#db.get(`SELECT * FROM epochs WHERE status = 'open' ORDER BY epoch DESC LIMIT 1`);
     if (row !== undefined) {
       this.#open = epochRowSchema.parse(row);
@@ -107,7 +110,8 @@ export class Ledger {
     const last: unknown = this.#db.get(`SELECT MAX(epoch) AS epoch FROM epochs`);
     const next = (z.object({ epoch: z.number().nullable() }).parse(last).epoch ?? 0) + 1;
     const now = this.#now();
-    this.#db.run(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`, [
+    // Two instances starting on a fresh database may both open the first epoch: one insert wins.
+    this.#db.run(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open') ON CONFLICT (epoch) DO NOTHING`, [
       next,
       now,
       now + this.#epochLengthMs,
@@ -215,7 +219,8 @@ export class Ledger {
         now,
         epoch.epoch,
       ]);
-      this.#db.run(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open')`, [
+      // Two instances starting on a fresh database may both open the first epoch: one insert wins.
+      this.#db.run(`INSERT INTO epochs (epoch, started_at, ends_at, status) VALUES (?, ?, ?, 'open') ON CONFLICT (epoch) DO NOTHING`, [
         epoch.epoch + 1,
         now,
         now + this.#epochLengthMs,

@@ -66,8 +66,8 @@ function rowToRecord(row: unknown): TaskRecord {
 
 const countRowSchema = z.object({ status: taskStatusSchema, n: z.number() });
 
-const INSERT = `INSERT INTO tasks (id, kind, model, api, spec, status, priority, attempts, max_attempts, created_at, deadline_at, min_tier, cancel_token_hash)
-  VALUES (?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?, ?, ?, ?)`;
+const INSERT = `INSERT INTO tasks (id, kind, model, api, spec, status, priority, attempts, max_attempts, created_at, deadline_at, min_tier, cancel_token_hash, owner)
+  VALUES (?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?, ?, ?, ?, ?)`;
 // Every change is conditional on the state it leaves: a stale caller, or another coordinator on the same
 // database, finds 0 rows changed and learns the change did not apply.
 const ASSIGN = `UPDATE tasks SET status = 'assigned', node_id = ?, attempts = attempts + 1, lease_expires_at = ? WHERE id = ? AND status = 'queued'`;
@@ -84,7 +84,14 @@ const REOPEN_ASSIGNED = `UPDATE tasks SET status = 'queued', node_id = NULL, lea
  * per change, the same statements on both.
  */
 export class SqlTaskStore implements TaskStore {
-  constructor(private readonly db: SqlDatabase) {}
+  /**
+   * `owner`: the instance id stamped on the tasks this process accepts, when several instances share the
+   * database (src/scale-out/); null alone, where this process owns every task.
+   */
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly owner: string | null = null,
+  ) {}
 
   insert(record: NewTask): void {
     this.db.run(INSERT, [
@@ -99,6 +106,7 @@ export class SqlTaskStore implements TaskStore {
       record.deadlineAt,
       record.minTier,
       record.cancelTokenHash,
+      this.owner,
     ]);
   }
 

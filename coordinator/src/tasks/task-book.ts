@@ -8,6 +8,7 @@ import { OpenTasks } from './open-tasks.ts';
 import type { TaskEvent, TaskListener } from './task-event.ts';
 import type { TaskRecord, TaskResultRecord } from './task-record.ts';
 import type { TaskStore } from './task-store.ts';
+import { TaskStream } from './task-stream.ts';
 import { TaskSubscriptions } from './task-subscriptions.ts';
 import { applyTaskChange, type TaskChange } from './task-transitions.ts';
 
@@ -30,6 +31,8 @@ export class TaskBook {
   readonly open: OpenTasks;
   readonly #options: TaskBookOptions;
   readonly #subscriptions: TaskSubscriptions;
+  /** What callers of each streaming task have been sent, and from where it comes now. */
+  readonly #callerText = new Map<TaskId, { source: string; stream: TaskStream }>();
 
   constructor(options: TaskBookOptions) {
     this.#options = options;
@@ -47,17 +50,26 @@ export class TaskBook {
 
   /** Streamed text for the task's callers. */
   chunk(task: OpenTask, delta: string): void {
-    this.#subscriptions.emit(task.record.id, { type: 'chunk', delta });
+    this.#toCallers(task.record.id, 'here', delta);
     if (task.pinned === null) this.#options.events.emit('task:streamed', { record: task.record, delta });
   }
 
   /**
-   * What another instance told of a task it serves (scale-out): its callers here hear it as if it ran here.
-   * Only a terminal event read back from the shared store ends their wait.
+   * What another instance (`from`) told of a task it serves (scale-out): its callers here hear it as if it
+   * ran here. Only a terminal event read back from the shared store ends their wait.
    */
-  relay(id: TaskId, event: TaskEvent): void {
-    if (event.type === 'chunk') this.#subscriptions.emit(id, event);
-    else this.#subscriptions.close(id, event);
+  relay(id: TaskId, event: TaskEvent, from = 'elsewhere'): void {
+    if (event.type === 'chunk') {
+      this.#toCallers(id, from, event.delta);
+      return;
+    }
+    this.#callerText.delete(id);
+    this.#subscriptions.close(id, event);
+  }
+
+  /** Tasks someone here waits on. */
+  awaitedIds(): TaskId[] {
+    return this.#subscriptions.ids();
   }
 
   /** Whether anyone here waits on the task. */
@@ -179,7 +191,30 @@ export class TaskBook {
     this.open.forget(id);
   }
 
+  /**
+   * Streamed text reaches a task's callers through one filter per task: when the text starts coming from
+   * somewhere else (the task was taken over by another instance, or came back here), the new source's text
+   * starts from the beginning, and only what goes beyond what callers already have is forwarded.
+   */
+  #toCallers(id: TaskId, source: string, delta: string): void {
+    if (!this.#subscriptions.has(id)) {
+      this.#callerText.delete(id);
+      return;
+    }
+    let text = this.#callerText.get(id);
+    if (text === undefined) {
+      text = { source, stream: new TaskStream() };
+      this.#callerText.set(id, text);
+    } else if (text.source !== source) {
+      text.source = source;
+      text.stream.restartAttempt();
+    }
+    const forward = text.stream.append(delta, false);
+    if (forward !== '') this.#subscriptions.emit(id, { type: 'chunk', delta: forward });
+  }
+
   #close(task: OpenTask, event: TaskEvent): void {
+    this.#callerText.delete(task.record.id);
     this.open.remove(task);
     this.#subscriptions.close(task.record.id, event);
   }

@@ -25,6 +25,10 @@ export class TaskSubscriptions {
     };
   }
 
+  ids(): TaskId[] {
+    return [...this.#listeners.keys()];
+  }
+
   has(id: TaskId): boolean {
     return this.#listeners.has(id);
   }

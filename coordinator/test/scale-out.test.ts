@@ -1,0 +1,154 @@
+import { TINY_GPT2_ID, taskViewSchema } from '@tessera/shared';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ScaleOut } from '../src/scale-out/scale-out.ts';
+import { closeAfterEach } from './support/cleanup.ts';
+import { answerHonestly } from './support/honest-answers.ts';
+import { ScriptedTab, loaded } from './support/scripted-tab.ts';
+import { streamedText } from './support/task-observations.ts';
+import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
+import { describeWithRedis, testRedisPrefix, testRedisUrl } from './support/test-redis.ts';
+
+const track = closeAfterEach();
+const SERVER_URL = process.env.TESSERA_TEST_DATABASE_URL ?? '';
+const describeCluster =
+  SERVER_URL === '' && process.env.CI === undefined
+    ? (console.warn('[scale-out.test.ts] skipped: TESSERA_TEST_DATABASE_URL is not set (PostgreSQL); .ci/run sets it'), describeWithRedis)
+    : describeWithRedis;
+
+let server: pg.Client;
+const schemas: string[] = [];
+
+beforeAll(async () => {
+  if (SERVER_URL === '' || testRedisUrl === undefined) return;
+  server = new pg.Client({ connectionString: SERVER_URL });
+  await server.connect();
+});
+
+afterAll(async () => {
+  for (const schema of schemas) await server?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await server?.end();
+});
+
+/** Two coordinators on one PostgreSQL schema and one Redis prefix: one network of two instances. */
+async function twoInstances(overrides: Record<string, unknown> = {}): Promise<[TestApp, TestApp]> {
+  const schema = `scale_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  schemas.push(schema);
+  await server.query(`CREATE SCHEMA ${schema}`);
+  const databaseUrl = `${SERVER_URL}${SERVER_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const shared = { databaseUrl, redisUrl: testRedisUrl, redisPrefix: testRedisPrefix(), ...overrides };
+  // One after the other: the first migrates the schema.
+  const a = track(await startTestApp(shared));
+  const b = track(await startTestApp(shared));
+  return [a, b];
+}
+
+function scaleOutOf(server: TestApp): ScaleOut {
+  const { scaleOut } = server.app.tessera;
+  if (scaleOut === undefined) throw new Error('the app runs alone');
+  return scaleOut;
+}
+
+async function servingTab(server: TestApp): Promise<ScriptedTab> {
+  const tab = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
+  await tab.ready();
+  await eventually(
+    () => (server.app.tessera.registry.get(tab.nodeId)?.models.has(TINY_GPT2_ID) === true ? true : undefined),
+    3000,
+    'serving',
+  );
+  return tab;
+}
+
+function chat(content: string, stream = false): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0, stream }),
+  };
+}
+
+describeCluster('scale-out.test.ts')('two instances on one PostgreSQL and one Redis', () => {
+  it('a task accepted by A is served by a tab on B, and its answer and stream reach the caller on A', async () => {
+    const [a, b] = await twoInstances();
+    await servingTab(b);
+    const plain = await fetch(`${a.url}/v1/chat/completions`, chat('across instances'));
+    expect(plain.status).toBe(200);
+    expect((await plain.json()).choices[0].message.content).toBe('echo: across instances');
+    const streamed = await fetch(`${a.url}/v1/chat/completions`, chat('streamed across', true));
+    expect(streamedText(await streamed.text())).toBe('echo: streamed across');
+    // Any instance answers for any task.
+    const id = streamed.headers.get('x-tessera-task-id');
+    const view = taskViewSchema.parse(await (await fetch(`${b.url}/api/v1/tasks/${id}`)).json());
+    expect(view.status).toBe('succeeded');
+  });
+
+  it('exactly one instance leads', async () => {
+    const [a, b] = await twoInstances();
+    await eventually(() => (scaleOutOf(a).isLeader() || scaleOutOf(b).isLeader() ? true : undefined), 3000, 'a leader');
+    expect([scaleOutOf(a).isLeader(), scaleOutOf(b).isLeader()].filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a task waiting in the shared queue can be cancelled from either instance, and is then never served', async () => {
+    const [a, b] = await twoInstances();
+    const created = await fetch(`${a.url}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        type: 'chat.completion',
+        request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'never mind' }] },
+      }),
+    });
+    const task = (await created.json()) as { id: string; cancel_token: string };
+    const cancelled = await fetch(`${b.url}/api/v1/tasks/${task.id}`, {
+      method: 'DELETE',
+      headers: { 'x-tessera-cancel-token': task.cancel_token },
+    });
+    expect(cancelled.status).toBe(200);
+    const served: string[] = [];
+    const tab = track(
+      new ScriptedTab({
+        url: b.url,
+        models: [loaded(TINY_GPT2_ID)],
+        onAssign: (assign, scripted) => {
+          served.push(assign.taskId);
+          answerHonestly(assign, scripted);
+        },
+      }),
+    );
+    await tab.ready();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(served.filter((id) => id === task.id)).toEqual([]);
+    expect(taskViewSchema.parse(await (await fetch(`${a.url}/api/v1/tasks/${task.id}`)).json()).status).toBe('cancelled');
+  });
+
+  it("the leader takes over a dead instance's tasks: queued and running ones are served by a live tab", async () => {
+    const [a, b] = await twoInstances({ queueTimeoutMs: 60_000 });
+    const created = await fetch(`${a.url}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'orphan' }] } }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    // As if an instance that died had taken it and handed it to one of its tabs.
+    const schema = schemas.at(-1);
+    await server.query(
+      `UPDATE ${schema}.tasks SET owner = 'dead-instance', status = 'assigned', attempts = 1, node_id = $2 WHERE id = $1`,
+      [id, randomUUID()],
+    );
+    await server.query(`INSERT INTO ${schema}.instances (id, started_at, last_seen_at) VALUES ('dead-instance', 0, 0)`);
+    await servingTab(b);
+    const done = await eventually(
+      async () => {
+        const view = taskViewSchema.parse(await (await fetch(`${a.url}/api/v1/tasks/${id}`)).json());
+        return view.status === 'succeeded' ? view : undefined;
+      },
+      10_000,
+      'the orphaned task served',
+    );
+    expect(done.attempts).toBe(2);
+    const left = await server.query(`SELECT count(*)::int AS n FROM ${schema}.instances WHERE id = 'dead-instance'`);
+    expect(left.rows[0].n).toBe(0);
+  });
+});
