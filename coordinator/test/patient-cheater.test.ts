@@ -180,6 +180,9 @@ function expectCaughtAndContained(run: Run, lie: (honest: string) => string, bou
     expect(paidToCheater.has(answer.taskId)).toBe(false);
     expect(paidToBackup.has(answer.taskId)).toBe(true);
   }
+  // Nor for the lies that got through unchecked: unconfirmed results wait in escrow, which the catch forfeits.
+  const cheaterLines = new Map(ledger.history(key, 10_000).map((entry) => [entry.taskId, entry.status]));
+  for (const answer of deliveredLies) expect(cheaterLines.get(answer.taskId)).toBe('slashed');
 }
 
 describe('a patient cheater: honest until promoted, then lying', () => {

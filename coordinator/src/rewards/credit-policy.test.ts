@@ -73,10 +73,12 @@ describe('creditPolicy', () => {
     expect(credit('demoted', chatResult('unverified'), webLlm).amount).toBe(probation.amount / 2n);
   });
 
-  it('holds newcomers and demoted tabs in escrow unless a guard confirmed the result', () => {
+  it('holds every result no guard confirmed in escrow, whatever the tier', () => {
     expect(credit('probation', chatResult('unchecked')).escrow).toBe(true);
     expect(credit('demoted', chatResult('unverified')).escrow).toBe(true);
     expect(credit('probation', chatResult('passed')).escrow).toBe(false);
-    expect(credit('trusted', chatResult('unchecked')).escrow).toBe(false);
+    expect(credit('trusted', chatResult('unchecked')).escrow).toBe(true);
+    expect(credit('veteran', chatResult('unverified')).escrow).toBe(true);
+    expect(credit('veteran', chatResult('passed')).escrow).toBe(false);
   });
 });

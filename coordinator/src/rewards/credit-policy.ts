@@ -16,8 +16,10 @@ export interface CreditEntry {
 /**
  * What a result earns, the one place that decides it: its units of work (generated tokens for chat,
  * embedded inputs for embeddings) × the base rate × the model's multiplier × the tab's tier multiplier,
- * in bigint. A newcomer's or a demoted tab's result that no guard confirmed is held in escrow; when a
- * guard catches one of the tab's results, everything it holds in escrow is forfeited (`keepRewards`).
+ * in bigint. A result no guard confirmed is held in escrow until its epoch closes, whatever the tab's
+ * tier; when a guard catches one of the tab's results, everything it holds in escrow is forfeited
+ * (`keepRewards`). So a trusted tab that turns to lying loses the pay for the lies that got through
+ * unchecked before the catch, not only the one caught.
  * Results of a model whose engine guards cannot check (web-llm today) are paid at most at the probation
  * rate and always held in escrow, whatever the tab's tier.
  *
@@ -45,6 +47,6 @@ export function creditPolicy(input: {
     model: record.spec.model,
     units,
     amount: creditFor({ units, ratePerUnit: input.ratePerUnit, modelMultiplier, tier }),
-    escrow: result.check !== 'passed' && (tier === 'probation' || tier === 'demoted'),
+    escrow: result.check !== 'passed',
   };
 }
