@@ -19,7 +19,7 @@ import { Ledger } from './rewards/ledger.ts';
 import { keepRewards } from './rewards/rewards-keeper.ts';
 import { Dispatcher } from './tasks/dispatcher.ts';
 import { TaskBook } from './tasks/task-book.ts';
-import { createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
+import { claimSoleUse, createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
 import type { ScaleOut } from './scale-out/scale-out.ts';
 import { loadTokenizer } from './work/tokenizer-loader.ts';
 import { WorkCounter } from './work/work-counter.ts';
@@ -57,6 +57,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   // First, so an unreachable Redis ends start-up before anything else opens.
   const cluster = config.redisUrl === '' ? undefined : await openCluster({ url: config.redisUrl, prefix: config.redisPrefix, logger });
   const shared = sharesNetwork(db, cluster);
+  if (!shared) claimSoleUse(db, config.redisPrefix);
   const events = new CoordinatorEventBus();
   // Several instances: the tasks this one accepts are its own until it places them or gives them back.
   const store = new SqlTaskStore(db, shared ? cluster.instanceId : null);

@@ -26,7 +26,20 @@ export function createScaleOut(
     instanceId: cluster.instanceId,
     queue: new SharedQueue(db),
     instances: new InstanceDirectory(db),
-    leadership: new AdvisoryLockLeadership(db, leaderLockKey(prefix)),
+    leadership: new AdvisoryLockLeadership(db, leaderLockKey(db, prefix)),
     channel: cluster.channel,
   });
+}
+
+/**
+ * A coordinator alone on PostgreSQL owns every open task in it (it requeues them all at start), so it must
+ * be the only one there: it takes the network's leader lock for its lifetime, and refuses to start when
+ * another coordinator holds it.
+ */
+export function claimSoleUse(db: SqlDatabase, prefix: string): void {
+  if (db.dialect !== 'postgres') return;
+  if (!new AdvisoryLockLeadership(db, leaderLockKey(db, prefix)).tryLead())
+    throw new Error(
+      'Another coordinator already runs on this PostgreSQL database. Several instances of one network need TESSERA_REDIS_URL set on every one of them.',
+    );
 }

@@ -9,10 +9,14 @@ export interface Leadership {
 /** One instance alone (SQLite): it is the leader. */
 export const SOLE_LEADERSHIP: Leadership = { isLeader: () => true };
 
-/** The advisory-lock key of a network: from its prefix, so two networks in one database do not collide. */
-export function leaderLockKey(prefix: string): number {
+/**
+ * The advisory-lock key of a network. Advisory locks are per database, so the key is made from the schema
+ * the network's tables live in and its Redis prefix: two networks in one database never share a leader.
+ */
+export function leaderLockKey(db: SqlDatabase, prefix: string): number {
+  const { schema } = z.object({ schema: z.string() }).parse(db.get(`SELECT current_schema() AS schema`));
   let hash = 0;
-  for (const char of `tessera-leader:${prefix}`) hash = (Math.imul(hash, 31) + char.charCodeAt(0)) | 0;
+  for (const char of `tessera-leader:${schema}:${prefix}`) hash = (Math.imul(hash, 31) + char.charCodeAt(0)) | 0;
   return hash;
 }
 
