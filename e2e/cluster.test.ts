@@ -189,8 +189,10 @@ describe.skipIf(!ready)('three coordinators on one PostgreSQL and one Redis, beh
     expect(credits.rowCount).toBe(new Set(ids).size);
 
     // Every epoch that closed, closed once, by one instance.
-    const closures = instances.flatMap((instance) => [...instance.log().matchAll(/epoch (\d+) closed/g)].map((match) => match[1]));
-    expect(closures.length).toBeGreaterThan(0);
-    expect(new Set(closures).size).toBe(closures.length);
+    const closures = (): string[] =>
+      instances.flatMap((instance) => [...instance.log().matchAll(/epoch (\d+) closed/g)].map((match) => match[1] ?? ''));
+    // Epochs last 20 s here: the first one is due by now or soon.
+    await expect.poll(() => closures().length, { timeout: 40_000 }).toBeGreaterThan(0);
+    expect(new Set(closures()).size).toBe(closures().length);
   }, 300_000);
 });
