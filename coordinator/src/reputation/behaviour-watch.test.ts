@@ -26,4 +26,14 @@ describe('BehaviourWatch', () => {
     watcher.observe('new', 1, 5000);
     expect(watcher.raisedFloor('new')).toBe(0);
   });
+
+  it('notices a change in a history with no spread at all, and takes small jitter around a steady pace for none', () => {
+    const watcher = watch();
+    // Every answer exactly at max_tokens, at exactly the same pace: a standard deviation of zero.
+    for (let i = 0; i < 30; i++) watcher.observe('fixed', 50, 8);
+    watcher.observe('fixed', 52, 9);
+    expect(watcher.raisedFloor('fixed')).toBe(0);
+    watcher.observe('fixed', 50, 40);
+    expect(watcher.raisedFloor('fixed')).toBe(DEFAULT_BEHAVIOUR_POLICY.watchedFloor);
+  });
 });

@@ -23,6 +23,12 @@ export const DEFAULT_BEHAVIOUR_POLICY: BehaviourPolicy = {
   weight: 0.1,
 };
 
+/**
+ * The least spread a history is taken to have. Values are on a log scale (`BehaviourWatch.observe`), so 0.1
+ * is about a tenth either way: a change by half again stands out (z > 4), 10 % of jitter does not.
+ */
+const MIN_SPREAD = 0.1;
+
 /** A running mean and variance (exponentially weighted), and how unusual a new value is against them. */
 export class RunningStats {
   #mean = 0;
@@ -35,10 +41,14 @@ export class RunningStats {
     return this.#count;
   }
 
-  /** |value − mean| in standard deviations, before `value` joins the history (0 while there is no spread). */
+  /**
+   * |value − mean| in standard deviations, before `value` joins the history. The deviation counts as at
+   * least `MIN_SPREAD`: a history with no spread (every answer at `max_tokens`) still notices a change, and
+   * timing jitter around a steady speed is not taken for one.
+   */
   zOf(value: number): number {
-    const deviation = Math.sqrt(this.#variance);
-    return deviation === 0 ? 0 : Math.abs(value - this.#mean) / deviation;
+    if (this.#count === 0) return 0;
+    return Math.abs(value - this.#mean) / Math.max(Math.sqrt(this.#variance), MIN_SPREAD);
   }
 
   push(value: number): void {
