@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 
@@ -130,6 +130,24 @@ export function cpuSeconds(pid: number, threadId?: number): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
+/**
+ * CPU seconds used so far by every running process whose command name (`/proc/PID/comm`) is `command`:
+ * a server made of many processes, such as PostgreSQL's backends. A process that exits between two readings
+ * takes its time with it, so the difference can fall short: a lower bound.
+ */
+export function commandCpuSeconds(command: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === command) total += cpuSeconds(Number(entry));
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  return total;
+}
+
 /** The soft open-file limit the process runs under. */
 export function openFileLimit(pid: number): number {
   const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
@@ -154,17 +172,20 @@ export interface CpuShares {
 }
 
 /**
- * Starts counting CPU time of the given processes (and threads of theirs) and of the machine as a whole;
+ * Starts counting CPU time of the given processes (and threads of theirs), of the processes running the
+ * given commands (name → command, e.g. `{ PostgreSQL: 'postgres' }`) and of the machine as a whole;
  * `stop()` tells how many cores each used on average, and how many went to processes outside the benchmark.
  */
 export function startCpuMeter(
   processes: Record<string, number>,
   threads: Record<string, { pid: number; threadId: number }> = {},
+  commands: Record<string, string> = {},
 ): { stop(): CpuShares } {
   const startedAt = performance.now();
   const machineBefore = machineBusySeconds();
   const before = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const threadsBefore = Object.fromEntries(Object.entries(threads).map(([name, { pid, threadId }]) => [name, cpuSeconds(pid, threadId)]));
+  const commandsBefore = Object.fromEntries(Object.entries(commands).map(([name, command]) => [name, commandCpuSeconds(command)]));
   return {
     stop: () => {
       const wallMs = performance.now() - startedAt;
@@ -172,6 +193,11 @@ export function startCpuMeter(
       let ours = 0;
       for (const [name, pid] of Object.entries(processes)) {
         const used = cpuSeconds(pid) - (before[name] ?? 0);
+        ours += used;
+        byName[name] = (used * 1000) / wallMs;
+      }
+      for (const [name, command] of Object.entries(commands)) {
+        const used = Math.max(0, commandCpuSeconds(command) - (commandsBefore[name] ?? 0));
         ours += used;
         byName[name] = (used * 1000) / wallMs;
       }

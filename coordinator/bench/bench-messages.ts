@@ -51,7 +51,8 @@ export type ServerReply = z.infer<typeof serverReplySchema>;
 export const tabsCommandSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('connect'),
-    url: z.string(),
+    /** Coordinators to connect to; tab i connects to `urls[i % urls.length]`, as a round-robin front address places it. */
+    urls: z.array(z.string()).min(1),
     count,
     /** `answer`: reply to every task:assign with a task:result at once. `idle`: say hello, then only pong. */
     mode: z.enum(['answer', 'idle']),
@@ -86,6 +87,8 @@ export const tabsReplySchema = z.discriminatedUnion('type', [
     type: z.literal('stats'),
     open: count,
     answered: count,
+    /** Tasks answered by the tabs connected to each coordinator URL. */
+    answeredByUrl: z.record(z.string(), count),
     /** Known-answer checks answered (one per tab and model with a canary). */
     canaries: count,
     /** `protocol:error` messages the coordinator sent: refused results, say. Should be 0. */

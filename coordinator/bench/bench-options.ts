@@ -31,6 +31,10 @@ export interface BenchOptions {
   cpuProfileDir: string | undefined;
   /** `--database-url` (or TESSERA_DATABASE_URL): the coordinators keep their state in PostgreSQL, each in a fresh schema; empty: SQLite. */
   databaseUrl: string;
+  /** `--cluster N`: instead of the phases, measure networks of 1…N coordinator instances; 0: off. */
+  cluster: number;
+  /** `--redis-url` (or TESSERA_REDIS_URL): the Redis the instances of `--cluster` share. */
+  redisUrl: string;
 }
 
 const FULL = {
@@ -57,6 +61,18 @@ const QUICK = {
   idleProcesses: 1,
   idleBudgetMs: 6000,
 };
+
+/**
+ * With --cluster every instance count runs a whole network (idle tabs, closed loop, paced load), so the idle
+ * tabs are fewer; the paced rate is one a single instance on PostgreSQL sustains on 2 shared cores; and the
+ * closed loop keeps more requests open than the tabs have slots, so tasks wait in the shared queue and
+ * instances claim each other's.
+ */
+const CLUSTER = {
+  full: { idle: 3000, rate: 200, idleBudgetMs: 30_000, httpConcurrency: 512 },
+  quick: { idle: 600, rate: 200, idleBudgetMs: 6000, httpConcurrency: 256 },
+};
+const MAX_CLUSTER = 8;
 
 export const HELP = `Usage: npm run bench -- [options]
 
@@ -86,6 +102,13 @@ Options (defaults in brackets; --quick uses smaller ones):
   --cpu-prof DIR             write V8 CPU profiles of the coordinator(s) to DIR (open in Chrome DevTools)
   --database-url URL         postgres://… : the coordinator on PostgreSQL, a fresh schema per phase, dropped
                              after [TESSERA_DATABASE_URL, else SQLite]
+  --cluster N                instead of the phases: networks of 1, 2, … N coordinator instances on one
+                             PostgreSQL and one Redis (needs --database-url and --redis-url), one table row
+                             each: routed tasks/s (HTTP, closed loop, --http-concurrency [${CLUSTER.full.httpConcurrency}; quick
+                             ${CLUSTER.quick.httpConcurrency}]), latency at --rate [${CLUSTER.full.rate}] (HTTP, open loop), --idle tabs [${CLUSTER.full.idle};
+                             quick ${CLUSTER.quick.idle}] spread over the instances, and whether any task was lost;
+                             see coordinator/bench/README.md
+  --redis-url URL            redis://… the instances of --cluster share [TESSERA_REDIS_URL]
   --help                     show this help
 
 The coordinator's SQLite file goes to a fresh folder under $TMPDIR (default /tmp), removed at the end;
@@ -96,6 +119,20 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} needs a positive integer, got '${raw}'. See --help.`);
   return value;
+}
+
+/** Several instances are one network only on a shared PostgreSQL and a shared Redis: refuse without either. */
+function checkCluster(cluster: number, databaseUrl: string, redisUrl: string, phases: string | undefined): void {
+  if (cluster > MAX_CLUSTER) throw new Error(`--cluster is at most ${MAX_CLUSTER}.`);
+  if (phases !== undefined) throw new Error('--cluster runs its own measurements; it does not take --phases.');
+  const missing = [
+    ...(databaseUrl === '' ? ['--database-url postgres://… (or TESSERA_DATABASE_URL)'] : []),
+    ...(redisUrl === '' ? ['--redis-url redis://… (or TESSERA_REDIS_URL)'] : []),
+  ];
+  if (missing.length > 0)
+    throw new Error(
+      `--cluster runs several coordinator instances on one PostgreSQL and one Redis; it needs both --database-url and --redis-url. Missing: ${missing.join(' and ')}.`,
+    );
 }
 
 /** Parses the benchmark's flags; `help` is set when the caller asked for the usage text. */
@@ -121,10 +158,17 @@ export function parseBenchOptions(argv: readonly string[]): { help: true } | { h
       model: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'database-url': { type: 'string' },
+      cluster: { type: 'string' },
+      'redis-url': { type: 'string' },
     },
   });
   if (values.help === true) return { help: true };
-  const base = values.quick === true ? QUICK : FULL;
+  const cluster = values.cluster === undefined ? 0 : positive('cluster', values.cluster, 0);
+  const quick = values.quick === true;
+  const base = { ...(quick ? QUICK : FULL), ...(cluster > 0 ? CLUSTER[quick ? 'quick' : 'full'] : {}) };
+  const databaseUrl = values['database-url'] ?? process.env.TESSERA_DATABASE_URL ?? '';
+  const redisUrl = values['redis-url'] ?? process.env.TESSERA_REDIS_URL ?? '';
+  if (cluster > 0) checkCluster(cluster, databaseUrl, redisUrl, values.phases);
   const phases = new Set<Phase>();
   for (const name of (values.phases ?? PHASES.join(',')).split(',')) {
     const phase = PHASES.find((candidate) => candidate === name.trim());
@@ -137,7 +181,7 @@ export function parseBenchOptions(argv: readonly string[]): { help: true } | { h
     help: false,
     options: {
       phases,
-      quick: values.quick === true,
+      quick,
       workers: positive('workers', values.workers, base.workers),
       maxConcurrentTasks,
       warmupMs: positive('warmup-ms', values['warmup-ms'], base.warmupMs),
@@ -151,7 +195,9 @@ export function parseBenchOptions(argv: readonly string[]): { help: true } | { h
       idleHeartbeats: values['idle-heartbeats'] === true,
       model: values.model ?? 'tessera/tiny-gpt2',
       cpuProfileDir: values['cpu-prof'],
-      databaseUrl: values['database-url'] ?? process.env.TESSERA_DATABASE_URL ?? '',
+      databaseUrl,
+      cluster,
+      redisUrl,
     },
   };
 }

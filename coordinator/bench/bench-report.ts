@@ -39,6 +39,17 @@ export function latencyFigure(p: Percentiles): string {
   return `p50 ${ms(p.p50)} · p90 ${ms(p.p90)} · p99 ${ms(p.p99)} · max ${ms(p.max)}`;
 }
 
+/** What a benchmark run prints after its header: the table, notes under it, and a closing remark. */
+export interface BenchReport {
+  table: string;
+  /** One line each; a line starting with two spaces continues the one before. */
+  notes: string[];
+  /** Cores other processes kept busy during each measurement, for the warning under the notes. */
+  load: number[];
+  /** After the total time: what the machine's cores were shared by. */
+  closing: string;
+}
+
 export interface Row {
   phase: string;
   figure: string;
@@ -47,16 +58,22 @@ export interface Row {
   met?: boolean;
 }
 
+/** Left-aligned columns, three spaces apart, the first row the header; trailing blanks trimmed. */
+export function renderColumns(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd((widths[index] ?? 0) + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
 /** The figures as an aligned table, one row per phase, with a mark where a goal was or was not met. */
 export function renderTable(rows: readonly Row[]): string {
-  const header: Row = { phase: 'phase', figure: 'figure', goal: 'goal' };
-  const all = [header, ...rows];
-  const phaseWidth = Math.max(...all.map((row) => row.phase.length)) + 3;
-  const figureWidth = Math.max(...all.map((row) => row.figure.length)) + 3;
-  return all
-    .map((row) => {
-      const mark = row.met === undefined ? '' : row.met ? '  ✓' : '  ✗';
-      return `${row.phase.padEnd(phaseWidth)}${row.figure.padEnd(figureWidth)}${row.goal}${mark}`.trimEnd();
-    })
-    .join('\n');
+  const mark = (row: Row): string => (row.met === undefined ? '' : row.met ? '  ✓' : '  ✗');
+  return renderColumns([['phase', 'figure', 'goal'], ...rows.map((row) => [row.phase, row.figure, `${row.goal}${mark(row)}`])]);
 }

@@ -28,6 +28,8 @@ type ConnectCommand = Extract<TabsCommand, { type: 'connect' }>;
 
 interface Tab {
   socket: TabSocket;
+  /** The coordinator it connected to. */
+  url: string;
   identity: TabIdentity;
   nodeId: NodeId | undefined;
 }
@@ -37,6 +39,7 @@ const tabs: Tab[] = [];
 const ONE_TOKEN = chatOutput('Tessera');
 if (ONE_TOKEN.tokenIds.length !== 1) throw new Error(`'Tessera' is ${ONE_TOKEN.tokenIds.length} tokens of the tiny model, not one`);
 const counts = { answered: 0, canaries: 0, protocolErrors: 0 };
+const answeredByUrl: Record<string, number> = {};
 let firstProtocolError: string | null = null;
 
 function reply(message: TabsReply): void {
@@ -71,6 +74,7 @@ function answerCanary(tab: Tab, assign: TaskAssign): void {
 function answer(tab: Tab, assign: TaskAssign): void {
   const startedAt = performance.now();
   counts.answered++;
+  answeredByUrl[tab.url] = (answeredByUrl[tab.url] ?? 0) + 1;
   sendResult(tab, assign, ONE_TOKEN, { promptTokens: 1, completionTokens: 1 }, startedAt);
 }
 
@@ -87,7 +91,7 @@ function sendHeartbeats(socket: TabSocket, hello: WorkerHello, intervalMs: numbe
 }
 
 /** Opens one tab; resolves once it is welcomed and, where the model has one, has answered its known-answer check. */
-function openTab(command: ConnectCommand, localAddress: string | undefined): Promise<Tab> {
+function openTab(command: ConnectCommand, url: string, localAddress: string | undefined): Promise<Tab> {
   const identity = newIdentity();
   const hello: WorkerHello = {
     protocolVersion: PROTOCOL_VERSION,
@@ -107,8 +111,8 @@ function openTab(command: ConnectCommand, localAddress: string | undefined): Pro
     timeout: 60_000,
     ...(localAddress === undefined ? {} : { localAddress }),
   };
-  const socket: TabSocket = io(`${command.url}${WORKER_NAMESPACE}`, options);
-  const tab: Tab = { socket, identity, nodeId: undefined };
+  const socket: TabSocket = io(`${url}${WORKER_NAMESPACE}`, options);
+  const tab: Tab = { socket, url, identity, nodeId: undefined };
   return new Promise((resolve, reject) => {
     let ready = false;
     const fail = (error: Error): void => {
@@ -155,8 +159,9 @@ async function connect(command: ConnectCommand): Promise<TabsReply> {
     while (next < command.count && !outOfTime()) {
       const index = next++;
       const address = command.localAddresses.length === 0 ? undefined : command.localAddresses[index % command.localAddresses.length];
+      const url = command.urls[index % command.urls.length] ?? '';
       try {
-        tabs.push(await openTab(command, address));
+        tabs.push(await openTab(command, url, address));
       } catch (error) {
         failed++;
         firstError ??= error instanceof Error ? error.message : String(error);
@@ -177,6 +182,7 @@ function handle(command: TabsCommand): Promise<TabsReply> | TabsReply {
         type: 'stats',
         open: tabs.filter((tab) => tab.socket.connected).length,
         ...counts,
+        answeredByUrl,
         firstProtocolError,
         rssBytes: process.memoryUsage().rss,
       };

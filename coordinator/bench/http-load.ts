@@ -29,7 +29,44 @@ function post(url: URL, agent: Agent, body: Buffer): Promise<number> {
   });
 }
 
-export interface HttpThroughput {
+/**
+ * Where the requests go: one coordinator, or several taken in turn request by request, as a round-robin
+ * front address (nginx) spreads them. Counts every 200 by target, warm-up included, so the benchmark can
+ * check each one against the store.
+ */
+class Targets {
+  readonly urls: readonly URL[];
+  /** 200 answers each target gave, warm-up and drain included. */
+  readonly answered: number[];
+  /** Other answers and network errors, warm-up and drain included. */
+  unsuccessful = 0;
+  #next = 0;
+
+  constructor(baseUrls: string | readonly string[]) {
+    this.urls = (typeof baseUrls === 'string' ? [baseUrls] : baseUrls).map((url) => new URL(url));
+    if (this.urls.length === 0) throw new Error('no target to send requests to');
+    this.answered = this.urls.map(() => 0);
+  }
+
+  /** POSTs to the next target; resolves with the status. */
+  async post(agent: Agent, body: Buffer): Promise<number> {
+    const index = this.#next++ % this.urls.length;
+    const status = await post(this.urls[index] as URL, agent, body);
+    if (status === 200) this.answered[index] = (this.answered[index] ?? 0) + 1;
+    else this.unsuccessful++;
+    return status;
+  }
+}
+
+/** What the callers were told over the whole run, warm-up included. */
+export interface AnsweredByTarget {
+  /** 200 answers by target, in the order given. */
+  answeredByTarget: number[];
+  /** Other answers and network errors. */
+  unsuccessful: number;
+}
+
+export interface HttpThroughput extends AnsweredByTarget {
   completed: number;
   failed: number;
   elapsedMs: number;
@@ -39,15 +76,15 @@ export interface HttpThroughput {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Closed loop: `concurrency` requests in flight on as many keep-alive sockets; counts the 200s inside the window. */
+/** Closed loop: `concurrency` requests in flight on keep-alive sockets; counts the 200s inside the window. */
 export async function httpClosedLoop(
-  baseUrl: string,
+  baseUrls: string | readonly string[],
   model: string,
   concurrency: number,
   warmupMs: number,
   durationMs: number,
 ): Promise<HttpThroughput> {
-  const url = new URL(baseUrl);
+  const targets = new Targets(baseUrls);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const body = chatBody(model);
   const statuses: Record<number, number> = {};
@@ -57,7 +94,7 @@ export async function httpClosedLoop(
   let stopping = false;
   const loop = async (): Promise<void> => {
     while (!stopping) {
-      const status = await post(url, agent, body);
+      const status = await targets.post(agent, body);
       if (!measuring) continue;
       if (status === 200) completed++;
       else {
@@ -76,20 +113,22 @@ export async function httpClosedLoop(
   stopping = true;
   await Promise.all(loops);
   agent.destroy();
-  return { completed, failed, elapsedMs, statuses };
+  return { completed, failed, elapsedMs, statuses, answeredByTarget: targets.answered, unsuccessful: targets.unsuccessful };
 }
 
-export interface HttpLatency {
+export interface HttpLatency extends AnsweredByTarget {
   sent: number;
   /** Non-200 answers and network errors; requests still unanswered when the wait ended are neither. */
   failed: number;
   /** Intended send time → last byte of the response, in µs (the tab's own time is a few µs, not subtracted). */
   latencyUs: number[];
+  /** Requests of the whole run (warm-up included) still unanswered when the wait ended. */
+  unanswered: number;
 }
 
 /** Open loop at a fixed rate; each request's latency counts from when it was meant to be sent. */
 export async function httpPaced(
-  baseUrl: string,
+  baseUrls: string | readonly string[],
   model: string,
   ratePerSecond: number,
   warmupMs: number,
@@ -97,7 +136,7 @@ export async function httpPaced(
   maxSockets: number,
   drainMs = 10_000,
 ): Promise<HttpLatency> {
-  const url = new URL(baseUrl);
+  const targets = new Targets(baseUrls);
   const agent = new Agent({ keepAlive: true, maxSockets });
   const body = chatBody(model);
   const warmupSends = Math.floor((ratePerSecond * warmupMs) / 1000);
@@ -105,12 +144,15 @@ export async function httpPaced(
   const pending: Promise<void>[] = [];
   let sent = 0;
   let failed = 0;
+  let open = 0;
   const schedule = startPacer(ratePerSecond, warmupMs + durationMs, (index) => {
     const intendedNs = schedule.intendedNs(index);
     const measured = index >= warmupSends;
     if (measured) sent++;
+    open++;
     pending.push(
-      post(url, agent, body).then((status) => {
+      targets.post(agent, body).then((status) => {
+        open--;
         if (!measured) return;
         if (status !== 200) failed++;
         else latencyUs.push(Number(process.hrtime.bigint() - intendedNs) / 1000);
@@ -119,7 +161,9 @@ export async function httpPaced(
   });
   await schedule.finished;
   // An overloaded coordinator may owe thousands of answers; wait a bounded time so the run stays bounded.
-  await Promise.race([Promise.all(pending), sleep(drainMs)]);
+  // Unref'd: once every answer is in, a pending drain timer must not keep the benchmark alive.
+  await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+  const unanswered = open;
   agent.destroy();
-  return { sent, failed, latencyUs };
+  return { sent, failed, latencyUs, unanswered, answeredByTarget: targets.answered, unsuccessful: targets.unsuccessful };
 }

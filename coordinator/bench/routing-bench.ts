@@ -2,109 +2,41 @@
  * `npm run bench`: the coordinator's routing figures with many simulated tabs. See README.md here for
  * what each phase measures and how to read the table. Prints figures; asserts nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openFileLimit, residentBytes, startChild, startCpuMeter, type BenchChild, type CpuShares } from './bench-child.ts';
-import { benchSchema, describeDatabase } from './bench-database.ts';
-import { serverReplySchema, tabsReplySchema, type ServerReply, type TabsCommand, type TabsReply } from './bench-messages.ts';
+import { openFileLimit, residentBytes, startCpuMeter, type CpuShares } from './bench-child.ts';
+import { describeDatabase } from './bench-database.ts';
 import { HELP, parseBenchOptions, type BenchOptions } from './bench-options.ts';
-import { cores, integer, kib, latencyFigure, mib, ms, percentiles, renderTable, seconds, type Row } from './bench-report.ts';
+import {
+  cleanUp,
+  connectCommand,
+  cpuNote,
+  expect,
+  FD_RESERVE,
+  idleBaseline,
+  openIdleTabs,
+  startServer,
+  startTabs,
+  type MemoryReply,
+  type Server,
+  type Tabs,
+} from './bench-processes.ts';
+import {
+  cores,
+  integer,
+  kib,
+  latencyFigure,
+  mib,
+  ms,
+  percentiles,
+  renderTable,
+  seconds,
+  type BenchReport,
+  type Row,
+} from './bench-report.ts';
+import { clusterBench } from './cluster-bench.ts';
 import { httpClosedLoop, httpPaced } from './http-load.ts';
 
-const SERVER_ENTRY = new URL('./bench-server.ts', import.meta.url);
-const TABS_ENTRY = new URL('./bench-tabs.ts', import.meta.url);
 const GOALS = { routedPerSecond: 10_000, addedP99Us: 2000, idleBytes: 1024 ** 3, idleConnections: 20_000 };
-/** File descriptors a coordinator needs besides tab sockets: stdio, IPC, epoll, SQLite and its WAL, the listener. */
-const FD_RESERVE = 64;
-/** Connections one source address may open to one port without exhausting the ephemeral port range. */
-const PER_SOURCE_ADDRESS = 25_000;
-
-type Server = BenchChild<ServerReply>;
-type Tabs = BenchChild<TabsReply>;
-
-/** Everything started so far, stopped in reverse order on the way out (also on Ctrl-C or an error). */
-const cleanups: (() => Promise<unknown> | void)[] = [];
-async function cleanUp(): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      await cleanup();
-    } catch {
-      // Best effort: the rest still needs stopping.
-    }
-  }
-}
-
-function isReply<Reply extends { type: string }, Type extends Reply['type']>(
-  reply: Reply,
-  type: Type,
-): reply is Extract<Reply, { type: Type }> {
-  return reply.type === type;
-}
-
-function expect<Reply extends { type: string }, Type extends Reply['type']>(reply: Reply, type: Type): Extract<Reply, { type: Type }> {
-  if (isReply(reply, type)) return reply;
-  throw new Error(`expected a '${type}' reply, got ${JSON.stringify(reply).slice(0, 300)}`);
-}
-
-async function startServer(
-  options: BenchOptions,
-  extraFlags: readonly string[],
-): Promise<{ server: Server; url: string; dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  // Thousands of tabs, fresh keys, from a few loopback addresses: admission must not be what is measured.
-  const admission = ['--identity-proof-bits', '0', '--tabs-per-address', '1000000', '--tabs-per-prefix', '1000000'];
-  const newKeys = ['--new-identities-per-address', '1000000', '--new-identities-per-prefix', '1000000'];
-  const base = ['--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--rate-limit-per-minute', '0'];
-  // On PostgreSQL each coordinator gets an empty schema of its own, as it gets an empty SQLite file otherwise.
-  const store = options.databaseUrl === '' ? undefined : await benchSchema(options.databaseUrl);
-  if (store !== undefined) cleanups.push(store.drop);
-  const database = ['--database-url', store?.url ?? ''];
-  const flags = [...base, ...database, ...admission, ...newKeys, ...extraFlags];
-  const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
-  const { child, first } = await startChild(SERVER_ENTRY, flags, serverReplySchema, [
-    '--expose-gc',
-    '--max-old-space-size=4096',
-    ...profile,
-  ]);
-  cleanups.push(() => child.stop(3000));
-  return { server: child, url: expect(first, 'ready').url, dataDir };
-}
-
-async function startTabs(): Promise<Tabs> {
-  const { child } = await startChild(TABS_ENTRY, [], tabsReplySchema, ['--max-old-space-size=4096']);
-  cleanups.push(() => child.stop(3000));
-  return child;
-}
-
-function connectCommand(
-  url: string,
-  options: BenchOptions,
-  count: number,
-  mode: 'answer' | 'idle',
-  firstAddress: number,
-  budgetMs = 0,
-): TabsCommand {
-  const addresses = Math.ceil(count / PER_SOURCE_ADDRESS);
-  return {
-    type: 'connect',
-    url,
-    count,
-    mode,
-    model: options.model,
-    maxConcurrentTasks: options.maxConcurrentTasks,
-    localAddresses: Array.from({ length: addresses }, (_, index) => `127.0.0.${firstAddress + index}`),
-    heartbeats: mode === 'answer' || options.idleHeartbeats,
-    parallel: 64,
-    budgetMs,
-  };
-}
-
-const cpuNote = (shares: CpuShares, names: Record<string, string>): string =>
-  `CPU ${Object.entries(names)
-    .map(([key, label]) => `${label} ${(shares.byName[key] ?? 0).toFixed(2)}`)
-    .join(' · ')} · other processes ${shares.others.toFixed(2)} cores`;
 
 interface Serving {
   server: Server;
@@ -123,7 +55,7 @@ async function withServing(
 ): Promise<void> {
   const { server, url } = await startServer(options, []);
   const tabs = await startTabs();
-  const joined = expect(await tabs.request(connectCommand(url, options, options.workers, 'answer', 1)), 'connected');
+  const joined = expect(await tabs.request(connectCommand([url], options, options.workers, 'answer', 1)), 'connected');
   if (joined.failed > 0) throw new Error(`${joined.failed} tabs could not connect: ${joined.firstError ?? ''}`);
   // Let the coordinator take in the tabs' known-answer checks before any task arrives.
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -241,31 +173,15 @@ async function idlePhase(options: BenchOptions, rows: Row[], notes: string[], lo
     notes.push(
       `idle: capped at ${integer(target)} connections by the coordinator's open-file limit (${integer(fdLimit)}; ulimit -Hn cannot be raised here)`,
     );
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const before = expect(await server.request({ type: 'memory', gc: true }), 'memory');
-
-  const processes = Math.max(options.idleProcesses, Math.ceil(target / (fdLimit - FD_RESERVE)));
-  const tabsList: Tabs[] = [];
-  for (let i = 0; i < processes; i++) tabsList.push(await startTabs());
-  const tabPids = Object.fromEntries(tabsList.map((tabs, i) => [`tabs${i}`, tabs.pid]));
-  const connectMeter = startCpuMeter({ coordinator: server.pid, ...tabPids });
-  const startedAt = performance.now();
-  const replies = await Promise.all(
-    tabsList.map(async (tabs, i) => {
-      const share = Math.floor(target / processes) + (i < target % processes ? 1 : 0);
-      // Each client process gets its own source addresses, so no two share an ephemeral port range.
-      const command = connectCommand(url, options, share, 'idle', 1 + i * Math.ceil(share / PER_SOURCE_ADDRESS), options.idleBudgetMs);
-      return expect(await tabs.request(command, options.idleBudgetMs + 120_000), 'connected');
-    }),
-  );
-  const connectMs = performance.now() - startedAt;
-  const connectShares = connectMeter.stop();
+  const baseline = await idleBaseline([server], [url], options, target, { coordinator: server.pid });
+  const before = baseline.before[0] as MemoryReply;
+  const rest = target - before.workers;
+  const processes = Math.max(options.idleProcesses, Math.ceil(rest / (fdLimit - FD_RESERVE)));
+  const idle = await openIdleTabs([url], options, rest, processes, { coordinator: server.pid });
+  const { connected, failed, skipped, connectMs, shares: connectShares } = idle;
+  const tabsList = [...baseline.warmUp.tabsList, ...idle.tabsList];
+  const firstError = baseline.warmUp.firstError ?? idle.firstError;
   load.push(connectShares.others);
-  const sum = (pick: (reply: (typeof replies)[number]) => number): number => replies.reduce((total, reply) => total + pick(reply), 0);
-  const connected = sum((reply) => reply.connected);
-  const failed = sum((reply) => reply.failed);
-  const skipped = sum((reply) => reply.skipped);
-  const firstError = replies.map((reply) => reply.firstError).find((error) => error !== null);
 
   await new Promise((resolve) => setTimeout(resolve, options.quick ? 300 : 1000));
   const idleMeter = startCpuMeter({ coordinator: server.pid });
@@ -273,8 +189,8 @@ async function idlePhase(options: BenchOptions, rows: Row[], notes: string[], lo
   const idleShares = idleMeter.stop();
   const after = expect(await server.request({ type: 'memory', gc: true }), 'memory');
   const peak = residentBytes(server.pid).peakBytes;
-  const perConnection = (after.rssBytes - before.rssBytes) / Math.max(1, after.workers);
-  const projected = before.rssBytes + perConnection * GOALS.idleConnections;
+  const perConnection = (after.rssBytes - before.rssBytes) / Math.max(1, after.workers - before.workers);
+  const projected = before.rssBytes + perConnection * (GOALS.idleConnections - before.workers);
   let clientRss = 0;
   for (const tabs of tabsList) clientRss += expect(await tabs.request({ type: 'stats' }), 'stats').rssBytes;
 
@@ -295,16 +211,15 @@ async function idlePhase(options: BenchOptions, rows: Row[], notes: string[], lo
   rows.push({
     phase: '  per connection',
     figure: `${kib(perConnection)} RSS`,
-    goal: `≤ ${kib((GOALS.idleBytes - before.rssBytes) / GOALS.idleConnections)}`,
+    goal: `≤ ${kib((GOALS.idleBytes - before.rssBytes) / (GOALS.idleConnections - before.workers))}`,
   });
   rows.push({ phase: '  time to connect', figure: `${seconds(connectMs)} (${integer((connected * 1000) / connectMs)} tabs/s)`, goal: '—' });
-  const tabsCores = Object.keys(tabPids).reduce((total, name) => total + (connectShares.byName[name] ?? 0), 0);
   notes.push(
-    `idle: ${integer(connected)} connected, ${failed} failed${firstError === undefined ? '' : ` (${firstError})`}` +
+    `idle: ${integer(before.workers)} connected first (their one-time costs are in the baseline), then ${integer(connected)}, ${failed + baseline.warmUp.failed} failed${firstError === undefined ? '' : ` (${firstError})`}` +
       `${skipped > 0 ? `, ${integer(skipped)} not tried: the ${seconds(options.idleBudgetMs)} connect budget ran out (--idle-budget-ms)` : ''}; ` +
-      `${processes} client process(es) holding ${mib(clientRss)}; coordinator RSS ${mib(before.rssBytes)} before → ${mib(after.rssBytes)} after ` +
+      `${processes} client process(es) holding ${mib(clientRss)}; coordinator RSS ${mib(before.rssBytes)} with ${integer(before.workers)} → ${mib(after.rssBytes)} with ${integer(after.workers)} ` +
       `(each after a full GC; peak ${mib(peak)}; JS heap ${mib(before.heapUsedBytes)} → ${mib(after.heapUsedBytes)})`,
-    `  while connecting: CPU coordinator ${(connectShares.byName.coordinator ?? 0).toFixed(2)} · tabs ${tabsCores.toFixed(2)} · other processes ${connectShares.others.toFixed(2)} cores; ` +
+    `  while connecting: CPU coordinator ${(connectShares.byName.coordinator ?? 0).toFixed(2)} · tabs ${(connectShares.byName.tabs ?? 0).toFixed(2)} · other processes ${connectShares.others.toFixed(2)} cores; ` +
       `${integer(((connectShares.byName.coordinator ?? 0) * connectShares.wallMs * 1000) / Math.max(1, connected))} µs of coordinator CPU per connection (hello, key, known-answer check)`,
     `  while idle: coordinator CPU ${(idleShares.byName.coordinator ?? 0).toFixed(3)} cores${options.idleHeartbeats ? ' (tabs send worker:heartbeat)' : ' (engine.io pings only)'}`,
   );
@@ -316,6 +231,29 @@ async function idlePhase(options: BenchOptions, rows: Row[], notes: string[], lo
     `  graceful shutdown with ${integer(after.workers)} tabs connected: ${closeMs >= graceMs ? `not done after ${seconds(graceMs)}, killed` : seconds(closeMs)}`,
   );
   for (const tabs of tabsList) await tabs.stop(3000);
+}
+
+/** The single-coordinator phases; prints the header, returns the table and notes. */
+async function runPhases(options: BenchOptions, cpuCount: number): Promise<BenchReport> {
+  console.log(`Tessera routing benchmark (${cpuCount} cores shared by the coordinator, the simulated tabs and the load generator)`);
+  console.log(
+    `Node ${process.version} · load average ${loadavg()[0]?.toFixed(2) ?? '?'} at start · phases ${[...options.phases].join(', ')} · ` +
+      `${seconds(options.durationMs)} measured after ${seconds(options.warmupMs)} warm-up · ${options.workers} answering tabs × ${options.maxConcurrentTasks} tasks · model ${options.model} · ` +
+      `store ${options.databaseUrl === '' ? `SQLite under ${tmpdir()}` : await describeDatabase(options.databaseUrl)}\n`,
+  );
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const load: number[] = [];
+  if (options.phases.has('latency')) await latencyPhase(options, rows, notes, load);
+  if (options.phases.has('routing')) await routingPhase(options, rows, notes, load);
+  if (options.phases.has('http')) await httpPhase(options, rows, notes, load);
+  if (options.phases.has('idle')) await idlePhase(options, rows, notes, load);
+  return {
+    table: renderTable(rows),
+    notes,
+    load,
+    closing: `The coordinator, the tabs and the load generator share ${cpuCount} cores; with cores to spare the coordinator would get one to itself.`,
+  };
 }
 
 async function main(): Promise<void> {
@@ -331,43 +269,30 @@ async function main(): Promise<void> {
     });
   }
   // A stuck child must not keep the benchmark (and its children) alive for ever.
-  const watchdogMs = options.quick ? 120_000 : 300_000;
+  const watchdogMs =
+    options.cluster > 0 ? 60_000 + options.cluster * (options.quick ? 60_000 : 150_000) : options.quick ? 120_000 : 300_000;
   setTimeout(() => {
     console.error(`The benchmark did not finish within ${seconds(watchdogMs)}; stopping it.`);
     void cleanUp().finally(() => process.exit(1));
   }, watchdogMs).unref();
   const cpuCount = availableParallelism();
-  console.log(`Tessera routing benchmark (${cpuCount} cores shared by the coordinator, the simulated tabs and the load generator)`);
-  console.log(
-    `Node ${process.version} · load average ${loadavg()[0]?.toFixed(2) ?? '?'} at start · phases ${[...options.phases].join(', ')} · ` +
-      `${seconds(options.durationMs)} measured after ${seconds(options.warmupMs)} warm-up · ${options.workers} answering tabs × ${options.maxConcurrentTasks} tasks · model ${options.model} · ` +
-      `store ${options.databaseUrl === '' ? `SQLite under ${tmpdir()}` : describeDatabase(options.databaseUrl)}\n`,
-  );
-
   const startedAt = performance.now();
-  const rows: Row[] = [];
-  const notes: string[] = [];
-  const load: number[] = [];
+  let report: BenchReport;
   try {
-    if (options.phases.has('latency')) await latencyPhase(options, rows, notes, load);
-    if (options.phases.has('routing')) await routingPhase(options, rows, notes, load);
-    if (options.phases.has('http')) await httpPhase(options, rows, notes, load);
-    if (options.phases.has('idle')) await idlePhase(options, rows, notes, load);
+    report = options.cluster > 0 ? await clusterBench(options, cpuCount) : await runPhases(options, cpuCount);
   } finally {
     await cleanUp();
   }
-  console.log(renderTable(rows));
+  console.log(report.table);
   console.log('');
-  for (const note of notes) console.log(note.startsWith('  ') ? `  ${note}` : `· ${note}`);
-  const busiest = Math.max(0, ...load);
+  for (const note of report.notes) console.log(note.startsWith('  ') ? `  ${note}` : `· ${note}`);
+  const busiest = Math.max(0, ...report.load);
   if (busiest > 0.25) {
     console.log(
       `\n! Other processes on this machine kept up to ${busiest.toFixed(2)} of its ${cpuCount} cores busy during the measurements; the figures are lower and noisier than on a quiet machine.`,
     );
   }
-  console.log(
-    `\nTotal ${seconds(performance.now() - startedAt)}. The coordinator, the tabs and the load generator share ${cpuCount} cores; with cores to spare the coordinator would get one to itself.`,
-  );
+  console.log(`\nTotal ${seconds(performance.now() - startedAt)}. ${report.closing}`);
 }
 
 main().catch(async (error: unknown) => {
