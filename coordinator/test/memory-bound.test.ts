@@ -74,21 +74,29 @@ function bigTask(index: number): string {
   return JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages, max_tokens: 8 } });
 }
 
-describe('one client cannot grow the coordinator past a stated bound', () => {
+/** A coordinator child for the tests of one `describe`, started before them and killed after. */
+function childForTests(env: Record<string, string> = {}, nodeFlags: readonly string[] = []): () => { child: ChildProcess; url: string } {
   let dataDir: string;
-  let running: { child: ChildProcess; url: string };
-
+  let running: { child: ChildProcess; url: string } | undefined;
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tessera-memory-'));
-    running = await startChild(dataDir);
+    running = await startChild(dataDir, env, nodeFlags);
   }, 60_000);
-
   afterAll(() => {
     running?.child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
+  return () => {
+    if (running === undefined) throw new Error('the coordinator did not start');
+    return running;
+  };
+}
+
+describe('one client cannot grow the coordinator past a stated bound', () => {
+  const child = childForTests();
 
   it('580 queued requests of 928 KiB: a few are accepted, the rest refused with 429, and memory stays bounded', async () => {
+    const running = child();
     const { url } = running;
     // The first task of a model loads its tokenizer (transformers.js) once: a fixed cost, not the client's.
     const warmUp = await fetch(`${url}/api/v1/tasks`, {
@@ -126,7 +134,7 @@ describe('one client cannot grow the coordinator past a stated bound', () => {
     const body = Buffer.alloc(50 * 1024 * 1024, 'a');
     const answers = await Promise.all(
       Array.from({ length: 10 }, () =>
-        fetch(`${running.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+        fetch(`${child().url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
           (response) => response.status,
           (error: unknown) => `failed: ${String(error)}`,
         ),
@@ -137,25 +145,14 @@ describe('one client cannot grow the coordinator past a stated bound', () => {
 });
 
 describe('large queued inputs wait in the database, not in memory', () => {
-  let dataDir: string;
-  let running: { child: ChildProcess; url: string };
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tessera-memory-'));
-    // Limits far above what the client sends: every task is accepted, and all of it stays queued.
-    running = await startChild(
-      dataDir,
-      { TESSERA_MAX_OPEN_BYTES: String(1024 * 1024 * 1024), TESSERA_MAX_OPEN_BYTES_PER_CLIENT: String(1024 * 1024 * 1024) },
-      ['--expose-gc', '--import', COLLECT_GARBAGE_ON_SIGNAL],
-    );
-  }, 60_000);
-
-  afterAll(() => {
-    running?.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  // Limits far above what the client sends: every task is accepted, and all of it stays queued.
+  const child = childForTests(
+    { TESSERA_MAX_OPEN_BYTES: String(1024 * 1024 * 1024), TESSERA_MAX_OPEN_BYTES_PER_CLIENT: String(1024 * 1024 * 1024) },
+    ['--expose-gc', '--import', COLLECT_GARBAGE_ON_SIGNAL],
+  );
 
   it('300 accepted requests of 928 KiB (272 MiB queued) keep less than 32 MiB of heap', async () => {
+    const running = child();
     const { url } = running;
     const warmUp = await fetch(`${url}/api/v1/tasks`, {
       method: 'POST',
