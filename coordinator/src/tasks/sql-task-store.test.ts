@@ -101,6 +101,28 @@ describe(`SqlTaskStore on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     db.close();
   });
 
+  it('stores a result only from the tab that holds the attempt, never from one whose attempt was taken over', async () => {
+    const db = await openTestDatabase();
+    const store = new SqlTaskStore(db);
+    const id = insert(store, 1);
+    const first = newNodeId();
+    const second = newNodeId();
+    const result = (nodeId: typeof first) => ({
+      output: { kind: 'chat' as const, text: 'hi', finishReason: 'stop' as const, tokenIds: [1] },
+      usage: { promptTokens: 1, completionTokens: 1 },
+      timings: { firstTokenMs: null, totalMs: 1 },
+      nodeId,
+      check: 'unchecked' as const,
+    });
+    expect(store.apply(id, { type: 'assign', nodeId: first, leaseExpiresAt: 10 })).toBe(true);
+    expect(store.apply(id, { type: 'requeue' })).toBe(true);
+    expect(store.apply(id, { type: 'assign', nodeId: second, leaseExpiresAt: 20 })).toBe(true);
+    expect(store.apply(id, { type: 'succeed', result: result(first), at: 21 })).toBe(false);
+    expect(store.apply(id, { type: 'succeed', result: result(second), at: 22 })).toBe(true);
+    expect(store.get(id)?.result?.nodeId).toBe(second);
+    db.close();
+  });
+
   // About SQLite itself.
   it.skipIf(onPostgres)('runs SQLite in WAL mode', async () => {
     const db = await openTestDatabase(freshDir());

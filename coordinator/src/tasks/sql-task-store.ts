@@ -73,7 +73,9 @@ const INSERT = `INSERT INTO tasks (id, kind, model, api, spec, status, priority,
 const ASSIGN = `UPDATE tasks SET status = 'assigned', node_id = ?, attempts = attempts + 1, lease_expires_at = ? WHERE id = ? AND status = 'queued'`;
 const REQUEUE = `UPDATE tasks SET status = 'queued', node_id = NULL, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`;
 const MOVE = `UPDATE tasks SET node_id = ?, lease_expires_at = ? WHERE id = ? AND status = 'assigned' AND node_id = ?`;
-const SUCCEED = `UPDATE tasks SET status = 'succeeded', result = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status = 'assigned'`;
+// A result is stored only from the tab that holds the attempt: an instance taken for dead that comes back
+// cannot store its tab's result over the attempt another instance started since.
+const SUCCEED = `UPDATE tasks SET status = 'succeeded', result = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status = 'assigned' AND node_id = ?`;
 const FAIL = `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'assigned')`;
 const CANCEL = `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'assigned')`;
 const OPEN = `SELECT * FROM tasks WHERE status IN ('queued', 'assigned') ORDER BY priority, created_at`;
@@ -122,7 +124,7 @@ export class SqlTaskStore implements TaskStore {
       case 'requeue':
         return this.db.run(REQUEUE, [id]).changes === 1;
       case 'succeed':
-        return this.db.run(SUCCEED, [JSON.stringify(change.result), change.at, id]).changes === 1;
+        return this.db.run(SUCCEED, [JSON.stringify(change.result), change.at, id, change.result.nodeId]).changes === 1;
       case 'fail':
         return this.db.run(FAIL, [JSON.stringify(change.error), change.at, id]).changes === 1;
       case 'cancel':
