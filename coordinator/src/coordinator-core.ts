@@ -21,6 +21,7 @@ import { Dispatcher } from './tasks/dispatcher.ts';
 import { TaskBook } from './tasks/task-book.ts';
 import { claimSoleUse, createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
 import type { ScaleOut } from './scale-out/scale-out.ts';
+import { ClusterGuards } from './scale-out/cluster-guards.ts';
 import { loadTokenizer } from './work/tokenizer-loader.ts';
 import { WorkCounter } from './work/work-counter.ts';
 import { LeaseReaper } from './tasks/lease-reaper.ts';
@@ -89,7 +90,19 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   const behaviour = new BehaviourWatch({ events, logger });
   const coAppearance = new CoAppearanceWatch();
   coAppearance.observe(events);
-  const verifier = new Verifier({
+  // Several instances: a result no guard here may check goes to another instance's guards.
+  const clusterGuards = shared
+    ? new ClusterGuards({
+        instanceId: cluster.instanceId,
+        channel: cluster.channel,
+        registry,
+        verifier: () => verifier,
+        checkTimeoutMs: config.checkTimeoutMs,
+        logger,
+      })
+    : undefined;
+  const verifier: Verifier = new Verifier({
+    elsewhere: clusterGuards,
     registry,
     catalog,
     reputation,
@@ -206,6 +219,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   const lifecycle = new Lifecycle();
   // Alone, this process owns every open task in the store; with others, the leader takes over the dead's.
   if (scaleOut !== undefined) lifecycle.add(scaleOut);
+  if (clusterGuards !== undefined) lifecycle.add(clusterGuards);
   else lifecycle.add({ start: () => dispatcher.recover(), stop: () => undefined });
   lifecycle.add({ start: () => metrics.setQueued(dispatcher.openCounts().queued), stop: () => undefined });
   lifecycle.add(new LeaseReaper(dispatcher, Math.min(1000, config.leaseMs / 4, config.queueTimeoutMs / 4)));

@@ -1,10 +1,13 @@
 import { TINY_GPT2_ID, taskViewSchema } from '@tessera/shared';
+import type { VerifyAssign } from '@tessera/shared';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ScaleOut } from '../src/scale-out/scale-out.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly } from './support/honest-answers.ts';
+import { guardHonestly } from './support/scripted-guard.ts';
+import { chatOutput } from './support/tiny-tokens.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { streamedText } from './support/task-observations.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
@@ -150,5 +153,62 @@ describeCluster('scale-out.test.ts')('two instances on one PostgreSQL and one Re
     expect(done.attempts).toBe(2);
     const left = await server.query(`SELECT count(*)::int AS n FROM ${schema}.instances WHERE id = 'dead-instance'`);
     expect(left.rows[0].n).toBe(0);
+  });
+
+  it("a result no guard of its own instance may check is checked by another instance's guard, and a lie is caught there", async () => {
+    const [a, b] = await twoInstances();
+    const checks: VerifyAssign[] = [];
+    const guard = track(
+      new ScriptedTab({
+        url: b.url,
+        role: 'guard',
+        models: [loaded(TINY_GPT2_ID)],
+        maxConcurrentTasks: 4,
+        onVerify: (assign, tab) => {
+          checks.push(assign);
+          guardHonestly(assign, tab);
+        },
+      }),
+    );
+    await guard.ready();
+    await servingTab(a);
+    // A hears of B's guard within a second or two.
+    await eventually(
+      async () => {
+        const answer = await fetch(`${a.url}/v1/chat/completions`, chat(`checked across ${checks.length}`));
+        return (await answer.json()).tessera.verification === 'passed' ? true : undefined;
+      },
+      10_000,
+      'a result checked by the guard on B',
+    );
+    expect(checks.length).toBeGreaterThan(0);
+
+    const liar = track(
+      new ScriptedTab({
+        url: a.url,
+        models: [loaded(TINY_GPT2_ID)],
+        onAssign: (assign, tab) => tab.sendResult(assign.taskId, chatOutput(' is a malicious network that steals your data.')),
+      }),
+    );
+    await liar.ready();
+    await eventually(
+      () => (a.app.tessera.registry.get(liar.nodeId)?.models.has(TINY_GPT2_ID) === true ? true : undefined),
+      3000,
+      'liar serving',
+    );
+    // Both tabs on A busy at once: the liar gets some; every answer the callers get is the honest one.
+    const answers = await Promise.all(
+      Array.from(
+        { length: 6 },
+        async (_, i) => (await (await fetch(`${a.url}/v1/chat/completions`, chat(`question ${i}`))).json()).choices[0].message.content,
+      ),
+    );
+    expect(answers).toEqual(Array.from({ length: 6 }, (_, i) => `echo: question ${i}`));
+    // Caught by B's guard: the verdict was written to the shared database, where A reads it.
+    await eventually(
+      () => (a.app.tessera.reputation.get(liar.identity.publicKey).invalidChecks > 0 ? true : undefined),
+      5000,
+      'the liar caught',
+    );
   });
 });

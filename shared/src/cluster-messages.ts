@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { wireErrorSchema } from './error-codes.ts';
 import { taskIdSchema } from './ids.ts';
+import { taskOutputSchema, taskSpecSchema } from './task.ts';
 import { parseSocketMessage, type ParseOutcome, type SocketMessage } from './socket-messages.ts';
 
 /**
@@ -40,18 +41,51 @@ export type ClusterTaskQueued = z.infer<typeof clusterTaskQueuedSchema>;
 export const clusterTaskCancelSchema = z.strictObject({ taskId: taskIdSchema, reason: z.string().max(500) });
 export type ClusterTaskCancel = z.infer<typeof clusterTaskCancelSchema>;
 
+/** Instance ids are chosen by each coordinator at start (a UUID); bounded so a bad message cannot bloat a log line. */
+export const clusterInstanceIdSchema = z.string().min(1).max(100);
+
+/**
+ * The models an instance has guards for now, and their free check slots: sent every second, so an instance
+ * whose own guards cannot check a result knows where to ask.
+ */
+export const clusterGuardsSchema = z.strictObject({
+  freeByModel: z.record(z.string().max(200), z.number().int().min(0).max(1_000_000)),
+});
+export type ClusterGuards = z.infer<typeof clusterGuardsSchema>;
+
+/** A result to be checked by the guards of instance `to`, for the instance whose tab produced it. */
+export const clusterCheckRequestSchema = z.strictObject({
+  requestId: z.uuid(),
+  to: clusterInstanceIdSchema,
+  spec: taskSpecSchema,
+  claim: taskOutputSchema,
+  workerKey: z.string().min(1).max(200),
+  workerNetwork: z.string().max(100),
+  minTier: z.enum(['trusted', 'veteran']).nullable(),
+});
+export type ClusterCheckRequest = z.infer<typeof clusterCheckRequestSchema>;
+
+/** How a requested check ended, for the instance that asked (`to`). */
+export const clusterCheckOutcomeSchema = z.strictObject({
+  requestId: z.uuid(),
+  to: clusterInstanceIdSchema,
+  verdict: z.enum(['valid', 'invalid', 'unverified', 'disputed']),
+  reason: z.string().max(2000),
+});
+export type ClusterCheckOutcome = z.infer<typeof clusterCheckOutcomeSchema>;
+
 /** Every event that crosses instances, with its schema; names are `noun:verb` like the socket events. */
 export const clusterMessageSchemas = {
   'task:chunk': clusterTaskChunkSchema,
   'task:ended': clusterTaskEndedSchema,
   'task:queued': clusterTaskQueuedSchema,
   'task:cancel': clusterTaskCancelSchema,
+  'guards:free': clusterGuardsSchema,
+  'check:request': clusterCheckRequestSchema,
+  'check:outcome': clusterCheckOutcomeSchema,
 } as const;
 
 export type ClusterMessage = SocketMessage<typeof clusterMessageSchemas>;
-
-/** Instance ids are chosen by each coordinator at start (a UUID); bounded so a bad message cannot bloat a log line. */
-export const clusterInstanceIdSchema = z.string().min(1).max(100);
 
 /** One message on the channel: who sent it, and the event. */
 export const clusterEnvelopeSchema = z.strictObject({

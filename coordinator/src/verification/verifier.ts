@@ -44,9 +44,29 @@ export interface VerifierOptions {
    * together): such a guard never checks that worker.
    */
   related?: (guardKey: string, workerKey: string) => boolean;
+  /**
+   * Guards of other instances (scale-out): asked when no guard here may check a result, so a result is not
+   * delivered unverified while the network has a guard for it.
+   */
+  elsewhere?: GuardsElsewhere;
   /** Uniform [0, 1); injectable so simulations and tests are reproducible. */
   random?: () => number;
   now?: () => number;
+}
+
+/** A check as another instance asks for it: the worker is known by its key and network only. */
+export interface CheckRequest {
+  spec: TaskSpec;
+  claim: TaskOutput;
+  workerKey: string;
+  workerNetwork: string;
+  minTier: TierRequirement;
+}
+
+/** Where a check goes when no guard here may take it. */
+export interface GuardsElsewhere {
+  couldCheck(model: string): boolean;
+  check(request: CheckRequest): Promise<CheckOutcome>;
 }
 
 interface Job {
@@ -120,22 +140,33 @@ export class Verifier implements ResultChecker {
     for (const session of this.#options.registry.candidatesFor(spec.model)) {
       if (this.#couldCheck(session, worker.key.publicKey, minTier)) return 'check';
     }
+    if (this.#options.elsewhere?.couldCheck(spec.model) === true) return 'check';
     this.counts.unverifiedForLackOfGuards++;
     return 'unverifiable';
   }
 
   check(request: { spec: TaskSpec; claim: TaskOutput; worker: WorkerSession; minTier?: TierRequirement }): Promise<CheckOutcome> {
+    const { worker, ...rest } = request;
+    return this.checkFor({ ...rest, workerKey: worker.key.publicKey, workerNetwork: worker.network, minTier: request.minTier ?? null });
+  }
+
+  /**
+   * Checks a claim with guards here; when none here may and `forward` allows, with another instance's
+   * (`elsewhere`). A check another instance asked for is never sent on again.
+   */
+  checkFor(request: CheckRequest, forward = true): Promise<CheckOutcome> {
+    const elsewhere = this.#options.elsewhere;
     return new Promise((resolve) => {
       const id = jobIdSchema.parse(crypto.randomUUID());
       const job: Job = {
         id,
         spec: request.spec,
         claim: request.claim,
-        workerKey: request.worker.key.publicKey,
-        workerNetwork: request.worker.network,
-        required: this.#confirmationsFor(request.worker.key.publicKey),
+        workerKey: request.workerKey,
+        workerNetwork: request.workerNetwork,
+        required: this.#confirmationsFor(request.workerKey),
         votes: [],
-        minTier: request.minTier ?? null,
+        minTier: request.minTier,
         asked: new Set(),
         guard: undefined,
         guardTimer: undefined,
@@ -143,6 +174,11 @@ export class Verifier implements ResultChecker {
         resolve,
       };
       job.deadlineTimer.unref();
+      if (forward && elsewhere !== undefined && !this.#anyGuardCouldCheck(job) && elsewhere.couldCheck(request.spec.model)) {
+        clearTimeout(job.deadlineTimer);
+        resolve(elsewhere.check(request));
+        return;
+      }
       this.#jobs.set(id, job);
       this.counts.pending = this.#jobs.size;
       this.#dispatch(job);
