@@ -67,7 +67,8 @@ export const tabsCommandSchema = z.discriminatedUnion('type', [
     /** Start no new connection after this many ms (0: no limit); keeps the phase bounded on a busy machine. */
     budgetMs: count,
   }),
-  z.object({ type: z.literal('stats') }),
+  /** With `taskIds`, the reply lists the ids of the tasks answered, by coordinator URL. */
+  z.object({ type: z.literal('stats'), taskIds: z.boolean().optional() }),
   z.object({ type: z.literal('disconnect') }),
 ]);
 export type TabsCommand = z.infer<typeof tabsCommandSchema>;
@@ -89,6 +90,8 @@ export const tabsReplySchema = z.discriminatedUnion('type', [
     answered: count,
     /** Tasks answered by the tabs connected to each coordinator URL. */
     answeredByUrl: z.record(z.string(), count),
+    /** Their task ids, when asked for (`taskIds`). */
+    taskIdsByUrl: z.record(z.string(), z.array(z.string())).optional(),
     /** Known-answer checks answered (one per tab and model with a canary). */
     canaries: count,
     /** `protocol:error` messages the coordinator sent: refused results, say. Should be 0. */

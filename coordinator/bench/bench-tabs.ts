@@ -40,6 +40,8 @@ const ONE_TOKEN = chatOutput('Tessera');
 if (ONE_TOKEN.tokenIds.length !== 1) throw new Error(`'Tessera' is ${ONE_TOKEN.tokenIds.length} tokens of the tiny model, not one`);
 const counts = { answered: 0, canaries: 0, protocolErrors: 0 };
 const answeredByUrl: Record<string, number> = {};
+/** Ids of the tasks answered, by coordinator URL: which instance's tab served each task. */
+const taskIdsByUrl: Record<string, string[]> = {};
 let firstProtocolError: string | null = null;
 
 function reply(message: TabsReply): void {
@@ -75,6 +77,7 @@ function answer(tab: Tab, assign: TaskAssign): void {
   const startedAt = performance.now();
   counts.answered++;
   answeredByUrl[tab.url] = (answeredByUrl[tab.url] ?? 0) + 1;
+  (taskIdsByUrl[tab.url] ??= []).push(assign.taskId);
   sendResult(tab, assign, ONE_TOKEN, { promptTokens: 1, completionTokens: 1 }, startedAt);
 }
 
@@ -183,6 +186,7 @@ function handle(command: TabsCommand): Promise<TabsReply> | TabsReply {
         open: tabs.filter((tab) => tab.socket.connected).length,
         ...counts,
         answeredByUrl,
+        ...(command.taskIds === true ? { taskIdsByUrl } : {}),
         firstProtocolError,
         rssBytes: process.memoryUsage().rss,
       };

@@ -120,6 +120,8 @@ interface NetworkFigures {
   /** Each instance's RSS after a full GC, holding its idle tabs. */
   idleRss: number[];
   perIdleTabBytes: number;
+  /** Share of the answered tasks a tab on another instance than the caller's served. */
+  crossedShare: number;
   /** Tasks not ended in the store, plus any difference between succeeded tasks and 200 answers. */
   lost: number;
 }
@@ -162,6 +164,34 @@ async function idleTabs(
   for (const tabs of [...first.tabsList, ...idle.tabsList]) await tabs.stop(3000);
   await waitForNoTabs(servers, 15_000);
   return { held, rss: after.map((memory) => memory.rssBytes), perTabBytes: grown / Math.max(1, added) };
+}
+
+/**
+ * For every task a caller was answered, whether the tab that served it was on the caller's instance: by
+ * task id, from the completions' ids and the ids each instance's tabs answered.
+ */
+function crossings(
+  urls: readonly string[],
+  runs: readonly AnsweredByTarget[],
+  taskIdsByUrl: Record<string, string[]>,
+): { total: number; crossed: number; unserved: number } {
+  const servedBy = new Map<string, number>();
+  urls.forEach((url, index) => {
+    for (const id of taskIdsByUrl[url] ?? []) servedBy.set(id, index);
+  });
+  let total = 0;
+  let crossed = 0;
+  let unserved = 0;
+  for (const run of runs)
+    run.taskIdsByTarget.forEach((ids, caller) => {
+      for (const id of ids) {
+        total++;
+        const server = servedBy.get(id);
+        if (server === undefined) unserved++;
+        else if (server !== caller) crossed++;
+      }
+    });
+  return { total, crossed, unserved };
 }
 
 /** Every 200 the load generator saw against what the store holds: nothing open, one succeeded task per 200. */
@@ -218,13 +248,12 @@ async function measureNetwork(options: BenchOptions, instances: number, notes: s
   );
 
   const lost = await account(network, [closed, paced], notes);
-  const stats = expect(await tabs.request({ type: 'stats' }), 'stats');
-  const accepted = urls.map((_, index) => (closed.answeredByTarget[index] ?? 0) + (paced.answeredByTarget[index] ?? 0));
-  const served = urls.map((url) => stats.answeredByUrl[url] ?? 0);
+  const stats = expect(await tabs.request({ type: 'stats', taskIds: true }), 'stats');
+  const routes = crossings(urls, [closed, paced], stats.taskIdsByUrl ?? {});
   notes.push(
-    `  tabs answered ${integer(stats.answered)} tasks, ${stats.protocolErrors} refused${stats.firstProtocolError === null ? '' : ` (${stats.firstProtocolError})`}` +
-      `${instances > 1 ? `; per instance, answered to callers / served by its tabs: ${accepted.map((count, index) => `${integer(count)} / ${integer(served[index] ?? 0)}`).join(' · ')}` : ''}` +
-      `; RSS at the end ${perInstance(
+    `  tabs answered ${integer(stats.answered)} tasks, ${stats.protocolErrors} refused${stats.firstProtocolError === null ? '' : ` (${stats.firstProtocolError})`}; ` +
+      `of the ${integer(routes.total)} answered to callers, ${integer(routes.crossed)} were served by a tab on another instance than the caller's` +
+      `${routes.unserved > 0 ? `, ${integer(routes.unserved)} by no tab at all (!)` : ''}; RSS at the end ${perInstance(
         servers.map((server) => residentBytes(server.pid).rssBytes / 2 ** 20),
         integer,
         ' MiB',
@@ -242,6 +271,7 @@ async function measureNetwork(options: BenchOptions, instances: number, notes: s
     idleHeld: idle.held,
     idleRss: idle.rss,
     perIdleTabBytes: idle.perTabBytes,
+    crossedShare: routes.total > 0 ? routes.crossed / routes.total : 0,
     lost,
   };
 }
@@ -253,6 +283,7 @@ function table(options: BenchOptions, rows: readonly NetworkFigures[]): string {
     'coordinator cores',
     'per coordinator CPU-s',
     `latency @${integer(options.rate)}/s p50 · p99`,
+    'crossed',
     'idle tabs per instance',
     'RSS per instance',
     'per idle tab',
@@ -266,6 +297,7 @@ function table(options: BenchOptions, rows: readonly NetworkFigures[]): string {
       row.coordinatorCores.toFixed(2),
       integer(row.perCoordinatorCpuSecond),
       `${ms(row.latency.p50)} · ${ms(row.latency.p99)}`,
+      row.instances === 1 ? '—' : `${(row.crossedShare * 100).toFixed(1)} %`,
       perInstance(row.idleHeld, integer),
       perInstance(
         row.idleRss.map((bytes) => bytes / 2 ** 20),

@@ -6,8 +6,14 @@ function chatBody(model: string): Buffer {
   return Buffer.from(JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1, temperature: 0 }));
 }
 
-/** POSTs the body to /v1/chat/completions on a kept-alive socket; resolves with the status (0 on a network error). */
-function post(url: URL, agent: Agent, body: Buffer): Promise<number> {
+/** The task id in a chat completion's `id` (`chatcmpl-<task id>`), without parsing the whole body. */
+const COMPLETION_ID = /"id":"chatcmpl-([^"]+)"/;
+
+/**
+ * POSTs the body to /v1/chat/completions on a kept-alive socket; resolves with the status (0 on a network
+ * error) and, on a 200, the task id the completion names.
+ */
+function post(url: URL, agent: Agent, body: Buffer): Promise<{ status: number; taskId: string | undefined }> {
   return new Promise((resolve) => {
     const outgoing = request(
       {
@@ -19,12 +25,16 @@ function post(url: URL, agent: Agent, body: Buffer): Promise<number> {
         headers: { 'content-type': 'application/json', 'content-length': body.length },
       },
       (response) => {
-        response.on('data', () => {});
-        response.on('end', () => resolve(response.statusCode ?? 0));
-        response.on('error', () => resolve(0));
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          resolve({ status, taskId: status === 200 ? COMPLETION_ID.exec(Buffer.concat(chunks).toString('utf8'))?.[1] : undefined });
+        });
+        response.on('error', () => resolve({ status: 0, taskId: undefined }));
       },
     );
-    outgoing.on('error', () => resolve(0));
+    outgoing.on('error', () => resolve({ status: 0, taskId: undefined }));
     outgoing.end(body);
   });
 }
@@ -38,6 +48,8 @@ class Targets {
   readonly urls: readonly URL[];
   /** 200 answers each target gave, warm-up and drain included. */
   readonly answered: number[];
+  /** The task ids of those answers, by target. */
+  readonly taskIds: string[][];
   /** Other answers and network errors, warm-up and drain included. */
   unsuccessful = 0;
   #next = 0;
@@ -46,14 +58,17 @@ class Targets {
     this.urls = (typeof baseUrls === 'string' ? [baseUrls] : baseUrls).map((url) => new URL(url));
     if (this.urls.length === 0) throw new Error('no target to send requests to');
     this.answered = this.urls.map(() => 0);
+    this.taskIds = this.urls.map(() => []);
   }
 
   /** POSTs to the next target; resolves with the status. */
   async post(agent: Agent, body: Buffer): Promise<number> {
     const index = this.#next++ % this.urls.length;
-    const status = await post(this.urls[index] as URL, agent, body);
-    if (status === 200) this.answered[index] = (this.answered[index] ?? 0) + 1;
-    else this.unsuccessful++;
+    const { status, taskId } = await post(this.urls[index] as URL, agent, body);
+    if (status === 200) {
+      this.answered[index] = (this.answered[index] ?? 0) + 1;
+      if (taskId !== undefined) this.taskIds[index]?.push(taskId);
+    } else this.unsuccessful++;
     return status;
   }
 }
@@ -62,6 +77,8 @@ class Targets {
 export interface AnsweredByTarget {
   /** 200 answers by target, in the order given. */
   answeredByTarget: number[];
+  /** Their task ids, by target. */
+  taskIdsByTarget: string[][];
   /** Other answers and network errors. */
   unsuccessful: number;
 }
@@ -113,7 +130,15 @@ export async function httpClosedLoop(
   stopping = true;
   await Promise.all(loops);
   agent.destroy();
-  return { completed, failed, elapsedMs, statuses, answeredByTarget: targets.answered, unsuccessful: targets.unsuccessful };
+  return {
+    completed,
+    failed,
+    elapsedMs,
+    statuses,
+    answeredByTarget: targets.answered,
+    taskIdsByTarget: targets.taskIds,
+    unsuccessful: targets.unsuccessful,
+  };
 }
 
 export interface HttpLatency extends AnsweredByTarget {
@@ -165,5 +190,13 @@ export async function httpPaced(
   await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
   const unanswered = open;
   agent.destroy();
-  return { sent, failed, latencyUs, unanswered, answeredByTarget: targets.answered, unsuccessful: targets.unsuccessful };
+  return {
+    sent,
+    failed,
+    latencyUs,
+    unanswered,
+    answeredByTarget: targets.answered,
+    taskIdsByTarget: targets.taskIds,
+    unsuccessful: targets.unsuccessful,
+  };
 }
