@@ -3,8 +3,8 @@
  * with many addresses earns per hour before its identities are caught — by simulation with the shipped
  * rules: admission (`decideAdmission`, the default limits of config.ts), adaptive replication
  * (`checkProbability`), reputation tiers (`recordCheck`, `tierOf`) and credit (`creditFor`), with escrow as
- * `creditPolicy` and `keepRewards` apply it (a probation or demoted tab's unconfirmed credit waits for the
- * epoch's end and is forfeited when the tab is caught; confirmed and trusted credit is paid at once).
+ * `creditPolicy` and `keepRewards` apply it (unconfirmed credit, whatever the tier, waits for the epoch's end
+ * and is forfeited when the tab is caught; guard-confirmed credit is paid at once).
  * Before the per-account payout cap (rewards/), which bounds new accounts further.
  */
 import {
@@ -174,13 +174,11 @@ function runTask(identity: Identity, strategy: Strategy, random: () => number, c
     run.paidHonest += credit(tier);
     return;
   }
+  // Unconfirmed, whatever the tier: it waits in escrow for the epoch's end (creditPolicy).
   const amount = credit(tier);
-  const escrow = tier === 'probation' || tier === 'demoted';
   if (lie) run.fakeTasksPaid++;
-  if (escrow && lie) identity.escrowFake += amount;
-  else if (escrow) identity.escrowHonest += amount;
-  else if (lie) run.paidFake += amount;
-  else run.paidHonest += amount;
+  if (lie) identity.escrowFake += amount;
+  else identity.escrowHonest += amount;
 }
 
 /** Checks a guard makes on an identity's first `tasks` results, averaged over `trials` identities. */
