@@ -45,7 +45,7 @@ export async function benchSchema(url: string): Promise<BenchSchema> {
   };
 }
 
-/** The server's address for the report, without credentials, and whether it writes to disk durably. */
+/** The server's address for the report, without credentials, and whether it writes to disk durably; throws when it does not answer. */
 export async function describeDatabase(url: string): Promise<string> {
   const parsed = new URL(url);
   const where = `PostgreSQL at ${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
@@ -57,6 +57,8 @@ export async function describeDatabase(url: string): Promise<string> {
     // fsync=off (a throwaway test server) takes the disk out of every commit: say so next to the figures.
     return `${where} (version ${String(row?.version)}, fsync ${String(row?.fsync)})`;
   } catch (error) {
-    return `${where} (not reachable: ${error instanceof Error ? error.message : String(error)})`;
+    throw new Error(`${where} (--database-url) did not answer: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }

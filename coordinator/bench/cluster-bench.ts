@@ -313,13 +313,15 @@ function table(options: BenchOptions, rows: readonly NetworkFigures[]): string {
 /** Runs the networks of 1…N instances; prints the header, returns the table and notes. */
 export async function clusterBench(options: BenchOptions, cpuCount: number): Promise<BenchReport> {
   const shared = `the coordinators, PostgreSQL, Redis, the simulated tabs and the load generator`;
+  // Both servers answer before anything starts, or the run stops here saying which one did not.
+  const servers = `${await describeDatabase(options.databaseUrl)} · ${await describeRedis(options.redisUrl)}`;
   console.log(
     `Tessera cluster benchmark: 1 to ${options.cluster} coordinator instances as one network (${cpuCount} cores shared by ${shared})`,
   );
   console.log(
     `Node ${process.version} · load average ${loadavg()[0]?.toFixed(2) ?? '?'} at start · ${seconds(options.durationMs)} measured after ${seconds(options.warmupMs)} warm-up · ` +
       `${options.workers} answering tabs × ${options.maxConcurrentTasks} tasks and ${integer(options.idle)} idle tabs, spread evenly over the instances · model ${options.model} · ` +
-      `${await describeDatabase(options.databaseUrl)} · ${describeRedis(options.redisUrl)}\n`,
+      `${servers}\n`,
   );
   const rows: NetworkFigures[] = [];
   const notes = [
