@@ -109,6 +109,8 @@ describe('tasks between peer tabs', () => {
     const stayingId = await nodeIdOf(staying);
 
     const ids = await Promise.all(Array.from({ length: 16 }, () => submitChat(url)));
+    // Its tasks must have reached it (a task still on the wire when it closes is requeued, not handed off).
+    await expect.poll(() => leaving.locator('[data-testid^="task-status-"]').count(), { timeout: 10_000 }).toBeGreaterThan(1);
     // Closing runs pagehide, where the tab offers what it holds to its neighbour before the socket goes.
     await leaving.close({ runBeforeUnload: true });
 

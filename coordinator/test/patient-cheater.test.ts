@@ -1,8 +1,9 @@
 import { DEFAULT_REPLICATION_POLICY, TINY_GPT2_ID, checkProbability, checkProbabilityFor, taskIdSchema } from '@tessera/shared';
 import type { ReputationStats, TaskId, Tier } from '@tessera/shared';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BehaviourWatch, DEFAULT_BEHAVIOUR_POLICY } from '../src/reputation/behaviour-watch.ts';
+import { closeAfterEach } from './support/cleanup.ts';
 import { echoText } from './support/honest-answers.ts';
 import { answerPaced } from './support/paced-answer.ts';
 import { guardHonestly } from './support/scripted-guard.ts';
@@ -47,18 +48,11 @@ function liesBound(checkedAtLeast: (j: number) => number): number {
 
 const question = (i: number): string => `question ${i}${'?'.repeat(i % 3)}`;
 
-let server: TestApp | undefined;
-const tabs: ScriptedTab[] = [];
-
-afterEach(async () => {
-  for (const tab of tabs.splice(0)) tab.close();
-  await server?.close();
-  server = undefined;
-});
+const track = closeAfterEach();
 
 async function serving(app: TestApp, options: Omit<ScriptedTabOptions, 'url' | 'models'>): Promise<ScriptedTab> {
   const tab = new ScriptedTab({ ...options, url: app.url, models: MODELS });
-  tabs.push(tab);
+  track(tab);
   await tab.ready();
   await eventually(() => (app.app.tessera.registry.get(tab.nodeId)?.models.has(TINY_GPT2_ID) === true ? true : undefined), 3000, 'serving');
   return tab;
@@ -104,7 +98,7 @@ interface Run {
  * `bound` allows. A mirror `BehaviourWatch` on the app's event bus sees what the coordinator's sees.
  */
 async function patientCheater(lie: (honest: string) => string, bound: number): Promise<Run> {
-  const app = (server = await startTestApp({ knownAnswerIntervalMs: 0 }));
+  const app = track(await startTestApp({ knownAnswerIntervalMs: 0 }));
   const mirror = new BehaviourWatch({ events: app.app.tessera.events, logger: pino({ level: 'silent' }) });
   for (let i = 0; i < 2; i++) await serving(app, { role: 'guard', maxConcurrentTasks: 4, onVerify: guardHonestly });
   let lying = false;
