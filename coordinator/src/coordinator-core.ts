@@ -136,6 +136,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     logger,
     load: (model) => loadTokenizer(model, { modelsDir: config.modelsDir, hubUrl: config.hubUrl }),
   });
+  const tierOf = (session: WorkerSession): Tier => reputation.tier(session.key.publicKey);
   const book = new TaskBook({ store, registry, events, logger, now: Date.now, largeInputBytes: config.largeInputBytes });
   const dispatcher: Dispatcher = new Dispatcher({
     book,
@@ -147,7 +148,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     checker: verifier,
     counter,
     peers,
-    tierOf: (session) => tierOf(session),
+    tierOf,
     leaseMs: config.leaseMs,
     queueTimeoutMs: config.queueTimeoutMs,
     maxAttempts: config.maxAttempts,
@@ -209,7 +210,6 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     metrics,
   });
 
-  const tierOf = (session: WorkerSession): Tier => reputation.tier(session.key.publicKey);
   const scaleOut: ScaleOut | undefined = shared
     ? createScaleOut({ db, cluster, prefix: config.redisPrefix, store, book, dispatcher, registry, catalog, events, tierOf, logger })
     : undefined;

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { newTaskId, type ClusterMessage } from '@tessera/shared';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
@@ -7,6 +6,7 @@ import type { Cluster } from '../src/cluster/open-cluster.ts';
 import { redactRedisUrl } from '../src/cluster/redis-connections.ts';
 import { loadConfig } from '../src/config.ts';
 import { closeAfterEach } from './support/cleanup.ts';
+import { freePort } from './support/free-port.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 import { describeWithRedis, testRedisPrefix, testRedisUrl } from './support/test-redis.ts';
 
@@ -18,19 +18,9 @@ function clusterOf(server: TestApp): Cluster {
   return cluster;
 }
 
-/** A loopback port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 describe('a coordinator configured with a Redis', () => {
   it('refuses to start when Redis does not answer, naming the URL without its password', async () => {
-    const url = `redis://:s3cret@127.0.0.1:${await closedPort()}`;
+    const url = `redis://:s3cret@127.0.0.1:${await freePort()}`;
     const config = loadConfig({}, { logLevel: 'silent', redisUrl: url });
     const failure = await buildApp({ config, logger: false, databaseFile: ':memory:' }).then(
       () => new Error('started'),

@@ -1,23 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { TINY_GPT2_ID } from '@tessera/shared';
 import { expect, it } from 'vitest';
 import type { Cluster } from '../src/cluster/open-cluster.ts';
 import { closeAfterEach } from './support/cleanup.ts';
+import { freePort } from './support/free-port.ts';
 import { ScriptedTab } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 import { describeWithRedis, testRedisPrefix } from './support/test-redis.ts';
 
 const track = closeAfterEach();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A Redis of this test's own (the shared test Redis must not be stopped): the same binary CI starts. */
 async function startRedis(port: number): Promise<{ close(): Promise<void> }> {

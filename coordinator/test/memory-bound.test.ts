@@ -74,6 +74,23 @@ function bigTask(index: number): string {
   return JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages, max_tokens: 8 } });
 }
 
+/** Submits `count` big tasks, ten at a time, through the native API; each answer's status and error code. */
+async function postBigTasks(url: string, count: number): Promise<Array<{ status: number; errorCode: string | null }>> {
+  const answers: Array<{ status: number; errorCode: string | null }> = [];
+  for (let batch = 0; batch < count; batch += 10) {
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        fetch(`${url}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bigTask(batch + i) }),
+      ),
+    );
+    for (const response of responses) {
+      const body = (await response.json()) as { error?: { code: string } | null };
+      answers.push({ status: response.status, errorCode: body.error?.code ?? null });
+    }
+  }
+  return answers;
+}
+
 /** A coordinator child for the tests of one `describe`, started before them and killed after. */
 function childForTests(env: Record<string, string> = {}, nodeFlags: readonly string[] = []): () => { child: ChildProcess; url: string } {
   let dataDir: string;
@@ -107,20 +124,9 @@ describe('one client cannot grow the coordinator past a stated bound', () => {
     expect(warmUp.status).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const before = await residentBytes(url);
-    const statuses: number[] = [];
-    const codes = new Set<string>();
-    for (let batch = 0; batch < 580; batch += 10) {
-      const answers = await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
-          fetch(`${url}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bigTask(batch + i) }),
-        ),
-      );
-      for (const answer of answers) {
-        statuses.push(answer.status);
-        const body = (await answer.json()) as { error?: { code: string } | null };
-        if (body.error !== undefined && body.error !== null) codes.add(body.error.code);
-      }
-    }
+    const answers = await postBigTasks(url, 580);
+    const statuses = answers.map((answer) => answer.status);
+    const codes = new Set(answers.flatMap((answer) => (answer.errorCode === null ? [] : [answer.errorCode])));
     const accepted = statuses.filter((status) => status === 202).length;
     expect(accepted).toBeGreaterThan(0);
     expect(accepted).toBeLessThanOrEqual(Math.ceil(PER_CLIENT_BYTES / (900 * 1024)));
@@ -161,18 +167,7 @@ describe('large queued inputs wait in the database, not in memory', () => {
     });
     expect(warmUp.status).toBe(202);
     const before = await heapHeldBytes(running);
-    const statuses: number[] = [];
-    for (let batch = 0; batch < 300; batch += 10) {
-      const answers = await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
-          fetch(`${url}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bigTask(batch + i) }),
-        ),
-      );
-      for (const answer of answers) {
-        statuses.push(answer.status);
-        await answer.arrayBuffer();
-      }
-    }
+    const statuses = (await postBigTasks(url, 300)).map((answer) => answer.status);
     expect(statuses).toEqual(Array(300).fill(202));
     const network = (await (await fetch(`${url}/api/v1/network`)).json()) as { queue: { queued: number } };
     expect(network.queue.queued).toBe(301);

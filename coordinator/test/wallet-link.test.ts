@@ -22,9 +22,9 @@ import {
   errorOf,
   challengeFor,
   linkBody,
-  closedPort,
   type WalletApp,
 } from './support/wallet-link-fixtures.ts';
+import { freePort } from './support/free-port.ts';
 
 describe('wallet link against a loopback mirror node', () => {
   let mirror: MirrorNodeServer;
@@ -267,7 +267,7 @@ describe('wallet link against a loopback mirror node', () => {
   });
 
   it('answers a retryable 503 when the mirror node refuses connections', async () => {
-    const down = await walletApp(db, { mirrorNodeUrl: `http://127.0.0.1:${await closedPort()}` });
+    const down = await walletApp(db, { mirrorNodeUrl: `http://127.0.0.1:${await freePort()}` });
     const tab = newIdentity();
     const response = await post(down.app, '/api/v1/wallet/link', linkBody(tab, await challengeFor(down.app, tab), ED_ACCOUNT, edKey));
     expect(response.status).toBe(503);

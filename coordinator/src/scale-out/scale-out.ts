@@ -1,4 +1,4 @@
-import { findModel, isTerminalStatus, wireError } from '@tessera/shared';
+import { findModel, wireError } from '@tessera/shared';
 import type { ModelCatalogEntry, TaskId, Tier } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ClusterChannel } from '../cluster/cluster-channel.ts';
@@ -9,9 +9,9 @@ import { placementCandidate } from '../placement/placement-candidate.ts';
 import type { Dispatcher } from '../tasks/dispatcher.ts';
 import { specBytes } from '../tasks/open-task.ts';
 import type { TaskBook } from '../tasks/task-book.ts';
-import type { TaskEvent } from '../tasks/task-event.ts';
 import type { TaskRecord } from '../tasks/task-record.ts';
 import type { TaskStore } from '../tasks/task-store.ts';
+import { terminalEventOf } from '../tasks/wait-for-task.ts';
 import { applyTaskChange, type TaskChange } from '../tasks/task-transitions.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
@@ -270,18 +270,7 @@ export class ScaleOut implements Startable {
     const { book, store } = this.#options;
     if (!book.awaited(id) || book.open.get(id) !== undefined) return;
     const record = store.get(id);
-    if (record === undefined || !isTerminalStatus(record.status)) return;
-    book.relay(id, terminalEvent(record));
-  }
-}
-
-function terminalEvent(record: TaskRecord): TaskEvent {
-  switch (record.status) {
-    case 'succeeded':
-      return { type: 'succeeded', record };
-    case 'cancelled':
-      return { type: 'cancelled', record };
-    default:
-      return { type: 'failed', record, error: record.error ?? wireError('internal_error', 'The task failed.') };
+    const ended = record === undefined ? undefined : terminalEventOf(record);
+    if (ended !== undefined) book.relay(id, ended);
   }
 }

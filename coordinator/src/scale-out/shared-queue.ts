@@ -4,6 +4,7 @@ import type { SqlDatabase } from '../db/sql-database.ts';
 
 const idRowSchema = z.object({ id: taskIdSchema });
 const ownedRowSchema = z.object({ id: taskIdSchema, status: z.string() });
+const waitingRowSchema = z.object({ model: z.string(), waiting: z.coerce.number() });
 
 /** Which caller-asked standings (`x-tessera-min-tier`) a tab may serve: a claim takes only those tasks. */
 export interface ClaimableStandings {
@@ -51,8 +52,7 @@ export class SharedQueue {
   /** Models with unowned queued tasks, and how many: what instances with idle tabs look for. */
   waitingByModel(): Map<string, number> {
     const rows = this.#db.all(`SELECT model, count(*) AS waiting FROM tasks WHERE status = 'queued' AND owner IS NULL GROUP BY model`);
-    const schema = z.object({ model: z.string(), waiting: z.coerce.number() });
-    return new Map(rows.map((row) => schema.parse(row)).map(({ model, waiting }) => [model, waiting]));
+    return new Map(rows.map((row) => waitingRowSchema.parse(row)).map(({ model, waiting }) => [model, waiting]));
   }
 
   /** Open tasks an instance owns: queued ones and those its tabs were running. */

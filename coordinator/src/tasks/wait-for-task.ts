@@ -8,7 +8,8 @@ export type TaskSubmitter = Pick<Dispatcher, 'submit' | 'subscribe' | 'assertRoo
 
 export type TerminalTaskEvent = Exclude<TaskEvent, { type: 'chunk' }>;
 
-function terminalEventOf(record: TaskRecord): TerminalTaskEvent | undefined {
+/** The event that ended a finished task, from its record; undefined while it is open. */
+export function terminalEventOf(record: TaskRecord): TerminalTaskEvent | undefined {
   switch (record.status) {
     case 'succeeded':
       return { type: 'succeeded', record };

@@ -94,12 +94,10 @@ export class WorkerGateway implements Startable {
   #sweeper: NodeJS.Timeout | undefined;
   /** Kept as counters: recounting every session on each join made connecting many tabs O(n²). */
   readonly #connected = { worker: 0, guard: 0, requester: 0 };
-  readonly #peerLimiter: PeerMessageLimiter;
 
   constructor(options: WorkerGatewayOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#peerLimiter = options.peerLimiter;
   }
 
   /**
@@ -110,7 +108,7 @@ export class WorkerGateway implements Startable {
     session: WorkerSession,
     run: () => { ok: true } | { ok: false; code: ErrorCode; message: string },
   ): Promise<WorkerMessageOutcome> {
-    return this.#peerLimiter.consume(session).then(
+    return this.#options.peerLimiter.consume(session).then(
       (): WorkerMessageOutcome => {
         const outcome = run();
         return outcome.ok ? OK : refusal(outcome.code, outcome.message);
@@ -385,7 +383,7 @@ export class WorkerGateway implements Startable {
 
   #forget(session: WorkerSession): void {
     if (this.#options.registry.remove(session.nodeId) === undefined) return;
-    this.#peerLimiter.forget(session);
+    this.#options.peerLimiter.forget(session);
     this.#options.dispatcher.workerGone(session);
     this.#options.verifier.guardGone(session);
     this.#options.peers.forget(session.nodeId);

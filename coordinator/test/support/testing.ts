@@ -7,3 +7,4 @@ export { chatOutput, tinyGpt2Tokenizer } from './tiny-tokens.ts';
 export { DEV_KEYS, addressOf, deployRewards, startLocalEvm, type DeployedRewards, type LocalEvm } from './local-evm.ts';
 export { HcsStandIn, type HcsStandInOptions, type StandInFault, type StandInMessage } from './hcs-stand-in.ts';
 export { HubStandIn, type HubRepoFixture, type HubStandInOptions } from './hub-stand-in.ts';
+export { freePort } from './free-port.ts';

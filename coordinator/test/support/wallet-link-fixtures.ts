@@ -14,7 +14,6 @@ import type { HederaNetwork } from '@tessera/shared';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { sign } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { SqlDatabase } from '../../src/db/sql-database.ts';
 import { installOpenAIErrorHandler } from '../../src/http/openai-error-handler.ts';
 import { createWalletLinkService, type WalletLinkService, type WalletLinkServiceOptions } from '../../src/wallet/wallet-link-service.ts';
@@ -103,14 +102,4 @@ export function linkBody(
     identitySignature,
     ...(signerPublicKey === undefined ? {} : { signerPublicKey }),
   };
-}
-
-/** A port on loopback with nothing listening: connections to it are refused. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
 }
