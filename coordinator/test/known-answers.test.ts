@@ -45,7 +45,9 @@ describe('known-answer checks: several per model, rotated, repeated at random ti
     const checks = await eventually(
       () => {
         const chat = assigns(tab).filter((assign) => assign.task.model === TINY_GPT2_ID);
-        return chat.length >= 8 ? chat : undefined;
+        // The embedding model's join check waits for a free slot between the chat model's checks.
+        const embedded = assigns(tab).some((assign) => assign.task.model === TINY_BERT_ID);
+        return chat.length >= 8 && embedded ? chat : undefined;
       },
       10_000,
       'repeated checks',
@@ -114,6 +116,52 @@ describe('known-answer checks: several per model, rotated, repeated at random ti
     await eventually(async () => ((await node(server, tab)).models.length === 1 ? true : undefined), 5000, 'serving');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(assigns(tab).filter(isCanary)).toHaveLength(1);
+  });
+
+  it('checks a one-slot tab’s models one at a time, and a busy refusal is asked again, not a failure', async () => {
+    const server = track(await startTestApp({ knownAnswerIntervalMs: 0 }));
+    const held = new Set<string>();
+    let mostHeld = 0;
+    let busyRefusals = 0;
+    // Like a real tab: one slot, a second task is turned away as busy, each answer takes a while.
+    const tab = track(
+      new ScriptedTab({
+        url: server.url,
+        models: [loaded(TINY_GPT2_ID), loaded(TINY_BERT_ID)],
+        passCanary: false,
+        onAssign: (assign, self) => {
+          if (held.size >= 1) {
+            busyRefusals++;
+            self.socket.emit('task:error', {
+              taskId: assign.taskId,
+              code: 'no_capacity',
+              message: 'This tab already runs 1 of at most 1 tasks.',
+              retryable: true,
+            });
+            return;
+          }
+          held.add(assign.taskId);
+          mostHeld = Math.max(mostHeld, held.size);
+          setTimeout(() => {
+            held.delete(assign.taskId);
+            self.answerCanary(assign);
+          }, 100);
+        },
+      }),
+    );
+    await tab.ready();
+    const served = await eventually(
+      async () => {
+        const models = (await node(server, tab)).models;
+        return models.length === 2 ? models : undefined;
+      },
+      10_000,
+      'both models served',
+    );
+    expect(served.map((model) => model.id).sort()).toEqual([TINY_BERT_ID, TINY_GPT2_ID]);
+    expect(mostHeld).toBe(1);
+    expect(busyRefusals).toBe(0);
+    expect((await node(server, tab)).refusedModels).toEqual([]);
   });
 });
 

@@ -32,6 +32,10 @@ export interface KnownAnswerChecksOptions {
 
 /** Repeat checks that end without an answer (errors, missed leases) before the model is refused anyway. */
 const MAX_INCONCLUSIVE = 3;
+/** How soon a join check that found the tab full, or was turned away by it as busy, looks again. */
+const BUSY_RETRY_MS = 250;
+/** Busy answers to one model's join check before it is refused: a tab that is never free serves nothing new. */
+const MAX_BUSY = 40;
 
 function cryptoRandom(): number {
   return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
@@ -41,6 +45,8 @@ interface ModelCheckState {
   /** Index of the known answer asked last, so the next one differs (rotation). */
   lastAsked: number | null;
   inconclusive: number;
+  /** Times the join check found no free slot on the tab or was refused by it as busy. */
+  busy: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -59,6 +65,8 @@ export class KnownAnswerChecks implements Startable {
   readonly #random: () => number;
   readonly #states = new WeakMap<WorkerSession, Map<string, ModelCheckState>>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Tabs whose unchecked models wait for a free slot, each with the one timer that probes it again. */
+  readonly #waitingForSlot = new WeakMap<WorkerSession, NodeJS.Timeout>();
 
   constructor(options: KnownAnswerChecksOptions) {
     this.#options = options;
@@ -73,7 +81,10 @@ export class KnownAnswerChecks implements Startable {
     this.#timers.clear();
   }
 
-  /** Starts checks for offered models that were never checked on this connection. */
+  /**
+   * Starts checks for offered models that were never checked on this connection, each in a free slot of
+   * the tab: a check sent to a full tab is turned away as busy, which says nothing about the model.
+   */
   probe(session: WorkerSession): void {
     for (const id of session.offeredModels.keys()) {
       if (session.modelChecks.has(id) || this.#options.waits?.(session, id) === true) continue;
@@ -87,9 +98,25 @@ export class KnownAnswerChecks implements Startable {
         this.#scheduleRepeat(session, id);
         continue;
       }
+      if (session.activeTasks.size >= session.capabilities.maxConcurrentTasks) {
+        this.#probeLater(session);
+        return;
+      }
       session.modelChecks.set(id, 'pending');
       this.#run(session, id, 'join');
     }
+  }
+
+  #probeLater(session: WorkerSession): void {
+    if (this.#waitingForSlot.has(session)) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#waitingForSlot.delete(session);
+      if (this.#options.isConnected(session)) this.probe(session);
+    }, BUSY_RETRY_MS);
+    timer.unref();
+    this.#timers.add(timer);
+    this.#waitingForSlot.set(session, timer);
   }
 
   /** The model's known answers that hold for the weights this tab loads on its backend. */
@@ -107,7 +134,7 @@ export class KnownAnswerChecks implements Startable {
     }
     let state = models.get(modelId);
     if (state === undefined) {
-      state = { lastAsked: null, inconclusive: 0, timer: undefined };
+      state = { lastAsked: null, inconclusive: 0, busy: 0, timer: undefined };
       models.set(modelId, state);
     }
     return state;
@@ -147,6 +174,12 @@ export class KnownAnswerChecks implements Startable {
     const log = { nodeId: session.nodeId, key: session.key.fingerprint, model: modelId, trigger, answer: index };
     // Refused meanwhile (its files differ from a pin): nothing this check says brings the model back.
     if (session.modelChecks.get(modelId) === 'refused') return;
+    if (!outcome.ok && outcome.error.code === 'no_capacity' && trigger === 'join' && ++state.busy < MAX_BUSY) {
+      // The tab was busy: the model stays unchecked (so unserved) and the next probe asks again.
+      session.modelChecks.delete(modelId);
+      this.#probeLater(session);
+      return;
+    }
     if (!outcome.ok) {
       const why = outcome.error.code === 'lease_expired' ? 'gave no answer within the lease' : `failed it: ${outcome.error.message}`;
       this.#options.metrics?.knownAnswerCheck(modelId, trigger, 'inconclusive', index);
