@@ -146,4 +146,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      started_at INTEGER NOT NULL,
      last_seen_at INTEGER NOT NULL
    ) STRICT`,
+  // The requester tab a queued task streams to peer to peer, kept while it waits in the shared queue.
+  `ALTER TABLE tasks ADD COLUMN direct_to TEXT`,
 ];
