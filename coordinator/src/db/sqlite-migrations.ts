@@ -148,4 +148,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    ) STRICT`,
   // The requester tab a queued task streams to peer to peer, kept while it waits in the shared queue.
   `ALTER TABLE tasks ADD COLUMN direct_to TEXT`,
+  // Tabs connected per address and prefix, counted together by several instances on one PostgreSQL
+  // (src/workers/shared-connection-counts.ts). Alone, admission counts in memory, so this stays empty.
+  `CREATE TABLE admitted_connections (
+     instance_id TEXT NOT NULL,
+     connection_id TEXT NOT NULL,
+     address TEXT NOT NULL,
+     prefix TEXT NOT NULL,
+     admitted_at INTEGER NOT NULL,
+     PRIMARY KEY (instance_id, connection_id)
+   ) STRICT`,
+  `CREATE INDEX admitted_connections_by_prefix ON admitted_connections (prefix)`,
 ];

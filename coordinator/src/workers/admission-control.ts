@@ -7,6 +7,9 @@ import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
 import { clientAddressOf, proxyTrust, type ClientAddress, type ProxyTrust } from './admission-address.ts';
 import { decideAdmission, isWorkingRole, type AdmissionLimits, type IdentityBirths } from './admission-policy.ts';
 import { AdmissionStore } from './admission-store.ts';
+import type { ConnectionCounts, HoldDecision } from './connection-counts.ts';
+import { LocalConnectionCounts } from './local-connection-counts.ts';
+import { AdmissionBusyError, SharedConnectionCounts } from './shared-connection-counts.ts';
 
 export interface AdmissionControlOptions {
   db: SqlDatabase;
@@ -15,6 +18,12 @@ export interface AdmissionControlOptions {
   trustProxy: string;
   /** Where catches are heard of (the checks reputation counts): caught keys weigh on where they were first seen. */
   events: CoordinatorEventBus;
+  /**
+   * Several instances of one network (`sharesNetwork`): tabs are counted in the shared database, network-wide,
+   * and new identities are read from it at every hello. `instanceId` is `cluster.instanceId`; an instance
+   * silent for `liveWithinMs` is dead (the scale-out leader's dead-after window) and its tabs hold no places.
+   */
+  shared?: { instanceId: string; liveWithinMs: number; lockTimeoutMs?: number };
   now?: () => number;
 }
 
@@ -22,12 +31,14 @@ export type AdmissionOutcome = { ok: true; newIdentity: boolean } | { ok: false;
 
 /**
  * Admission at `worker:hello`: reads where the connection comes from, checks the identity proof (one
- * sha256), counts connected tabs per address and prefix (in memory: connections do not outlive the
- * process), and keeps new identities per address and prefix in the database, with how often each was caught
- * since (the same `verify:checked` and `guard:penalized` events reputation counts). The births within the
- * window are also kept in memory per address and prefix (loaded once from the database), so a hello costs the
- * same however many keys a network has. The decision itself is `decideAdmission`; this class gathers its
- * inputs and keeps the counts. Synchronous, so two hellos can never both take the last place.
+ * sha256), counts connected tabs per address and prefix (`ConnectionCounts`: in memory alone, since
+ * connections do not outlive the process; in the shared database with several instances), and keeps new
+ * identities per address and prefix in the database, with how often each was caught since (the same
+ * `verify:checked` and `guard:penalized` events reputation counts). Alone, the births within the window are
+ * also kept in memory per address and prefix (loaded once from the database), so a hello costs the same
+ * however many keys a network has; shared, other instances record births too, so they are read (indexed, at
+ * most a budget's worth) under the same prefix lock as the tab counts. The decision itself is
+ * `decideAdmission`; this class gathers its inputs. Synchronous, so two hellos can never both take the last place.
  */
 export class AdmissionControl {
   readonly limits: AdmissionLimits;
@@ -37,9 +48,8 @@ export class AdmissionControl {
   readonly #recent = new Map<string, number[]>();
   #sinceSweep = 0;
   readonly #now: () => number;
-  readonly #admitted = new Map<string, ClientAddress>();
-  readonly #perAddress = new Map<string, number>();
-  readonly #perPrefix = new Map<string, number>();
+  readonly #counts: ConnectionCounts;
+  readonly #shared: boolean;
 
   constructor(options: AdmissionControlOptions) {
     this.limits = options.limits;
@@ -50,6 +60,11 @@ export class AdmissionControl {
     });
     options.events.on('guard:penalized', ({ guardKey }) => this.#store.caught(guardKey));
     this.#now = options.now ?? Date.now;
+    this.#shared = options.shared !== undefined;
+    this.#counts =
+      options.shared === undefined
+        ? new LocalConnectionCounts()
+        : new SharedConnectionCounts({ db: options.db, ...options.shared, now: this.#now });
   }
 
   /** The client a socket.io handshake comes from. */
@@ -59,7 +74,7 @@ export class AdmissionControl {
 
   /** Tabs connected now from an address and from a prefix. */
   connected(client: ClientAddress): { address: number; prefix: number } {
-    return { address: this.#perAddress.get(client.address) ?? 0, prefix: this.#perPrefix.get(client.prefix) ?? 0 };
+    return this.#counts.connected(client);
   }
 
   /**
@@ -67,18 +82,39 @@ export class AdmissionControl {
    * An admitted connection holds its place until `release`.
    */
   admit(connectionId: string, hello: WorkerHello, client: ClientAddress): AdmissionOutcome {
-    if (this.#admitted.has(connectionId))
+    if (this.#counts.holds(connectionId))
       return { ok: false, error: wireError('protocol_violation', 'This connection was already admitted.') };
+    const proof = isWorkingRole(hello.role) && hello.identityProof !== undefined ? proofBits(hello.publicKey, hello.identityProof) : null;
+    try {
+      return this.#counts.admit(connectionId, client, (connected) => this.#decide(hello, client, proof, connected));
+    } catch (error) {
+      if (!(error instanceof AdmissionBusyError)) throw error;
+      return { ok: false, error: wireError('admission_refused', 'Admission is busy for your network right now; retry in a few seconds.') };
+    }
+  }
+
+  /** The connection closed: its place is free. Safe to call for connections never admitted. */
+  release(connectionId: string): void {
+    this.#counts.release(connectionId);
+  }
+
+  /** Decides with the tabs connected now and records a new identity; shared, inside the prefix's lock. */
+  #decide(
+    hello: WorkerHello,
+    client: ClientAddress,
+    proof: number | null,
+    connected: { address: number; prefix: number },
+  ): HoldDecision<AdmissionOutcome> {
     const now = this.#now();
     const working = isWorkingRole(hello.role);
     const knownKey = working && this.#store.isKnown(hello.publicKey);
     const decision = decideAdmission(
       {
         role: hello.role,
-        proofBits: working && hello.identityProof !== undefined ? proofBits(hello.publicKey, hello.identityProof) : null,
+        proofBits: proof,
         knownKey,
         client,
-        connected: this.connected(client),
+        connected,
         births:
           working && !knownKey
             ? { address: this.#births('address', client.address, now), prefix: this.#births('prefix', client.prefix, now) }
@@ -87,26 +123,16 @@ export class AdmissionControl {
       },
       this.limits,
     );
-    if (!decision.admit) return { ok: false, error: wireError(decision.code, decision.message) };
+    if (!decision.admit) return { hold: false, outcome: { ok: false, error: wireError(decision.code, decision.message) } };
     if (decision.newIdentity) {
       this.#store.record(hello.publicKey, client, now);
-      this.#recentBirths('address', client.address, now).push(now);
-      this.#recentBirths('prefix', client.prefix, now).push(now);
-      if (++this.#sinceSweep >= 1024) this.#sweep(now);
+      if (!this.#shared) {
+        this.#recentBirths('address', client.address, now).push(now);
+        this.#recentBirths('prefix', client.prefix, now).push(now);
+        if (++this.#sinceSweep >= 1024) this.#sweep(now);
+      }
     }
-    this.#admitted.set(connectionId, client);
-    this.#perAddress.set(client.address, (this.#perAddress.get(client.address) ?? 0) + 1);
-    this.#perPrefix.set(client.prefix, (this.#perPrefix.get(client.prefix) ?? 0) + 1);
-    return { ok: true, newIdentity: decision.newIdentity };
-  }
-
-  /** The connection closed: its place is free. Safe to call for connections never admitted. */
-  release(connectionId: string): void {
-    const client = this.#admitted.get(connectionId);
-    if (client === undefined) return;
-    this.#admitted.delete(connectionId);
-    decrement(this.#perAddress, client.address);
-    decrement(this.#perPrefix, client.prefix);
+    return { hold: true, outcome: { ok: true, newIdentity: decision.newIdentity } };
   }
 
   #births(by: 'address' | 'prefix', value: string, now: number): IdentityBirths {
@@ -127,8 +153,10 @@ export class AdmissionControl {
   }
 
   #recentBirths(by: 'address' | 'prefix', value: string, now: number): number[] {
-    const key = `${by} ${value}`;
     const since = now - this.limits.newIdentityWindowMs;
+    // Other instances record births too: a cache here would miss theirs.
+    if (this.#shared) return this.#store.births(by, value, since);
+    const key = `${by} ${value}`;
     let births = this.#recent.get(key);
     if (births === undefined) {
       births = this.#store.births(by, value, since);
@@ -144,10 +172,4 @@ export class AdmissionControl {
 /** The leading zero bits of the proof's hash: the same bytes as the tab's WebCrypto search, hashed natively. */
 export function proofBits(publicKey: string, nonce: number): number {
   return leadingZeroBits(createHash('sha256').update(identityProofMessage(publicKey, nonce)).digest());
-}
-
-function decrement(counts: Map<string, number>, key: string): void {
-  const left = (counts.get(key) ?? 0) - 1;
-  if (left > 0) counts.set(key, left);
-  else counts.delete(key);
 }
