@@ -188,6 +188,8 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     limits: admissionLimitsOf(config),
     trustProxy: config.trustProxy,
     events,
+    // Several instances count tabs and new identities together; one silent for ScaleOut's dead-after (5 s) holds no places.
+    shared: shared ? { instanceId: cluster.instanceId, liveWithinMs: 5000 } : undefined,
   });
   const gateway: WorkerGateway = new WorkerGateway({
     registry,
