@@ -1,10 +1,15 @@
 import { findIdentityProof, identityProofBits } from '@tessera/shared';
 import type { WorkerHello } from '@tessera/shared';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newIdentity } from '../../test/support/scripted-tab.ts';
-import { openTestDatabase } from '../../test/support/test-database.ts';
+import { onPostgres, openTestDatabase, testDatabaseUrl } from '../../test/support/test-database.ts';
 import type { SqlDatabase } from '../db/sql-database.ts';
 import { CoordinatorEventBus } from '../events/coordinator-events.ts';
+import { InstanceDirectory } from '../scale-out/instance-directory.ts';
 import { AdmissionControl, proofBits } from './admission-control.ts';
 import type { AdmissionLimits } from './admission-policy.ts';
 
@@ -125,5 +130,28 @@ describe('AdmissionControl', () => {
     const { identityProof: _, ...withoutProof } = await hello('requester');
     expect(admission.admit('a', withoutProof, client)).toEqual({ ok: true, newIdentity: false });
     expect(db.get('SELECT COUNT(*) AS n FROM admitted_identities')).toEqual({ n: 0 });
+  });
+
+  it.runIf(onPostgres)('shared: a hello that cannot take its prefix in time is refused as retryable, and holds nothing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-admission-'));
+    const db = await openTestDatabase(dataDir);
+    opened.push(db);
+    new InstanceDirectory(db).beat('here', Date.now());
+    const shared = { instanceId: 'here', liveWithinMs: 5000, lockTimeoutMs: 100 };
+    const admission = new AdmissionControl({ db, limits, trustProxy: '', events: new CoordinatorEventBus(), shared });
+    const other = new pg.Client({ connectionString: await testDatabaseUrl(dataDir) });
+    await other.connect();
+    try {
+      // Another instance in the middle of a hello from the same network, and frozen there.
+      await other.query('BEGIN');
+      await other.query(`SELECT 1 FROM pg_advisory_xact_lock(${0x7e55_ad01}, hashtext(current_schema() || ' ' || $1))`, [client.prefix]);
+      const busy = await hello();
+      expect(admission.admit('a', busy, client)).toMatchObject({ ok: false, error: { code: 'admission_refused', retryable: true } });
+      expect(admission.connected(client)).toEqual({ address: 0, prefix: 0 });
+      await other.query('ROLLBACK');
+      expect(admission.admit('a', busy, client)).toEqual({ ok: true, newIdentity: true });
+    } finally {
+      await other.end();
+    }
   });
 });

@@ -111,6 +111,54 @@ describe('SharedConnectionCounts', () => {
     expect(rows()).toEqual([{ instance_id: live.id }, { instance_id: live.id }]);
   });
 
+  it('a tab that leaves while the database is away frees its place before the next hello is counted', async () => {
+    const { a } = await twoConnections();
+    let away = false;
+    const flaky: SqlDatabase = {
+      dialect: a.dialect,
+      run: (sql, params) => {
+        if (away) throw new Error('connection to the server was lost');
+        return a.run(sql, params);
+      },
+      get: (sql, params) => a.get(sql, params),
+      all: (sql, params) => a.all(sql, params),
+      exec: (sql) => a.exec(sql),
+      transaction: (work) => a.transaction(work),
+      close: () => a.close(),
+    };
+    const id = randomUUID();
+    new InstanceDirectory(a).beat(id, 1_000_000);
+    const counts = new SharedConnectionCounts({ db: flaky, instanceId: id, liveWithinMs: LIVE_MS, now: () => 1_000_000 });
+    expect(counts.admit('x', home, upTo(1))).toBe(true);
+    away = true;
+    expect(() => counts.release('x')).not.toThrow();
+    away = false;
+    expect(counts.connected(home)).toEqual({ address: 1, prefix: 1 });
+    expect(counts.admit('y', home, upTo(1))).toBe(true);
+    expect(counts.connected(home)).toEqual({ address: 1, prefix: 1 });
+  });
+
+  it('two instances deciding the last place at once: the second waits for the first, and never takes it too', async () => {
+    const { a, b } = await twoConnections();
+    const now = () => 1_000_000;
+    const first = instance(a, now);
+    const second = instance(b, now, 200);
+    let during: unknown;
+    // B's hello arrives while A's is between its count and its write: without the lock both would see 0 of 1.
+    const admitted = first.counts.admit('x', home, (connected) => {
+      try {
+        during = second.counts.admit('y', neighbour, upTo(1));
+      } catch (error) {
+        during = error;
+      }
+      return upTo(1)(connected);
+    });
+    expect(admitted).toBe(true);
+    expect(during).toBeInstanceOf(AdmissionBusyError);
+    expect(second.counts.admit('y', home, upTo(1))).toBe(false);
+    expect(second.counts.connected(home)).toEqual({ address: 1, prefix: 1 });
+  });
+
   it('hellos from one prefix wait on each other, on any instance: a held lock turns the next away', async () => {
     const { dataDir, a } = await twoConnections();
     const { counts } = instance(a, () => 1_000_000, 200);

@@ -55,6 +55,8 @@ export class SharedConnectionCounts implements ConnectionCounts {
   readonly #now: () => number;
   /** This instance's connections that hold a place: release deletes only those. */
   readonly #held = new Set<string>();
+  /** Released while the database was away: deleted at the next hello. */
+  readonly #unreleased = new Set<string>();
   #sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: SharedConnectionCountsOptions) {
@@ -81,8 +83,10 @@ export class SharedConnectionCounts implements ConnectionCounts {
       try {
         db.get(LOCK, [client.prefix]);
       } catch (error) {
-        // Another instance froze mid-hello, or the database is very slow: turned away rather than waiting on.
-        throw new AdmissionBusyError(`No admission lock for ${client.prefix}`, { cause: error });
+        // Another instance froze mid-hello, or the database is very slow: turned away rather than waited on.
+        if (error instanceof Error && error.message.includes('lock timeout'))
+          throw new AdmissionBusyError(`No admission lock for ${client.prefix}`, { cause: error });
+        throw error;
       }
       const decision = decide(this.connected(client));
       if (decision.hold) db.run(HOLD, [instanceId, connectionId, client.address, client.prefix, this.#now()]);
@@ -95,10 +99,20 @@ export class SharedConnectionCounts implements ConnectionCounts {
 
   release(connectionId: string): void {
     if (!this.#held.delete(connectionId)) return;
-    this.#options.db.run(RELEASE, [this.#options.instanceId, connectionId]);
+    try {
+      this.#options.db.run(RELEASE, [this.#options.instanceId, connectionId]);
+    } catch {
+      // The database is away (a tab leaving must not throw in socket.io's disconnect handler): the row is
+      // deleted before the next hello is counted, and until then holds the place the tab held.
+      this.#unreleased.add(connectionId);
+    }
   }
 
   #sweep(): void {
+    for (const connectionId of this.#unreleased) {
+      this.#options.db.run(RELEASE, [this.#options.instanceId, connectionId]);
+      this.#unreleased.delete(connectionId);
+    }
     const now = this.#now();
     if (now - this.#sweptAt < (this.#options.sweepEveryMs ?? 60_000)) return;
     this.#sweptAt = now;
