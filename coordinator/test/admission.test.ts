@@ -1,17 +1,19 @@
-import { TINY_GPT2_ID, admissionPolicySchema, findIdentityProof, protocolErrorSchema, rewardsViewSchema } from '@tessera/shared';
-import type { ProtocolError, TaskAssign } from '@tessera/shared';
+import { TINY_GPT2_ID, admissionPolicySchema, findIdentityProof, rewardsViewSchema } from '@tessera/shared';
+import type { TaskAssign } from '@tessera/shared';
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { attempt as attemptTab, from, refusalOf } from './support/admission-attempts.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly } from './support/honest-answers.ts';
 import { guardHonestly } from './support/scripted-guard.ts';
-import { ScriptedTab, loaded, newIdentity, type ScriptedTabOptions, type TabIdentity } from './support/scripted-tab.ts';
+import { ScriptedTab, newIdentity, type ScriptedTabOptions, type TabIdentity } from './support/scripted-tab.ts';
 import { chatOutput } from './support/tiny-tokens.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 import { openTestDatabase } from './support/test-database.ts';
 
 const track = closeAfterEach();
+const attempt = (server: TestApp, options: Partial<ScriptedTabOptions> = {}) => attemptTab(server, track, options);
 
 /** The real limits, tight enough to reach in a test; the proof costs milliseconds at 8 bits. */
 const LIMITS = {
@@ -21,28 +23,6 @@ const LIMITS = {
   newIdentitiesPerAddress: 1000,
   newIdentitiesPerPrefix: 1000,
 };
-
-type Outcome = { joined: true } | { joined: false; error: ProtocolError };
-
-/** Opens a scripted tab and waits until it is welcomed, or refused and disconnected. */
-async function attempt(server: TestApp, options: Partial<ScriptedTabOptions> = {}): Promise<{ tab: ScriptedTab; outcome: Outcome }> {
-  const tab = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], ...options }));
-  const closed = new Promise<void>((resolve) => tab.socket.on('disconnect', () => resolve()));
-  const outcome = await Promise.race([
-    tab.ready().then((): Outcome => ({ joined: true })),
-    closed.then((): Outcome => {
-      const refusal = tab.received.find((message) => message.event === 'protocol:error');
-      if (refusal === undefined) throw new Error('disconnected without a refusal');
-      return { joined: false, error: protocolErrorSchema.parse(refusal.payload) };
-    }),
-  ]);
-  return { tab, outcome };
-}
-
-function refusalOf(outcome: Outcome): ProtocolError['error'] {
-  if (outcome.joined) throw new Error('the tab was admitted');
-  return outcome.error.error;
-}
 
 const admittedRowsSchema = z.array(z.object({ public_key: z.string(), address: z.string(), prefix: z.string() }));
 
@@ -55,8 +35,6 @@ async function admittedRows(server: TestApp): Promise<z.infer<typeof admittedRow
     db.close();
   }
 }
-
-const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
 
 describe('admission: identities cost something', () => {
   it('publishes what a tab must prove and the limits', async () => {
