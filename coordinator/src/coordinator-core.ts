@@ -20,7 +20,10 @@ import { keepRewards } from './rewards/rewards-keeper.ts';
 import { Dispatcher } from './tasks/dispatcher.ts';
 import { TaskBook } from './tasks/task-book.ts';
 import { claimSoleUse, createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
-import type { ScaleOut } from './scale-out/scale-out.ts';
+import { INSTANCE_DEAD_AFTER_MS, type ScaleOut } from './scale-out/scale-out.ts';
+import { ClusterHandoffs } from './scale-out/cluster-handoffs.ts';
+import { ClusterPeers } from './scale-out/cluster-peers.ts';
+import { SharedQueue } from './scale-out/shared-queue.ts';
 import { ClusterGuards } from './scale-out/cluster-guards.ts';
 import { loadTokenizer } from './work/tokenizer-loader.ts';
 import { WorkCounter } from './work/work-counter.ts';
@@ -119,7 +122,10 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     },
     logger,
   });
-  const peers = new PeerSignalling({
+  // Several instances: seeders, signals and reports reach tabs on the others.
+  const clusterPeers = shared ? new ClusterPeers({ channel: cluster.channel, registry, peers: () => peers }) : undefined;
+  const peers: PeerSignalling = new PeerSignalling({
+    elsewhere: () => clusterPeers,
     directory: registry,
     catalog,
     badSeederReports: config.badSeederReports,
@@ -137,10 +143,25 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     load: (model) => loadTokenizer(model, { modelsDir: config.modelsDir, hubUrl: config.hubUrl }),
   });
   const tierOf = (session: WorkerSession): Tier => reputation.tier(session.key.publicKey);
+  // Several instances: a tab may hand a task to a peer connected to another one.
+  const handoffs = shared
+    ? new ClusterHandoffs({
+        instanceId: cluster.instanceId,
+        channel: cluster.channel,
+        registry,
+        catalog,
+        store,
+        queue: new SharedQueue(db),
+        dispatcher: () => dispatcher,
+        peers,
+        tierOf,
+      })
+    : undefined;
   const book = new TaskBook({ store, registry, events, logger, now: Date.now, largeInputBytes: config.largeInputBytes });
   const dispatcher: Dispatcher = new Dispatcher({
     book,
     cancelElsewhere: (id, reason) => scaleOut?.cancelElsewhere(id, reason),
+    handoffsElsewhere: handoffs,
     store,
     registry,
     catalog,
@@ -188,8 +209,8 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     limits: admissionLimitsOf(config),
     trustProxy: config.trustProxy,
     events,
-    // Several instances count tabs and new identities together; one silent for ScaleOut's dead-after (5 s) holds no places.
-    shared: shared ? { instanceId: cluster.instanceId, liveWithinMs: 5000 } : undefined,
+    // Several instances count tabs and new identities together; a dead instance's tabs hold no places.
+    shared: shared ? { instanceId: cluster.instanceId, liveWithinMs: INSTANCE_DEAD_AFTER_MS } : undefined,
   });
   const gateway: WorkerGateway = new WorkerGateway({
     registry,
@@ -222,6 +243,8 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   // Alone, this process owns every open task in the store; with others, the leader takes over the dead's.
   if (scaleOut !== undefined) lifecycle.add(scaleOut);
   if (clusterGuards !== undefined) lifecycle.add(clusterGuards);
+  if (clusterPeers !== undefined) lifecycle.add(clusterPeers);
+  if (handoffs !== undefined) lifecycle.add(handoffs);
   else lifecycle.add({ start: () => dispatcher.recover(), stop: () => undefined });
   lifecycle.add({ start: () => metrics.setQueued(dispatcher.openCounts().queued), stop: () => undefined });
   lifecycle.add(new LeaseReaper(dispatcher, Math.min(1000, config.leaseMs / 4, config.queueTimeoutMs / 4)));

@@ -1,51 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ScaleOut } from '../src/scale-out/scale-out.ts';
+import { expect, it } from 'vitest';
+import { INSTANCE_DEAD_AFTER_MS, type ScaleOut } from '../src/scale-out/scale-out.ts';
 import { attempt as attemptTab, from, refusalOf } from './support/admission-attempts.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import type { ScriptedTabOptions } from './support/scripted-tab.ts';
-import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
-import { describeWithRedis, testRedisPrefix, testRedisUrl } from './support/test-redis.ts';
+import { testCluster } from './support/test-cluster.ts';
+import { eventually, type TestApp } from './support/test-app.ts';
 
 // Admission's counts with two instances of one network (PostgreSQL + Redis): the limits hold network-wide.
 const track = closeAfterEach();
 const attempt = (server: TestApp, options: Partial<ScriptedTabOptions> = {}) => attemptTab(server, track, options);
-const SERVER_URL = process.env.TESSERA_TEST_DATABASE_URL ?? '';
-const describeCluster =
-  SERVER_URL === '' && process.env.CI === undefined
-    ? (console.warn('[admission-cluster.test.ts] skipped: TESSERA_TEST_DATABASE_URL is not set (PostgreSQL); .ci/run sets it'),
-      describeWithRedis)
-    : describeWithRedis;
+const cluster = testCluster('admission-cluster.test.ts', track);
 const ADDRESS = '203.0.113.9';
-/** ScaleOut's dead-after window, which admission's liveness follows. */
-const DEAD_AFTER_MS = 5000;
 
-let server: pg.Client;
-const schemas: string[] = [];
-
-beforeAll(async () => {
-  if (SERVER_URL === '' || testRedisUrl === undefined) return;
-  server = new pg.Client({ connectionString: SERVER_URL });
-  await server.connect();
-});
-
-afterAll(async () => {
-  for (const schema of schemas) await server?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await server?.end();
-});
-
-/** Two coordinators on one PostgreSQL schema and one Redis prefix, both behind a trusted proxy on loopback. */
-async function twoInstances(overrides: Record<string, unknown>): Promise<{ a: TestApp; b: TestApp; schema: string }> {
-  const schema = `admit_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  schemas.push(schema);
-  await server.query(`CREATE SCHEMA ${schema}`);
-  const databaseUrl = `${SERVER_URL}${SERVER_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  const shared = { databaseUrl, redisUrl: testRedisUrl, redisPrefix: testRedisPrefix(), trustProxy: 'loopback', ...overrides };
-  // One after the other: the first migrates the schema.
-  const a = track(await startTestApp(shared));
-  const b = track(await startTestApp(shared));
-  return { a, b, schema };
+/** Two coordinators of one network, both behind a trusted proxy on loopback. */
+async function twoInstances(overrides: Record<string, unknown>): Promise<{ a: TestApp; b: TestApp }> {
+  const [a, b] = await cluster.twoInstances({ trustProxy: 'loopback', ...overrides });
+  return { a, b };
 }
 
 function scaleOutOf(app: TestApp): ScaleOut {
@@ -56,7 +26,7 @@ function scaleOutOf(app: TestApp): ScaleOut {
 
 const joined = async (app: TestApp, address = ADDRESS) => (await attempt(app, from(address))).outcome.joined;
 
-describeCluster('admission-cluster.test.ts')('admission across two instances of one network', () => {
+cluster.describe('admission across two instances of one network', () => {
   it('tabs per address are counted network-wide; a place freed on one instance is taken on the other', async () => {
     const { a, b } = await twoInstances({ tabsPerAddress: 4 });
     const tabs = [];
@@ -89,20 +59,20 @@ describeCluster('admission-cluster.test.ts')('admission across two instances of 
   });
 
   it("a dead instance's tabs stop holding places once it has been silent for the dead-after window", async () => {
-    const { a, b, schema } = await twoInstances({ tabsPerAddress: 2 });
+    const { a, b } = await twoInstances({ tabsPerAddress: 2 });
     expect(await joined(a)).toBe(true);
     expect(await joined(a)).toBe(true);
     expect(refusalOf((await attempt(b, from(ADDRESS))).outcome).code).toBe('admission_refused');
     // A freezes: its heartbeats stop, the last one now; its tabs stay connected and its rows stay written.
     scaleOutOf(a).stop();
     const lastBeat = Date.now();
-    await server.query(`INSERT INTO ${schema}.instances (id, started_at, last_seen_at) VALUES ($1, $2, $2)`, [
+    await cluster.query(`INSERT INTO {schema}.instances (id, started_at, last_seen_at) VALUES ($1, $2, $2)`, [
       a.app.tessera.cluster?.instanceId,
       lastBeat,
     ]);
     expect(refusalOf((await attempt(b, from(ADDRESS))).outcome).code).toBe('admission_refused');
-    await eventually(async () => ((await joined(b)) ? true : undefined), DEAD_AFTER_MS + 5000, 'a place on B');
-    expect(Date.now() - lastBeat).toBeGreaterThanOrEqual(DEAD_AFTER_MS);
+    await eventually(async () => ((await joined(b)) ? true : undefined), INSTANCE_DEAD_AFTER_MS + 5000, 'a place on B');
+    expect(Date.now() - lastBeat).toBeGreaterThanOrEqual(INSTANCE_DEAD_AFTER_MS);
   });
 
   it("a new identity recorded on one instance counts against the address's budget on the other at its next hello", async () => {

@@ -1,8 +1,7 @@
 import { TINY_GPT2_ID, taskViewSchema } from '@tessera/shared';
 import type { VerifyAssign } from '@tessera/shared';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { ScaleOut } from '../src/scale-out/scale-out.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly } from './support/honest-answers.ts';
@@ -10,42 +9,12 @@ import { guardHonestly } from './support/scripted-guard.ts';
 import { chatOutput } from './support/tiny-tokens.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { streamedText } from './support/task-observations.ts';
-import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
-import { describeWithRedis, testRedisPrefix, testRedisUrl } from './support/test-redis.ts';
+import { eventually, type TestApp } from './support/test-app.ts';
+import { testCluster } from './support/test-cluster.ts';
 
 const track = closeAfterEach();
-const SERVER_URL = process.env.TESSERA_TEST_DATABASE_URL ?? '';
-const describeCluster =
-  SERVER_URL === '' && process.env.CI === undefined
-    ? (console.warn('[scale-out.test.ts] skipped: TESSERA_TEST_DATABASE_URL is not set (PostgreSQL); .ci/run sets it'), describeWithRedis)
-    : describeWithRedis;
-
-let server: pg.Client;
-const schemas: string[] = [];
-
-beforeAll(async () => {
-  if (SERVER_URL === '' || testRedisUrl === undefined) return;
-  server = new pg.Client({ connectionString: SERVER_URL });
-  await server.connect();
-});
-
-afterAll(async () => {
-  for (const schema of schemas) await server?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await server?.end();
-});
-
-/** Two coordinators on one PostgreSQL schema and one Redis prefix: one network of two instances. */
-async function twoInstances(overrides: Record<string, unknown> = {}): Promise<[TestApp, TestApp]> {
-  const schema = `scale_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  schemas.push(schema);
-  await server.query(`CREATE SCHEMA ${schema}`);
-  const databaseUrl = `${SERVER_URL}${SERVER_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  const shared = { databaseUrl, redisUrl: testRedisUrl, redisPrefix: testRedisPrefix(), ...overrides };
-  // One after the other: the first migrates the schema.
-  const a = track(await startTestApp(shared));
-  const b = track(await startTestApp(shared));
-  return [a, b];
-}
+const cluster = testCluster('scale-out.test.ts', track);
+const { twoInstances } = cluster;
 
 function scaleOutOf(server: TestApp): ScaleOut {
   const { scaleOut } = server.app.tessera;
@@ -72,7 +41,7 @@ function chat(content: string, stream = false): RequestInit {
   };
 }
 
-describeCluster('scale-out.test.ts')('two instances on one PostgreSQL and one Redis', () => {
+cluster.describe('two instances on one PostgreSQL and one Redis', () => {
   it('a task accepted by A is served by a tab on B, and its answer and stream reach the caller on A', async () => {
     const [a, b] = await twoInstances();
     await servingTab(b);
@@ -135,12 +104,11 @@ describeCluster('scale-out.test.ts')('two instances on one PostgreSQL and one Re
     });
     const { id } = (await created.json()) as { id: string };
     // As if an instance that died had taken it and handed it to one of its tabs.
-    const schema = schemas.at(-1);
-    await server.query(
-      `UPDATE ${schema}.tasks SET owner = 'dead-instance', status = 'assigned', attempts = 1, node_id = $2 WHERE id = $1`,
+    await cluster.query(
+      `UPDATE {schema}.tasks SET owner = 'dead-instance', status = 'assigned', attempts = 1, node_id = $2 WHERE id = $1`,
       [id, randomUUID()],
     );
-    await server.query(`INSERT INTO ${schema}.instances (id, started_at, last_seen_at) VALUES ('dead-instance', 0, 0)`);
+    await cluster.query(`INSERT INTO {schema}.instances (id, started_at, last_seen_at) VALUES ('dead-instance', 0, 0)`);
     await servingTab(b);
     const done = await eventually(
       async () => {
@@ -151,7 +119,7 @@ describeCluster('scale-out.test.ts')('two instances on one PostgreSQL and one Re
       'the orphaned task served',
     );
     expect(done.attempts).toBe(2);
-    const left = await server.query(`SELECT count(*)::int AS n FROM ${schema}.instances WHERE id = 'dead-instance'`);
+    const left = await cluster.query(`SELECT count(*)::int AS n FROM {schema}.instances WHERE id = 'dead-instance'`);
     expect(left.rows[0].n).toBe(0);
   });
 

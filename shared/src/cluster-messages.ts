@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { wireErrorSchema } from './error-codes.ts';
-import { taskIdSchema } from './ids.ts';
+import { nodeIdSchema, taskIdSchema } from './ids.ts';
+import { MAX_SEEDERS_PER_SEEK, peerSignalRelayedSchema } from './peer/peer-signal.ts';
 import { taskOutputSchema, taskSpecSchema } from './task.ts';
 import { parseSocketMessage, type ParseOutcome, type SocketMessage } from './socket-messages.ts';
 
@@ -74,6 +75,70 @@ export const clusterCheckOutcomeSchema = z.strictObject({
 });
 export type ClusterCheckOutcome = z.infer<typeof clusterCheckOutcomeSchema>;
 
+const modelIdSchema = z.string().min(1).max(200);
+
+/**
+ * Tabs of the sender that could seed each model now (loaded or cached, not reported), least introduced
+ * first: sent every second, so a tab on another instance that seeks the model can be introduced to them.
+ * It also says the sender lives: tabs known through an instance that stopped sending are forgotten.
+ */
+export const clusterSeedersSchema = z.strictObject({
+  byModel: z.record(modelIdSchema, z.array(nodeIdSchema).max(MAX_SEEDERS_PER_SEEK)),
+});
+export type ClusterSeeders = z.infer<typeof clusterSeedersSchema>;
+
+/** The sender introduced its tab `local` to tab `remote`, connected to the receiver: the pair may signal each other. */
+export const clusterPeerIntroduceSchema = z.strictObject({ local: nodeIdSchema, remote: nodeIdSchema });
+export type ClusterPeerIntroduce = z.infer<typeof clusterPeerIntroduceSchema>;
+
+/** A `peer:signal` from the sender's tab `from` to tab `to` on another instance, checked as introduced by both. */
+export const clusterPeerSignalSchema = peerSignalRelayedSchema;
+
+/** A tab of the sender reported seeder `about` (on the receiver) for bad bytes; counted once per reporting key there. */
+export const clusterPeerReportSchema = z.strictObject({
+  about: nodeIdSchema,
+  modelId: modelIdSchema,
+  reporterKey: z.string().min(1).max(200),
+});
+export type ClusterPeerReport = z.infer<typeof clusterPeerReportSchema>;
+
+/** A tab left the sender: its introductions to tabs elsewhere end. */
+export const clusterPeerGoneSchema = z.strictObject({ nodeId: nodeIdSchema });
+
+/**
+ * Whichever instance holds tab `target` is asked whether it may take task `taskId` (model, caller-asked
+ * standing) from a tab of the sender (`from`) it was introduced to; it answers with `handoff:answer`.
+ */
+export const clusterHandoffAskSchema = z.strictObject({
+  requestId: z.uuid(),
+  taskId: taskIdSchema,
+  from: nodeIdSchema,
+  target: nodeIdSchema,
+  model: modelIdSchema,
+  minTier: z.enum(['trusted', 'veteran']).nullable(),
+});
+export type ClusterHandoffAsk = z.infer<typeof clusterHandoffAskSchema>;
+
+/** The asked instance's answer: null, the tab may take it; otherwise why not. */
+export const clusterHandoffAnswerSchema = z.strictObject({
+  requestId: z.uuid(),
+  to: clusterInstanceIdSchema,
+  refusal: z.string().max(500).nullable(),
+});
+export type ClusterHandoffAnswer = z.infer<typeof clusterHandoffAnswerSchema>;
+
+/**
+ * The task moved (committed: its lease is the target's, and the receiver owns it): the receiver opens it and
+ * gives it to `target`, with the requester tab it streams to directly, if any.
+ */
+export const clusterHandoffMovedSchema = z.strictObject({
+  to: clusterInstanceIdSchema,
+  taskId: taskIdSchema,
+  target: nodeIdSchema,
+  directTo: nodeIdSchema.nullable(),
+});
+export type ClusterHandoffMoved = z.infer<typeof clusterHandoffMovedSchema>;
+
 /** Every event that crosses instances, with its schema; names are `noun:verb` like the socket events. */
 export const clusterMessageSchemas = {
   'task:chunk': clusterTaskChunkSchema,
@@ -83,6 +148,14 @@ export const clusterMessageSchemas = {
   'guards:free': clusterGuardsSchema,
   'check:request': clusterCheckRequestSchema,
   'check:outcome': clusterCheckOutcomeSchema,
+  'peers:seeders': clusterSeedersSchema,
+  'peer:introduce': clusterPeerIntroduceSchema,
+  'peer:signal': clusterPeerSignalSchema,
+  'peer:report': clusterPeerReportSchema,
+  'peer:gone': clusterPeerGoneSchema,
+  'handoff:ask': clusterHandoffAskSchema,
+  'handoff:answer': clusterHandoffAnswerSchema,
+  'handoff:moved': clusterHandoffMovedSchema,
 } as const;
 
 export type ClusterMessage = SocketMessage<typeof clusterMessageSchemas>;

@@ -1,4 +1,4 @@
-import type { WireError } from '@tessera/shared';
+import type { NodeId, WireError } from '@tessera/shared';
 import type { TaskRecord, TaskResultRecord } from '../tasks/task-record.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 import { EventBus } from './event-bus.ts';
@@ -12,7 +12,8 @@ import { EventBus } from './event-bus.ts';
 export interface CoordinatorEvents {
   'task:submitted': { record: TaskRecord; queued: number };
   'task:assigned': { record: TaskRecord; worker: WorkerSession; waitedMs: number; queued: number };
-  'task:handed-off': { record: TaskRecord; from: WorkerSession; to: WorkerSession };
+  /** `to`: the tab that took it, here or on another instance. */
+  'task:handed-off': { record: TaskRecord; from: WorkerSession; to: NodeId };
   /** An attempt ended without a result; `byTab`: the tab's own message ended it (error, wrong or caught result). */
   'task:attempt-failed': { record: TaskRecord; workerKey: string; worker: WorkerSession | undefined; cause: WireError; byTab: boolean };
   'task:requeued': { record: TaskRecord; cause: WireError };

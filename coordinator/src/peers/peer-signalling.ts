@@ -29,6 +29,23 @@ export interface PeerDirectory {
   all(): Iterable<PeerTab>;
 }
 
+/**
+ * Tabs connected to other coordinator instances (scale-out; `ClusterPeers`): a seeker may be introduced to
+ * them, and signals and reports about them go through the instance that holds them.
+ */
+export interface PeersElsewhere {
+  /** Tabs elsewhere that could seed `modelId`, least introduced first. */
+  seeders(modelId: string): readonly NodeId[];
+  /** Tells the instance holding `remote` that it was introduced to `local`, a tab here. */
+  introduce(local: NodeId, remote: NodeId): void;
+  /** Passes a signal on to the instance holding its target. */
+  signal(signal: PeerSignalRelayed): void;
+  /** Passes a report about a tab elsewhere on to the instance holding it, which counts it. */
+  report(about: NodeId, modelId: string, reporterKey: string): void;
+  /** A tab here that had peers elsewhere left. */
+  gone(nodeId: NodeId): void;
+}
+
 /** Same shape as the verifier's outcomes: the gateway turns a refusal into `protocol:error`. */
 export type PeerOutcome = { ok: true } | { ok: false; code: PeerErrorCode | 'model_not_found'; message: string };
 
@@ -43,6 +60,8 @@ export interface PeerSignallingOptions {
   badSeederReports?: number;
   /** Told of each accepted report, for logs and metrics. */
   onReport?: (report: PeerReport & { from: NodeId; excluded: boolean }) => void;
+  /** Tabs on other instances of the network; absent when this coordinator runs alone. */
+  elsewhere?: () => PeersElsewhere | undefined;
 }
 
 const OK: PeerOutcome = { ok: true };
@@ -52,7 +71,9 @@ const OK: PeerOutcome = { ok: true };
  * (`peer:seeders`) names up to `maxSeeders` other tabs that offer the model loaded or cached, and each
  * (seeker, seeder) pair is recorded as introduced. Only introduced pairs may exchange `peer:signal`: the
  * coordinator stamps `from` with the sender's node id and passes the signal on; anything else is refused.
- * A tab's introductions are forgotten when it leaves. Pure: no timers, no sockets.
+ * A tab's introductions are forgotten when it leaves. Pure: no timers, no sockets. In a network of several
+ * instances, tabs elsewhere (`PeersElsewhere`) are introduced too, after the tabs here; each instance
+ * records the pairs its own tabs are in, and counts reports about its own tabs.
  */
 export class PeerSignalling {
   readonly #directory: PeerDirectory;
@@ -65,6 +86,7 @@ export class PeerSignalling {
   /** Per seeder connection and model: the keys that reported it. Forgotten when the seeder leaves. */
   readonly #reports = new Map<NodeId, Map<string, Set<string>>>();
   readonly #onReport: PeerSignallingOptions['onReport'];
+  readonly #elsewhere: () => PeersElsewhere | undefined;
 
   constructor(options: PeerSignallingOptions) {
     this.#directory = options.directory;
@@ -73,6 +95,7 @@ export class PeerSignalling {
     this.#maxIntroductions = Math.max(1, options.maxIntroductionsPerTab ?? 32);
     this.#badSeederReports = Math.max(1, options.badSeederReports ?? 2);
     this.#onReport = options.onReport;
+    this.#elsewhere = options.elsewhere ?? (() => undefined);
   }
 
   /** Answers `peer:seek` with `peer:seeders` and introduces the seeker to each seeder named. */
@@ -90,10 +113,19 @@ export class PeerSignalling {
         if (state === 'loaded' || state === 'cached') candidates.push(tab);
       }
       // Spread the load: tabs with the fewest introductions first (stable for equal counts).
-      candidates.sort((a, b) => this.#count(a.nodeId) - this.#count(b.nodeId));
+      candidates.sort((a, b) => this.introductions(a.nodeId) - this.introductions(b.nodeId));
       for (const tab of candidates.slice(0, this.#maxSeeders)) {
         this.#introduce(seeker.nodeId, tab.nodeId);
         seeders.push(tab.nodeId);
+      }
+      // Then tabs on other instances: a network's seeders are wherever its tabs happen to connect.
+      const elsewhere = this.#elsewhere();
+      for (const nodeId of elsewhere?.seeders(model.id) ?? []) {
+        if (seeders.length >= this.#maxSeeders) break;
+        if (nodeId === seeker.nodeId || seeders.includes(nodeId)) continue;
+        this.#introduce(seeker.nodeId, nodeId);
+        elsewhere?.introduce(seeker.nodeId, nodeId);
+        seeders.push(nodeId);
       }
     }
     seeker.channel.send({ event: 'peer:seeders', payload: { modelId: model.id, seeders } });
@@ -105,16 +137,39 @@ export class PeerSignalling {
     if (!this.introduced(sender.nodeId, signal.to)) {
       return { ok: false, code: 'peer_not_introduced', message: `Tab ${signal.to} was not introduced to this tab; send peer:seek first.` };
     }
+    const relayed: PeerSignalRelayed = { to: signal.to, from: sender.nodeId, sessionId: signal.sessionId, data: signal.data };
     const target = this.#directory.get(signal.to);
-    if (target === undefined) {
-      this.#unlink(sender.nodeId, signal.to);
-      return { ok: false, code: 'peer_unavailable', message: `Tab ${signal.to} is not connected.` };
+    if (target !== undefined) {
+      target.channel.send({ event: 'peer:signal', payload: relayed });
+      return OK;
     }
-    target.channel.send({
-      event: 'peer:signal',
-      payload: { to: signal.to, from: sender.nodeId, sessionId: signal.sessionId, data: signal.data },
-    });
-    return OK;
+    // Introduced but not here: the pair spans instances, and the one holding the target delivers it.
+    const elsewhere = this.#elsewhere();
+    if (elsewhere !== undefined) {
+      elsewhere.signal(relayed);
+      return OK;
+    }
+    this.#unlink(sender.nodeId, signal.to);
+    return { ok: false, code: 'peer_unavailable', message: `Tab ${signal.to} is not connected.` };
+  }
+
+  /**
+   * Another instance introduced one of its tabs (`remote`) to `local`, a tab here: recorded, so `local`
+   * may answer its signals. Ignored when `local` is not connected here.
+   */
+  introducedElsewhere(local: NodeId, remote: NodeId): void {
+    if (local !== remote && this.#directory.get(local) !== undefined) this.#introduce(local, remote);
+  }
+
+  /** A signal relayed by another instance: delivered when its target is here and the pair was introduced. */
+  signalFromElsewhere(signal: PeerSignalRelayed): void {
+    if (!this.introduced(signal.to, signal.from)) return;
+    this.#directory.get(signal.to)?.channel.send({ event: 'peer:signal', payload: signal });
+  }
+
+  /** A report another instance's tab made about a seeder here: counted once per key, as here. */
+  reportedElsewhere(about: NodeId, modelId: string, reporterKey: string): void {
+    if (this.#directory.get(about) !== undefined) this.#count(about, modelId, reporterKey);
   }
 
   /**
@@ -122,7 +177,13 @@ export class PeerSignalling {
    * text directly, or hand-off neighbours. The pair may then signal each other.
    */
   introduce(a: NodeId, b: NodeId): void {
-    if (a !== b) this.#introduce(a, b);
+    if (a === b) return;
+    this.#introduce(a, b);
+    // One of the two may be on another instance (a direct stream or hand-off across instances): tell it.
+    const elsewhere = this.#elsewhere();
+    if (elsewhere === undefined) return;
+    if (this.#directory.get(b) === undefined && this.#directory.get(a) !== undefined) elsewhere.introduce(a, b);
+    else if (this.#directory.get(a) === undefined && this.#directory.get(b) !== undefined) elsewhere.introduce(b, a);
   }
 
   /**
@@ -142,19 +203,25 @@ export class PeerSignalling {
     const model = findModel(this.#catalog, report.modelId);
     if (model === undefined)
       return { ok: false, code: 'model_not_found', message: `No model ${report.modelId.slice(0, 200)} is in the catalog.` };
-    let byModel = this.#reports.get(report.about);
-    if (byModel === undefined) {
-      byModel = new Map();
-      this.#reports.set(report.about, byModel);
-    }
-    let keys = byModel.get(model.id);
-    if (keys === undefined) {
-      keys = new Set();
-      byModel.set(model.id, keys);
-    }
-    keys.add(reporter.key.publicKey);
+    // A seeder on another instance is counted there, where it is introduced from.
+    if (this.#directory.get(report.about) === undefined) this.#elsewhere()?.report(report.about, model.id, reporter.key.publicKey);
+    else this.#count(report.about, model.id, reporter.key.publicKey);
     this.#onReport?.({ ...report, modelId: model.id, from: reporter.nodeId, excluded: this.isExcludedSeeder(report.about, model.id) });
     return OK;
+  }
+
+  #count(about: NodeId, modelId: string, reporterKey: string): void {
+    let byModel = this.#reports.get(about);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.#reports.set(about, byModel);
+    }
+    let keys = byModel.get(modelId);
+    if (keys === undefined) {
+      keys = new Set();
+      byModel.set(modelId, keys);
+    }
+    keys.add(reporterKey);
   }
 
   /** Whether enough distinct tabs reported this seeder for this model. */
@@ -162,16 +229,23 @@ export class PeerSignalling {
     return (this.#reports.get(nodeId)?.get(modelId)?.size ?? 0) >= this.#badSeederReports;
   }
 
+  /** Whether a tab may be reached for signals: it is here, or, with other instances, it may be there. */
+  mayReach(nodeId: NodeId): boolean {
+    return this.#directory.get(nodeId) !== undefined || this.#elsewhere() !== undefined;
+  }
+
   /** Whether two tabs may signal each other. */
   introduced(a: NodeId, b: NodeId): boolean {
     return a !== b && (this.#introductions.get(a)?.has(b) ?? false);
   }
 
-  /** Forgets every introduction of a tab that left. */
+  /** Forgets every introduction of a tab that left (here, or elsewhere as another instance said). */
   forget(nodeId: NodeId): void {
     this.#reports.delete(nodeId);
     const peers = this.#introductions.get(nodeId);
     if (peers === undefined) return;
+    const elsewhere = this.#elsewhere();
+    if (elsewhere !== undefined && [...peers].some((peer) => this.#directory.get(peer) === undefined)) elsewhere.gone(nodeId);
     for (const peer of peers) this.#introductions.get(peer)?.delete(nodeId);
     for (const peer of peers) if (this.#introductions.get(peer)?.size === 0) this.#introductions.delete(peer);
     this.#introductions.delete(nodeId);
@@ -182,7 +256,8 @@ export class PeerSignalling {
     return this.#introductions.size;
   }
 
-  #count(nodeId: NodeId): number {
+  /** How many tabs `nodeId` is introduced to: seeders with fewer are named first. */
+  introductions(nodeId: NodeId): number {
     return this.#introductions.get(nodeId)?.size ?? 0;
   }
 

@@ -90,6 +90,8 @@ export function handoffRefusal(request: {
   introduced: boolean;
   to: NodeId;
   target: PlacementCandidate | undefined;
+  /** The target is on another instance (scale-out), which makes the checks on it: skipped here. */
+  targetElsewhere?: boolean;
   failedOn: ReadonlySet<NodeId>;
   model: ModelCatalogEntry;
   minTier: TierRequirement;
@@ -97,9 +99,9 @@ export function handoffRefusal(request: {
   const { to, target } = request;
   if (request.pinned) return 'it cannot be moved';
   if (!request.introduced) return `tab ${to} is not one of its introduced peers`;
-  if (target === undefined) return `tab ${to} is not connected`;
+  if (request.failedOn.has(to)) return `tab ${to} already failed this task`;
+  if (target === undefined) return request.targetElsewhere === true ? undefined : `tab ${to} is not connected`;
   const refused = workRefusal(target, request.model, request.minTier);
   if (refused !== undefined) return `tab ${to} ${refused}`;
-  if (request.failedOn.has(to)) return `tab ${to} already failed this task`;
   return undefined;
 }

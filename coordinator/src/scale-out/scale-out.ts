@@ -20,6 +20,8 @@ import type { AdvisoryLockLeadership } from './leadership.ts';
 import type { SharedQueue } from './shared-queue.ts';
 
 const MAX_CHUNK_CHARS = 4096;
+/** Silence after which an instance is dead (its tasks are taken over, its admitted tabs hold no places). */
+export const INSTANCE_DEAD_AFTER_MS = 5000;
 
 export interface ScaleOutOptions {
   instanceId: string;
@@ -56,6 +58,8 @@ export class ScaleOut implements Startable {
   readonly #now: () => number;
   readonly #unsubscribe: Array<() => void> = [];
   readonly #chunkSeq = new Map<TaskId, number>();
+  /** Open tasks the store says are this instance's but it does not hold, as of the last beat. */
+  #orphans = new Set<TaskId>();
   #timer: NodeJS.Timeout | undefined;
   #settling = false;
 
@@ -150,6 +154,28 @@ export class ScaleOut implements Startable {
     this.#claimForIdleTabs();
     this.#giveBack();
     this.#catchUpEnds();
+    this.#requeueOrphans();
+  }
+
+  /**
+   * A task can be this instance's in the store without being held here: handed over by an instance that
+   * died before saying so, or handed to a tab that left before it arrived. Seen so on two beats in a row
+   * (a hand-off in flight takes milliseconds), it goes back to the queue, its attempt not counted.
+   */
+  #requeueOrphans(): void {
+    const { queue, instanceId, book, logger } = this.#options;
+    const seen = new Set<TaskId>();
+    for (const { id, status } of queue.ownedBy(instanceId)) {
+      if (book.open.holds(id)) continue;
+      if (!this.#orphans.has(id)) {
+        seen.add(id);
+        continue;
+      }
+      if (status === 'assigned') this.#change(id, { type: 'requeue' });
+      if (queue.release(id, instanceId))
+        logger.info({ taskId: id }, 'a task handed here with no tab to take it is back in the shared queue');
+    }
+    this.#orphans = seen;
   }
 
   /**
@@ -183,9 +209,9 @@ export class ScaleOut implements Startable {
         const standings = { trusted: meetsTier(tier, 'trusted'), veteran: meetsTier(tier, 'veteran') };
         const claimed = queue.claim(instanceId, modelId, standings, Math.min(free, left));
         left -= claimed.length;
-        for (const id of claimed) {
+        for (const { id, directTo } of claimed) {
           const record = store.get(id);
-          if (record?.status === 'queued') book.open.admit(record, null, '', specBytes(record.spec));
+          if (record?.status === 'queued') book.open.admit(record, directTo, '', specBytes(record.spec));
         }
         if (claimed.length > 0) dispatcher.workerAvailable(session);
       }
@@ -196,8 +222,8 @@ export class ScaleOut implements Startable {
   #giveBack(): void {
     const { book, queue, instanceId, channel } = this.#options;
     const models = new Set<string>();
-    for (const { id, model } of book.open.queuedHere()) {
-      if (!queue.release(id, instanceId)) continue;
+    for (const { id, model, directTo } of book.open.queuedHere()) {
+      if (!queue.release(id, instanceId, directTo)) continue;
       book.forget(id);
       models.add(model);
     }
@@ -207,7 +233,10 @@ export class ScaleOut implements Startable {
   /** The leader's rounds: dead instances' tasks back to the queue, unowned tasks past their deadline ended. */
   #lead(now: number): void {
     const { instances, queue, instanceId, logger, channel } = this.#options;
-    const dead = new Set([...instances.silentSince(now - (this.#options.deadAfterMs ?? 5000)), ...instances.unknownOwners()]);
+    const dead = new Set([
+      ...instances.silentSince(now - (this.#options.deadAfterMs ?? INSTANCE_DEAD_AFTER_MS)),
+      ...instances.unknownOwners(),
+    ]);
     dead.delete(instanceId);
     for (const gone of dead) {
       const models = new Set<string>();

@@ -1,8 +1,9 @@
-import { taskIdSchema, type TaskId } from '@tessera/shared';
+import { nodeIdSchema, taskIdSchema, type NodeId, type TaskId } from '@tessera/shared';
 import { z } from 'zod';
 import type { SqlDatabase } from '../db/sql-database.ts';
 
 const idRowSchema = z.object({ id: taskIdSchema });
+const claimedRowSchema = z.object({ id: taskIdSchema, direct_to: nodeIdSchema.nullable() });
 const ownedRowSchema = z.object({ id: taskIdSchema, status: z.string() });
 const waitingRowSchema = z.object({ model: z.string(), waiting: z.coerce.number() });
 
@@ -27,13 +28,30 @@ export class SharedQueue {
     this.#db = db;
   }
 
-  /** Gives a queued task this instance owns back to the network; false if it is not queued and ours. */
-  release(id: TaskId, owner: string): boolean {
-    return this.#db.run(`UPDATE tasks SET owner = NULL WHERE id = ? AND owner = ? AND status = 'queued'`, [id, owner]).changes === 1;
+  /**
+   * Gives a queued task this instance owns back to the network, with the requester tab it streams to
+   * directly (kept, so whoever claims it can introduce its tab to that one); false if it is not queued and ours.
+   */
+  release(id: TaskId, owner: string, directTo: NodeId | null = null): boolean {
+    return (
+      this.#db.run(`UPDATE tasks SET owner = NULL, direct_to = COALESCE(?, direct_to) WHERE id = ? AND owner = ? AND status = 'queued'`, [
+        directTo,
+        id,
+        owner,
+      ]).changes === 1
+    );
+  }
+
+  /** Hands a task this instance owns to another (a hand-off to a tab there); false if it is not open and ours. */
+  transfer(id: TaskId, from: string, to: string): boolean {
+    return (
+      this.#db.run(`UPDATE tasks SET owner = ? WHERE id = ? AND owner = ? AND status IN ('queued', 'assigned')`, [to, id, from]).changes ===
+      1
+    );
   }
 
   /** Takes up to `limit` unowned queued tasks of `model` a tab of these standings may serve, in service order. */
-  claim(owner: string, model: string, standings: ClaimableStandings, limit: number): TaskId[] {
+  claim(owner: string, model: string, standings: ClaimableStandings, limit: number): Array<{ id: TaskId; directTo: NodeId | null }> {
     if (limit <= 0) return [];
     const rows = this.#db.all(
       `UPDATE tasks SET owner = ? WHERE id IN (
@@ -43,10 +61,10 @@ export class SharedQueue {
           ORDER BY priority, created_at
           LIMIT ?
           FOR UPDATE SKIP LOCKED)
-       RETURNING id`,
+       RETURNING id, direct_to`,
       [owner, model, standings.trusted ? 1 : 0, standings.veteran ? 1 : 0, limit],
     );
-    return rows.map((row) => idRowSchema.parse(row).id);
+    return rows.map((row) => claimedRowSchema.parse(row)).map((row) => ({ id: row.id, directTo: row.direct_to }));
   }
 
   /** Models with unowned queued tasks, and how many: what instances with idle tabs look for. */

@@ -2,7 +2,6 @@ import { TesseraError, findModel, wireError } from '@tessera/shared';
 import type {
   ModelCatalogEntry,
   NodeId,
-  TaskAssign,
   TaskChunk,
   TaskError,
   TaskHandoff,
@@ -28,6 +27,8 @@ import { assertRoomForInput } from './room-for-input.ts';
 import { TaskBook } from './task-book.ts';
 import type { TaskStore } from './task-store.ts';
 import { newTaskRecord, openTask, specBytes, type OpenTask, type PinnedOutcome } from './open-task.ts';
+import { deliverTask } from './deliver-task.ts';
+import type { HandoffsElsewhere } from './handoffs-elsewhere.ts';
 import type { TaskListener } from './task-event.ts';
 
 export interface DispatcherOptions {
@@ -56,7 +57,9 @@ export interface DispatcherOptions {
   /** Cancels a task this process does not hold (scale-out: it waits in the shared queue or runs elsewhere). */
   cancelElsewhere?: (id: TaskId, reason: string) => TaskRecord | undefined;
   /** Peer introductions (PeerSignalling): a worker and the tab its text streams to directly. */
-  peers?: { introduce(a: NodeId, b: NodeId): void; introduced(a: NodeId, b: NodeId): boolean };
+  peers?: { introduce(a: NodeId, b: NodeId): void; introduced(a: NodeId, b: NodeId): boolean; mayReach(nodeId: NodeId): boolean };
+  /** Hand-offs to tabs on other instances (scale-out: `ClusterHandoffs`). */
+  handoffsElsewhere?: HandoffsElsewhere;
   now?: () => number;
 }
 
@@ -214,31 +217,57 @@ export class Dispatcher {
    * attempt: a hand-off is not a failure), the peer gets `task:assign` and the sender `task:cancel`; from
    * then on only the peer's messages about the task count. A refusal changes nothing.
    */
-  handoff(session: WorkerSession, handoff: TaskHandoff): WorkerMessageOutcome {
+  handoff(session: WorkerSession, handoff: TaskHandoff): WorkerMessageOutcome | Promise<WorkerMessageOutcome> {
     const task = this.#book.heldBy(session, handoff.taskId);
     if (task === undefined) return refusal('not_assigned', `Task ${handoff.taskId} is not assigned to this tab.`);
     const { record } = task;
     const declined = (why: string): WorkerMessageOutcome => refusal('handoff_refused', `Task ${record.id} stays with this tab: ${why}.`);
     const target = this.#options.registry.get(handoff.to);
+    const elsewhere = target === undefined ? this.#options.handoffsElsewhere : undefined;
     const why = handoffRefusal({
       pinned: task.pinned !== null,
       introduced: this.#options.peers?.introduced(session.nodeId, handoff.to) ?? false,
       to: handoff.to,
       target: target === undefined ? undefined : placementCandidate(target, this.#tier(target)),
+      targetElsewhere: elsewhere !== undefined,
       failedOn: task.failedOn,
       model: this.#model(record.spec.model),
       minTier: record.minTier,
     });
-    if (why !== undefined || target === undefined) return declined(why ?? `tab ${handoff.to} is not connected`);
-    const leaseExpiresAt = this.#now() + this.#options.leaseMs;
-    if (!this.#book.change(task, { type: 'move', from: session.nodeId, to: target.nodeId, leaseExpiresAt }))
-      return declined('it moved on meanwhile');
+    if (why !== undefined) return declined(why);
+    if (target !== undefined) {
+      if (!this.#moveAway(task, session, target.nodeId)) return declined('it moved on meanwhile');
+      this.#deliver(task, target);
+      return OK;
+    }
+    if (elsewhere === undefined) return declined(`tab ${handoff.to} is not connected`);
+    return elsewhere.ask(record, session.nodeId, handoff.to).then((refused) => {
+      if (refused !== null) return declined(refused);
+      if (this.#book.heldBy(session, record.id) !== task || !this.#moveAway(task, session, handoff.to))
+        return declined('it moved on meanwhile');
+      this.#book.open.remove(task);
+      elsewhere.moved(task.record, handoff.to, task.directTo);
+      return OK;
+    });
+  }
+
+  /** A task a tab on another instance handed to `session` here (scale-out): opened here, and given to it. */
+  adopt(record: TaskRecord, session: WorkerSession, directTo: NodeId | null): void {
+    const task = openTask(record, directTo, null, '', specBytes(record.spec));
+    this.#book.open.add(task);
+    this.#deliver(task, session);
+  }
+
+  /** The lease moves in one conditional write (same attempt: a hand-off is not a failure); the sender is told. */
+  #moveAway(task: OpenTask, session: WorkerSession, to: NodeId): boolean {
+    const { record } = task;
+    if (!this.#book.change(task, { type: 'move', from: session.nodeId, to, leaseExpiresAt: this.#now() + this.#options.leaseMs }))
+      return false;
     session.activeTasks.delete(record.id);
-    session.channel.send({ event: 'task:cancel', payload: { taskId: record.id, reason: `handed off to ${target.nodeId}` } });
-    this.#options.logger.info({ taskId: record.id, from: session.nodeId, to: target.nodeId }, 'task handed off');
-    this.#options.events.emit('task:handed-off', { record, from: session, to: target });
-    this.#deliver(task, target);
-    return OK;
+    session.channel.send({ event: 'task:cancel', payload: { taskId: record.id, reason: `handed off to ${to}` } });
+    this.#options.logger.info({ taskId: record.id, from: session.nodeId, to }, 'task handed off');
+    this.#options.events.emit('task:handed-off', { record, from: session, to });
+    return true;
   }
 
   taskChunk(session: WorkerSession, chunk: TaskChunk): WorkerMessageOutcome {
@@ -334,28 +363,13 @@ export class Dispatcher {
     return true;
   }
 
-  /** Gives an attempt (new, or moved by a hand-off) to a tab: memory, introductions, then `task:assign`. */
   #deliver(task: OpenTask, session: WorkerSession): void {
-    const { record } = task;
-    task.stream.restartAttempt();
-    task.attemptStartedAt = this.#now();
-    task.firstChunkAt = null;
-    task.check = task.pinned === null ? (this.#options.checker?.sampleCheck(session, record.spec, record.minTier) ?? 'skip') : 'skip';
-    task.verifying = false;
-    session.activeTasks.add(record.id);
-    if (task.pinned === null) session.lastAssignedAt = this.#now();
-    const payload: TaskAssign = { taskId: record.id, leaseMs: this.#options.leaseMs, attempt: record.attempts, task: record.spec };
-    // Only while the requesting tab is still connected; otherwise the text comes here as usual.
-    if (
-      task.directTo !== null &&
-      task.directTo !== session.nodeId &&
-      this.#options.peers !== undefined &&
-      this.#options.registry.get(task.directTo) !== undefined
-    ) {
-      this.#options.peers.introduce(session.nodeId, task.directTo);
-      payload.directStream = { to: task.directTo };
-    }
-    session.channel.send({ event: 'task:assign', payload });
+    deliverTask(task, session, {
+      leaseMs: this.#options.leaseMs,
+      checker: this.#options.checker,
+      peers: this.#options.peers,
+      now: this.#now,
+    });
   }
 
   #retryOrFail(task: OpenTask, worker: WorkerSession | undefined, cause: WireError, byTab: boolean): void {

@@ -49,6 +49,11 @@ export class OpenTasks {
     return this.#tasks.get(id);
   }
 
+  /** Whether this process holds the open task, in memory or as a queue entry whose input waits in the store. */
+  holds(id: TaskId): boolean {
+    return this.#tasks.has(id) || this.#stored.has(id);
+  }
+
   /** An open task, read back from the store first if its input waits there; for acting on a queued task. */
   load(id: TaskId): OpenTask | undefined {
     return this.#tasks.get(id) ?? this.#restore(id);
@@ -114,12 +119,12 @@ export class OpenTasks {
     else if (before === 'queued') this.#queued--;
   }
 
-  /** Queued tasks held here that no tab is streaming to directly: what scale-out may give back to the network. */
-  queuedHere(): Array<{ id: TaskId; model: string }> {
-    const queued: Array<{ id: TaskId; model: string }> = [];
-    for (const { id, model } of this.#stored.values()) queued.push({ id, model });
+  /** Queued tasks held here, with the tab each streams to directly (if any): what scale-out may give back to the network. */
+  queuedHere(): Array<{ id: TaskId; model: string; directTo: NodeId | null }> {
+    const queued: Array<{ id: TaskId; model: string; directTo: NodeId | null }> = [];
+    for (const { id, model } of this.#stored.values()) queued.push({ id, model, directTo: null });
     for (const { record, pinned, directTo } of this.#tasks.values()) {
-      if (pinned === null && directTo === null && record.status === 'queued') queued.push({ id: record.id, model: record.spec.model });
+      if (pinned === null && record.status === 'queued') queued.push({ id: record.id, model: record.spec.model, directTo });
     }
     return queued;
   }
