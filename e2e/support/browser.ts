@@ -25,21 +25,22 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
 /**
  * Chromium inside a test's network namespace (see network-namespace.ts), for browser-to-browser
  * WebRTC: its only interface is the namespace's veth end, so ICE finds a real host candidate.
- * `coordinatorUrl` must be on the namespace's host address; it is the one origin pages may load.
+ * `coordinatorUrl` must be on the namespace's host address; it is the one origin pages may load (several,
+ * one per coordinator instance on its own port, when given a list).
  */
 export async function launchChromiumInNamespace(
   namespace: NetworkNamespace,
-  coordinatorUrl: string,
+  coordinatorUrl: string | readonly string[],
   options: { ownSignals?: boolean } = {},
 ): Promise<Browser> {
-  const origin = new URL(coordinatorUrl).origin;
+  const origins = (typeof coordinatorUrl === 'string' ? [coordinatorUrl] : coordinatorUrl).map((url) => new URL(url).origin);
   const args = [
     ...BASE_ARGS.filter((arg) => !arg.startsWith('--host-resolver-rules=')),
     // Names resolve to nothing but the namespace's host address: nothing can leave the test's network.
     `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${namespace.hostAddress}`,
     // http://10.213.N.1 is not a secure context by itself; pages need WebCrypto, IndexedDB and
     // cross-origin isolation (COOP + COEP only count in a secure context).
-    `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+    `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`,
     // Host candidates carry the namespace address instead of a random `.local` mDNS name.
     '--disable-features=WebRtcHideLocalIpsWithMdns',
   ];
