@@ -187,6 +187,14 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'No Hedera account is linked to this tab key.',
   },
+  // The embeddable widget and its sites (client/src/widget/README.md).
+  site_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No site is registered with this site key.' },
+  consent_required: {
+    status: 403,
+    type: 'invalid_request_error',
+    retryable: false,
+    summary: "The visitor has not agreed in the widget's consent button (or declined); nothing ran.",
+  },
   // Peer to peer (client/src/peer/README.md).
   ...PEER_ERROR_CODES,
 } as const satisfies Record<string, { status: number; type: string; retryable: boolean; summary: string }>;

@@ -44,3 +44,6 @@ export * from './wallet/hex.ts';
 export * from './wallet/hedera-account-id.ts';
 export * from './wallet/hedera-signed-message.ts';
 export * from './wallet/wallet-api.ts';
+export * from './widget/widget-settings.ts';
+export * from './widget/widget-messages.ts';
+export * from './widget/sites-api.ts';

@@ -8,6 +8,7 @@ import { publicKeySchema, signatureSchema } from './signing/signed-payloads.ts';
 import { jobIdSchema, verifyAssignSchema, verifyErrorSchema, verifyVerdictSchema } from './verification/verify-messages.ts';
 import { peerReportSchema, peerSeedersSchema, peerSeekSchema, peerSignalRelayedSchema, peerSignalSchema } from './peer/peer-signal.ts';
 import { taskOutputSchema, taskSpecSchema, taskTimingsSchema, taskUsageSchema } from './task.ts';
+import { embeddedInSchema } from './widget/sites-api.ts';
 
 /** The socket.io namespace tabs connect to. */
 export const WORKER_NAMESPACE = '/worker';
@@ -54,6 +55,8 @@ export const capabilitiesSchema = z.strictObject({
   /** Decode speed measured on join with the tiny model, when the tab ran the benchmark. */
   benchmarkTokensPerSecond: z.number().min(0).nullable(),
   maxConcurrentTasks: z.number().int().min(1).max(16),
+  /** Set by the embeddable widget's frame: the page it runs in, and the site key it carries. */
+  embeddedIn: embeddedInSchema.optional(),
 });
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
 
