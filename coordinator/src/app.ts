@@ -22,10 +22,13 @@ import { healthRoutes } from './http/health-routes.ts';
 import { installOpenAIErrorHandler } from './http/openai-error-handler.ts';
 import { loadCatalog } from './models/catalog-file.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { registerApiCors } from './http/api-cors.ts';
 import { registerStaticHosting } from './http/static-hosting.ts';
 import { workerSocketPlugin } from './http/worker-socket-plugin.ts';
 import type { AccountDirectory } from './rewards/account-directory.ts';
 import { rewardsRoutes } from './rewards/rewards-routes.ts';
+import { sitesRoutes } from './sites/sites-routes.ts';
+import { widgetHosting } from './widget/widget-hosting.ts';
 import { walletRoutes } from './wallet/wallet-routes.ts';
 import { proxyTrust } from './workers/admission-address.ts';
 import { admissionLimitsOf } from './workers/admission-policy.ts';
@@ -100,6 +103,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   app.addHook('onClose', async () => core.cluster?.close());
 
   await app.register(fastifyHelmet, securityHeaders(config.hubUrl));
+  await registerApiCors(app, config.corsOrigins);
   await app.register(fastifySwagger, {
     openapi: {
       info: {
@@ -118,6 +122,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
         { name: 'Network', description: 'State of the volunteer network' },
         { name: 'Rewards', description: 'Credit, epochs and claims' },
         { name: 'Wallet', description: 'Link a Hedera account to a tab key, for rewards' },
+        { name: 'Sites', description: 'Sites that embed the widget, and their share' },
         { name: 'Operations', description: 'Health and metrics' },
       ],
     },
@@ -148,8 +153,10 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   await app.register(walletRoutes, { wallet: core.wallet });
   await app.register(healthRoutes, { store: core.store, registry, tasks, metrics, startedAt: core.startedAt });
   await app.register(rewardsRoutes, { ledger: core.ledger, accounts: core.accounts, reputation: core.reputation, chain: core.chain });
+  await app.register(sitesRoutes, { sites: core.sites });
   // Its COOP/COEP headers hold for every answer, so it is registered on the root, not encapsulated.
   await registerStaticHosting(app, { clientDir: config.clientDir, modelsDir: config.modelsDir });
+  await app.register(widgetHosting, { clientDir: config.clientDir, hubUrl: config.hubUrl });
 
   app.setNotFoundHandler((request, reply) => {
     if (API_PREFIXES.some((prefix) => request.url.startsWith(prefix))) {

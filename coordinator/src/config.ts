@@ -250,6 +250,23 @@ export const CONFIG_FIELDS = {
     help: "proxies whose X-Forwarded-For names the client, for the API and the tab sockets alike: comma-separated addresses, CIDRs, loopback, linklocal or uniquelocal; empty: none, the connection's peer is the client",
     schema: z.string().max(2000).default(''),
   },
+  corsOrigins: {
+    env: 'TESSERA_CORS_ORIGINS',
+    help: 'origins whose pages may call the API (/v1 and /api) from a browser: comma-separated origins, or * for any; never with cookies or credentials (the API keeps none)',
+    schema: z
+      .string()
+      .max(4000)
+      .regex(/^(\*|https?:\/\/[^,\s/]+(,\s*https?:\/\/[^,\s/]+)*)?$/, '* or comma-separated http(s) origins')
+      .default('*'),
+  },
+  siteShare: {
+    env: 'TESSERA_SITE_SHARE',
+    help: "a registered site's share of the credit of work its widget's visitors do, as a percentage of the visitor's credit, paid on top of it from the reward budget (0: none)",
+    schema: z
+      .string()
+      .regex(/^(100(\.0)?|\d{1,2}(\.\d)?)%?$/, 'a percentage from 0 to 100, e.g. 10%')
+      .default('10%'),
+  },
   identityProofBits: {
     env: 'TESSERA_IDENTITY_PROOF_BITS',
     help: "leading zero bits of sha256 a worker's or guard's proof of work for its key must have (about a second of a browser at 18; each bit doubles it); 0: none",

@@ -11,6 +11,7 @@ import type { AccountDirectory } from './rewards/account-directory.ts';
 import type { EpochSettler } from './rewards/epoch-settler.ts';
 import type { Ledger } from './rewards/ledger.ts';
 import type { RewardChain } from './rewards/reward-chain.ts';
+import type { SiteBook } from './sites/site-book.ts';
 import type { Dispatcher } from './tasks/dispatcher.ts';
 import type { TaskStore } from './tasks/task-store.ts';
 import type { HashPins } from './models/hash-pins.ts';
@@ -45,6 +46,8 @@ export interface CoordinatorContext {
   settler: EpochSettler;
   accounts: AccountDirectory;
   wallet: WalletLinkService;
+  /** Sites that embed the widget, and the tasks served through each. */
+  sites: SiteBook;
   chain: RewardChain | undefined;
   /** The long-lived loops, started when the app is ready and stopped before it closes. */
   lifecycle: Lifecycle;

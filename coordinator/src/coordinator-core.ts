@@ -17,6 +17,10 @@ import type { AccountDirectory } from './rewards/account-directory.ts';
 import { createSettlement } from './rewards/create-settlement.ts';
 import { Ledger } from './rewards/ledger.ts';
 import { keepRewards } from './rewards/rewards-keeper.ts';
+import { withSiteAccounts } from './sites/site-accounts.ts';
+import { SiteBook } from './sites/site-book.ts';
+import { keepSiteCredit } from './sites/site-credit-keeper.ts';
+import { sharePermille } from './sites/site-share.ts';
 import { Dispatcher } from './tasks/dispatcher.ts';
 import { TaskBook } from './tasks/task-book.ts';
 import { claimSoleUse, createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
@@ -74,6 +78,18 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   });
   // Order matters: a result is credited at the tier it was earned under, before reputation moves.
   keepRewards({ events, ledger, reputation, catalog, ratePerUnit: BigInt(config.rewardPerUnit), logger });
+  const sites = new SiteBook(db);
+  // A site's share is derived from the credit just booked, so it follows keepRewards, before reputation moves.
+  const sharePermilleOfSites = sharePermille(config.siteShare);
+  keepSiteCredit({
+    events,
+    ledger,
+    sites,
+    reputation,
+    catalog,
+    ratePerUnit: BigInt(config.rewardPerUnit),
+    sharePermille: sharePermilleOfSites,
+  });
   keepReputation(events, reputation);
   // Failing is not free: a tab that fails far more than its peers on a model stops getting it.
   watchFailures({ events, logger, reindex: (session) => gateway.reindex(session) });
@@ -89,7 +105,8 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     distributorAddress: config.rewardDistributorAddress,
     logger,
   });
-  const accounts = options.accounts ?? wallet;
+  // Sites registered with a Hedera account are paid to it; every other key through its wallet link.
+  const accounts = withSiteAccounts(options.accounts ?? wallet, sites);
   const behaviour = new BehaviourWatch({ events, logger });
   const coAppearance = new CoAppearanceWatch();
   coAppearance.observe(events);
@@ -273,6 +290,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     settler,
     accounts,
     wallet,
+    sites,
     chain,
     lifecycle,
     cluster,

@@ -159,4 +159,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (instance_id, connection_id)
    ) STRICT`,
   `CREATE INDEX admitted_connections_by_prefix ON admitted_connections (prefix)`,
+  // Sites that embed the widget (src/sites/): their origins and payee, and the tasks served through each.
+  `CREATE TABLE sites (
+     site_key TEXT PRIMARY KEY,
+     origins TEXT NOT NULL,
+     account_id TEXT,
+     public_key TEXT,
+     created_at INTEGER NOT NULL
+   ) STRICT`,
+  `CREATE TABLE site_tasks (
+     task_id TEXT PRIMARY KEY,
+     site_key TEXT NOT NULL,
+     worker_key TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   ) STRICT`,
+  `CREATE INDEX site_tasks_by_site ON site_tasks (site_key)`,
 ];

@@ -9,8 +9,8 @@ import type { FastifyHelmetOptions } from '@fastify/helmet';
  * - `connect-src https: wss:`: tabs fetch models from the hub (or a mirror), web-llm's model library
  *   and weights, and may join a coordinator on another origin (`?coordinator=`), which must be HTTPS.
  * - `style-src 'unsafe-inline'`: style attributes (progress bars) and the API docs' inline styles.
- * - `frame-ancestors 'none'`: no site may frame the pages (the embeddable widget, when it comes, gets
- *   its own route and policy).
+ * - `frame-ancestors 'none'`: no site may frame the pages. The widget's frame (`/widget-frame`) is the one
+ *   exception, with `widgetFramePolicy`.
  * - no `upgrade-insecure-requests`: a coordinator on plain http://127.0.0.1 must keep working.
  */
 export const CONTENT_SECURITY_POLICY = {
@@ -49,6 +49,24 @@ export const SECURITY_HEADERS: FastifyHelmetOptions = {
 export function securityHeaders(hubUrl: string): FastifyHelmetOptions {
   const hub = new URL(hubUrl);
   if (hub.protocol === 'https:') return SECURITY_HEADERS;
-  const directives = { ...CONTENT_SECURITY_POLICY, connectSrc: [...CONTENT_SECURITY_POLICY.connectSrc, hub.origin] };
-  return { ...SECURITY_HEADERS, contentSecurityPolicy: { useDefaults: false, directives } };
+  return { ...SECURITY_HEADERS, contentSecurityPolicy: { useDefaults: false, directives: pageDirectives(hub) } };
+}
+
+function pageDirectives(hub: URL): Record<string, readonly string[] | null> {
+  if (hub.protocol === 'https:') return CONTENT_SECURITY_POLICY;
+  return { ...CONTENT_SECURITY_POLICY, connectSrc: [...CONTENT_SECURITY_POLICY.connectSrc, hub.origin] };
+}
+
+/**
+ * The Content Security Policy of the widget's frame: the pages' policy, except that any site may frame it
+ * (`frame-ancestors *`: the widget is embedded by sites nobody lists in advance). What keeps the host out
+ * is the frame's origin, not this header; see client/src/widget/README.md.
+ */
+export function widgetFramePolicy(hubUrl: string): string {
+  const directives = { ...pageDirectives(new URL(hubUrl)), frameAncestors: ['*'] };
+  return Object.entries(directives)
+    .flatMap(([name, values]) =>
+      values === null ? [] : [[name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`), ...values].join(' ')],
+    )
+    .join('; ');
 }

@@ -49,6 +49,12 @@ const payableRowSchema = z.object({
 });
 type PayableRow = z.infer<typeof payableRowSchema>;
 
+/**
+ * Suffix of the ledger row that pays a site its share of a task's credit (`<task>~site`, src/sites/): it is
+ * held in escrow and forfeited together with the visitor's row of the same task.
+ */
+export const SITE_SHARE_SUFFIX = '~site';
+
 /** New accounts are paid at most `amount` per epoch until they were paid in `epochs` epochs (their history). */
 export interface NewAccountCap {
   /** Smallest units; 0 means no cap. */
@@ -141,6 +147,12 @@ export class Ledger {
   slashEscrow(publicKey: string): bigint {
     return this.#db.transaction(() => {
       const total = this.#sum(`SELECT amount FROM credits WHERE public_key = ? AND status = 'escrow'`, publicKey);
+      // A site's share of work the tab lied about is not paid either.
+      this.#db.run(
+        `UPDATE credits SET status = 'slashed' WHERE status = 'escrow' AND task_id IN
+           (SELECT task_id || ? FROM credits WHERE public_key = ? AND status = 'escrow')`,
+        [SITE_SHARE_SUFFIX, publicKey],
+      );
       this.#db.run(`UPDATE credits SET status = 'slashed' WHERE public_key = ? AND status = 'escrow'`, [publicKey]);
       return total;
     });

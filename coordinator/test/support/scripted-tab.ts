@@ -12,6 +12,7 @@ import {
 } from '@tessera/shared';
 import type {
   Capabilities,
+  EmbeddedIn,
   CoordinatorToWorkerEvents,
   KnownAnswer,
   CoordinatorToWorkerMessage,
@@ -66,6 +67,8 @@ export interface ScriptedTabOptions {
   identityProof?: number | null;
   /** Extra handshake headers, e.g. `x-forwarded-for` behind a coordinator that trusts loopback as its proxy. */
   headers?: Record<string, string>;
+  /** Say what a widget frame says: the page it runs in and its site key (`capabilities.embeddedIn`). */
+  embeddedIn?: EmbeddedIn;
 }
 
 export function capabilitiesFor(models: readonly OfferedModel[], maxConcurrentTasks = 1): Capabilities {
@@ -140,7 +143,10 @@ export class ScriptedTab {
           protocolVersion: PROTOCOL_VERSION,
           role,
           publicKey: this.identity.publicKey,
-          capabilities: capabilitiesFor(options.models, options.maxConcurrentTasks),
+          capabilities: {
+            ...capabilitiesFor(options.models, options.maxConcurrentTasks),
+            ...(options.embeddedIn === undefined ? {} : { embeddedIn: options.embeddedIn }),
+          },
           ...(identityProof === null ? {} : { identityProof }),
         }),
       );
