@@ -143,7 +143,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
 
   const { dispatcher: tasks, registry, metrics } = core;
   await app.register(workerSocketPlugin, { gateway: core.gateway, cluster: core.cluster?.sockets });
-  await app.register(chatCompletionsRoute, { catalog, tasks });
+  await app.register(chatCompletionsRoute, { catalog, tasks, keepAliveMs: config.keepAliveMs });
   await app.register(embeddingsRoute, { catalog, tasks });
   await app.register(modelsRoute, { catalog, registry, startedAt: core.startedAt });
   await app.register(catalogRoute, { catalog, hubUrl: config.hubUrl });

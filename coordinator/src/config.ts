@@ -95,6 +95,11 @@ export const CONFIG_FIELDS = {
     help: 'how long a check may take before the result is delivered unverified',
     schema: z.coerce.number().int().min(100).default(30_000),
   },
+  keepAliveMs: {
+    env: 'TESSERA_SSE_KEEPALIVE_MS',
+    help: 'how often a waiting server-sent event stream gets a keep-alive comment, so proxies and clients do not time it out',
+    schema: z.coerce.number().int().min(10).default(15_000),
+  },
   heartbeatIntervalMs: {
     env: 'TESSERA_HEARTBEAT_MS',
     help: 'how often tabs send heartbeats; three missed ones drop a tab',

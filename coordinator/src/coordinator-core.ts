@@ -25,7 +25,9 @@ import { Dispatcher } from './tasks/dispatcher.ts';
 import { TaskBook } from './tasks/task-book.ts';
 import { claimSoleUse, createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
 import { INSTANCE_DEAD_AFTER_MS, type ScaleOut } from './scale-out/scale-out.ts';
+import { ClusterAvailability } from './scale-out/cluster-availability.ts';
 import { ClusterHandoffs } from './scale-out/cluster-handoffs.ts';
+import { LocalAvailability } from './placement/model-availability.ts';
 import { ClusterPeers } from './scale-out/cluster-peers.ts';
 import { SharedQueue } from './scale-out/shared-queue.ts';
 import { ClusterGuards } from './scale-out/cluster-guards.ts';
@@ -174,11 +176,15 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
         tierOf,
       })
     : undefined;
+  // A task no tab (here, or with others on another instance) could serve is refused at once.
+  const localAvailability = new LocalAvailability(registry);
+  const clusterAvailability = shared ? new ClusterAvailability({ channel: cluster.channel, local: localAvailability }) : undefined;
   const book = new TaskBook({ store, registry, events, logger, now: Date.now, largeInputBytes: config.largeInputBytes });
   const dispatcher: Dispatcher = new Dispatcher({
     book,
     cancelElsewhere: (id, reason) => scaleOut?.cancelElsewhere(id, reason),
     handoffsElsewhere: handoffs,
+    availability: clusterAvailability ?? localAvailability,
     store,
     registry,
     catalog,
@@ -262,6 +268,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   if (clusterGuards !== undefined) lifecycle.add(clusterGuards);
   if (clusterPeers !== undefined) lifecycle.add(clusterPeers);
   if (handoffs !== undefined) lifecycle.add(handoffs);
+  if (clusterAvailability !== undefined) lifecycle.add(clusterAvailability);
   else lifecycle.add({ start: () => dispatcher.recover(), stop: () => undefined });
   lifecycle.add({ start: () => metrics.setQueued(dispatcher.openCounts().queued), stop: () => undefined });
   lifecycle.add(new LeaseReaper(dispatcher, Math.min(1000, config.leaseMs / 4, config.queueTimeoutMs / 4)));

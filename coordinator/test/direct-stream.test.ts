@@ -27,11 +27,12 @@ const answer = { type: 'answer' as const, sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\
 /** Takes the task and holds it: the test decides when (and whether) the tab answers. */
 const accept: AssignmentHandler = (assign, tab) => tab.socket.emit('task:accept', { taskId: assign.taskId });
 
-function createTaskBody(content: string, directStream?: unknown) {
+function createTaskBody(content: string, directStream?: unknown, waitForTab?: boolean) {
   return {
     type: 'chat.completion',
     request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0 },
     ...(directStream === undefined ? {} : { direct_stream: directStream }),
+    ...(waitForTab === undefined ? {} : { wait_for_tab: waitForTab }),
   };
 }
 
@@ -43,8 +44,8 @@ async function postTask(server: TestApp, body: unknown): Promise<Response> {
   });
 }
 
-async function submitDirect(server: TestApp, content: string, requester: ScriptedTab): Promise<TaskId> {
-  const response = await postTask(server, createTaskBody(content, directStreamOf(requester)));
+async function submitDirect(server: TestApp, content: string, requester: ScriptedTab, waitForTab?: boolean): Promise<TaskId> {
+  const response = await postTask(server, createTaskBody(content, directStreamOf(requester), waitForTab));
   expect(response.status).toBe(202);
   return taskIdSchema.parse(taskViewSchema.parse(await response.json()).id);
 }
@@ -120,10 +121,12 @@ describe('requester tabs', () => {
     expect(server.app.tessera.registry.get(requester.nodeId)?.role).toBe('requester');
     expect(await metric(server, 'tessera_workers_connected{role="requester"}')).toBe(2);
 
-    // A requester is never placed, even when nothing else could take the task.
+    // A requester is never placed, even when nothing else could take the task; nor does it count as a tab
+    // that could serve it: asked to fail fast, the task is refused.
     worker.close();
     await eventually(() => (server.app.tessera.registry.get(worker.nodeId) === undefined ? true : undefined), 3000, 'worker gone');
-    const view = taskViewSchema.parse(await (await postTask(server, createTaskBody('anyone?'))).json());
+    expect((await postTask(server, createTaskBody('anyone?'))).status).toBe(503);
+    const view = taskViewSchema.parse(await (await postTask(server, createTaskBody('anyone?', undefined, true))).json());
     await drained(requester);
     expect(requester.received.filter((message) => message.event === 'task:assign')).toEqual([]);
     expect((await getTask(server, view.id)).status).toBe('queued');
@@ -235,7 +238,7 @@ describe('POST /api/v1/tasks with direct_stream', () => {
   it('a requester that left before assignment gets no direct stream: the worker streams here as usual', async () => {
     const server = track(await startTestApp());
     const requester = await requesterTab(server);
-    const taskId = await submitDirect(server, 'you left', requester);
+    const taskId = await submitDirect(server, 'you left', requester, true);
     expect(stored(server, taskId)?.status).toBe('queued');
     requester.close();
     await eventually(() => (server.app.tessera.registry.get(requester.nodeId) === undefined ? true : undefined), 3000, 'requester gone');

@@ -2,7 +2,7 @@ import { TINY_GPT2_ID, createdTaskViewSchema, openAIErrorBodySchema, taskViewSch
 import type { CreatedTaskView, TaskAssign, TaskView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { closeAfterEach } from './support/cleanup.ts';
-import { streamedText } from './support/task-observations.ts';
+import { metric, streamedText } from './support/task-observations.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
@@ -20,7 +20,8 @@ async function submitTask(server: TestApp, content: string): Promise<CreatedTask
   const response = await fetch(`${server.url}/api/v1/tasks`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'chat.completion', request: chat(content) }),
+    // Queued even with no tab: these tests are about what happens to waiting tasks.
+    body: JSON.stringify({ type: 'chat.completion', request: chat(content), wait_for_tab: true }),
   });
   return createdTaskViewSchema.parse(await response.json());
 }
@@ -97,17 +98,41 @@ describe('tasks survive failing tabs', () => {
     expect(body.error.message).toContain('out of memory');
   });
 
-  it('a request for a model no tab serves waits, then fails with no_capacity', async () => {
-    const server = track(await startTestApp({ queueTimeoutMs: 400 }));
+  it('a request for a model no tab serves is refused at once with Retry-After, and stores nothing', async () => {
+    const server = track(await startTestApp({ queueTimeoutMs: 60_000 }));
     const started = Date.now();
     const response = await fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(chat('anyone?')),
+      body: JSON.stringify(chat('anyone?', { stream: true })),
     });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(Date.now() - started).toBeLessThan(1000);
     expect(response.status).toBe(503);
-    expect(openAIErrorBodySchema.parse(await response.json()).error.code).toBe('no_capacity');
+    expect(response.headers.get('retry-after')).toBe('2');
+    const error = openAIErrorBodySchema.parse(await response.json()).error;
+    expect(error.code).toBe('no_capacity');
+    expect(error.message).toContain('wait_for_tab');
+    expect(await metric(server, 'tessera_tasks_submitted_total{kind="chat"}')).toBe(0);
+    // A tab that offers the model (still to be checked) is enough: the task waits for it.
+    const tab = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
+    await tab.ready();
+    const served = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('now someone')),
+    });
+    expect(served.status).toBe(200);
+  });
+
+  it('an async task asked to wait for a tab waits, then fails with no_capacity at its queue timeout', async () => {
+    const server = track(await startTestApp({ queueTimeoutMs: 400 }));
+    const created = await submitTask(server, 'anyone at all?');
+    expect(created.status).toBe('queued');
+    const failed = await eventually(async () => {
+      const view = await getTask(server, created.id);
+      return view.status === 'failed' ? view : undefined;
+    });
+    expect(failed.error?.code).toBe('no_capacity');
   });
 
   it('a streamed answer retried on another tab is not repeated to the caller', async () => {

@@ -71,7 +71,8 @@ async function heapHeldBytes(running: { child: ChildProcess; url: string }): Pro
 /** A chat task of ~928 KiB, within the body limit; no tab is connected, so it stays queued. */
 function bigTask(index: number): string {
   const messages = Array.from({ length: 10 }, (_, part) => ({ role: 'user', content: `${index}:${part}:`.padEnd(95_000, 'x') }));
-  return JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages, max_tokens: 8 } });
+  // No tab serves here: the tasks are asked to wait for one, which is what holds their inputs.
+  return JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages, max_tokens: 8 }, wait_for_tab: true });
 }
 
 /** Submits `count` big tasks, ten at a time, through the native API; each answer's status and error code. */
@@ -119,7 +120,11 @@ describe('one client cannot grow the coordinator past a stated bound', () => {
     const warmUp = await fetch(`${url}/api/v1/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }] } }),
+      body: JSON.stringify({
+        type: 'chat.completion',
+        request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }] },
+        wait_for_tab: true,
+      }),
     });
     expect(warmUp.status).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 3000));

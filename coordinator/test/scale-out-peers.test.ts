@@ -73,6 +73,8 @@ async function submit(server: TestApp, content: string, directStream?: { node_id
       type: 'chat.completion',
       request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content }], temperature: 0 },
       ...(directStream === undefined ? {} : { direct_stream: directStream }),
+      // Some tests queue before any tab serves.
+      wait_for_tab: true,
     }),
   });
   expect(response.status).toBe(202);

@@ -56,6 +56,26 @@ cluster.describe('two instances on one PostgreSQL and one Redis', () => {
     expect(view.status).toBe('succeeded');
   });
 
+  it('fails fast only when no instance has a tab for the model', async () => {
+    const [a, b] = await twoInstances();
+    // Past the start-up grace (an instance that has not heard the others yet refuses nothing).
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const nobody = await fetch(`${a.url}/v1/chat/completions`, chat('anyone anywhere?'));
+    expect(nobody.status).toBe(503);
+    expect(nobody.headers.get('retry-after')).toBe('2');
+    await servingTab(b);
+    // A hears within a second that B's tab serves it.
+    const served = await eventually(
+      async () => {
+        const response = await fetch(`${a.url}/v1/chat/completions`, chat('someone on B'));
+        return response.status === 200 ? response : undefined;
+      },
+      3000,
+      'served through A',
+    );
+    expect((await served.json()).choices[0].message.content).toBe('echo: someone on B');
+  });
+
   it('exactly one instance leads', async () => {
     const [a, b] = await twoInstances();
     await eventually(() => (scaleOutOf(a).isLeader() || scaleOutOf(b).isLeader() ? true : undefined), 3000, 'a leader');
@@ -70,6 +90,7 @@ cluster.describe('two instances on one PostgreSQL and one Redis', () => {
       body: JSON.stringify({
         type: 'chat.completion',
         request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'never mind' }] },
+        wait_for_tab: true,
       }),
     });
     const task = (await created.json()) as { id: string; cancel_token: string };
@@ -100,7 +121,11 @@ cluster.describe('two instances on one PostgreSQL and one Redis', () => {
     const created = await fetch(`${a.url}/api/v1/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'chat.completion', request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'orphan' }] } }),
+      body: JSON.stringify({
+        type: 'chat.completion',
+        request: { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'orphan' }] },
+        wait_for_tab: true,
+      }),
     });
     const { id } = (await created.json()) as { id: string };
     // As if an instance that died had taken it and handed it to one of its tabs.

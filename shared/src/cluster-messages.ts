@@ -139,6 +139,9 @@ export const clusterHandoffMovedSchema = z.strictObject({
 });
 export type ClusterHandoffMoved = z.infer<typeof clusterHandoffMovedSchema>;
 
+/** Models some tab of the sender may serve soon: sent every second, so a task no instance could serve fails fast. */
+export const clusterModelsServableSchema = z.strictObject({ models: z.array(modelIdSchema).max(1000) });
+
 /** Every event that crosses instances, with its schema; names are `noun:verb` like the socket events. */
 export const clusterMessageSchemas = {
   'task:chunk': clusterTaskChunkSchema,
@@ -156,6 +159,7 @@ export const clusterMessageSchemas = {
   'handoff:ask': clusterHandoffAskSchema,
   'handoff:answer': clusterHandoffAnswerSchema,
   'handoff:moved': clusterHandoffMovedSchema,
+  'models:servable': clusterModelsServableSchema,
 } as const;
 
 export type ClusterMessage = SocketMessage<typeof clusterMessageSchemas>;

@@ -48,7 +48,12 @@ export const ERROR_CODES = {
     retryable: true,
     summary: 'This client already has as much task input open as one client may; wait for some of its tasks to finish.',
   },
-  no_capacity: { status: 503, type: 'server_error', retryable: true, summary: 'No tab served the model before the queue timeout.' },
+  no_capacity: {
+    status: 503,
+    type: 'server_error',
+    retryable: true,
+    summary: 'No tab could serve the model now, or none took the task before the queue timeout.',
+  },
   attempts_exhausted: { status: 502, type: 'server_error', retryable: true, summary: 'Every attempt to run the task on a tab failed.' },
   task_not_owned: {
     status: 403,

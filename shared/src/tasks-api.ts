@@ -15,13 +15,17 @@ export const directStreamRequestSchema = z.strictObject({ node_id: nodeIdSchema,
 export type DirectStreamRequest = z.infer<typeof directStreamRequestSchema>;
 
 /** Native async API (as AI Horde users expect): submit, poll, cancel. The bodies reuse OpenAI's shapes. */
+/** Queue the task even when no tab serves its model now; it then waits up to the queue timeout for one. */
+const waitForTabSchema = z.boolean().optional();
+
 export const createTaskRequestSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('chat.completion'),
     request: chatCompletionRequestSchema,
     direct_stream: directStreamRequestSchema.optional(),
+    wait_for_tab: waitForTabSchema,
   }),
-  z.object({ type: z.literal('embedding'), request: embeddingRequestSchema }),
+  z.object({ type: z.literal('embedding'), request: embeddingRequestSchema, wait_for_tab: waitForTabSchema }),
 ]);
 export type CreateTaskRequest = z.infer<typeof createTaskRequestSchema>;
 

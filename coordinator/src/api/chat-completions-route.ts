@@ -9,12 +9,14 @@ import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
 import { terminalError } from './terminal-error.ts';
 import { chatChunk, chatRequestToSpec, chatResponse } from './openai-mapping.ts';
-import { abortWhenClientLeaves } from './abort-when-client-leaves.ts';
+import { cancelWhenClientLeaves } from './abort-when-client-leaves.ts';
 
 /** What the route needs: the catalog to map requests, and the tasks to submit and wait on. */
 export interface ChatCompletionsOptions {
   catalog: readonly ModelCatalogEntry[];
   tasks: TaskSubmitter;
+  /** How often a waiting stream gets a keep-alive comment. */
+  keepAliveMs: number;
 }
 
 export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = async (app, context) => {
@@ -38,7 +40,7 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
         minTier: minTierFrom(request.headers),
         client: request.ip,
       });
-      const signal = abortWhenClientLeaves(reply.raw);
+      const signal = cancelWhenClientLeaves(reply.raw, context.tasks, record.id);
 
       if (request.body.stream !== true) {
         const event = await waitForTask(context.tasks, record, undefined, signal);
@@ -64,6 +66,11 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
         if (!raw.writableEnded) raw.write(`data: ${JSON.stringify(data)}\n\n`);
       };
       send(chatChunk(record, { role: 'assistant', content: '' }, null));
+      // A comment line every few seconds while the task waits or runs: proxies and clients that time out an
+      // idle stream keep it, and SSE parsers ignore it.
+      const keepAlive = setInterval(() => {
+        if (!raw.writableEnded) raw.write(': keep-alive\n\n');
+      }, context.keepAliveMs);
       let forwarded = '';
       const event = await waitForTask(
         context.tasks,
@@ -73,7 +80,7 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
           send(chatChunk(record, { content: delta }, null));
         },
         signal,
-      );
+      ).finally(() => clearInterval(keepAlive));
       if (event === undefined) return reply;
       if (event.type === 'succeeded' && event.record.result?.output.kind === 'chat') {
         const { output, usage } = event.record.result;

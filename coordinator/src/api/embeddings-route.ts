@@ -7,7 +7,7 @@ import { roomForBody } from './room-for-body.ts';
 import { VERIFICATION_HEADER } from './verification-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
-import { abortWhenClientLeaves } from './abort-when-client-leaves.ts';
+import { cancelWhenClientLeaves } from './abort-when-client-leaves.ts';
 import { terminalError } from './terminal-error.ts';
 import { embeddingRequestToSpec, embeddingResponse } from './openai-mapping.ts';
 
@@ -37,7 +37,7 @@ export const embeddingsRoute: FastifyPluginAsync<EmbeddingsOptions> = async (app
         minTier: minTierFrom(request.headers),
         client: request.ip,
       });
-      const event = await waitForTask(context.tasks, record, undefined, abortWhenClientLeaves(reply.raw));
+      const event = await waitForTask(context.tasks, record, undefined, cancelWhenClientLeaves(reply.raw, context.tasks, record.id));
       if (event === undefined) return reply;
       if (event.type !== 'succeeded') throw terminalError(event);
       return reply

@@ -83,6 +83,7 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
         minTier: minTierFrom(request.headers),
         client: request.ip,
         directTo,
+        waitForTab: body.wait_for_tab === true,
         cancelTokenHash: cancel.hash,
       });
       if (directTo !== null) context.metrics.directStreamAssigned();

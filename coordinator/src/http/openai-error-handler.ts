@@ -13,6 +13,10 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
 };
 
+/** Refusals that may pass soon (a tab joins, the queue drains): the answer says when to ask again. */
+const RETRY_LATER = new Set<ErrorCode>(['no_capacity', 'queue_full', 'client_queue_full']);
+const RETRY_AFTER_SECONDS = 2;
+
 /**
  * Every error leaves the API in OpenAI's shape (`{ error: { message, type, param, code } }`) with a
  * stable code from the shared registry. Only unexpected errors are logged as errors, with their stack;
@@ -31,6 +35,8 @@ export function installOpenAIErrorHandler(app: FastifyInstance): void {
     }
     if (error instanceof TesseraError) {
       if (error.status >= 500) request.log.warn({ code: error.code }, error.message);
+      // Clients (openai's among them) wait this long before their retry instead of their own backoff.
+      if (RETRY_LATER.has(error.code)) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       return reply.code(error.status).send(openAIErrorBody(error.code, error.message, error.param));
     }
     const mapped = FASTIFY_CODES[error.code];

@@ -21,14 +21,17 @@ import { OK, refusal, type WorkerMessageOutcome } from '../workers/worker-messag
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import type { WorkerSession } from '../workers/worker-session.ts';
 import type { WorkCounter } from '../work/work-counter.ts';
-import type { TaskApi, TaskRecord } from './task-record.ts';
+import type { TaskRecord } from './task-record.ts';
 import { ResultIntake } from './result-intake.ts';
 import { assertRoomForInput } from './room-for-input.ts';
 import { TaskBook } from './task-book.ts';
 import type { TaskStore } from './task-store.ts';
 import { newTaskRecord, openTask, specBytes, type OpenTask, type PinnedOutcome } from './open-task.ts';
 import { deliverTask } from './deliver-task.ts';
+import { assertServable } from './assert-servable.ts';
+import type { SubmitRequest } from './submit-request.ts';
 import type { HandoffsElsewhere } from './handoffs-elsewhere.ts';
+import type { ModelAvailability } from '../placement/model-availability.ts';
 import type { TaskListener } from './task-event.ts';
 
 export interface DispatcherOptions {
@@ -58,21 +61,12 @@ export interface DispatcherOptions {
   cancelElsewhere?: (id: TaskId, reason: string) => TaskRecord | undefined;
   /** Peer introductions (PeerSignalling): a worker and the tab its text streams to directly. */
   peers?: { introduce(a: NodeId, b: NodeId): void; introduced(a: NodeId, b: NodeId): boolean; mayReach(nodeId: NodeId): boolean };
+  /** Whether some tab could serve a model: a task none could serve is refused at once (`no_capacity`). */
+  availability?: ModelAvailability;
   /** Hand-offs to tabs on other instances (scale-out: `ClusterHandoffs`). */
   handoffsElsewhere?: HandoffsElsewhere;
   now?: () => number;
 }
-
-export type SubmitRequest = {
-  api: TaskApi;
-  spec: TaskSpec;
-  priority: number;
-  directTo?: NodeId | null;
-  minTier?: TaskRecord['minTier'];
-  cancelTokenHash?: string | null;
-  /** Who asks (an address), for the per-client memory bound. */
-  client?: string;
-};
 
 /**
  * Moves tasks from the queue to tabs and results back to callers. Every change of a task goes through
@@ -124,9 +118,7 @@ export class Dispatcher {
     const bytes = specBytes(request.spec);
     this.assertRoomFor(client, bytes);
     const model = this.#model(request.spec.model);
-    const uncountable = this.#options.counter?.uncountable(model.id);
-    if (uncountable !== undefined)
-      throw new TesseraError('model_unavailable', `Tessera cannot serve ${model.id} now: ${uncountable}.`, 'model');
+    assertServable(model, request.waitForTab === true, this.#options);
     const { maxAttempts, queueTimeoutMs: waitMs } = this.#options;
     const record = newTaskRecord({ ...request, maxAttempts, now: this.#now(), waitMs });
     this.#options.store.insert(record);
