@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
 import type { Plugin } from 'vite';
@@ -93,6 +94,13 @@ export default defineConfig({
     target: 'es2022',
     // transformers.js and web-llm are large by nature; they load in the engine worker, lazily.
     chunkSizeWarningLimit: 8_000,
+    // The pages, and the embeddable widget's frame (/widget-frame); /widget.js itself is vite.widget.config.ts.
+    rolldownOptions: {
+      input: {
+        index: fileURLToPath(new URL('client/index.html', import.meta.url)),
+        'widget-frame': fileURLToPath(new URL('client/widget-frame.html', import.meta.url)),
+      },
+    },
   },
   server: {
     headers: ISOLATION_HEADERS,

@@ -23,8 +23,8 @@ function request<Value>(req: IDBRequest<Value>): Promise<Value> {
   });
 }
 
-function openDatabase(): Promise<IDBDatabase> {
-  const open = indexedDB.open(DATABASE, 1);
+function openDatabase(name: string): Promise<IDBDatabase> {
+  const open = indexedDB.open(name, 1);
   open.addEventListener('upgradeneeded', () => open.result.createObjectStore(STORE));
   return request(open);
 }
@@ -61,8 +61,8 @@ async function readProof(db: IDBDatabase): Promise<StoredIdentityProof | null> {
   return parsed.success ? parsed.data : null;
 }
 
-async function persistentIdentity(proofBits: (() => Promise<number>) | undefined): Promise<TabIdentity> {
-  const db = await openDatabase();
+async function persistentIdentity(proofBits: (() => Promise<number>) | undefined, database: string): Promise<TabIdentity> {
+  const db = await openDatabase(database);
   try {
     const keyPair = (await readKeyPair(db)) ?? (await keepFirstKeyPair(db, await generateTabKeyPair()));
     const identity = await tabIdentityFromKeyPair(keyPair, 'persistent');
@@ -94,12 +94,13 @@ async function ephemeralIdentity(proofBits: (() => Promise<number>) | undefined)
  * only submit tasks (requesters) pass none.
  *
  * Rejects with `Ed25519UnsupportedError` when WebCrypto has no Ed25519. When IndexedDB is unusable
- * (some private modes), falls back to an ephemeral key and says so in `warning`.
+ * (some private modes), falls back to an ephemeral key and says so in `warning`. `database` names the
+ * IndexedDB database (the widget keeps one key per site it is embedded in, apart from the volunteer page's).
  */
-export async function loadTabIdentity(mode: IdentityMode, proofBits?: () => Promise<number>): Promise<LoadedIdentity> {
+export async function loadTabIdentity(mode: IdentityMode, proofBits?: () => Promise<number>, database = DATABASE): Promise<LoadedIdentity> {
   if (mode === 'ephemeral') return { identity: await ephemeralIdentity(proofBits), warning: null };
   try {
-    return { identity: await persistentIdentity(proofBits), warning: null };
+    return { identity: await persistentIdentity(proofBits, database), warning: null };
   } catch (error) {
     if (error instanceof Ed25519UnsupportedError) throw error;
     const reason = error instanceof Error ? error.message : 'unknown failure';
@@ -108,4 +109,15 @@ export async function loadTabIdentity(mode: IdentityMode, proofBits?: () => Prom
       warning: `This browser could not keep a key in IndexedDB (${reason}); this tab uses a key that is forgotten when it closes, so its reputation starts over on every visit.`,
     };
   }
+}
+
+/** Forgets a persistent key for good (the widget's revoke): its database is deleted. */
+export function forgetTabIdentity(database: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(database);
+    request.addEventListener('success', () => resolve());
+    request.addEventListener('error', () => reject(request.error ?? new Error('IndexedDB delete failed')));
+    // Another tab of the site still holds it open: it goes once that tab closes.
+    request.addEventListener('blocked', () => resolve());
+  });
 }

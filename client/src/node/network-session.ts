@@ -2,6 +2,7 @@ import { assertNever } from '@tessera/shared';
 import type {
   Backend,
   Capabilities,
+  EmbeddedIn,
   EngineId,
   ModelAttest,
   ModelCatalogEntry,
@@ -68,6 +69,8 @@ export interface NetworkSessionOptions {
   /** Called a few times a second while joined, whether or not anything changed. */
   onPeers: (peers: PeerSummary) => void;
   log: (message: string) => void;
+  /** The embeddable widget's frame: the page it runs in and its site key, told in `worker:hello`. */
+  embeddedIn?: EmbeddedIn;
 }
 
 /**
@@ -327,6 +330,7 @@ export class NetworkSession implements LoaderNetwork {
       models: this.#leaving ? [] : this.#offeredModels(),
       benchmarkTokensPerSecond: null,
       maxConcurrentTasks: this.#options.options.maxConcurrentTasks,
+      ...(this.#options.embeddedIn === undefined ? {} : { embeddedIn: this.#options.embeddedIn }),
     };
   }
 

@@ -1,5 +1,5 @@
 import { TesseraError, findModel } from '@tessera/shared';
-import type { Backend, ModelCatalogEntry, NodeId } from '@tessera/shared';
+import type { Backend, EmbeddedIn, ModelCatalogEntry, NodeId } from '@tessera/shared';
 import { toWireError } from '../engine/wire-error.ts';
 import type { IdentityMode, LoadedIdentity, TabIdentity } from '../identity/tab-identity.ts';
 import type { ModelFileStore } from '../model-files/model-file-store.ts';
@@ -45,6 +45,8 @@ export interface VolunteerNodeInit {
   createPeerNetwork: ((options: PeerNetworkOptions) => TabPeers | null) | null;
   /** Model files from the coordinator's mirror over HTTP. */
   fetch: (url: string) => Promise<Response>;
+  /** Set by the widget's frame: the page it runs in and its site key (`worker:hello` capabilities). */
+  embeddedIn?: EmbeddedIn;
 }
 
 /** How long leaving waits for the coordinator to move the tab's tasks before it disconnects. */
@@ -289,6 +291,7 @@ export class VolunteerNode {
       engine,
       identity,
       userAgent: this.#init.userAgent,
+      ...(this.#init.embeddedIn === undefined ? {} : { embeddedIn: this.#init.embeddedIn }),
       store: this.#init.modelFileStore,
       createPeerNetwork: this.#init.createPeerNetwork,
       offer: () => ({
