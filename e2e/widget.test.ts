@@ -271,6 +271,34 @@ describe('the embeddable widget on another origin', () => {
     });
   });
 
+  describe('politeness', () => {
+    it('rests while the battery is low and off the charger, and works once it charges', async () => {
+      await expect.poll(workerTabs, { timeout: 10_000 }).toBe(0);
+      const visitor = await context();
+      // Headless Chromium reports a full, charging battery: this visitor's is at 10 % and draining.
+      await visitor.addInitScript(() => {
+        const battery = Object.assign(new EventTarget(), { level: 0.1, charging: false });
+        Object.assign(window, { testBattery: battery });
+        Object.defineProperty(Navigator.prototype, 'getBattery', { configurable: true, value: () => Promise.resolve(battery) });
+      });
+      const page = await visitor.newPage();
+      await page.goto(host.pageUrl({ mode: 'contribute', models: TINY_GPT2_ID, peers: 'off' }));
+      const frame = await widgetFrame(page, coordinator.url);
+      await frame.getByTestId('widget-consent').click();
+      await expect.poll(() => frame.getByTestId('widget-state').textContent(), { timeout: 10_000 }).toContain('battery');
+      await page.waitForTimeout(1_500);
+      expect(await workerTabs()).toBe(0);
+      await frame.evaluate(() => {
+        const battery = Reflect.get(window, 'testBattery') as EventTarget & { charging: boolean };
+        battery.charging = true;
+        battery.dispatchEvent(new Event('chargingchange'));
+      });
+      await waitForServingTabs(coordinator.url, 1, [TINY_GPT2_ID], 60_000, () => pageLogs(page));
+      await frame.getByTestId('widget-stop').click();
+      await expect.poll(workerTabs, { timeout: 10_000 }).toBe(0);
+    });
+  });
+
   describe('layout', () => {
     it('works at 320 px on a host page with aggressive global CSS', async () => {
       const page = await (await context({ viewport: { width: 320, height: 640 } })).newPage();
