@@ -163,6 +163,19 @@ describe('the embeddable widget on another origin', () => {
       expect(longTasks.filter((task) => task.duration > 100)).toEqual([]);
     });
 
+    it("shows the site's visitors, tasks and share on the dashboard", async () => {
+      const dashboard = await (await context()).newPage();
+      await dashboard.goto(`${coordinator.url}/dashboard`);
+      const row = dashboard.getByTestId('dashboard-sites').locator('tr', { hasText: host.origin });
+      await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
+      const cells = await row.locator('td').allTextContents();
+      expect(cells[0]).toBe(`${siteKey.slice(0, 13)}…`);
+      expect(cells[2]).toBe('1');
+      expect(Number(cells[3])).toBeGreaterThanOrEqual(3);
+      expect(cells[4]).not.toMatch(/^0 /);
+      await dashboard.close();
+    });
+
     it('pauses while the page is hidden and comes back when it is shown', async () => {
       // Headless Chromium never hides a page, so the frame's document is told it is hidden, as a browser would tell it.
       const setVisibility = (state: 'hidden' | 'visible') =>

@@ -1,5 +1,5 @@
-import { epochViewSchema, leaderboardSchema, rewardsViewSchema } from '@tessera/shared';
-import type { EpochView, Leaderboard, RewardsView } from '@tessera/shared';
+import { epochViewSchema, leaderboardSchema, rewardsViewSchema, siteListSchema } from '@tessera/shared';
+import type { EpochView, Leaderboard, RewardsView, SiteView } from '@tessera/shared';
 import { z } from 'zod';
 import { ApiError, apiErrorFromResponse } from '../api/api-error.ts';
 import type { Fetch } from '../api/openai-client.ts';
@@ -14,6 +14,8 @@ export interface RewardsApi {
   epochs(signal?: AbortSignal): Promise<EpochView[]>;
   /** `GET /api/v1/leaderboard`. */
   leaderboard(signal?: AbortSignal): Promise<Leaderboard>;
+  /** `GET /api/v1/sites`: sites that embed the widget, with their visitors, tasks and share. */
+  sites(signal?: AbortSignal): Promise<SiteView[]>;
   /** The claim fields of `GET /api/v1/wallet/config` (network, distributor, mirror node). */
   claimSettings(signal?: AbortSignal): Promise<ClaimSettings>;
 }
@@ -42,6 +44,7 @@ export function createRewardsApi(origin: string, fetchImpl: Fetch = (input, init
     rewards: (publicKey, signal) => get(`/api/v1/rewards/${encodeURIComponent(publicKey)}`, rewardsViewSchema, signal),
     epochs: async (signal) => (await get('/api/v1/epochs', epochListSchema, signal)).epochs,
     leaderboard: (signal) => get('/api/v1/leaderboard', leaderboardSchema, signal),
+    sites: async (signal) => (await get('/api/v1/sites', siteListSchema, signal)).sites,
     claimSettings: (signal) => get('/api/v1/wallet/config', claimSettingsSchema, signal),
   };
 }
