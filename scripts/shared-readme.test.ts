@@ -7,6 +7,8 @@ import {
   coordinatorToWorkerSchemas,
   engineReplySchema,
   engineRequestSchema,
+  widgetCommandSchema,
+  widgetNoticeSchema,
   workerToCoordinatorSchemas,
 } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
@@ -64,6 +66,13 @@ describe('shared/README.md matches the code', () => {
       union.options.map((option) => option.shape.type.value);
     expect(firstCells('Engine worker messages', 0)).toEqual(types(engineRequestSchema));
     expect(firstCells('Engine worker messages', 1)).toEqual(types(engineReplySchema));
+  });
+
+  it('lists every widget bridge message in its direction', () => {
+    const types = (union: typeof widgetCommandSchema | typeof widgetNoticeSchema): string[] =>
+      union.options.map((option) => option.shape.type.value);
+    expect(firstCells('Widget bridge', 0)).toEqual(types(widgetCommandSchema));
+    expect(firstCells('Widget bridge', 1)).toEqual(types(widgetNoticeSchema));
   });
 
   it('states the protocol version', () => {
