@@ -58,7 +58,7 @@ function onnxRuntimeFiles(): Plugin {
  *   `eval("quire".replace(/^/,"re"))(name)`, which in a page always fails and returns null; `undefined(name)`
  *   fails the same way (a TypeError, caught) without eval.
  */
-function noEvalProbes(): Plugin {
+export function noEvalProbes(): Plugin {
   const zodProbe = /if \(globalConfig\.jitless\)/;
   const inquireProbe = /eval\(("|')quire\1\.replace\(\/\^\/,\s*("|')re\2\)\)/g;
   return {

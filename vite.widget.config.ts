@@ -1,4 +1,5 @@
 import { defineConfig } from 'vite';
+import { noEvalProbes } from './vite.config.ts';
 
 /**
  * `/widget.js`, the `<tessera-widget>` element that sites load from their own pages: one self-contained ES
@@ -8,6 +9,8 @@ import { defineConfig } from 'vite';
  */
 export default defineConfig({
   root: 'client',
+  // Host pages may forbid eval: zod must not even probe for it (see vite.config.ts).
+  plugins: [noEvalProbes()],
   publicDir: false,
   build: {
     outDir: 'dist',

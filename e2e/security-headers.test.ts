@@ -80,7 +80,7 @@ describe('security headers: the pages and the WASM runtime work under the Conten
     await expect
       .poll(() => playground.getByTestId('playground-transcript').textContent(), { timeout: 30_000 })
       .toContain(canary.expectedCompletion.trim());
-    for (const path of ['/dashboard', '/guard', '/docs']) {
+    for (const path of ['/dashboard', '/guard', '/docs', '/widget-demo']) {
       const page = await context.newPage();
       await page.goto(`${coordinator.url}${path}`, { waitUntil: 'networkidle' });
       expect(await page.locator('body').innerText()).not.toBe('');
