@@ -143,11 +143,13 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
 
   const { dispatcher: tasks, registry, metrics } = core;
   await app.register(workerSocketPlugin, { gateway: core.gateway, cluster: core.cluster?.sockets });
-  await app.register(chatCompletionsRoute, { catalog, tasks, keepAliveMs: config.keepAliveMs });
-  await app.register(embeddingsRoute, { catalog, tasks });
+  const { idempotency } = core;
+  const { abandonGraceMs } = config;
+  await app.register(chatCompletionsRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs: config.keepAliveMs });
+  await app.register(embeddingsRoute, { catalog, tasks, idempotency, abandonGraceMs });
   await app.register(modelsRoute, { catalog, registry, startedAt: core.startedAt });
   await app.register(catalogRoute, { catalog, hubUrl: config.hubUrl });
-  await app.register(tasksRoute, { catalog, tasks, registry, metrics });
+  await app.register(tasksRoute, { catalog, tasks, registry, metrics, idempotency });
   await app.register(networkRoute, { snapshot: () => networkSnapshot(core) });
   await app.register(admissionRoute, { limits: admissionLimitsOf(config) });
   await app.register(walletRoutes, { wallet: core.wallet });

@@ -100,6 +100,11 @@ export const CONFIG_FIELDS = {
     help: 'how often a waiting server-sent event stream gets a keep-alive comment, so proxies and clients do not time it out',
     schema: z.coerce.number().int().min(10).default(15_000),
   },
+  abandonGraceMs: {
+    env: 'TESSERA_ABANDON_GRACE_MS',
+    help: 'how long the task of a caller that left, having sent an Idempotency-Key, waits for its retry before it is cancelled',
+    schema: z.coerce.number().int().min(0).default(10_000),
+  },
   heartbeatIntervalMs: {
     env: 'TESSERA_HEARTBEAT_MS',
     help: 'how often tabs send heartbeats; three missed ones drop a tab',

@@ -1,4 +1,5 @@
 import type { ModelCatalogEntry } from '@tessera/shared';
+import type { IdempotencyKeys } from './api/idempotency-keys.ts';
 import type { Cluster } from './cluster/open-cluster.ts';
 import type { ScaleOut } from './scale-out/scale-out.ts';
 import type { CoordinatorConfig } from './config.ts';
@@ -55,5 +56,7 @@ export interface CoordinatorContext {
   cluster: Cluster | undefined;
   /** This instance's part in a network of several (PostgreSQL and Redis); undefined when running alone. */
   scaleOut: ScaleOut | undefined;
+  /** `Idempotency-Key` on the API's POSTs. */
+  idempotency: IdempotencyKeys;
   startedAt: number;
 }

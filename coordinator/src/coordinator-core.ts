@@ -25,6 +25,7 @@ import { Dispatcher } from './tasks/dispatcher.ts';
 import { TaskBook } from './tasks/task-book.ts';
 import { claimSoleUse, createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
 import { INSTANCE_DEAD_AFTER_MS, type ScaleOut } from './scale-out/scale-out.ts';
+import { IdempotencyKeys } from './api/idempotency-keys.ts';
 import { ClusterAvailability } from './scale-out/cluster-availability.ts';
 import { ClusterHandoffs } from './scale-out/cluster-handoffs.ts';
 import { LocalAvailability } from './placement/model-availability.ts';
@@ -302,6 +303,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     lifecycle,
     cluster,
     scaleOut,
+    idempotency: new IdempotencyKeys({ db, task: (id) => dispatcher.get(id) }),
     startedAt: Date.now(),
   };
 }

@@ -12,14 +12,21 @@ export function abortWhenClientLeaves(response: ServerResponse): AbortSignal {
 
 /**
  * Aborts when the caller leaves, and cancels its task then: queued, it is dropped; running, its tab is
- * told to stop. Nobody serves, or is paid for, an answer no one will read.
+ * told to stop. Nobody serves, or is paid for, an answer no one will read. A caller that sent an
+ * `Idempotency-Key` may come back for the same task (its client retries after a timeout): the task is
+ * then kept for `graceMs`, and cancelled only if nobody waits on it by then.
  */
 export function cancelWhenClientLeaves(
   response: ServerResponse,
-  tasks: { cancel(id: TaskId, reason: string): unknown },
+  tasks: { cancel(id: TaskId, reason: string): unknown; awaited(id: TaskId): boolean },
   id: TaskId,
+  graceMs = 0,
 ): AbortSignal {
   const signal = abortWhenClientLeaves(response);
-  signal.addEventListener('abort', () => tasks.cancel(id, 'the caller closed the connection'), { once: true });
+  const cancel = (): void => {
+    if (!tasks.awaited(id)) tasks.cancel(id, 'the caller closed the connection');
+  };
+  // Looked at after this turn even without a grace: the caller's own wait stops listening on the same abort.
+  signal.addEventListener('abort', () => setTimeout(cancel, graceMs).unref(), { once: true });
   return signal;
 }

@@ -10,6 +10,7 @@ import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
 import { terminalError } from './terminal-error.ts';
 import { chatChunk, chatRequestToSpec, chatResponse } from './openai-mapping.ts';
 import { cancelWhenClientLeaves } from './abort-when-client-leaves.ts';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, type IdempotencyKeys } from './idempotency-keys.ts';
 
 /** What the route needs: the catalog to map requests, and the tasks to submit and wait on. */
 export interface ChatCompletionsOptions {
@@ -17,6 +18,10 @@ export interface ChatCompletionsOptions {
   tasks: TaskSubmitter;
   /** How often a waiting stream gets a keep-alive comment. */
   keepAliveMs: number;
+  /** `Idempotency-Key`: a retry gets the task its first request created. */
+  idempotency: Pick<IdempotencyKeys, 'submitOnce'>;
+  /** How long the task of a caller that left with an Idempotency-Key waits for its retry. */
+  abandonGraceMs: number;
 }
 
 export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = async (app, context) => {
@@ -33,14 +38,24 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
     },
     async (request, reply) => {
       const spec = chatRequestToSpec(context.catalog, request.body);
-      const record = context.tasks.submit({
-        api: 'chat.completion',
-        spec,
-        priority: ANONYMOUS_PRIORITY,
-        minTier: minTierFrom(request.headers),
-        client: request.ip,
-      });
-      const signal = cancelWhenClientLeaves(reply.raw, context.tasks, record.id);
+      const { record, replayed } = context.idempotency.submitOnce(
+        { client: request.ip, key: request.headers[IDEMPOTENCY_KEY_HEADER], route: request.url, body: request.body },
+        () =>
+          context.tasks.submit({
+            api: 'chat.completion',
+            spec,
+            priority: ANONYMOUS_PRIORITY,
+            minTier: minTierFrom(request.headers),
+            client: request.ip,
+          }),
+      );
+      if (replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+      const signal = cancelWhenClientLeaves(
+        reply.raw,
+        context.tasks,
+        record.id,
+        request.headers[IDEMPOTENCY_KEY_HEADER] === undefined ? 0 : context.abandonGraceMs,
+      );
 
       if (request.body.stream !== true) {
         const event = await waitForTask(context.tasks, record, undefined, signal);
@@ -61,6 +76,7 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
         'x-tessera-task-id': record.id,
+        ...(replayed ? { [IDEMPOTENT_REPLAYED_HEADER]: 'true' } : {}),
       });
       const send = (data: unknown): void => {
         if (!raw.writableEnded) raw.write(`data: ${JSON.stringify(data)}\n\n`);
@@ -75,10 +91,14 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
       const event = await waitForTask(
         context.tasks,
         record,
-        (delta) => {
-          forwarded += delta;
-          send(chatChunk(record, { content: delta }, null));
-        },
+        // A replayed task may have streamed part of its text to the first request already: this one gets
+        // the whole text at the end, from the result.
+        replayed
+          ? undefined
+          : (delta) => {
+              forwarded += delta;
+              send(chatChunk(record, { content: delta }, null));
+            },
         signal,
       ).finally(() => clearInterval(keepAlive));
       if (event === undefined) return reply;

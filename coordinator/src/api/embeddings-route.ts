@@ -8,12 +8,17 @@ import { VERIFICATION_HEADER } from './verification-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
 import { cancelWhenClientLeaves } from './abort-when-client-leaves.ts';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, type IdempotencyKeys } from './idempotency-keys.ts';
 import { terminalError } from './terminal-error.ts';
 import { embeddingRequestToSpec, embeddingResponse } from './openai-mapping.ts';
 
 export interface EmbeddingsOptions {
   catalog: readonly ModelCatalogEntry[];
   tasks: TaskSubmitter;
+  /** `Idempotency-Key`: a retry gets the task its first request created. */
+  idempotency: Pick<IdempotencyKeys, 'submitOnce'>;
+  /** How long the task of a caller that left with an Idempotency-Key waits for its retry. */
+  abandonGraceMs: number;
 }
 
 export const embeddingsRoute: FastifyPluginAsync<EmbeddingsOptions> = async (app, context) => {
@@ -30,14 +35,29 @@ export const embeddingsRoute: FastifyPluginAsync<EmbeddingsOptions> = async (app
     },
     async (request, reply) => {
       const spec = embeddingRequestToSpec(context.catalog, request.body);
-      const record = context.tasks.submit({
-        api: 'embedding',
-        spec,
-        priority: ANONYMOUS_PRIORITY,
-        minTier: minTierFrom(request.headers),
-        client: request.ip,
-      });
-      const event = await waitForTask(context.tasks, record, undefined, cancelWhenClientLeaves(reply.raw, context.tasks, record.id));
+      const { record, replayed } = context.idempotency.submitOnce(
+        { client: request.ip, key: request.headers[IDEMPOTENCY_KEY_HEADER], route: request.url, body: request.body },
+        () =>
+          context.tasks.submit({
+            api: 'embedding',
+            spec,
+            priority: ANONYMOUS_PRIORITY,
+            minTier: minTierFrom(request.headers),
+            client: request.ip,
+          }),
+      );
+      if (replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+      const event = await waitForTask(
+        context.tasks,
+        record,
+        undefined,
+        cancelWhenClientLeaves(
+          reply.raw,
+          context.tasks,
+          record.id,
+          request.headers[IDEMPOTENCY_KEY_HEADER] === undefined ? 0 : context.abandonGraceMs,
+        ),
+      );
       if (event === undefined) return reply;
       if (event.type !== 'succeeded') throw terminalError(event);
       return reply

@@ -16,6 +16,7 @@ import type { Dispatcher } from '../tasks/dispatcher.ts';
 import type { TaskRecord } from '../tasks/task-record.ts';
 import type { WorkerRegistry } from '../workers/worker-registry.ts';
 import { assertMayCancel, newCancelToken } from './cancel-token.ts';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, type IdempotencyKeys } from './idempotency-keys.ts';
 import { minTierFrom } from './min-tier-header.ts';
 import { roomForBody } from './room-for-body.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
@@ -49,6 +50,8 @@ export interface TasksRouteOptions {
   /** Connected tabs, to check a `direct_stream` request's key. */
   registry: Pick<WorkerRegistry, 'get'>;
   metrics: Pick<CoordinatorMetrics, 'directStreamAssigned'>;
+  /** `Idempotency-Key`: a retry gets the task its first request created. */
+  idempotency: Pick<IdempotencyKeys, 'submitOnce'>;
 }
 
 /** Native asynchronous tasks: submit and come back later. Results survive a coordinator restart. */
@@ -62,9 +65,10 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
       onRequest: roomForBody(context.tasks),
       schema: {
         tags: ['Tasks'],
-        summary: 'Queue a task and answer at once with its id and, once only, the cancel_token that lets you cancel it (202)',
+        summary:
+          'Queue a task and answer at once with its id and, once only, the cancel_token that lets you cancel it (202); a retry with the same Idempotency-Key gets the same task without it (200)',
         body: createTaskRequestSchema,
-        response: { 202: createdTaskViewSchema },
+        response: { 200: taskViewSchema, 202: createdTaskViewSchema },
       },
     },
     async (request, reply) => {
@@ -76,16 +80,22 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
       const directTo =
         body.type === 'chat.completion' && body.direct_stream !== undefined ? directStreamTarget(context, body.direct_stream) : null;
       const cancel = newCancelToken();
-      const record = context.tasks.submit({
-        api: body.type,
-        spec,
-        priority: ANONYMOUS_PRIORITY,
-        minTier: minTierFrom(request.headers),
-        client: request.ip,
-        directTo,
-        waitForTab: body.wait_for_tab === true,
-        cancelTokenHash: cancel.hash,
-      });
+      const { record, replayed } = context.idempotency.submitOnce(
+        { client: request.ip, key: request.headers[IDEMPOTENCY_KEY_HEADER], route: request.url, body },
+        () =>
+          context.tasks.submit({
+            api: body.type,
+            spec,
+            priority: ANONYMOUS_PRIORITY,
+            minTier: minTierFrom(request.headers),
+            client: request.ip,
+            directTo,
+            waitForTab: body.wait_for_tab === true,
+            cancelTokenHash: cancel.hash,
+          }),
+      );
+      // The cancel token was shown once, to the first request: a replay gets the task without it.
+      if (replayed) return reply.code(200).header(IDEMPOTENT_REPLAYED_HEADER, 'true').send(view(record));
       if (directTo !== null) context.metrics.directStreamAssigned();
       return reply
         .code(202)

@@ -174,4 +174,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    ) STRICT`,
   `CREATE INDEX site_tasks_by_site ON site_tasks (site_key)`,
+  // `Idempotency-Key` on the API's POSTs (src/api/idempotency-keys.ts): a retry gets the task its first request created.
+  `CREATE TABLE idempotency_keys (
+     client TEXT NOT NULL,
+     key TEXT NOT NULL,
+     request_hash TEXT NOT NULL,
+     task_id TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (client, key)
+   ) STRICT`,
+  `CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)`,
 ];

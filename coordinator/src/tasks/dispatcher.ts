@@ -152,6 +152,11 @@ export class Dispatcher {
     return this.#book.subscribe(id, listener);
   }
 
+  /** Whether a caller here waits on the task. */
+  awaited(id: TaskId): boolean {
+    return this.#book.awaited(id);
+  }
+
   get(id: TaskId): TaskRecord | undefined {
     return this.#book.get(id);
   }

@@ -4,7 +4,7 @@ import type { TaskRecord } from './task-record.ts';
 import type { TaskEvent } from './task-event.ts';
 
 /** What the API routes need of the dispatcher: submit a task and hear how it goes. */
-export type TaskSubmitter = Pick<Dispatcher, 'submit' | 'subscribe' | 'assertRoomFor' | 'cancel'>;
+export type TaskSubmitter = Pick<Dispatcher, 'submit' | 'subscribe' | 'assertRoomFor' | 'cancel' | 'awaited'>;
 
 export type TerminalTaskEvent = Exclude<TaskEvent, { type: 'chunk' }>;
 
