@@ -165,42 +165,64 @@ describe.skipIf(!ready)('peers across two coordinator instances (one PostgreSQL 
     expectNothingLeft();
   });
 
-  it('a closing tab on A hands its tasks to its neighbour on B: each is done once, none is lost', async () => {
-    const { a, env } = started();
+  interface HandoffRun {
+    handedOff: number;
+    requeued: number;
+    leavingId: string;
+    /** The diagnostics a failing assertion shows: what the tabs and the instances said about hand-offs. */
+    story: () => string;
+  }
+
+  /**
+   * A tab on A that holds every one of HANDOFF_TASKS tasks leaves (`leave`); its only neighbour is the tab on
+   * B. Checks what must hold however many moved: each task answered right, by one of the two tabs, credited
+   * once, nothing left open; a task that moved finished on the neighbour at its first attempt. `cpuSlowdown`
+   * makes the leaving tab a slow device (DevTools' CPU throttling), so it still holds work when its offers are
+   * answered.
+   */
+  async function leaveWithTasks(leave: (page: Page) => Promise<void>, cpuSlowdown = 1): Promise<HandoffRun> {
+    const { a, b, env } = started();
     if (onB === undefined) throw new Error('the first scenario left no worker on B');
     const staying = onB;
+    const before = {
+      handedOff: await metric(a, 'tessera_tasks_handed_off_total'),
+      requeued: await metric(a, 'tessera_tasks_requeued_total{reason="worker_disconnected"}'),
+    };
 
-    // A has no seeder left of its own: the leaving tab fetches from B's tab, which makes them neighbours.
+    // A has no seeder of its own: the leaving tab fetches from B's tab, which makes the two neighbours.
     const leaving = await openTab(a, { maxConcurrent: HANDOFF_TASKS });
     const source = await loadSource(leaving.page, MODEL);
     expect(source.fromPeers, pageLogs(leaving.page)).toBeGreaterThan(0);
     await waitForServingTabs(a.url, 1, [MODEL], 60_000, () => pageLogs(leaving.page));
     const leavingId = await nodeIdOf(leaving.page);
     const servedBefore = (await staying.page.getByTestId('tasks-served').textContent()) ?? '';
+    if (cpuSlowdown > 1) {
+      const devtools = await leaving.page.context().newCDPSession(leaving.page);
+      await devtools.send('Emulation.setCPUThrottlingRate', { rate: cpuSlowdown });
+    }
 
     // Submitted to A, whose only tab takes them all; B's tab is idle and claims only what nobody holds.
     const ids = await Promise.all(Array.from({ length: HANDOFF_TASKS }, () => submitCanary(a)));
     await expect.poll(() => leaving.page.locator('[data-testid^="task-status-"]').count(), { timeout: 10_000 }).toBeGreaterThan(1);
-    // Closing runs pagehide, where the tab offers what it holds to its neighbour before the socket goes.
-    await leaving.page.close({ runBeforeUnload: true });
+    await leave(leaving.page);
 
     const views = await Promise.all(ids.map((id) => settled(a, id)));
     for (const view of views) {
       expect(view.status, JSON.stringify(view.error)).toBe('succeeded');
       const result = view.result;
-      expect(result !== null && 'choices' in result ? result.choices[0]?.message.content : null).toBe(canary.expectedCompletion);
+      expect(result !== null && 'choices' in result ? result.choices[0]?.message.content : null).toBe(canary?.expectedCompletion);
     }
-    const handedOff = await metric(a, 'tessera_tasks_handed_off_total');
+    const handedOff = (await metric(a, 'tessera_tasks_handed_off_total')) - before.handedOff;
+    const requeued = (await metric(a, 'tessera_tasks_requeued_total{reason="worker_disconnected"}')) - before.requeued;
     console.info(
-      `cross-instance hand-off e2e: ${handedOff} of ${HANDOFF_TASKS} tasks moved from A to B; requeued on disconnect: ${await metric(a, 'tessera_tasks_requeued_total{reason="worker_disconnected"}')}`,
+      `cross-instance hand-off e2e: ${handedOff} of ${HANDOFF_TASKS} tasks moved from A to B; requeued on disconnect: ${requeued}`,
     );
-    expect(handedOff, `${pageLogs(staying.page)}\n--- A:\n${a.log().slice(-3000)}`).toBeGreaterThan(0);
 
     // The store agrees: every task finished by one of the two tabs, those handed off on the neighbour at their
     // first attempt (a hand-off keeps the attempt), each credited once, nothing left open.
     const rows = (
-      await env.database.query<{ id: string; node_id: string; attempts: string; status: string }>(
-        `SELECT id, node_id, attempts, status FROM ${env.schema}.tasks WHERE id = ANY($1)`,
+      await env.database.query<{ node_id: string; attempts: string }>(
+        `SELECT node_id, attempts FROM ${env.schema}.tasks WHERE id = ANY($1)`,
         [ids],
       )
     ).rows;
@@ -212,6 +234,36 @@ describe.skipIf(!ready)('peers across two coordinator instances (one PostgreSQL 
     const open = await env.database.query(`SELECT id FROM ${env.schema}.tasks WHERE status IN ('queued', 'assigned')`);
     expect(open.rows).toEqual([]);
     await expect.poll(async () => (await staying.page.getByTestId('tasks-served').textContent()) ?? '').not.toBe(servedBefore);
+    if (!leaving.page.isClosed()) await leaving.page.close();
     expectNothingLeft();
+
+    const about = /hand|refus|tab left|requeued/i;
+    const lines = (text: string): string =>
+      text
+        .split('\n')
+        .filter((line) => about.test(line))
+        .slice(-40)
+        .join('\n');
+    const story = (): string =>
+      `leaving:\n${lines(pageLogs(leaving.page))}\n--- staying:\n${lines(pageLogs(staying.page))}\n--- A:\n${lines(a.log())}\n--- B:\n${lines(b.log())}`;
+    return { handedOff, requeued, leavingId, story };
+  }
+
+  it('a tab on A that stops lending hands its tasks to its neighbour on B: each is done once, none is lost', async () => {
+    // Stop waits (up to 2 s) for the coordinator's answers to its offers before the socket goes. A task of the
+    // tiny model takes tens of milliseconds, about one ask across instances (A, Redis, B, Redis, A, two
+    // conditional writes): at full speed the tab has sometimes finished all but one of its tasks by then
+    // (measured: 1 to 15 of 16 moved); four times slower it still holds most of them (11 to 14 moved).
+    const run = await leaveWithTasks((page) => page.getByRole('button', { name: 'Stop', exact: true }).click(), 4);
+    expect(run.handedOff, run.story()).toBeGreaterThan(0);
+  });
+
+  it('a tab on A closed while it holds tasks offered to B: whichever wins, each is done once, none is lost', async () => {
+    // Closing runs pagehide, where the tab offers what it holds without waiting for answers. The socket's close
+    // can overtake the asks that cross to B (A requeues on disconnect, then turns down B's late yes), so how many
+    // move varies from run to run; what must hold either way is checked by leaveWithTasks. Something must have
+    // been in the tab's hands when it closed, else this proved nothing.
+    const run = await leaveWithTasks((page) => page.close({ runBeforeUnload: true }));
+    expect(run.handedOff + run.requeued, run.story()).toBeGreaterThan(0);
   });
 });
