@@ -51,8 +51,13 @@ describe('parseWidgetSettings', () => {
     const { settings } = parseWidgetSettings(
       from({ mode: 'chat', models: 'a/b', 'max-cpu': '0.3', peers: 'off', 'site-key': 'site_BBBBBBBBBBBBBBBBBBBBBB' }),
     );
-    const query = new URLSearchParams(widgetSettingsQuery(settings));
-    const read = (name: WidgetAttribute): string | null => query.get(name);
+    // shared has no URLSearchParams (no DOM, no Node types): the query is read back by hand.
+    const query = new Map(
+      widgetSettingsQuery(settings)
+        .split('&')
+        .map((pair) => pair.split('=').map(decodeURIComponent) as [string, string]),
+    );
+    const read = (name: WidgetAttribute): string | null => query.get(name) ?? null;
     expect(parseWidgetSettings(read).settings).toEqual(settings);
     expect(widgetSettingsQuery(DEFAULT_WIDGET_SETTINGS)).toBe('');
   });
