@@ -183,6 +183,21 @@ cluster.describe('peers across instances: seeding, signalling, reports, direct s
     );
   });
 
+  it('a tab on A that offers its task to a peer on B and closes at once still hands it over', async () => {
+    const [a, b] = await cluster.twoInstances();
+    const holder = await tabOn(a, [loaded(TINY_GPT2_ID)], hold);
+    const id = await submit(a, 'handed while leaving');
+    await eventually(() => assignsFor(holder, id)[0], 5000, 'assignment to the holder');
+    const peer = await tabOn(b, [loaded(TINY_GPT2_ID)], answerHonestly);
+    await introduce(holder, TINY_GPT2_ID, peer.nodeId);
+    // The offer and the disconnect reach A one after the other: B's answer comes after the tab left.
+    holder.socket.emit('task:handoff', { taskId: id, to: peer.nodeId });
+    holder.close();
+    const done = await succeeded(a, id);
+    expect(done.attempts).toBe(1);
+    expect(a.app.tessera.store.get(id)?.result?.nodeId).toBe(peer.nodeId);
+  });
+
   it('a hand-off the busy peer on B may not take is refused by B, and the task stays with its holder', async () => {
     const [a, b] = await cluster.twoInstances();
     const holder = await tabOn(a, [loaded(TINY_GPT2_ID)], hold);

@@ -13,7 +13,7 @@ import type {
 } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoordinatorEventBus } from '../events/coordinator-events.ts';
-import { handoffRefusal, type PlacementCandidate } from '../placement/eligibility.ts';
+import type { PlacementCandidate } from '../placement/eligibility.ts';
 import { pickWorker } from '../placement/pick-worker.ts';
 import { placementCandidate } from '../placement/placement-candidate.ts';
 import type { ResultChecker } from '../verification/check-outcome.ts';
@@ -28,6 +28,7 @@ import { TaskBook } from './task-book.ts';
 import type { TaskStore } from './task-store.ts';
 import { newTaskRecord, openTask, specBytes, type OpenTask, type PinnedOutcome } from './open-task.ts';
 import { deliverTask } from './deliver-task.ts';
+import { TaskHandoffs } from './task-handoffs.ts';
 import { assertServable } from './assert-servable.ts';
 import type { SubmitRequest } from './submit-request.ts';
 import type { HandoffsElsewhere } from './handoffs-elsewhere.ts';
@@ -79,6 +80,7 @@ export class Dispatcher {
   readonly #now: () => number;
   readonly #book: TaskBook;
   readonly #intake: ResultIntake;
+  readonly #handoffs: TaskHandoffs;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -100,6 +102,15 @@ export class Dispatcher {
       checker: options.checker,
       attemptFailed: (task, worker, cause, byTab = true) => this.#retryOrFail(task, worker, cause, byTab),
       now: this.#now,
+    });
+    this.#handoffs = new TaskHandoffs({
+      ...options,
+      book: this.#book,
+      now: this.#now,
+      tier: (session) => this.#tier(session),
+      model: (id) => this.#model(id),
+      deliver: (task, session) => this.#deliver(task, session),
+      retryOrFail: (task, session) => this.#retryOrFail(task, session, gone(), false),
     });
   }
 
@@ -195,8 +206,7 @@ export class Dispatcher {
   workerGone(session: WorkerSession): void {
     for (const id of [...session.activeTasks]) {
       const task = this.#book.open.get(id);
-      if (task !== undefined)
-        this.#retryOrFail(task, session, wireError('worker_disconnected', 'The tab running the task disconnected.'), false);
+      if (task !== undefined && !task.handingOff) this.#retryOrFail(task, session, gone(), false);
     }
     session.activeTasks.clear();
   }
@@ -208,44 +218,9 @@ export class Dispatcher {
     return OK;
   }
 
-  /**
-   * `task:handoff`: the holder gives the task to a peer it was introduced to, which must be allowed to
-   * take it (`mayWork`) and must not have failed it. The lease moves in one conditional write (same
-   * attempt: a hand-off is not a failure), the peer gets `task:assign` and the sender `task:cancel`; from
-   * then on only the peer's messages about the task count. A refusal changes nothing.
-   */
+  /** `task:handoff` (`TaskHandoffs`): the holder gives the task to an introduced peer, here or elsewhere. */
   handoff(session: WorkerSession, handoff: TaskHandoff): WorkerMessageOutcome | Promise<WorkerMessageOutcome> {
-    const task = this.#book.heldBy(session, handoff.taskId);
-    if (task === undefined) return refusal('not_assigned', `Task ${handoff.taskId} is not assigned to this tab.`);
-    const { record } = task;
-    const declined = (why: string): WorkerMessageOutcome => refusal('handoff_refused', `Task ${record.id} stays with this tab: ${why}.`);
-    const target = this.#options.registry.get(handoff.to);
-    const elsewhere = target === undefined ? this.#options.handoffsElsewhere : undefined;
-    const why = handoffRefusal({
-      pinned: task.pinned !== null,
-      introduced: this.#options.peers?.introduced(session.nodeId, handoff.to) ?? false,
-      to: handoff.to,
-      target: target === undefined ? undefined : placementCandidate(target, this.#tier(target)),
-      targetElsewhere: elsewhere !== undefined,
-      failedOn: task.failedOn,
-      model: this.#model(record.spec.model),
-      minTier: record.minTier,
-    });
-    if (why !== undefined) return declined(why);
-    if (target !== undefined) {
-      if (!this.#moveAway(task, session, target.nodeId)) return declined('it moved on meanwhile');
-      this.#deliver(task, target);
-      return OK;
-    }
-    if (elsewhere === undefined) return declined(`tab ${handoff.to} is not connected`);
-    return elsewhere.ask(record, session.nodeId, handoff.to).then((refused) => {
-      if (refused !== null) return declined(refused);
-      if (this.#book.heldBy(session, record.id) !== task || !this.#moveAway(task, session, handoff.to))
-        return declined('it moved on meanwhile');
-      this.#book.open.remove(task);
-      elsewhere.moved(task.record, handoff.to, task.directTo);
-      return OK;
-    });
+    return this.#handoffs.handoff(session, handoff);
   }
 
   /** A task a tab on another instance handed to `session` here (scale-out): opened here, and given to it. */
@@ -253,18 +228,6 @@ export class Dispatcher {
     const task = openTask(record, directTo, null, '', specBytes(record.spec));
     this.#book.open.add(task);
     this.#deliver(task, session);
-  }
-
-  /** The lease moves in one conditional write (same attempt: a hand-off is not a failure); the sender is told. */
-  #moveAway(task: OpenTask, session: WorkerSession, to: NodeId): boolean {
-    const { record } = task;
-    if (!this.#book.change(task, { type: 'move', from: session.nodeId, to, leaseExpiresAt: this.#now() + this.#options.leaseMs }))
-      return false;
-    session.activeTasks.delete(record.id);
-    session.channel.send({ event: 'task:cancel', payload: { taskId: record.id, reason: `handed off to ${to}` } });
-    this.#options.logger.info({ taskId: record.id, from: session.nodeId, to }, 'task handed off');
-    this.#options.events.emit('task:handed-off', { record, from: session, to });
-    return true;
   }
 
   taskChunk(session: WorkerSession, chunk: TaskChunk): WorkerMessageOutcome {
@@ -408,4 +371,8 @@ export class Dispatcher {
       );
     return model;
   }
+}
+
+function gone(): WireError {
+  return wireError('worker_disconnected', 'The tab running the task disconnected.');
 }

@@ -16,6 +16,8 @@ export interface OpenTask {
   check: CheckDecision;
   /** The result is being counted or checked: the tab's later messages about it are refused. */
   verifying: boolean;
+  /** Another instance is being asked whether its tab takes this task: if the tab here leaves meanwhile, the answer decides. */
+  handingOff: boolean;
   /** When the current attempt reached its tab, by the coordinator's clock: timings are measured here. */
   attemptStartedAt: number;
   /** When its first streamed text arrived, if any did. */
@@ -48,6 +50,7 @@ export function openTask(
     failedOn: new Set(),
     check: 'skip',
     verifying: false,
+    handingOff: false,
     attemptStartedAt: 0,
     firstChunkAt: null,
     directTo,
