@@ -147,7 +147,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   const { abandonGraceMs } = config;
   await app.register(chatCompletionsRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs: config.keepAliveMs });
   await app.register(embeddingsRoute, { catalog, tasks, idempotency, abandonGraceMs });
-  await app.register(modelsRoute, { catalog, registry, startedAt: core.startedAt });
+  await app.register(modelsRoute, { catalog, availability: core.availability, startedAt: core.startedAt });
   await app.register(catalogRoute, { catalog, hubUrl: config.hubUrl });
   await app.register(tasksRoute, { catalog, tasks, registry, metrics, idempotency });
   await app.register(networkRoute, { snapshot: () => networkSnapshot(core) });

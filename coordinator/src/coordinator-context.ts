@@ -1,5 +1,6 @@
 import type { ModelCatalogEntry } from '@tessera/shared';
 import type { IdempotencyKeys } from './api/idempotency-keys.ts';
+import type { ModelAvailability } from './placement/model-availability.ts';
 import type { Cluster } from './cluster/open-cluster.ts';
 import type { ScaleOut } from './scale-out/scale-out.ts';
 import type { CoordinatorConfig } from './config.ts';
@@ -56,6 +57,8 @@ export interface CoordinatorContext {
   cluster: Cluster | undefined;
   /** This instance's part in a network of several (PostgreSQL and Redis); undefined when running alone. */
   scaleOut: ScaleOut | undefined;
+  /** Which models some tab could serve, and how many serve each: here, or across instances. */
+  availability: ModelAvailability;
   /** `Idempotency-Key` on the API's POSTs. */
   idempotency: IdempotencyKeys;
   startedAt: number;

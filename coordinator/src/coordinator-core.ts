@@ -304,6 +304,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     cluster,
     scaleOut,
     idempotency: new IdempotencyKeys({ db, task: (id) => dispatcher.get(id) }),
+    availability: clusterAvailability ?? localAvailability,
     startedAt: Date.now(),
   };
 }

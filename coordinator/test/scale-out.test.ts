@@ -56,7 +56,7 @@ cluster.describe('two instances on one PostgreSQL and one Redis', () => {
     expect(view.status).toBe('succeeded');
   });
 
-  it('fails fast only when no instance has a tab for the model', async () => {
+  it('fails fast only when no instance has a tab for the model, and counts the tabs of all instances', async () => {
     const [a, b] = await twoInstances();
     // Past the start-up grace (an instance that has not heard the others yet refuses nothing).
     await new Promise((resolve) => setTimeout(resolve, 2100));
@@ -74,6 +74,9 @@ cluster.describe('two instances on one PostgreSQL and one Redis', () => {
       'served through A',
     );
     expect((await served.json()).choices[0].message.content).toBe('echo: someone on B');
+    // And A's model list counts B's tab.
+    const models = (await (await fetch(`${a.url}/v1/models`)).json()) as { data: Array<{ id: string; online_workers: number }> };
+    expect(models.data.find((model) => model.id === TINY_GPT2_ID)?.online_workers).toBe(1);
   });
 
   it('exactly one instance leads', async () => {

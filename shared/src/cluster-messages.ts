@@ -139,8 +139,12 @@ export const clusterHandoffMovedSchema = z.strictObject({
 });
 export type ClusterHandoffMoved = z.infer<typeof clusterHandoffMovedSchema>;
 
-/** Models some tab of the sender may serve soon: sent every second, so a task no instance could serve fails fast. */
-export const clusterModelsServableSchema = z.strictObject({ models: z.array(modelIdSchema).max(1000) });
+/** Models some tab of the sender may serve soon, and how many serve each now: sent every second, so a task no instance could serve fails fast. */
+export const clusterModelsServableSchema = z.strictObject({
+  models: z.array(modelIdSchema).max(1000),
+  /** Worker tabs of the sender serving each model now (known-answer check passed). */
+  online: z.record(modelIdSchema, z.number().int().min(0).max(10_000_000)),
+});
 
 /** Every event that crosses instances, with its schema; names are `noun:verb` like the socket events. */
 export const clusterMessageSchemas = {

@@ -3,12 +3,11 @@ import type { ModelCatalogEntry, ModelObject } from '@tessera/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { WorkerRegistry } from '../workers/worker-registry.ts';
+import type { ModelAvailability } from '../placement/model-availability.ts';
 
-/** Catalog entries in OpenAI's model shape, each with how many connected tabs serve it right now. */
+/** Catalog entries in OpenAI's model shape, each with how many tabs of the network serve it right now. */
 function modelObject(context: ModelsOptions, model: ModelCatalogEntry): ModelObject {
-  let online = 0;
-  for (const session of context.registry.candidatesFor(model.id)) if (session.role === 'worker') online++;
+  const online = context.availability.online(model.id);
   return {
     id: model.id,
     object: 'model',
@@ -22,8 +21,8 @@ function modelObject(context: ModelsOptions, model: ModelCatalogEntry): ModelObj
 
 export interface ModelsOptions {
   catalog: readonly ModelCatalogEntry[];
-  /** Connected tabs by model, to count who serves each. */
-  registry: Pick<WorkerRegistry, 'candidatesFor'>;
+  /** Tabs serving each model: here, and with several instances, on all of them. */
+  availability: Pick<ModelAvailability, 'online'>;
   startedAt: number;
 }
 

@@ -4,6 +4,8 @@ import type { WorkerSession } from '../workers/worker-session.ts';
 /** Whether some connected tab could take a task of a model now or soon; a task no tab could take fails fast. */
 export interface ModelAvailability {
   servable(modelId: string): boolean;
+  /** Worker tabs serving the model now (its known-answer check passed), for `/v1/models`. */
+  online(modelId: string): number;
 }
 
 /** A worker tab that offers the model (loaded, cached or to download) and was not refused it. */
@@ -26,6 +28,12 @@ export class LocalAvailability implements ModelAvailability {
     for (const session of this.#registry.candidatesFor(modelId)) if (session.role === 'worker') return true;
     for (const session of this.#registry.all()) if (mayServeSoon(session, modelId)) return true;
     return false;
+  }
+
+  online(modelId: string): number {
+    let count = 0;
+    for (const session of this.#registry.candidatesFor(modelId)) if (session.role === 'worker') count++;
+    return count;
   }
 
   /** The models some tab here may serve soon: what this instance tells the others (scale-out). */
