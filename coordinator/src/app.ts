@@ -13,6 +13,9 @@ import { embeddingsRoute } from './api/embeddings-route.ts';
 import { modelsRoute } from './api/models-route.ts';
 import { networkRoute, networkSnapshot } from './api/network-route.ts';
 import { tasksRoute } from './api/tasks-route.ts';
+import { currentApiKey, installApiKeyAuth } from './keys/api-key-auth.ts';
+import { apiKeyRoutes } from './keys/api-key-routes.ts';
+import { keyedTasks } from './keys/keyed-tasks.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorContext } from './coordinator-context.ts';
 import { createCoordinatorCore } from './coordinator-core.ts';
@@ -55,6 +58,8 @@ declare module 'fastify' {
 export type CoordinatorApp = FastifyInstance;
 
 const API_PREFIXES = ['/v1/', '/api/'];
+/** Where developers call with API keys; the pages' own reads (network, rewards, wallet…) take none. */
+const KEYED_PREFIXES = ['/v1/', '/api/v1/tasks', '/api/v1/usage', '/api/chat', '/api/generate', '/api/embed', '/api/tags'];
 
 /** Query parameters that may carry secrets (a development wallet key) never reach the log. */
 export function redactUrl(url: string): string {
@@ -123,6 +128,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
         { name: 'Rewards', description: 'Credit, epochs and claims' },
         { name: 'Wallet', description: 'Link a Hedera account to a tab key, for rewards' },
         { name: 'Sites', description: 'Sites that embed the widget, and their share' },
+        { name: 'Keys', description: 'API keys for developers (admin), and each key’s usage' },
         { name: 'Operations', description: 'Health and metrics' },
       ],
     },
@@ -130,9 +136,19 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  // Before the rate limit, which then counts per key; the key reaches the submitting code (`keyedTasks`).
+  installApiKeyAuth(app, {
+    keys: core.keys,
+    required: config.requireApiKey,
+    applies: (url) => KEYED_PREFIXES.some((prefix) => url.startsWith(prefix)),
+  });
   if (config.rateLimitPerMinute > 0) {
     await app.register(fastifyRateLimit, {
-      max: config.rateLimitPerMinute,
+      max: () => currentApiKey()?.requestsPerMinute ?? config.rateLimitPerMinute,
+      keyGenerator: (request) => {
+        const key = currentApiKey();
+        return key === null ? request.ip : `key:${key.id}`;
+      },
       timeWindow: 60_000,
       ...httpRateLimitStore(core.cluster?.limits),
       allowList: (request) => !API_PREFIXES.some((prefix) => request.url.startsWith(prefix)),
@@ -141,7 +157,8 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     });
   }
 
-  const { dispatcher: tasks, registry, metrics } = core;
+  const { registry, metrics } = core;
+  const tasks = keyedTasks(core.dispatcher, core.keys);
   await app.register(workerSocketPlugin, { gateway: core.gateway, cluster: core.cluster?.sockets });
   const { idempotency } = core;
   const { abandonGraceMs } = config;
@@ -153,6 +170,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   await app.register(networkRoute, { snapshot: () => networkSnapshot(core) });
   await app.register(admissionRoute, { limits: admissionLimitsOf(config) });
   await app.register(walletRoutes, { wallet: core.wallet });
+  await app.register(apiKeyRoutes, { keys: core.keys, adminToken: config.adminToken });
   await app.register(healthRoutes, { store: core.store, registry, tasks, metrics, startedAt: core.startedAt });
   await app.register(rewardsRoutes, { ledger: core.ledger, accounts: core.accounts, reputation: core.reputation, chain: core.chain });
   await app.register(sitesRoutes, { sites: core.sites });

@@ -255,6 +255,19 @@ export const CONFIG_FIELDS = {
       .default('true')
       .transform((value) => value === 'true'),
   },
+  requireApiKey: {
+    env: 'TESSERA_REQUIRE_API_KEY',
+    help: 'refuse API callers without a valid key (1); by default anonymous callers are served, behind every key',
+    schema: z
+      .enum(['0', '1', 'true', 'false'])
+      .default('0')
+      .transform((value) => value === '1' || value === 'true'),
+  },
+  adminToken: {
+    env: 'TESSERA_ADMIN_TOKEN',
+    help: 'the token the admin API (/api/v1/admin/keys) asks for in x-tessera-admin-token; empty: the admin API is off',
+    schema: z.string().trim().max(500).default(''),
+  },
   trustProxy: {
     env: 'TESSERA_TRUST_PROXY',
     help: "proxies whose X-Forwarded-For names the client, for the API and the tab sockets alike: comma-separated addresses, CIDRs, loopback, linklocal or uniquelocal; empty: none, the connection's peer is the client",

@@ -1,5 +1,6 @@
 import type { ModelCatalogEntry } from '@tessera/shared';
 import type { IdempotencyKeys } from './api/idempotency-keys.ts';
+import type { ApiKeyStore } from './keys/api-key-store.ts';
 import type { ModelAvailability } from './placement/model-availability.ts';
 import type { Cluster } from './cluster/open-cluster.ts';
 import type { ScaleOut } from './scale-out/scale-out.ts';
@@ -59,6 +60,8 @@ export interface CoordinatorContext {
   scaleOut: ScaleOut | undefined;
   /** Which models some tab could serve, and how many serve each: here, or across instances. */
   availability: ModelAvailability;
+  /** Developers' API keys: priority, quotas and usage. */
+  keys: ApiKeyStore;
   /** `Idempotency-Key` on the API's POSTs. */
   idempotency: IdempotencyKeys;
   startedAt: number;

@@ -26,6 +26,8 @@ import { TaskBook } from './tasks/task-book.ts';
 import { claimSoleUse, createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
 import { INSTANCE_DEAD_AFTER_MS, type ScaleOut } from './scale-out/scale-out.ts';
 import { IdempotencyKeys } from './api/idempotency-keys.ts';
+import { ApiKeyStore } from './keys/api-key-store.ts';
+import { keepApiUsage } from './keys/api-usage-keeper.ts';
 import { ClusterAvailability } from './scale-out/cluster-availability.ts';
 import { ClusterHandoffs } from './scale-out/cluster-handoffs.ts';
 import { LocalAvailability } from './placement/model-availability.ts';
@@ -177,6 +179,9 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
         tierOf,
       })
     : undefined;
+  // Developers' keys: priority, quotas, usage (a succeeded task's tokens count against its key).
+  const keys = new ApiKeyStore(db);
+  keepApiUsage(events, keys);
   // A task no tab (here, or with others on another instance) could serve is refused at once.
   const localAvailability = new LocalAvailability(registry);
   const clusterAvailability = shared ? new ClusterAvailability({ channel: cluster.channel, local: localAvailability }) : undefined;
@@ -304,6 +309,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     cluster,
     scaleOut,
     idempotency: new IdempotencyKeys({ db, task: (id) => dispatcher.get(id) }),
+    keys,
     availability: clusterAvailability ?? localAvailability,
     startedAt: Date.now(),
   };

@@ -41,6 +41,10 @@ export const ERROR_CODES = {
   task_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No task with this id exists.' },
   route_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No such route.' },
   rate_limited: { status: 429, type: 'rate_limit_error', retryable: true, summary: 'Too many requests; wait and retry.' },
+  invalid_api_key: { status: 401, type: 'invalid_request_error', retryable: false, summary: 'The API key is missing, unknown or revoked.' },
+  insufficient_quota: { status: 429, type: 'insufficient_quota', retryable: false, summary: 'The API key used up its token quota.' },
+  invalid_admin_token: { status: 401, type: 'invalid_request_error', retryable: false, summary: 'The admin token is missing or wrong.' },
+  api_key_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No API key has this id.' },
   queue_full: { status: 503, type: 'server_error', retryable: true, summary: 'The task queue is full.' },
   client_queue_full: {
     status: 429,

@@ -47,3 +47,4 @@ export * from './wallet/wallet-api.ts';
 export * from './widget/widget-settings.ts';
 export * from './widget/widget-messages.ts';
 export * from './widget/sites-api.ts';
+export * from './keys/api-keys.ts';

@@ -184,4 +184,25 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (client, key)
    ) STRICT`,
   `CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)`,
+  // Developers' API keys (src/keys/), found by the SHA-256 of the key, and the tasks each key submitted.
+  `CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     key_hash TEXT NOT NULL,
+     prefix TEXT NOT NULL,
+     priority INTEGER NOT NULL,
+     quota_tokens INTEGER,
+     requests_per_minute INTEGER,
+     used_tokens INTEGER NOT NULL,
+     requests INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   ) STRICT`,
+  `CREATE UNIQUE INDEX api_keys_by_hash ON api_keys (key_hash)`,
+  `CREATE TABLE api_key_tasks (
+     task_id TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   ) STRICT`,
+  `CREATE INDEX api_key_tasks_by_key ON api_key_tasks (key_id)`,
 ];
