@@ -8,9 +8,12 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
 import { catalogRoute } from './api/catalog-route.ts';
+import { anthropicMessagesRoute } from './api/anthropic-messages-route.ts';
 import { chatCompletionsRoute } from './api/chat-completions-route.ts';
+import { completionsRoute } from './api/completions-route.ts';
 import { embeddingsRoute } from './api/embeddings-route.ts';
 import { modelsRoute } from './api/models-route.ts';
+import { ollamaRoutes } from './api/ollama-routes.ts';
 import { networkRoute, networkSnapshot } from './api/network-route.ts';
 import { tasksRoute } from './api/tasks-route.ts';
 import { currentApiKey, installApiKeyAuth } from './keys/api-key-auth.ts';
@@ -123,6 +126,11 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
       },
       tags: [
         { name: 'OpenAI', description: 'Drop-in for the OpenAI API: point the official client at this server' },
+        { name: 'Anthropic', description: "Anthropic's Messages API: point its SDK's baseURL at this server" },
+        {
+          name: 'Ollama',
+          description: "Ollama's API (/api/chat, /api/generate, /api/embed, /api/tags): point an Ollama client's host here",
+        },
         { name: 'Tasks', description: 'Submit, poll and cancel tasks asynchronously' },
         { name: 'Network', description: 'State of the volunteer network' },
         { name: 'Rewards', description: 'Credit, epochs and claims' },
@@ -164,6 +172,11 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   const { abandonGraceMs } = config;
   await app.register(chatCompletionsRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs: config.keepAliveMs });
   await app.register(embeddingsRoute, { catalog, tasks, idempotency, abandonGraceMs });
+  // The same tasks through other APIs' shapes (src/api/submit-api-task.ts).
+  const keepAliveMs = config.keepAliveMs;
+  await app.register(completionsRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs });
+  await app.register(anthropicMessagesRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs });
+  await app.register(ollamaRoutes, { catalog, tasks, availability: core.availability, idempotency, abandonGraceMs, keepAliveMs });
   await app.register(modelsRoute, { catalog, availability: core.availability, startedAt: core.startedAt });
   await app.register(catalogRoute, { catalog, hubUrl: config.hubUrl });
   await app.register(tasksRoute, { catalog, tasks, registry, metrics, idempotency });

@@ -39,6 +39,12 @@ export const ERROR_CODES = {
     summary: 'The model exists but does not serve this endpoint.',
   },
   task_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No task with this id exists.' },
+  response_not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    retryable: false,
+    summary: 'No stored response has this id: never made here, or made with `store: false`.',
+  },
   route_not_found: { status: 404, type: 'invalid_request_error', retryable: false, summary: 'No such route.' },
   rate_limited: { status: 429, type: 'rate_limit_error', retryable: true, summary: 'Too many requests; wait and retry.' },
   invalid_api_key: { status: 401, type: 'invalid_request_error', retryable: false, summary: 'The API key is missing, unknown or revoked.' },

@@ -17,12 +17,16 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 const RETRY_LATER = new Set<ErrorCode>(['no_capacity', 'queue_full', 'client_queue_full']);
 const RETRY_AFTER_SECONDS = 2;
 
+/** Renders an error in the shape of one API: OpenAI's by default, Anthropic's or Ollama's on their routes. */
+export type ErrorBodyRenderer = (code: ErrorCode, message: string, param: string | null) => unknown;
+
 /**
  * Every error leaves the API in OpenAI's shape (`{ error: { message, type, param, code } }`) with a
  * stable code from the shared registry. Only unexpected errors are logged as errors, with their stack;
- * the caller sees a generic message for those.
+ * the caller sees a generic message for those. A plugin of another API's routes installs it again with
+ * that API's `render` (fastify keeps the handler to the plugin's own routes).
  */
-export function installOpenAIErrorHandler(app: FastifyInstance): void {
+export function installOpenAIErrorHandler(app: FastifyInstance, render: ErrorBodyRenderer = openAIErrorBody): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const issue = error.validation[0];
@@ -31,13 +35,13 @@ export function installOpenAIErrorHandler(app: FastifyInstance): void {
         .slice(0, 3)
         .map((item) => `${item.instancePath.replace(/^\//, '').replaceAll('/', '.') || 'body'}: ${item.message ?? 'is invalid'}`)
         .join('; ');
-      return reply.code(400).send(openAIErrorBody('invalid_request', `Invalid request: ${message}`, param));
+      return reply.code(400).send(render('invalid_request', `Invalid request: ${message}`, param));
     }
     if (error instanceof TesseraError) {
       if (error.status >= 500) request.log.warn({ code: error.code }, error.message);
       // Clients (openai's among them) wait this long before their retry instead of their own backoff.
       if (RETRY_LATER.has(error.code)) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      return reply.code(error.status).send(openAIErrorBody(error.code, error.message, error.param));
+      return reply.code(error.status).send(render(error.code, error.message, error.param));
     }
     const mapped = FASTIFY_CODES[error.code];
     if (!request.raw.complete) {
@@ -49,15 +53,15 @@ export function installOpenAIErrorHandler(app: FastifyInstance): void {
     }
     if (mapped !== undefined) {
       const message = mapped === 'invalid_json' ? `The request body is not valid JSON: ${error.message}` : error.message;
-      return reply.code(ERROR_CODES[mapped].status).send(openAIErrorBody(mapped, message));
+      return reply.code(ERROR_CODES[mapped].status).send(render(mapped, message, null));
     }
     if (error.statusCode === 429) {
-      return reply.code(429).send(openAIErrorBody('rate_limited', error.message));
+      return reply.code(429).send(render('rate_limited', error.message, null));
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send(openAIErrorBody('invalid_request', error.message));
+      return reply.code(error.statusCode).send(render('invalid_request', error.message, null));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send(openAIErrorBody('internal_error', 'Internal error in the coordinator; it has been logged.'));
+    return reply.code(500).send(render('internal_error', 'Internal error in the coordinator; it has been logged.', null));
   });
 }

@@ -1,0 +1,114 @@
+import { CHAT_LIMITS, TesseraError, findModel } from '@tessera/shared';
+import type {
+  ChatTaskSpec,
+  EmbeddingsTaskSpec,
+  ModelCatalogEntry,
+  OllamaChatRequest,
+  OllamaEmbedRequest,
+  OllamaGenerateRequest,
+  TaskMessage,
+} from '@tessera/shared';
+import type { TaskRecord } from '../tasks/task-record.ts';
+import { requireTextModel } from './completions-mapping.ts';
+import type { ChatTaskResult } from './stream-task-text.ts';
+
+/** Ollama's default when `num_predict` is not given is "until done"; a task needs a bound. */
+export const OLLAMA_DEFAULT_MAX_TOKENS = 256;
+
+/** Ollama names carry a tag (`model:latest`); the catalog's ids do not. */
+export function catalogId(name: string): string {
+  return name.endsWith(':latest') ? name.slice(0, -':latest'.length) : name;
+}
+
+function refuse(field: string, what: string): never {
+  throw new TesseraError('unsupported_parameter', `${what} is not supported: Tessera's models read and write plain text.`, field);
+}
+
+function refuseUnserved(request: { format?: unknown; tools?: unknown[] | undefined; think?: unknown }): void {
+  if (request.format !== undefined && request.format !== '') refuse('format', 'format (JSON mode, a schema)');
+  if (request.tools !== undefined && request.tools.length > 0) refuse('tools', 'Tools');
+  if (request.think !== undefined && request.think !== false) refuse('think', 'think');
+}
+
+function params(model: ModelCatalogEntry, options: OllamaChatRequest['options']): ChatTaskSpec['params'] {
+  const predict = options?.num_predict;
+  // -1 (no limit) and -2 (fill the context) are bounded by what a task may ask.
+  const maxTokens = predict === undefined ? OLLAMA_DEFAULT_MAX_TOKENS : predict < 0 ? CHAT_LIMITS.maxTokens : predict;
+  if (maxTokens === 0) throw new TesseraError('invalid_request', 'options.num_predict must not be 0.', 'options.num_predict');
+  return {
+    maxTokens: Math.min(maxTokens, model.contextLength, CHAT_LIMITS.maxTokens),
+    // Ollama's default temperature is 0.8.
+    temperature: options?.temperature ?? 0.8,
+    topP: options?.top_p ?? 1,
+    seed: options?.seed ?? null,
+    stop: options?.stop ?? [],
+  };
+}
+
+export function ollamaChatToSpec(catalog: readonly ModelCatalogEntry[], request: OllamaChatRequest): ChatTaskSpec {
+  const model = requireTextModel(catalog, catalogId(request.model), '/api/chat');
+  refuseUnserved(request);
+  const messages = request.messages.map((message, index): TaskMessage => {
+    if (message.role === 'tool') refuse(`messages.${index}.role`, 'A tool message');
+    if (message.images !== undefined && message.images.length > 0) refuse(`messages.${index}.images`, 'Images');
+    if (message.tool_calls !== undefined && message.tool_calls.length > 0) refuse(`messages.${index}.tool_calls`, 'Tool calls');
+    return { role: message.role, content: message.content };
+  });
+  return { kind: 'chat', model: model.id, messages, params: params(model, request.options) };
+}
+
+/** `/api/generate`: the optional system prompt, then the prompt as a user message (as `/v1/completions`). */
+export function ollamaGenerateToSpec(catalog: readonly ModelCatalogEntry[], request: OllamaGenerateRequest): ChatTaskSpec {
+  const model = requireTextModel(catalog, catalogId(request.model), '/api/generate');
+  refuseUnserved(request);
+  if (request.images !== undefined && request.images.length > 0) refuse('images', 'Images');
+  if (request.suffix !== undefined && request.suffix !== '') refuse('suffix', 'suffix (fill in the middle)');
+  if (request.template !== undefined && request.template !== '') refuse('template', 'A prompt template');
+  if (request.raw === true) refuse('raw', 'raw (a prompt without the model template)');
+  if (request.context !== undefined && request.context.length > 0) refuse('context', 'context (token ids of an earlier answer)');
+  const system = request.system ?? '';
+  return {
+    kind: 'chat',
+    model: model.id,
+    messages: [...(system === '' ? [] : [{ role: 'system' as const, content: system }]), { role: 'user', content: request.prompt }],
+    params: params(model, request.options),
+  };
+}
+
+export function ollamaEmbedToSpec(catalog: readonly ModelCatalogEntry[], request: OllamaEmbedRequest): EmbeddingsTaskSpec {
+  const id = catalogId(request.model);
+  const model = findModel(catalog, id);
+  if (model === undefined)
+    throw new TesseraError('model_not_found', `The model '${request.model}' does not exist. GET /api/tags lists them.`, 'model');
+  if (model.task !== 'feature-extraction')
+    throw new TesseraError(
+      'model_kind_mismatch',
+      `The model '${request.model}' does ${model.task}; /api/embed needs an embedding model.`,
+      'model',
+    );
+  if (request.dimensions !== undefined && request.dimensions !== model.embeddingDimensions)
+    throw new TesseraError(
+      'unsupported_parameter',
+      `'${model.id}' embeds into ${model.embeddingDimensions} dimensions only.`,
+      'dimensions',
+    );
+  return { kind: 'embeddings', model: model.id, texts: typeof request.input === 'string' ? [request.input] : request.input };
+}
+
+const NS_PER_MS = 1_000_000;
+
+/** What Ollama's last object of a generation carries: why it stopped, the counts and the times (ns). */
+export function ollamaFinal(record: TaskRecord, result: ChatTaskResult) {
+  const totalMs = result.timings.totalMs;
+  const firstMs = result.timings.firstTokenMs ?? 0;
+  return {
+    done_reason: result.output.finishReason,
+    total_duration: Math.round(Math.max(0, (record.finishedAt ?? Date.now()) - record.createdAt) * NS_PER_MS),
+    load_duration: 0,
+    prompt_eval_count: result.usage.promptTokens,
+    prompt_eval_duration: Math.round(firstMs * NS_PER_MS),
+    eval_count: result.usage.completionTokens,
+    eval_duration: Math.round(Math.max(0, totalMs - firstMs) * NS_PER_MS),
+    tessera: { verification: result.check },
+  };
+}

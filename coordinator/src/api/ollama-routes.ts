@@ -1,0 +1,200 @@
+import {
+  ollamaChatRequestSchema,
+  ollamaChatResponseSchema,
+  ollamaEmbedRequestSchema,
+  ollamaEmbedResponseSchema,
+  ollamaErrorBody,
+  ollamaGenerateRequestSchema,
+  ollamaGenerateResponseSchema,
+  ollamaTagsResponseSchema,
+} from '@tessera/shared';
+import type { ModelCatalogEntry, OllamaChatResponse, OllamaGenerateResponse, OllamaTagsResponse } from '@tessera/shared';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { installOpenAIErrorHandler } from '../http/openai-error-handler.ts';
+import type { ModelAvailability } from '../placement/model-availability.ts';
+import { ollamaChatToSpec, ollamaEmbedToSpec, ollamaFinal, ollamaGenerateToSpec } from './ollama-mapping.ts';
+import { roomForBody } from './room-for-body.ts';
+import { requireChatResult, streamTaskText, type ChatTaskResult } from './stream-task-text.ts';
+import { submitApiTask, succeededTask, type ApiTaskOptions } from './submit-api-task.ts';
+import { VERIFICATION_HEADER } from './verification-header.ts';
+import type { TaskRecord } from '../tasks/task-record.ts';
+import type { SubmittedApiTask } from './submit-api-task.ts';
+import type { FastifyReply } from 'fastify';
+
+export interface OllamaRoutesOptions extends ApiTaskOptions {
+  catalog: readonly ModelCatalogEntry[];
+  /** Tabs serving each model (on every instance): `/api/tags` lists the models someone serves, as `/v1/models` counts them. */
+  availability: Pick<ModelAvailability, 'online'>;
+  /** How often a waiting stream gets an empty piece (NDJSON has no comments). */
+  keepAliveMs: number;
+}
+
+/** Builds one object of a chat or generate answer: a piece of text, or the last with `final` fields. */
+type OllamaObject<T> = (record: TaskRecord, text: string, final?: ReturnType<typeof ollamaFinal>) => T;
+
+const chatObject: OllamaObject<OllamaChatResponse> = (record, text, final) => ({
+  model: record.spec.model,
+  created_at: new Date().toISOString(),
+  message: { role: 'assistant', content: text },
+  done: final !== undefined,
+  ...final,
+});
+
+const generateObject: OllamaObject<OllamaGenerateResponse> = (record, text, final) => ({
+  model: record.spec.model,
+  created_at: new Date().toISOString(),
+  response: text,
+  done: final !== undefined,
+  ...final,
+});
+
+/** Ollama streams unless the request says `stream: false`: newline-delimited JSON objects, the last `done: true`. */
+async function answer<T>(
+  context: OllamaRoutesOptions,
+  reply: FastifyReply,
+  submitted: SubmittedApiTask,
+  stream: boolean,
+  build: OllamaObject<T>,
+): Promise<FastifyReply> {
+  const { record } = submitted;
+  if (!stream) {
+    const done = await succeededTask(context, submitted);
+    if (done === undefined) return reply;
+    const result: ChatTaskResult = requireChatResult(done);
+    return reply
+      .header('x-tessera-task-id', record.id)
+      .header(VERIFICATION_HEADER, result.check)
+      .send(build(done, result.output.text, ollamaFinal(done, result)));
+  }
+  const line = (value: unknown): string => `${JSON.stringify(value)}\n`;
+  return streamTaskText(
+    context.tasks,
+    reply,
+    submitted,
+    {
+      contentType: 'application/x-ndjson',
+      open: () => '',
+      delta: (text) => line(build(record, text)),
+      done: (result) => line(build(record, '', ollamaFinal(record, result))),
+      error: (error) => line(ollamaErrorBody(error.code, error.message)),
+      keepAlive: () => line(build(record, '')),
+    },
+    context.keepAliveMs,
+  );
+}
+
+/**
+ * Ollama's native API, so clients built for a local Ollama (its `ollama` npm and Python packages, Open WebUI,
+ * editors) can use the network: `/api/chat`, `/api/generate`, `/api/embed`, `/api/tags`, `/api/version`. They
+ * sit beside the native `/api/v1/…` routes without clashing (no Ollama route has a `v1` segment). Errors are
+ * Ollama's `{error}`.
+ */
+export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app, context) => {
+  installOpenAIErrorHandler(app, ollamaErrorBody);
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+
+  typed.post(
+    '/api/chat',
+    {
+      onRequest: roomForBody(context.tasks),
+      schema: {
+        tags: ['Ollama'],
+        summary: 'Chat (Ollama API); streams newline-delimited JSON unless `stream: false`',
+        body: ollamaChatRequestSchema,
+        response: { 200: ollamaChatResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const spec = ollamaChatToSpec(context.catalog, request.body);
+      const submitted = submitApiTask(context, request, reply, { api: 'chat.completion', spec });
+      return answer(context, reply, submitted, request.body.stream !== false, chatObject);
+    },
+  );
+
+  typed.post(
+    '/api/generate',
+    {
+      onRequest: roomForBody(context.tasks),
+      schema: {
+        tags: ['Ollama'],
+        summary: 'Generate from a prompt (Ollama API; the prompt runs as a user message); streams unless `stream: false`',
+        body: ollamaGenerateRequestSchema,
+        response: { 200: ollamaGenerateResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const spec = ollamaGenerateToSpec(context.catalog, request.body);
+      const submitted = submitApiTask(context, request, reply, { api: 'chat.completion', spec });
+      return answer(context, reply, submitted, request.body.stream !== false, generateObject);
+    },
+  );
+
+  typed.post(
+    '/api/embed',
+    {
+      onRequest: roomForBody(context.tasks),
+      schema: {
+        tags: ['Ollama'],
+        summary: 'Embed a string or an array of strings (Ollama API)',
+        body: ollamaEmbedRequestSchema,
+        response: { 200: ollamaEmbedResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const spec = ollamaEmbedToSpec(context.catalog, request.body);
+      const submitted = submitApiTask(context, request, reply, { api: 'embedding', spec });
+      const done = await succeededTask(context, submitted);
+      if (done === undefined) return reply;
+      const result = done.result;
+      const vectors = result?.output.kind === 'embeddings' ? result.output.vectors : [];
+      return reply
+        .header('x-tessera-task-id', done.id)
+        .header(VERIFICATION_HEADER, result?.check ?? 'unverified')
+        .send({
+          model: request.body.model,
+          embeddings: vectors,
+          total_duration: Math.round(Math.max(0, (done.finishedAt ?? done.createdAt) - done.createdAt) * 1_000_000),
+          load_duration: 0,
+          prompt_eval_count: result?.usage.promptTokens ?? 0,
+        });
+    },
+  );
+
+  typed.get(
+    '/api/tags',
+    {
+      schema: {
+        tags: ['Ollama'],
+        summary: 'The catalog models a connected tab serves now (Ollama API)',
+        response: { 200: ollamaTagsResponseSchema },
+      },
+    },
+    async (): Promise<OllamaTagsResponse> => ({
+      models: context.catalog
+        .filter((model) => context.availability.online(model.id) > 0)
+        .map((model) => ({
+          name: model.id,
+          model: model.id,
+          modified_at: new Date(0).toISOString(),
+          size: model.downloadBytes,
+          digest: model.files[0]?.sha256 ?? '',
+          details: {
+            parent_model: '',
+            format: model.engine === 'web-llm' ? 'mlc' : 'onnx',
+            family: model.task,
+            families: null,
+            parameter_size: '',
+            quantization_level: model.dtype.webgpu ?? model.dtype.wasm ?? '',
+          },
+        })),
+    }),
+  );
+
+  typed.get('/api/version', { schema: { tags: ['Ollama'], summary: 'The Ollama API version these routes follow' } }, async () => ({
+    version: OLLAMA_API_VERSION,
+  }));
+};
+
+/** The Ollama release whose API these routes follow (clients check it for features). */
+export const OLLAMA_API_VERSION = '0.12.0';

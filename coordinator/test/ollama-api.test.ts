@@ -1,0 +1,190 @@
+import { TINY_BERT_ID, TINY_GPT2_ID, ollamaChatResponseSchema, ollamaErrorBodySchema, ollamaGenerateResponseSchema } from '@tessera/shared';
+import type { TaskAssign } from '@tessera/shared';
+import { Ollama } from 'ollama';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerHonestly, vectorFor } from './support/honest-answers.ts';
+import { ScriptedTab, loaded } from './support/scripted-tab.ts';
+import { assignsFor, cancelsFor, metric } from './support/task-observations.ts';
+import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
+
+/** Honest, except that a prompt containing "[silent]" is accepted and never answered. */
+function answer(assign: TaskAssign, tab: ScriptedTab): void {
+  if (assign.task.kind === 'chat' && (assign.task.messages.at(-1)?.content ?? '').includes('[silent]'))
+    return void tab.socket.emit('task:accept', { taskId: assign.taskId });
+  answerHonestly(assign, tab);
+}
+
+async function submitted(server: TestApp): Promise<number> {
+  return (
+    (await metric(server, 'tessera_tasks_submitted_total{kind="chat"}')) +
+    (await metric(server, 'tessera_tasks_submitted_total{kind="embeddings"}'))
+  );
+}
+
+describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags) with the official ollama client', () => {
+  let server: TestApp;
+  let tab: ScriptedTab;
+  let ollama: Ollama;
+
+  beforeAll(async () => {
+    server = await startTestApp({ keepAliveMs: 50 });
+    tab = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID), loaded(TINY_BERT_ID)], onAssign: answer });
+    await tab.ready();
+    ollama = new Ollama({ host: server.url });
+  });
+  afterAll(async () => {
+    tab.close();
+    await server.close();
+  });
+
+  it('chats without streaming: one object, done, with counts; options reach the task', async () => {
+    const response = await ollama.chat({
+      model: TINY_GPT2_ID,
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hello ollama' },
+      ],
+      options: { temperature: 0, num_predict: 32, seed: 7, stop: ['###'] },
+    });
+    ollamaChatResponseSchema.parse(response);
+    expect(response.message).toEqual({ role: 'assistant', content: 'echo: hello ollama' });
+    expect(response.done).toBe(true);
+    expect(response.done_reason).toBe('stop');
+    expect(response.eval_count).toBeGreaterThan(0);
+    const [assign] = tab.received.flatMap((message) =>
+      message.event === 'task:assign' &&
+      message.payload.task.kind === 'chat' &&
+      message.payload.task.messages.at(-1)?.content === 'hello ollama'
+        ? [message.payload]
+        : [],
+    );
+    expect(assign?.task).toMatchObject({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hello ollama' },
+      ],
+      params: { maxTokens: 32, temperature: 0, seed: 7, stop: ['###'] },
+    });
+  });
+
+  it('streams a chat as newline-delimited JSON, the last object done', async () => {
+    const stream = await ollama.chat({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'one two three' }], stream: true });
+    const parts = [];
+    for await (const part of stream) parts.push(part);
+    expect(parts.map((part) => part.message.content).join('')).toBe('echo: one two three');
+    expect(parts.filter((part) => part.message.content !== '').length).toBeGreaterThan(1);
+    expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'stop' });
+    expect(parts.slice(0, -1).every((part) => !part.done)).toBe(true);
+  });
+
+  it('streams by default when the request says nothing, as Ollama does', async () => {
+    const response = await fetch(`${server.url}/api/chat`, {
+      method: 'POST',
+      body: JSON.stringify({ model: `${TINY_GPT2_ID}:latest`, messages: [{ role: 'user', content: 'by default' }] }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.headers.get('content-type')).toBe('application/x-ndjson');
+    const lines = (await response.text())
+      .trim()
+      .split('\n')
+      .map((line) => ollamaChatResponseSchema.parse(JSON.parse(line)));
+    expect(lines.map((line) => line.message.content).join('')).toBe('echo: by default');
+    expect(lines.at(-1)?.done).toBe(true);
+  });
+
+  it('generates from a prompt and a system prompt, streaming and not', async () => {
+    const whole = await ollama.generate({ model: TINY_GPT2_ID, prompt: 'complete this', system: 'You complete.' });
+    ollamaGenerateResponseSchema.parse(whole);
+    expect(whole.response).toBe('echo: complete this');
+    expect(whole.done).toBe(true);
+    const stream = await ollama.generate({ model: TINY_GPT2_ID, prompt: 'and stream it', stream: true });
+    let text = '';
+    let last;
+    for await (const part of stream) {
+      text += part.response;
+      last = part;
+    }
+    expect(text).toBe('echo: and stream it');
+    expect(last?.done).toBe(true);
+  });
+
+  it('embeds a string and a batch', async () => {
+    const one = await ollama.embed({ model: TINY_BERT_ID, input: 'abc' });
+    expect(one.embeddings).toHaveLength(1);
+    one.embeddings[0]?.forEach((value, i) => expect(value).toBeCloseTo(vectorFor('abc')[i] ?? NaN, 6));
+    const batch = await ollama.embed({ model: TINY_BERT_ID, input: ['a', 'bb'] });
+    expect(batch.embeddings).toHaveLength(2);
+  });
+
+  it('lists the models a connected tab serves, and only those', async () => {
+    const { models } = await ollama.list();
+    expect(models.map((model) => model.name).sort()).toEqual([TINY_BERT_ID, TINY_GPT2_ID].sort());
+  });
+
+  it('cancels the task when a streaming caller leaves (the client aborts)', async () => {
+    const stream = await ollama.chat({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'wait [silent]' }], stream: true });
+    const iterator = stream[Symbol.asyncIterator]();
+    const first = await iterator.next(); // a keep-alive: an empty piece, not done
+    expect(first.value).toMatchObject({ done: false, message: { content: '' } });
+    stream.abort();
+    const assign = await eventually(
+      () =>
+        tab.received.flatMap((m) =>
+          m.event === 'task:assign' && m.payload.task.kind === 'chat' && m.payload.task.messages[0]?.content === 'wait [silent]'
+            ? [m.payload]
+            : [],
+        )[0],
+    );
+    await eventually(() => (cancelsFor(tab, assign.taskId).length === 1 ? true : undefined), 3000, 'task:cancel');
+    expect(assignsFor(tab, assign.taskId)).toHaveLength(1);
+  });
+
+  it('raises errors in Ollama shape through the client', async () => {
+    await expect(ollama.chat({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+      name: 'ResponseError',
+      status_code: 404,
+    });
+    await expect(ollama.generate({ model: 'onnx-community/Qwen2.5-0.5B-Instruct', prompt: 'x' })).rejects.toMatchObject({
+      status_code: 503,
+    });
+  });
+
+  it('refuses malformed and unservable bodies with a clear 4xx in Ollama shape, storing no task', async () => {
+    const before = await submitted(server);
+    const chat = { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }], stream: false };
+    const cases: Array<{ path: string; body: unknown; status: number; mentions: string }> = [
+      { path: '/api/chat', body: { model: TINY_GPT2_ID }, status: 400, mentions: 'messages' },
+      { path: '/api/chat', body: { ...chat, messages: [{ role: 'robot', content: 'x' }] }, status: 400, mentions: 'role' },
+      { path: '/api/chat', body: { ...chat, options: { temperature: 'hot' } }, status: 400, mentions: 'temperature' },
+      { path: '/api/chat', body: { ...chat, tools: [{ type: 'function', function: { name: 'f' } }] }, status: 400, mentions: 'tools' },
+      { path: '/api/chat', body: { ...chat, format: 'json' }, status: 400, mentions: 'format' },
+      {
+        path: '/api/chat',
+        body: { ...chat, messages: [{ role: 'user', content: 'x', images: ['AA=='] }] },
+        status: 400,
+        mentions: 'images',
+      },
+      { path: '/api/chat', body: { ...chat, model: TINY_BERT_ID }, status: 400, mentions: 'feature-extraction' },
+      { path: '/api/generate', body: { model: TINY_GPT2_ID }, status: 400, mentions: 'prompt' },
+      { path: '/api/generate', body: { model: TINY_GPT2_ID, prompt: 'x', raw: true }, status: 400, mentions: 'raw' },
+      { path: '/api/generate', body: { model: TINY_GPT2_ID, prompt: 'x', context: [1, 2] }, status: 400, mentions: 'context' },
+      { path: '/api/generate', body: { model: TINY_GPT2_ID, prompt: 'x', suffix: 'y' }, status: 400, mentions: 'suffix' },
+      { path: '/api/embed', body: { model: TINY_BERT_ID, input: [1, 2] }, status: 400, mentions: 'input' },
+      { path: '/api/embed', body: { model: TINY_GPT2_ID, input: 'x' }, status: 400, mentions: 'embedding model' },
+      { path: '/api/embed', body: { model: 'nope', input: 'x' }, status: 404, mentions: 'nope' },
+      { path: '/api/chat', body: '{"model": ', status: 400, mentions: 'JSON' },
+    ];
+    for (const { path, body, status, mentions } of cases) {
+      const response = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      expect({ path, status: response.status }).toEqual({ path, status });
+      expect(ollamaErrorBodySchema.strict().parse(await response.json()).error).toContain(mentions);
+    }
+    expect(await submitted(server)).toBe(before);
+    // The native routes beside them still answer in their own shape.
+    expect((await fetch(`${server.url}/api/v1/tasks/nope`)).status).toBe(404);
+  });
+});
