@@ -14,6 +14,8 @@ import { completionsRoute } from './api/completions-route.ts';
 import { embeddingsRoute } from './api/embeddings-route.ts';
 import { modelsRoute } from './api/models-route.ts';
 import { ollamaRoutes } from './api/ollama-routes.ts';
+import { ResponseStore } from './api/response-store.ts';
+import { responsesRoute } from './api/responses-route.ts';
 import { networkRoute, networkSnapshot } from './api/network-route.ts';
 import { tasksRoute } from './api/tasks-route.ts';
 import { currentApiKey, installApiKeyAuth } from './keys/api-key-auth.ts';
@@ -175,6 +177,8 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   // The same tasks through other APIs' shapes (src/api/submit-api-task.ts).
   const keepAliveMs = config.keepAliveMs;
   await app.register(completionsRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs });
+  const responses = new ResponseStore({ db });
+  await app.register(responsesRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs, responses });
   await app.register(anthropicMessagesRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs });
   await app.register(ollamaRoutes, { catalog, tasks, availability: core.availability, idempotency, abandonGraceMs, keepAliveMs });
   await app.register(modelsRoute, { catalog, availability: core.availability, startedAt: core.startedAt });

@@ -205,4 +205,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    ) STRICT`,
   `CREATE INDEX api_key_tasks_by_key ON api_key_tasks (key_id)`,
+  // `POST /v1/responses` (src/api/response-store.ts): a stored response's conversation, for `previous_response_id`.
+  `CREATE TABLE responses (
+     id TEXT PRIMARY KEY,
+     model TEXT NOT NULL,
+     conversation TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   ) STRICT`,
+  `CREATE INDEX responses_by_age ON responses (created_at)`,
 ];

@@ -1,0 +1,118 @@
+import { TesseraError, responseObjectSchema, responseRequestSchema } from '@tessera/shared';
+import type { ModelCatalogEntry, ResponseStreamEvent } from '@tessera/shared';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ResponseStore } from './response-store.ts';
+import { responseMessageId, responseObject, responseOutputMessage, responseRequestToTask } from './responses-mapping.ts';
+import { roomForBody } from './room-for-body.ts';
+import { requireChatResult, sseEvent, streamTaskText, type ChatTaskResult } from './stream-task-text.ts';
+import { submitApiTask, succeededTask, type ApiTaskOptions } from './submit-api-task.ts';
+import { VERIFICATION_HEADER } from './verification-header.ts';
+
+export interface ResponsesOptions extends ApiTaskOptions {
+  catalog: readonly ModelCatalogEntry[];
+  /** The conversations behind `previous_response_id`. */
+  responses: Pick<ResponseStore, 'get' | 'save'>;
+  /** How often a waiting stream gets a keep-alive comment. */
+  keepAliveMs: number;
+}
+
+/**
+ * OpenAI's `POST /v1/responses` on the chat task (the AI SDK's default `openai(id)`, `client.responses.create`):
+ * text in, text out, streamed with the Responses events; `previous_response_id` continues a stored conversation.
+ */
+export const responsesRoute: FastifyPluginAsync<ResponsesOptions> = async (app, context) => {
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/v1/responses',
+    {
+      onRequest: roomForBody(context.tasks),
+      schema: {
+        tags: ['OpenAI'],
+        summary:
+          'Create a model response (OpenAI Responses API: text input, instructions, previous_response_id); `stream: true` answers with its server-sent events',
+        body: responseRequestSchema,
+        response: { 200: responseObjectSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const previousId = body.previous_response_id ?? null;
+      const previous = previousId === null ? undefined : context.responses.get(previousId);
+      if (previousId !== null && previous === undefined)
+        throw new TesseraError('response_not_found', `Previous response with id '${previousId}' not found.`, 'previous_response_id');
+      const { spec, conversation } = responseRequestToTask(context.catalog, body, previous);
+      const submitted = submitApiTask(context, request, reply, { api: 'chat.completion', spec });
+      const { record } = submitted;
+      const keep = (result: ChatTaskResult): void => {
+        if (body.store === false) return;
+        context.responses.save(`resp_${record.id}`, {
+          model: spec.model,
+          conversation: [...conversation, { role: 'assistant', content: result.output.text }],
+        });
+      };
+
+      if (body.stream !== true) {
+        const done = await succeededTask(context, submitted);
+        if (done === undefined) return reply;
+        const result = requireChatResult(done);
+        keep(result);
+        return reply
+          .header('x-tessera-task-id', record.id)
+          .header(VERIFICATION_HEADER, result.check)
+          .send(responseObject(done, body, spec, { result }));
+      }
+
+      let sequence = 0;
+      const event = (data: ResponseStreamEvent): string => sseEvent(data.type, data);
+      const at = { output_index: 0, item_id: responseMessageId(record), content_index: 0 };
+      const part = (text: string) => ({ type: 'output_text' as const, text, annotations: [] });
+      return streamTaskText(
+        context.tasks,
+        reply,
+        submitted,
+        {
+          contentType: 'text/event-stream; charset=utf-8',
+          open: () => {
+            const response = responseObject(record, body, spec, {});
+            return (
+              event({ type: 'response.created', sequence_number: sequence++, response }) +
+              event({ type: 'response.in_progress', sequence_number: sequence++, response }) +
+              event({
+                type: 'response.output_item.added',
+                sequence_number: sequence++,
+                output_index: 0,
+                item: responseOutputMessage(record, '', 'in_progress'),
+              }) +
+              event({ type: 'response.content_part.added', sequence_number: sequence++, ...at, part: part('') })
+            );
+          },
+          delta: (delta) => event({ type: 'response.output_text.delta', sequence_number: sequence++, ...at, delta, logprobs: [] }),
+          done: (result) => {
+            keep(result);
+            const response = responseObject(record, body, spec, { result });
+            const text = result.output.text;
+            return (
+              event({ type: 'response.output_text.done', sequence_number: sequence++, ...at, text, logprobs: [] }) +
+              event({ type: 'response.content_part.done', sequence_number: sequence++, ...at, part: part(text) }) +
+              event({
+                type: 'response.output_item.done',
+                sequence_number: sequence++,
+                output_index: 0,
+                item: response.output[0] ?? responseOutputMessage(record, text, 'completed'),
+              }) +
+              event({
+                type: response.status === 'incomplete' ? 'response.incomplete' : 'response.completed',
+                sequence_number: sequence++,
+                response,
+              })
+            );
+          },
+          error: (error) =>
+            event({ type: 'response.failed', sequence_number: sequence++, response: responseObject(record, body, spec, { error }) }),
+          keepAlive: () => ': keep-alive\n\n',
+        },
+        context.keepAliveMs,
+      );
+    },
+  );
+};
