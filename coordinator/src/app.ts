@@ -21,6 +21,7 @@ import { tasksRoute } from './api/tasks-route.ts';
 import { currentApiKey, installApiKeyAuth } from './keys/api-key-auth.ts';
 import { apiKeyRoutes } from './keys/api-key-routes.ts';
 import { keyedTasks } from './keys/keyed-tasks.ts';
+import { installHttpMetrics } from './http/http-metrics.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorContext } from './coordinator-context.ts';
 import { createCoordinatorCore } from './coordinator-core.ts';
@@ -146,6 +147,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  installHttpMetrics(app, core.metrics.registry);
   // Before the rate limit, which then counts per key; the key reaches the submitting code (`keyedTasks`).
   installApiKeyAuth(app, {
     keys: core.keys,

@@ -122,7 +122,7 @@ describe('OpenAI-compatible API with a scripted tab', () => {
   it('serves health, Prometheus metrics and the OpenAPI document', async () => {
     expect((await (await fetch(`${server.url}/healthz`)).json()).status).toBe('ok');
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(/tessera_tasks_finished_total\{status="succeeded"\} [1-9]/);
+    expect(metrics).toMatch(/tessera_tasks_finished_total\{status="succeeded"[^}]*\} [1-9]/);
     const openapi = await (await fetch(`${server.url}/docs/json`)).json();
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/chat/completions', '/v1/embeddings', '/api/v1/tasks']));
   });

@@ -56,7 +56,7 @@ async function metric(url: string, name: string): Promise<number> {
 }
 
 async function residentBytes(url: string): Promise<number> {
-  return metric(url, 'tessera_process_process_resident_memory_bytes');
+  return metric(url, 'tessera_process_resident_memory_bytes');
 }
 
 const COLLECT_GARBAGE_ON_SIGNAL = fileURLToPath(new URL('./support/collect-garbage-on-signal.mjs', import.meta.url));
@@ -65,7 +65,7 @@ const COLLECT_GARBAGE_ON_SIGNAL = fileURLToPath(new URL('./support/collect-garba
 async function heapHeldBytes(running: { child: ChildProcess; url: string }): Promise<number> {
   running.child.kill('SIGUSR2');
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  return metric(running.url, 'tessera_process_nodejs_heap_size_used_bytes');
+  return metric(running.url, 'tessera_nodejs_heap_size_used_bytes');
 }
 
 /** A chat task of ~928 KiB, within the body limit; no tab is connected, so it stays queued. */

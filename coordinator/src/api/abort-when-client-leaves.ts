@@ -24,7 +24,13 @@ export function cancelWhenClientLeaves(
 ): AbortSignal {
   const signal = abortWhenClientLeaves(response);
   const cancel = (): void => {
-    if (!tasks.awaited(id)) tasks.cancel(id, 'the caller closed the connection');
+    if (tasks.awaited(id)) return;
+    try {
+      tasks.cancel(id, 'the caller closed the connection');
+    } catch {
+      // The coordinator closed meanwhile (the callers' connections close with it) and its store with it: the
+      // task stays open in the store, and the next start recovers it like any other.
+    }
   };
   // Looked at after this turn even without a grace: the caller's own wait stops listening on the same abort.
   signal.addEventListener('abort', () => setTimeout(cancel, graceMs).unref(), { once: true });

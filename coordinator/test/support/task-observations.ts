@@ -13,11 +13,27 @@ export function resultText(task: TaskView): string | null {
   return task.result !== null && 'choices' in task.result ? (task.result.choices[0]?.message.content ?? null) : null;
 }
 
-/** One Prometheus series (`name` or `name{label="value"}`); 0 while it has no sample. */
+/**
+ * A Prometheus counter or gauge: `name`, or `name{label="value",…}` for the series whose labels include
+ * those (summed over the others, e.g. every model); 0 while it has no sample.
+ */
 export async function metric(server: TestApp, series: string): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  return sumOfSeries(text, series);
+}
+
+/** Sums the samples of `series` (name, and labels that must all be present) in a Prometheus text page. */
+export function sumOfSeries(text: string, series: string): number {
+  const [, name = series, wanted = ''] = /^([^{]+)(?:\{(.*)\})?$/.exec(series) ?? [];
+  const labels = wanted === '' ? [] : wanted.split(/,(?=[a-z_]+=)/);
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([^{ ]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match === null || match[1] !== name) continue;
+    const present = (match[2] ?? '').split(/,(?=[a-z_]+=)/);
+    if (labels.every((label) => present.includes(label))) sum += Number(match[3]);
+  }
+  return sum;
 }
 
 export function assignsFor(tab: ScriptedTab, taskId: TaskId): TaskAssign[] {
