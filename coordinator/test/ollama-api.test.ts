@@ -30,6 +30,9 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags) with the 
     server = await startTestApp({ keepAliveMs: 50 });
     tab = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID), loaded(TINY_BERT_ID)], onAssign: answer });
     await tab.ready();
+    // A tab's models become servable a moment after its welcome.
+    const { availability } = server.app.tessera;
+    await eventually(() => (availability.online(TINY_GPT2_ID) > 0 && availability.online(TINY_BERT_ID) > 0 ? true : undefined));
     ollama = new Ollama({ host: server.url });
   });
   afterAll(async () => {

@@ -92,6 +92,9 @@ async function answer<T>(
  */
 export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app, context) => {
   installOpenAIErrorHandler(app, ollamaErrorBody);
+  // Ollama reads the body as JSON whatever its type, and its documented `curl … -d '{…}'` says
+  // application/x-www-form-urlencoded: these routes (and only they) read that as JSON too.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
   typed.post(
