@@ -5,7 +5,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { PROTOCOL_VERSION, TesseraError, openAIErrorBody } from '@tessera/shared';
 import type { ModelCatalogEntry } from '@tessera/shared';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
 import { catalogRoute } from './api/catalog-route.ts';
 import { anthropicMessagesRoute } from './api/anthropic-messages-route.ts';
@@ -22,6 +22,7 @@ import { currentApiKey, installApiKeyAuth } from './keys/api-key-auth.ts';
 import { apiKeyRoutes } from './keys/api-key-routes.ts';
 import { keyedTasks } from './keys/keyed-tasks.ts';
 import { installHttpMetrics } from './http/http-metrics.ts';
+import { OPENAPI_SECURITY_SCHEMES, openApiTransform } from './http/openapi-transform.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorContext } from './coordinator-context.ts';
 import { createCoordinatorCore } from './coordinator-core.ts';
@@ -117,6 +118,9 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   await registerApiCors(app, config.corsOrigins);
   await app.register(fastifySwagger, {
     openapi: {
+      openapi: '3.1.0',
+      servers: [{ url: '/', description: 'this coordinator' }],
+      components: { securitySchemes: OPENAPI_SECURITY_SCHEMES },
       info: {
         title: 'Tessera coordinator API',
         version: `protocol ${PROTOCOL_VERSION}`,
@@ -143,7 +147,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
         { name: 'Operations', description: 'Health and metrics' },
       ],
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
