@@ -13,6 +13,7 @@ import type {
 } from '@tessera/shared';
 import { openAIErrorBody } from '@tessera/shared';
 import type { TaskRecord } from '../tasks/task-record.ts';
+import { assertSupportedChatParameters } from './unsupported-chat-parameters.ts';
 
 export const DEFAULT_MAX_TOKENS = 256;
 
@@ -32,6 +33,7 @@ export function chatRequestToSpec(catalog: readonly ModelCatalogEntry[], request
   const model = requireModel(catalog, request.model, 'text-generation', '/v1/chat/completions');
   if ((request.n ?? 1) !== 1)
     throw new TesseraError('unsupported_parameter', 'Only n=1 is supported; send several requests for several choices.', 'n');
+  assertSupportedChatParameters(request);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, model.contextLength);
   return {
     kind: 'chat',

@@ -29,6 +29,22 @@ export const chatCompletionRequestSchema = z.object({
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
   user: z.string().max(256).optional(),
+  // Known, and refused unless neutral (coordinator/src/api/unsupported-chat-parameters.ts): dropping them
+  // silently would hand a client text where it expects tool calls, JSON or log probabilities.
+  tools: z.array(z.unknown()).nullish(),
+  tool_choice: z.unknown().optional(),
+  parallel_tool_calls: z.boolean().nullish(),
+  functions: z.array(z.unknown()).nullish(),
+  function_call: z.unknown().optional(),
+  response_format: z
+    .object({ type: z.string().max(100) })
+    .loose()
+    .nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
