@@ -174,8 +174,8 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   }
 
   const { registry, metrics } = core;
-  const tasks = keyedTasks(core.dispatcher, core.keys);
-  await app.register(workerSocketPlugin, { gateway: core.gateway, cluster: core.cluster?.sockets });
+  const tasks = keyedTasks(core.dispatcher, core.keys, (keyId, record) => core.developerStream.keySubmitted(keyId, record));
+  await app.register(workerSocketPlugin, { gateway: core.gateway, cluster: core.cluster?.sockets, developers: core.developerStream });
   const { idempotency } = core;
   const { abandonGraceMs } = config;
   await app.register(chatCompletionsRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs: config.keepAliveMs });
@@ -189,7 +189,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   await app.register(ollamaRoutes, { catalog, tasks, availability: core.availability, idempotency, abandonGraceMs, keepAliveMs });
   await app.register(modelsRoute, { catalog, availability: core.availability, startedAt: core.startedAt });
   await app.register(catalogRoute, { catalog, hubUrl: config.hubUrl });
-  await app.register(tasksRoute, { catalog, tasks, registry, metrics, idempotency });
+  await app.register(tasksRoute, { catalog, tasks, registry, metrics, idempotency, webhooks: core.webhooks });
   await app.register(networkRoute, { snapshot: () => networkSnapshot(core) });
   await app.register(admissionRoute, { limits: admissionLimitsOf(config) });
   await app.register(walletRoutes, { wallet: core.wallet });

@@ -268,6 +268,29 @@ export const CONFIG_FIELDS = {
     help: 'the token the admin API (/api/v1/admin/keys) asks for in x-tessera-admin-token; empty: the admin API is off',
     schema: z.string().trim().max(500).default(''),
   },
+  webhookAllowPrivate: {
+    env: 'TESSERA_WEBHOOK_ALLOW_PRIVATE',
+    help: 'let webhook_url name loopback, private, link-local and other non-public addresses (1); off by default, so a key cannot make the coordinator call into its own network',
+    schema: z
+      .enum(['0', '1', 'true', 'false'])
+      .default('0')
+      .transform((value) => value === '1' || value === 'true'),
+  },
+  webhookMaxAttempts: {
+    env: 'TESSERA_WEBHOOK_MAX_ATTEMPTS',
+    help: 'POSTs of a webhook (network errors and non-2xx answers are retried) before it is given up',
+    schema: z.coerce.number().int().min(1).max(20).default(6),
+  },
+  webhookRetryBaseMs: {
+    env: 'TESSERA_WEBHOOK_RETRY_BASE_MS',
+    help: "the wait before a webhook's second attempt; it doubles before each next one (2 s: six attempts over about a minute)",
+    schema: z.coerce.number().int().min(10).max(3_600_000).default(2000),
+  },
+  webhookTimeoutMs: {
+    env: 'TESSERA_WEBHOOK_TIMEOUT_MS',
+    help: 'how long one webhook POST may take, connection included, before it counts as failed',
+    schema: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  },
   trustProxy: {
     env: 'TESSERA_TRUST_PROXY',
     help: "proxies whose X-Forwarded-For names the client, for the API and the tab sockets alike: comma-separated addresses, CIDRs, loopback, linklocal or uniquelocal; empty: none, the connection's peer is the client",

@@ -1,6 +1,9 @@
 import type { ModelCatalogEntry } from '@tessera/shared';
 import type { IdempotencyKeys } from './api/idempotency-keys.ts';
 import type { ApiKeyStore } from './keys/api-key-store.ts';
+import type { DeveloperStream } from './developer-stream/developer-stream.ts';
+import type { WebhookDeliveries } from './developer-stream/webhook-deliveries.ts';
+import type { WebhookIntake } from './developer-stream/webhook-intake.ts';
 import type { ModelAvailability } from './placement/model-availability.ts';
 import type { Cluster } from './cluster/open-cluster.ts';
 import type { ScaleOut } from './scale-out/scale-out.ts';
@@ -62,6 +65,11 @@ export interface CoordinatorContext {
   availability: ModelAvailability;
   /** Developers' API keys: priority, quotas and usage. */
   keys: ApiKeyStore;
+  /** The `/api` namespace: developers follow their keys' tasks. */
+  developerStream: DeveloperStream;
+  /** `webhook_url` on async tasks: accepted at submit, delivered from `webhookDeliveries` when the task ends. */
+  webhooks: WebhookIntake;
+  webhookDeliveries: WebhookDeliveries;
   /** `Idempotency-Key` on the API's POSTs. */
   idempotency: IdempotencyKeys;
   startedAt: number;

@@ -1,5 +1,6 @@
 import type { ModelCatalogEntry, Tier } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { openCluster } from './cluster/open-cluster.ts';
 import { peerMessageLimiter } from './cluster/rate-limiters.ts';
 import type { CoordinatorConfig } from './config.ts';
@@ -28,6 +29,10 @@ import { INSTANCE_DEAD_AFTER_MS, type ScaleOut } from './scale-out/scale-out.ts'
 import { IdempotencyKeys } from './api/idempotency-keys.ts';
 import { ApiKeyStore } from './keys/api-key-store.ts';
 import { keepApiUsage } from './keys/api-usage-keeper.ts';
+import { DeveloperStream } from './developer-stream/developer-stream.ts';
+import { WebhookDeliverer } from './developer-stream/webhook-deliverer.ts';
+import { WebhookDeliveries } from './developer-stream/webhook-deliveries.ts';
+import { WebhookIntake } from './developer-stream/webhook-intake.ts';
 import { ClusterAvailability } from './scale-out/cluster-availability.ts';
 import { ClusterHandoffs } from './scale-out/cluster-handoffs.ts';
 import { LocalAvailability } from './placement/model-availability.ts';
@@ -268,6 +273,23 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   const leads = scaleOut === undefined ? undefined : () => scaleOut.isLeader();
   const { chain, hcs, settler } = await createSettlement({ config, db, ledger, accounts, registry: metrics.registry, logger, leads });
 
+  // Developers' task stream (/api) and webhooks; with others, any instance may deliver a webhook (one claims it).
+  const developerStream = new DeveloperStream({ keys, tasks: dispatcher, events, logger, sharedDatabase: shared });
+  const webhookDeliveries = new WebhookDeliveries(db);
+  const webhooks = new WebhookIntake({ keys, deliveries: webhookDeliveries, allowPrivate: config.webhookAllowPrivate });
+  const webhookDeliverer = new WebhookDeliverer({
+    deliveries: webhookDeliveries,
+    keys,
+    tasks: dispatcher,
+    events,
+    claimant: cluster?.instanceId ?? randomUUID(),
+    maxAttempts: config.webhookMaxAttempts,
+    retryBaseMs: config.webhookRetryBaseMs,
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivate: config.webhookAllowPrivate,
+    logger,
+  });
+
   const lifecycle = new Lifecycle();
   // Alone, this process owns every open task in the store; with others, the leader takes over the dead's.
   if (scaleOut !== undefined) lifecycle.add(scaleOut);
@@ -283,6 +305,8 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   lifecycle.add({ start: () => ledger.currentEpoch(), stop: () => verifier.stop() });
   lifecycle.add(settler);
   lifecycle.add({ start: () => undefined, stop: () => hcs?.close() });
+  lifecycle.add(developerStream);
+  lifecycle.add(webhookDeliverer);
 
   return {
     config,
@@ -310,6 +334,9 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     scaleOut,
     idempotency: new IdempotencyKeys({ db, task: (id) => dispatcher.get(id) }),
     keys,
+    developerStream,
+    webhooks,
+    webhookDeliveries,
     availability: clusterAvailability ?? localAvailability,
     startedAt: Date.now(),
   };

@@ -133,6 +133,19 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'direct_stream names no connected tab with that key.',
   },
+  webhook_url_refused: {
+    status: 400,
+    type: 'invalid_request_error',
+    retryable: false,
+    summary:
+      'webhook_url needs an API key with a webhook secret, and an address on the public internet unless the operator allows private ones.',
+  },
+  too_many_subscriptions: {
+    status: 429,
+    type: 'rate_limit_error',
+    retryable: true,
+    summary: 'This connection or API key holds as many task subscriptions as it may; unsubscribe from some first.',
+  },
   worker_disconnected: { status: 502, type: 'server_error', retryable: true, summary: 'The tab left while running the task.' },
   result_refused: {
     status: 409,

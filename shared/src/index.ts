@@ -53,3 +53,5 @@ export * from './anthropic/anthropic-messages.ts';
 export * from './anthropic/anthropic-error-body.ts';
 export * from './ollama/ollama-api.ts';
 export * from './keys/api-keys.ts';
+export * from './developer-stream.ts';
+export * from './webhooks.ts';

@@ -6,6 +6,7 @@ import { taskStatusSchema } from './task.ts';
 import { resultVerificationSchema } from './verification/result-verification.ts';
 import { directStreamKeySchema } from './socket-events.ts';
 import { nodeIdSchema } from './ids.ts';
+import { webhookUrlSchema } from './webhooks.ts';
 
 /**
  * Asks for the text straight from the worker over a WebRTC link to the submitting tab (which is connected
@@ -17,6 +18,8 @@ export type DirectStreamRequest = z.infer<typeof directStreamRequestSchema>;
 /** Native async API (as AI Horde users expect): submit, poll, cancel. The bodies reuse OpenAI's shapes. */
 /** Queue the task even when no tab serves its model now; it then waits up to the queue timeout for one. */
 const waitForTabSchema = z.boolean().optional();
+/** POSTed the task's view, signed, when it ends (needs an API key; `shared/README.md`, Webhooks). */
+const webhookSchema = webhookUrlSchema.optional();
 
 export const createTaskRequestSchema = z.discriminatedUnion('type', [
   z.object({
@@ -24,8 +27,9 @@ export const createTaskRequestSchema = z.discriminatedUnion('type', [
     request: chatCompletionRequestSchema,
     direct_stream: directStreamRequestSchema.optional(),
     wait_for_tab: waitForTabSchema,
+    webhook_url: webhookSchema,
   }),
-  z.object({ type: z.literal('embedding'), request: embeddingRequestSchema, wait_for_tab: waitForTabSchema }),
+  z.object({ type: z.literal('embedding'), request: embeddingRequestSchema, wait_for_tab: waitForTabSchema, webhook_url: webhookSchema }),
 ]);
 export type CreateTaskRequest = z.infer<typeof createTaskRequestSchema>;
 

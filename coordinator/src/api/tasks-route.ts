@@ -21,6 +21,7 @@ import { minTierFrom } from './min-tier-header.ts';
 import { roomForBody } from './room-for-body.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { chatRequestToSpec, embeddingRequestToSpec, taskView } from './openai-mapping.ts';
+import type { WebhookIntake } from '../developer-stream/webhook-intake.ts';
 
 /** The connection `direct_stream` names, if it is connected and the key is its own. */
 function directStreamTarget(context: TasksRouteOptions, request: DirectStreamRequest): NodeId {
@@ -52,6 +53,8 @@ export interface TasksRouteOptions {
   metrics: Pick<CoordinatorMetrics, 'directStreamAssigned'>;
   /** `Idempotency-Key`: a retry gets the task its first request created. */
   idempotency: Pick<IdempotencyKeys, 'submitOnce'>;
+  /** `webhook_url`: refused at once, or delivered when the task ends. */
+  webhooks: Pick<WebhookIntake, 'accept' | 'register'>;
 }
 
 /** Native asynchronous tasks: submit and come back later. Results survive a coordinator restart. */
@@ -79,11 +82,13 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
           : embeddingRequestToSpec(context.catalog, body.request);
       const directTo =
         body.type === 'chat.completion' && body.direct_stream !== undefined ? directStreamTarget(context, body.direct_stream) : null;
+      // Checked before anything is stored: a refused webhook leaves no task behind.
+      const webhook = body.webhook_url === undefined ? null : await context.webhooks.accept(body.webhook_url);
       const cancel = newCancelToken();
       const { record, replayed } = context.idempotency.submitOnce(
         { client: request.ip, key: request.headers[IDEMPOTENCY_KEY_HEADER], route: request.url, body },
-        () =>
-          context.tasks.submit({
+        () => {
+          const submitted = context.tasks.submit({
             api: body.type,
             spec,
             priority: ANONYMOUS_PRIORITY,
@@ -92,7 +97,10 @@ export const tasksRoute: FastifyPluginAsync<TasksRouteOptions> = async (app, con
             directTo,
             waitForTab: body.wait_for_tab === true,
             cancelTokenHash: cancel.hash,
-          }),
+          });
+          if (webhook !== null) context.webhooks.register(submitted.id, webhook);
+          return submitted;
+        },
       );
       // The cancel token was shown once, to the first request: a replay gets the task without it.
       if (replayed) return reply.code(200).header(IDEMPOTENT_REPLAYED_HEADER, 'true').send(view(record));

@@ -213,4 +213,22 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    ) STRICT`,
   `CREATE INDEX responses_by_age ON responses (created_at)`,
+  // Webhooks of async tasks (src/developer-stream/): each key's signing secret, and one delivery per task,
+  // kept until it is delivered or given up so a restart resumes its retries.
+  `ALTER TABLE api_keys ADD COLUMN webhook_secret TEXT`,
+  `CREATE TABLE webhook_deliveries (
+     task_id TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     next_attempt_at INTEGER NOT NULL,
+     claimed_by TEXT,
+     claimed_until INTEGER,
+     last_error TEXT,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER
+   ) STRICT`,
+  `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`,
+  `CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries (finished_at) WHERE status <> 'pending'`,
 ];

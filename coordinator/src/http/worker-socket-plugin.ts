@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
-import { WORKER_NAMESPACE } from '@tessera/shared';
+import { API_NAMESPACE, WORKER_NAMESPACE } from '@tessera/shared';
 import type { ClusterSockets } from '../cluster/cluster-sockets.ts';
 import type { WorkerGateway } from '../workers/worker-gateway.ts';
 
@@ -8,6 +8,8 @@ export interface WorkerSocketOptions {
   gateway: Pick<WorkerGateway, 'listen'>;
   /** With several instances on one Redis: the adapter that lets any instance reach any tab. */
   cluster?: Pick<ClusterSockets, 'attach'> | undefined;
+  /** The developers' `/api` namespace (`DeveloperStream`), on the same server. */
+  developers?: { listen(io: SocketServer): void };
 }
 
 /**
@@ -24,11 +26,13 @@ export const workerSocketPlugin: FastifyPluginAsync<WorkerSocketOptions> = async
   });
   options.cluster?.attach(io);
   options.gateway.listen(io);
+  options.developers?.listen(io);
   app.addHook('preClose', async () => {
     // Close tab connections ourselves so the HTTP server can shut down; io.close() would close it twice.
     // Only this instance's (`local`): with the Redis adapter a plain disconnectSockets reaches every instance.
     io.local.disconnectSockets(true);
     io.of(WORKER_NAMESPACE).local.disconnectSockets(true);
+    io.of(API_NAMESPACE).local.disconnectSockets(true);
     io.engine.close();
   });
 };

@@ -52,8 +52,8 @@ export const apiKeyRoutes: FastifyPluginAsync<ApiKeyRoutesOptions> = async (app,
       onRequest: (request, _reply, done) => done(tryAdmin(request, adminToken)),
     },
     async (request, reply) => {
-      const { record, key } = keys.create(request.body);
-      return reply.code(201).send({ ...apiKeyView(record), key });
+      const { record, key, webhookSecret } = keys.create(request.body);
+      return reply.code(201).send({ ...apiKeyView(record), key, webhook_secret: webhookSecret });
     },
   );
 

@@ -67,19 +67,58 @@ export class ApiKeyStore {
     this.#now = now;
   }
 
-  /** A new key: its record, and the key itself, which is never stored and cannot be shown again. */
-  create(request: CreateApiKeyRequest): { record: ApiKeyRecord; key: string } {
+  /**
+   * A new key: its record, the key itself (only its hash is stored, so it cannot be shown again) and its
+   * webhook secret (stored as is: signing needs it; shown with the key only).
+   */
+  create(request: CreateApiKeyRequest): { record: ApiKeyRecord; key: string; webhookSecret: string } {
     const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const webhookSecret = `whsec_${randomBytes(32).toString('base64url')}`;
     const id = `key_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
     const prefix = key.slice(0, API_KEY_PREFIX.length + 6);
     this.#db.run(
-      `INSERT INTO api_keys (id, name, key_hash, prefix, priority, quota_tokens, requests_per_minute, used_tokens, requests, created_at, revoked_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, NULL)`,
-      [id, request.name, apiKeyHash(key), prefix, request.priority, request.quota_tokens, request.requests_per_minute, this.#now()],
+      `INSERT INTO api_keys (id, name, key_hash, prefix, priority, quota_tokens, requests_per_minute, used_tokens, requests, created_at, revoked_at, webhook_secret)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, NULL, ?)`,
+      [
+        id,
+        request.name,
+        apiKeyHash(key),
+        prefix,
+        request.priority,
+        request.quota_tokens,
+        request.requests_per_minute,
+        this.#now(),
+        webhookSecret,
+      ],
     );
     const record = this.byId(id);
     if (record === undefined) throw new Error('the key just stored is not there');
-    return { record, key };
+    return { record, key, webhookSecret };
+  }
+
+  /** The secret that signs the key's webhooks; null for keys made before webhooks existed. */
+  webhookSecret(id: string): string | null {
+    const row = this.#db.get(`SELECT webhook_secret FROM api_keys WHERE id = ?`, [id]);
+    return z.object({ webhook_secret: z.string().nullable() }).optional().parse(row)?.webhook_secret ?? null;
+  }
+
+  /** Whether the task was submitted with this key. */
+  submittedWith(keyId: string, taskId: string): boolean {
+    return this.#db.get(`SELECT 1 AS found FROM api_key_tasks WHERE task_id = ? AND key_id = ?`, [taskId, keyId]) !== undefined;
+  }
+
+  /** Tasks the key submitted (on any instance sharing the database) recorded at or after `since`, oldest first. */
+  tasksSince(keyId: string, since: number, limit: number): { taskId: string; createdAt: number }[] {
+    return z
+      .array(z.object({ task_id: z.string(), created_at: z.coerce.number() }))
+      .parse(
+        this.#db.all(`SELECT task_id, created_at FROM api_key_tasks WHERE key_id = ? AND created_at >= ? ORDER BY created_at LIMIT ?`, [
+          keyId,
+          since,
+          limit,
+        ]),
+      )
+      .map((row) => ({ taskId: row.task_id, createdAt: row.created_at }));
   }
 
   /** The live (not revoked) key with this secret. */

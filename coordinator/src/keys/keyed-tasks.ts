@@ -17,7 +17,12 @@ export type ApiTasks = Pick<
  * `insufficient_quota`, nothing stored), and is recorded against the key so its tokens count when it
  * succeeds. Every API shape (OpenAI, Anthropic, Ollama, tasks) submits through here.
  */
-export function keyedTasks(dispatcher: Dispatcher, keys: Pick<ApiKeyStore, 'recordTask'>): ApiTasks {
+export function keyedTasks(
+  dispatcher: Dispatcher,
+  keys: Pick<ApiKeyStore, 'recordTask'>,
+  /** Told of each task submitted with a key, once it is recorded against it (the developers' `/api` stream). */
+  onKeyed?: (keyId: string, record: TaskRecord) => void,
+): ApiTasks {
   return {
     submit(request: SubmitRequest): TaskRecord {
       const key = currentApiKey();
@@ -29,6 +34,7 @@ export function keyedTasks(dispatcher: Dispatcher, keys: Pick<ApiKeyStore, 'reco
         );
       const record = dispatcher.submit({ ...request, priority: key.priority });
       keys.recordTask(key.id, record.id);
+      onKeyed?.(key.id, record);
       return record;
     },
     subscribe: (id, listener) => dispatcher.subscribe(id, listener),

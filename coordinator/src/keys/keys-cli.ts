@@ -63,11 +63,11 @@ async function main(): Promise<void> {
         });
         if (!parsed.success)
           fail(`Invalid key: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-        const { record, key } = keys.create(parsed.data);
+        const { record, key, webhookSecret } = keys.create(parsed.data);
         print(
           `Created ${record.id} (${record.name}), priority ${record.priority}, quota ${record.quotaTokens ?? 'none'}.\n` +
-            `Key (shown once, keep it secret):\n${key}`,
-          { ...apiKeyView(record), key },
+            `Key (shown once, keep it secret):\n${key}\nWebhook secret (signs this key's webhooks; shown once):\n${webhookSecret}`,
+          { ...apiKeyView(record), key, webhook_secret: webhookSecret },
         );
         return;
       }

@@ -36,8 +36,14 @@ export const apiKeyViewSchema = z.object({
 });
 export type ApiKeyView = z.infer<typeof apiKeyViewSchema>;
 
-/** The answer to creating a key: the key itself, this once. */
-export const createdApiKeySchema = apiKeyViewSchema.extend({ key: z.string().regex(API_KEY_PATTERN) });
+/** A key's webhook secret: `whsec_` then 43 base64url characters; it signs the key's webhooks. */
+export const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9_-]{43}$/;
+
+/** The answer to creating a key: the key itself and its webhook secret, this once. */
+export const createdApiKeySchema = apiKeyViewSchema.extend({
+  key: z.string().regex(API_KEY_PATTERN),
+  webhook_secret: z.string().regex(WEBHOOK_SECRET_PATTERN),
+});
 export type CreatedApiKey = z.infer<typeof createdApiKeySchema>;
 
 export const apiKeyListSchema = z.object({ data: z.array(apiKeyViewSchema) });
