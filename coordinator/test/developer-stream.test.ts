@@ -12,8 +12,10 @@ import {
   type ApiTaskStatus,
 } from '@tessera/shared';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { io, type Socket } from 'socket.io-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { taskStream } from './snippets/task-stream.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly } from './support/honest-answers.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
@@ -264,5 +266,41 @@ describe('the /api task stream', () => {
     expect(await client.send('task:unsubscribe', { taskId: ids[0] })).toEqual({ ok: true });
     expect(await client.send('task:subscribe', { taskId: last })).toEqual({ ok: true });
     await eventually(() => (client.statuses.some((status) => status.taskId === last) ? true : undefined), 2000, 'its status');
+  });
+
+  it("the root README's snippet follows its key's task: status, text, end; the README shows it verbatim", async () => {
+    const source = readFileSync(new URL('./snippets/task-stream.ts', import.meta.url), 'utf8');
+    const from = source.indexOf('// README: from here\n') + '// README: from here\n'.length;
+    const body = source
+      .slice(from, source.indexOf('  // README: to here'))
+      .split('\n')
+      .map((line) => line.replace(/^ {2}/, ''))
+      .join('\n')
+      .trimEnd();
+    const imports = source.split('\n').filter((line) => line.startsWith('import '));
+    const block = ['```ts', ...imports, '', "const TESSERA = 'http://127.0.0.1:8787';", body, '```'].join('\n');
+    expect(readFileSync(new URL('../../README.md', import.meta.url), 'utf8')).toContain(block);
+
+    const server = track(await startTestApp({ adminToken: ADMIN }));
+    const { key } = await createKey(server);
+    await servingTab(server);
+    const logged: unknown[] = [];
+    let written = '';
+    const log = vi.spyOn(console, 'log').mockImplementation((value: unknown) => void logged.push(value));
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written += typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk);
+      return true;
+    });
+    vi.stubEnv('TESSERA_API_KEY', key);
+    try {
+      await taskStream(server.url);
+    } finally {
+      log.mockRestore();
+      write.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    expect(logged.at(-1)).toBe('succeeded');
+    expect(logged.slice(0, -1)).toContain('assigned');
+    expect(written).toBe('echo: Tessera');
   });
 });

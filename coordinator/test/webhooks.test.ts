@@ -9,13 +9,12 @@ import {
   openAIErrorBodySchema,
   parseWebhookSignature,
   taskViewSchema,
-  webhookSignedText,
 } from '@tessera/shared';
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { verifyTesseraWebhook } from './snippets/verify-webhook.ts';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly } from './support/honest-answers.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
@@ -90,13 +89,10 @@ async function cancelledTask(server: TestApp, key: string, webhookUrl: string): 
   return created.id;
 }
 
-/** What a receiver should do: recompute the HMAC over "<t>.<body>" with the secret and compare in constant time. */
+/** What a receiver does: the README's function (snippets/verify-webhook.ts) on the signature header and raw body. */
 function verified(secret: string, delivery: Received): boolean {
   const header = delivery.headers[WEBHOOK_SIGNATURE_HEADER];
-  const parsed = typeof header === 'string' ? parseWebhookSignature(header) : undefined;
-  if (parsed === undefined) return false;
-  const expected = createHmac('sha256', secret).update(webhookSignedText(parsed.timestampMs, delivery.body)).digest();
-  return timingSafeEqual(expected, Buffer.from(parsed.v1, 'hex'));
+  return typeof header === 'string' && verifyTesseraWebhook(secret, header, delivery.body);
 }
 
 describe('webhooks of async tasks', () => {
@@ -121,6 +117,7 @@ describe('webhooks of async tasks', () => {
     // The signature binds the body and the secret: a changed body or another secret does not verify.
     expect(verified(secret, { ...delivery, body: delivery.body.replace('succeeded', 'failed') })).toBe(false);
     expect(verified(`whsec_${'A'.repeat(43)}`, delivery)).toBe(false);
+    expect(parseWebhookSignature(String(delivery.headers[WEBHOOK_SIGNATURE_HEADER]))).toBeDefined();
     const signedAt = parseWebhookSignature(String(delivery.headers[WEBHOOK_SIGNATURE_HEADER]))?.timestampMs ?? 0;
     expect(Math.abs(signedAt - delivery.at)).toBeLessThan(5000);
 
@@ -179,6 +176,12 @@ describe('webhooks of async tasks', () => {
     expect(retried.headers[WEBHOOK_ATTEMPT_HEADER]).toBe('2');
     expect(verified(secret, retried)).toBe(true);
     await eventually(() => (second.app.tessera.webhookDeliveries.state(id)?.status === 'delivered' ? true : undefined), 2000);
+  });
+
+  it('the README shows the verification function verbatim', () => {
+    const source = readFileSync(new URL('./snippets/verify-webhook.ts', import.meta.url), 'utf8');
+    const shown = source.slice(source.indexOf('// README: from here\n') + '// README: from here\n'.length).trimEnd();
+    expect(readFileSync(new URL('../../README.md', import.meta.url), 'utf8')).toContain(['```ts', shown, '```'].join('\n'));
   });
 
   it('refuses at submit, storing nothing: no key, loopback, private and link-local addresses, localhost, a non-http scheme', async () => {
