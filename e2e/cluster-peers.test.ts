@@ -1,10 +1,11 @@
-import { MODEL_CATALOG, TINY_GPT2_ID, findModel, taskViewSchema, type TaskView } from '@tessera/shared';
+import { MODEL_CATALOG, TINY_GPT2_ID, findModel } from '@tessera/shared';
 import OpenAI from 'openai';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkLog, openVolunteerTab, pageLogs, type VolunteerTabOptions } from './support/browser.ts';
 import { startClusterPeerEnvironment, type ClusterPeerEnvironment } from './support/cluster-peer-environment.ts';
 import type { CoordinatorProcess } from './support/coordinator-process.ts';
+import { submitCanaryTask, settledTask } from './support/canary-tasks.ts';
 import { waitForServingTabs } from './support/network-state.ts';
 import { referenceGreedyCompletion } from './support/node-reference.ts';
 import { loadSource, nodeIdOf } from './support/volunteer-page-state.ts';
@@ -34,29 +35,6 @@ async function metric(instance: CoordinatorProcess, name: string): Promise<numbe
   const text = await (await fetch(`${instance.url}/metrics`)).text();
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
   return line === undefined ? 0 : Number(line.slice(name.length + 1));
-}
-
-async function submitCanary(instance: CoordinatorProcess): Promise<string> {
-  const response = await fetch(`${instance.url}/api/v1/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      type: 'chat.completion',
-      request: { model: MODEL, messages: [{ role: 'user', content: canary?.prompt }], max_tokens: canary?.maxTokens, temperature: 0 },
-    }),
-  });
-  expect(response.status).toBe(202);
-  return taskViewSchema.parse(await response.json()).id;
-}
-
-async function settled(instance: CoordinatorProcess, id: string, timeoutMs = 60_000): Promise<TaskView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const view = taskViewSchema.parse(await (await fetch(`${instance.url}/api/v1/tasks/${id}`)).json());
-    if (view.status !== 'queued' && view.status !== 'assigned') return view;
-    if (Date.now() > deadline) throw new Error(`task ${id} still ${view.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 // Two coordinator processes of one network (one PostgreSQL schema, one Redis prefix) on the host side of a
@@ -202,11 +180,11 @@ describe.skipIf(!ready)('peers across two coordinator instances (one PostgreSQL 
     }
 
     // Submitted to A, whose only tab takes them all; B's tab is idle and claims only what nobody holds.
-    const ids = await Promise.all(Array.from({ length: HANDOFF_TASKS }, () => submitCanary(a)));
+    const ids = await Promise.all(Array.from({ length: HANDOFF_TASKS }, () => submitCanaryTask(a.url)));
     await expect.poll(() => leaving.page.locator('[data-testid^="task-status-"]').count(), { timeout: 10_000 }).toBeGreaterThan(1);
     await leave(leaving.page);
 
-    const views = await Promise.all(ids.map((id) => settled(a, id)));
+    const views = await Promise.all(ids.map((id) => settledTask(a.url, id)));
     for (const view of views) {
       expect(view.status, JSON.stringify(view.error)).toBe('succeeded');
       const result = view.result;

@@ -1,8 +1,8 @@
-import { MODEL_CATALOG, TINY_GPT2_ID, findModel, taskViewSchema } from '@tessera/shared';
-import type { TaskView } from '@tessera/shared';
+import { MODEL_CATALOG, TINY_GPT2_ID, findModel } from '@tessera/shared';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkLog, openVolunteerTab, pageLogs } from './support/browser.ts';
+import { submitCanaryTask, settledTask } from './support/canary-tasks.ts';
 import { waitForServingTabs } from './support/network-state.ts';
 import { startPeerEnvironment, type PeerEnvironment } from './support/peer-environment.ts';
 
@@ -20,29 +20,6 @@ async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
   return line === undefined ? 0 : Number(line.slice(name.length + 1));
-}
-
-async function submitChat(url: string): Promise<string> {
-  const response = await fetch(`${url}/api/v1/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      type: 'chat.completion',
-      request: { model: MODEL, messages: [{ role: 'user', content: canary?.prompt }], max_tokens: canary?.maxTokens, temperature: 0 },
-    }),
-  });
-  expect(response.status).toBe(202);
-  return taskViewSchema.parse(await response.json()).id;
-}
-
-async function settled(url: string, id: string, timeoutMs = 60_000): Promise<TaskView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const view = taskViewSchema.parse(await (await fetch(`${url}/api/v1/tasks/${id}`)).json());
-    if (view.status !== 'queued' && view.status !== 'assigned') return view;
-    if (Date.now() > deadline) throw new Error(`task ${id} still ${view.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 // Real tabs linked over WebRTC inside a network namespace the test creates (DESIGN.md section 9); every
@@ -108,13 +85,13 @@ describe('tasks between peer tabs', () => {
       .toBeGreaterThan(0);
     const stayingId = await nodeIdOf(staying);
 
-    const ids = await Promise.all(Array.from({ length: 16 }, () => submitChat(url)));
+    const ids = await Promise.all(Array.from({ length: 16 }, () => submitCanaryTask(url)));
     // Its tasks must have reached it (a task still on the wire when it closes is requeued, not handed off).
     await expect.poll(() => leaving.locator('[data-testid^="task-status-"]').count(), { timeout: 10_000 }).toBeGreaterThan(1);
     // Closing runs pagehide, where the tab offers what it holds to its neighbour before the socket goes.
     await leaving.close({ runBeforeUnload: true });
 
-    const views = await Promise.all(ids.map((id) => settled(url, id)));
+    const views = await Promise.all(ids.map((id) => settledTask(url, id)));
     for (const view of views) {
       expect(view.status, JSON.stringify(view.error)).toBe('succeeded');
       const result = view.result;

@@ -16,7 +16,8 @@ import { closeAfterEach } from './support/cleanup.ts';
 import { assignsFor, getTask, metric, resultText } from './support/task-observations.ts';
 import { drained, refused } from './support/socket-refusals.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
-import { ScriptedTab, isCanary, loaded, type AssignmentHandler } from './support/scripted-tab.ts';
+import { ScriptedTab, isCanary, type AssignmentHandler } from './support/scripted-tab.ts';
+import { servingTab as servingTabOf } from './support/serving-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
 const track = closeAfterEach();
@@ -91,19 +92,8 @@ async function requesterTab(server: TestApp): Promise<ScriptedTab> {
   return tab;
 }
 
-async function servingTab(
-  server: TestApp,
-  onAssign: AssignmentHandler = accept,
-  models: readonly OfferedModel[] = [loaded(TINY_GPT2_ID)],
-): Promise<ScriptedTab> {
-  const tab = track(new ScriptedTab({ url: server.url, models, onAssign }));
-  await tab.ready();
-  await eventually(
-    () => (server.app.tessera.registry.get(tab.nodeId)?.models.size === models.length ? true : undefined),
-    3000,
-    'tab serving its models',
-  );
-  return tab;
+function servingTab(server: TestApp, onAssign: AssignmentHandler = accept, models?: readonly OfferedModel[]): Promise<ScriptedTab> {
+  return servingTabOf(server, track, { onAssign, models });
 }
 
 describe('requester tabs', () => {

@@ -4,8 +4,9 @@ import OpenAI, { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly } from './support/honest-answers.ts';
-import { ScriptedTab, loaded, type AssignmentHandler } from './support/scripted-tab.ts';
+import { ScriptedTab, type AssignmentHandler } from './support/scripted-tab.ts';
 import { cancelsFor, getTask, metric } from './support/task-observations.ts';
+import { servingTab as servingTabOf } from './support/serving-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 import { chatOutput } from './support/tiny-tokens.ts';
 
@@ -19,11 +20,8 @@ function holding(held: TaskAssign[]): AssignmentHandler {
   };
 }
 
-async function servingTab(server: TestApp, onAssign: AssignmentHandler): Promise<ScriptedTab> {
-  const tab = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign }));
-  await tab.ready();
-  await eventually(() => (server.app.tessera.registry.get(tab.nodeId)?.models.size === 1 ? true : undefined), 3000, 'serving');
-  return tab;
+function servingTab(server: TestApp, onAssign: AssignmentHandler = answerHonestly): Promise<ScriptedTab> {
+  return servingTabOf(server, track, { onAssign });
 }
 
 function chatBody(content: string, stream = false): string {

@@ -4,8 +4,9 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly } from './support/honest-answers.ts';
-import { ScriptedTab, loaded, type AssignmentHandler } from './support/scripted-tab.ts';
+import { ScriptedTab, type AssignmentHandler } from './support/scripted-tab.ts';
 import { cancelsFor, getTask, metric } from './support/task-observations.ts';
+import { servingTab as servingTabOf } from './support/serving-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
 const track = closeAfterEach();
@@ -22,11 +23,8 @@ function post(server: TestApp, path: string, body: string, headers: Record<strin
   return fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 }
 
-async function servingTab(server: TestApp, onAssign: AssignmentHandler): Promise<ScriptedTab> {
-  const tab = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign }));
-  await tab.ready();
-  await eventually(() => (server.app.tessera.registry.get(tab.nodeId)?.models.size === 1 ? true : undefined), 3000, 'serving');
-  return tab;
+function servingTab(server: TestApp, onAssign: AssignmentHandler = answerHonestly): Promise<ScriptedTab> {
+  return servingTabOf(server, track, { onAssign });
 }
 
 describe('Idempotency-Key: a retry gets the task its first request created', () => {

@@ -1,9 +1,8 @@
 import { TINY_GPT2_ID } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { closeAfterEach } from './support/cleanup.ts';
-import { answerHonestly } from './support/honest-answers.ts';
-import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { sumOfSeries } from './support/task-observations.ts';
+import { servingTab } from './support/serving-tab.ts';
 import { eventually, startTestApp } from './support/test-app.ts';
 
 const track = closeAfterEach();
@@ -11,9 +10,7 @@ const track = closeAfterEach();
 describe('/metrics: by model and kind, time to first token, tokens per second, HTTP per route', () => {
   it('labels what a served stream did, and counts each route by its pattern', async () => {
     const server = track(await startTestApp());
-    const tab = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
-    await tab.ready();
-    await eventually(() => (server.app.tessera.registry.get(tab.nodeId)?.models.size === 1 ? true : undefined), 3000, 'serving');
+    await servingTab(server, track);
     const streamed = await fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

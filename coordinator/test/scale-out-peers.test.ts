@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import { closeAfterEach } from './support/cleanup.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { ScriptedTab, loaded, type AssignmentHandler } from './support/scripted-tab.ts';
+import { servingTab } from './support/serving-tab.ts';
 import { testCluster } from './support/test-cluster.ts';
 import { eventually, type TestApp } from './support/test-app.ts';
 import { chatOutput } from './support/tiny-tokens.ts';
@@ -17,15 +18,8 @@ const answer = { type: 'answer' as const, sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\
 /** Takes the task and holds it: the test decides when (and whether) the tab answers. */
 const hold: AssignmentHandler = (assign, tab) => tab.socket.emit('task:accept', { taskId: assign.taskId });
 
-async function tabOn(server: TestApp, models: OfferedModel[], onAssign: AssignmentHandler = answerHonestly): Promise<ScriptedTab> {
-  const tab = track(new ScriptedTab({ url: server.url, models, onAssign }));
-  await tab.ready();
-  await eventually(
-    () => (server.app.tessera.registry.get(tab.nodeId)?.models.size === models.length ? true : undefined),
-    3000,
-    'tab serving its models',
-  );
-  return tab;
+function tabOn(server: TestApp, models: OfferedModel[], onAssign: AssignmentHandler = answerHonestly): Promise<ScriptedTab> {
+  return servingTab(server, track, { models, onAssign });
 }
 
 type Payload<E extends CoordinatorToWorkerMessage['event']> = Extract<CoordinatorToWorkerMessage, { event: E }>['payload'];

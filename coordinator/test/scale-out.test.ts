@@ -10,6 +10,7 @@ import { chatOutput } from './support/tiny-tokens.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { streamedText } from './support/task-observations.ts';
 import { eventually, type TestApp } from './support/test-app.ts';
+import { servingTab as servingTabOf } from './support/serving-tab.ts';
 import { testCluster } from './support/test-cluster.ts';
 
 const track = closeAfterEach();
@@ -22,15 +23,8 @@ function scaleOutOf(server: TestApp): ScaleOut {
   return scaleOut;
 }
 
-async function servingTab(server: TestApp): Promise<ScriptedTab> {
-  const tab = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
-  await tab.ready();
-  await eventually(
-    () => (server.app.tessera.registry.get(tab.nodeId)?.models.has(TINY_GPT2_ID) === true ? true : undefined),
-    3000,
-    'serving',
-  );
-  return tab;
+function servingTab(server: TestApp): Promise<ScriptedTab> {
+  return servingTabOf(server, track);
 }
 
 function chat(content: string, stream = false): RequestInit {

@@ -9,6 +9,7 @@ import { drained, refused, refusals } from './support/socket-refusals.ts';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { guardHonestly } from './support/scripted-guard.ts';
 import { ScriptedTab, loaded, type AssignmentHandler } from './support/scripted-tab.ts';
+import { servingTab as servingTabOf } from './support/serving-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
 const track = closeAfterEach();
@@ -48,21 +49,13 @@ async function finished(server: TestApp, id: string): Promise<TaskView> {
   );
 }
 
-/** A connected tab whose offered models all passed their checks, so placement and hand-off may use it. */
-async function servingTab(
+function servingTab(
   server: TestApp,
-  models: readonly OfferedModel[] = [loaded(TINY_GPT2_ID)],
+  models?: readonly OfferedModel[],
   onAssign: AssignmentHandler = accept,
   maxConcurrentTasks = 1,
 ): Promise<ScriptedTab> {
-  const tab = track(new ScriptedTab({ url: server.url, models, onAssign, maxConcurrentTasks }));
-  await tab.ready();
-  await eventually(
-    () => (server.app.tessera.registry.get(tab.nodeId)?.models.size === models.length ? true : undefined),
-    3000,
-    'tab serving its models',
-  );
-  return tab;
+  return servingTabOf(server, track, { models, onAssign, maxConcurrentTasks });
 }
 
 /** `peer:seek` from `seeker`: the coordinator introduces it to the tabs offering the model, `peer` among them. */

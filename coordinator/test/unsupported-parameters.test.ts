@@ -2,10 +2,9 @@ import { TINY_GPT2_ID } from '@tessera/shared';
 import OpenAI, { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { closeAfterEach } from './support/cleanup.ts';
-import { answerHonestly } from './support/honest-answers.ts';
-import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { metric } from './support/task-observations.ts';
-import { eventually, startTestApp } from './support/test-app.ts';
+import { servingTab } from './support/serving-tab.ts';
+import { startTestApp } from './support/test-app.ts';
 
 const track = closeAfterEach();
 const messages = [{ role: 'user' as const, content: 'plain text only' }];
@@ -13,9 +12,7 @@ const messages = [{ role: 'user' as const, content: 'plain text only' }];
 describe('chat parameters no tab honours are refused by name, never dropped', () => {
   it('tools, structured output, log probabilities, bias and penalties get 400 unsupported_parameter; neutral values pass', async () => {
     const server = track(await startTestApp());
-    const tab = track(new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID)], onAssign: answerHonestly }));
-    await tab.ready();
-    await eventually(() => (server.app.tessera.registry.get(tab.nodeId)?.models.size === 1 ? true : undefined), 3000, 'serving');
+    await servingTab(server, track);
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const tool = { type: 'function' as const, function: { name: 'weather', parameters: { type: 'object', properties: {} } } };
     const refused: Array<[string, Record<string, unknown>]> = [
