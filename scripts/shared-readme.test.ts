@@ -4,6 +4,8 @@ import {
   PEER_FRAME_KINDS,
   PEER_FRAME_VERSION,
   PROTOCOL_VERSION,
+  apiClientToServerSchemas,
+  apiServerToClientSchemas,
   coordinatorToWorkerSchemas,
   engineReplySchema,
   engineRequestSchema,
@@ -50,6 +52,11 @@ describe('shared/README.md matches the code', () => {
   it('lists every socket event in its direction, and no other', () => {
     expect(firstCells('Tab → coordinator').sort()).toEqual(Object.keys(workerToCoordinatorSchemas).sort());
     expect(firstCells('Coordinator → tab').sort()).toEqual(Object.keys(coordinatorToWorkerSchemas).sort());
+  });
+
+  it('lists every /api event in its direction, and no other', () => {
+    expect(firstCells('Client → coordinator (`/api`)').sort()).toEqual(Object.keys(apiClientToServerSchemas).sort());
+    expect(firstCells('Coordinator → client (`/api`)').sort()).toEqual(Object.keys(apiServerToClientSchemas).sort());
   });
 
   it('lists every peer frame with its kind byte, and the frame version', () => {
