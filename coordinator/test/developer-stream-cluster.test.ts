@@ -96,7 +96,7 @@ cluster.describe('the /api stream and webhooks with two instances', () => {
     const [a, b] = await cluster.twoInstances({ adminToken: ADMIN, webhookAllowPrivate: '1', webhookRetryBaseMs: 50 });
     const key = await createKey(a);
     await servingTab(b);
-    const ids = [];
+    const ids: string[] = [];
     for (let index = 0; index < 5; index += 1) ids.push(await submit(index % 2 === 0 ? a : b, key, { webhook_url: url }));
     await eventually(
       () => (ids.every((id) => a.app.tessera.webhookDeliveries.state(id)?.status === 'delivered') ? true : undefined),
