@@ -92,8 +92,14 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   const app = Fastify({
     logger: typeof logger === 'object' && logger !== null ? { ...logger, serializers: { req: redactedRequest } } : logger,
     bodyLimit: config.bodyLimitBytes,
+    // Pages and tabs poll: a line per request would bury the one line per task (events/task-lifecycle-log.ts).
+    disableRequestLogging: true,
     // The same trust as the tab sockets' (workers/admission-address.ts): one client address for both.
     trustProxy: config.trustProxy === '' ? false : proxyTrust(config.trustProxy),
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.debug({ req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request answered');
+    done();
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

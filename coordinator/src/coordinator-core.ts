@@ -27,6 +27,7 @@ import { TaskBook } from './tasks/task-book.ts';
 import { claimSoleUse, createScaleOut, sharesNetwork } from './scale-out/create-scale-out.ts';
 import { INSTANCE_DEAD_AFTER_MS, type ScaleOut } from './scale-out/scale-out.ts';
 import { IdempotencyKeys } from './api/idempotency-keys.ts';
+import { logTaskLifecycle } from './events/task-lifecycle-log.ts';
 import { ApiKeyStore } from './keys/api-key-store.ts';
 import { keepApiUsage } from './keys/api-usage-keeper.ts';
 import { DeveloperStream } from './developer-stream/developer-stream.ts';
@@ -104,6 +105,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
   // Failing is not free: a tab that fails far more than its peers on a model stops getting it.
   watchFailures({ events, logger, reindex: (session) => gateway.reindex(session) });
   metrics.observe(events);
+  logTaskLifecycle(events, logger);
 
   const wallet = createWalletLinkService({
     db,

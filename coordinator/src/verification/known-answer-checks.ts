@@ -209,7 +209,8 @@ export class KnownAnswerChecks implements Startable {
     const first = session.modelChecks.get(modelId) !== 'passed';
     session.modelChecks.set(modelId, 'passed');
     session.completedTasks++;
-    this.#options.logger.info(log, `tab answered the known-answer check (${trigger})`);
+    // The join check is news; the repeats, at random times while a tab serves, are routine.
+    this.#options.logger[trigger === 'join' ? 'info' : 'debug'](log, `tab answered the known-answer check (${trigger})`);
     this.#scheduleRepeat(session, modelId);
     if (first) this.#options.onSettled(session);
   }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp, type CoordinatorApp } from '../../src/app.ts';
+import { buildApp, type BuildAppOptions, type CoordinatorApp } from '../../src/app.ts';
 import { loadConfig, type CoordinatorConfig } from '../../src/config.ts';
 import { testDatabaseUrl } from './test-database.ts';
 
@@ -32,14 +32,19 @@ export const OPEN_ADMISSION = {
  * or, in the coordinator-postgres project, the PostgreSQL schema of `dataDir` (the same one again when a
  * test restarts a coordinator on the same data directory).
  */
-export async function startTestApp(overrides: Partial<Record<keyof CoordinatorConfig, unknown>> = {}, dataDir?: string): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Partial<Record<keyof CoordinatorConfig, unknown>> = {},
+  dataDir?: string,
+  /** fastify's logger option, for a test that reads the logs; none by default. */
+  logger: BuildAppOptions['logger'] = false,
+): Promise<TestApp> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const databaseUrl = await testDatabaseUrl(dir);
   const config = loadConfig(
     {},
     { port: 0, dataDir: dir, databaseUrl, logLevel: 'silent', rateLimitPerMinute: 0, ...OPEN_ADMISSION, ...overrides },
   );
-  const app = await buildApp({ config, logger: false });
+  const app = await buildApp({ config, logger });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     app,
