@@ -4,7 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { PROTOCOL_VERSION, TesseraError, openAIErrorBody } from '@tessera/shared';
 import type { ModelCatalogEntry } from '@tessera/shared';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
 import { catalogRoute } from './api/catalog-route.ts';
@@ -93,7 +93,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
     logger: typeof logger === 'object' && logger !== null ? { ...logger, serializers: { req: redactedRequest } } : logger,
     bodyLimit: config.bodyLimitBytes,
     // Pages and tabs poll: a line per request would bury the one line per task (events/task-lifecycle-log.ts).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // The same trust as the tab sockets' (workers/admission-address.ts): one client address for both.
     trustProxy: config.trustProxy === '' ? false : proxyTrust(config.trustProxy),
   });
