@@ -70,7 +70,12 @@ describe('known-answer checks: several per model, rotated, repeated at random ti
     expect(stopBudgets.size).toBeGreaterThan(1);
     // The embedding model is checked too: one text, its reference vector.
     expect(assigns(tab).some((assign) => assign.task.model === TINY_BERT_ID && assign.task.kind === 'embeddings')).toBe(true);
-    expect((await node(server, tab)).models.map((model) => model.id).sort()).toEqual([TINY_BERT_ID, TINY_GPT2_ID]);
+    // Served once its answer came back and was judged (the assignment above may still be on its way).
+    const served = await eventually(async () => {
+      const models = (await node(server, tab)).models.map((model) => model.id).sort();
+      return models.length === 2 ? models : undefined;
+    });
+    expect(served).toEqual([TINY_BERT_ID, TINY_GPT2_ID]);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(
       new RegExp(`tessera_known_answer_checks_total\\{model="${TINY_GPT2_ID}",trigger="repeat",result="passed",answer="\\d"\\} [1-9]`),
