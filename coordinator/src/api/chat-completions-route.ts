@@ -2,26 +2,19 @@ import { chatCompletionRequestSchema, chatCompletionResponseSchema, openAIErrorB
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelCatalogEntry } from '@tessera/shared';
-import { minTierFrom } from './min-tier-header.ts';
 import { roomForBody } from './room-for-body.ts';
 import { VERIFICATION_HEADER } from './verification-header.ts';
-import { ANONYMOUS_PRIORITY } from './priorities.ts';
-import { waitForTask, type TaskSubmitter } from '../tasks/wait-for-task.ts';
+import { waitForTask } from '../tasks/wait-for-task.ts';
 import { terminalError } from './terminal-error.ts';
 import { chatChunk, chatRequestToSpec, chatResponse } from './openai-mapping.ts';
-import { cancelWhenClientLeaves } from './abort-when-client-leaves.ts';
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, type IdempotencyKeys } from './idempotency-keys.ts';
+import { IDEMPOTENT_REPLAYED_HEADER } from './idempotency-keys.ts';
+import { submitApiTask, succeededTask, type ApiTaskOptions } from './submit-api-task.ts';
 
 /** What the route needs: the catalog to map requests, and the tasks to submit and wait on. */
-export interface ChatCompletionsOptions {
+export interface ChatCompletionsOptions extends ApiTaskOptions {
   catalog: readonly ModelCatalogEntry[];
-  tasks: TaskSubmitter;
   /** How often a waiting stream gets a keep-alive comment. */
   keepAliveMs: number;
-  /** `Idempotency-Key`: a retry gets the task its first request created. */
-  idempotency: Pick<IdempotencyKeys, 'submitOnce'>;
-  /** How long the task of a caller that left with an Idempotency-Key waits for its retry. */
-  abandonGraceMs: number;
 }
 
 export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = async (app, context) => {
@@ -38,33 +31,16 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
     },
     async (request, reply) => {
       const spec = chatRequestToSpec(context.catalog, request.body);
-      const { record, replayed } = context.idempotency.submitOnce(
-        { client: request.ip, key: request.headers[IDEMPOTENCY_KEY_HEADER], route: request.url, body: request.body },
-        () =>
-          context.tasks.submit({
-            api: 'chat.completion',
-            spec,
-            priority: ANONYMOUS_PRIORITY,
-            minTier: minTierFrom(request.headers),
-            client: request.ip,
-          }),
-      );
-      if (replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
-      const signal = cancelWhenClientLeaves(
-        reply.raw,
-        context.tasks,
-        record.id,
-        request.headers[IDEMPOTENCY_KEY_HEADER] === undefined ? 0 : context.abandonGraceMs,
-      );
+      const submitted = submitApiTask(context, request, reply, { api: 'chat.completion', spec });
+      const { record, replayed, signal } = submitted;
 
       if (request.body.stream !== true) {
-        const event = await waitForTask(context.tasks, record, undefined, signal);
-        if (event === undefined) return reply;
-        if (event.type !== 'succeeded') throw terminalError(event);
+        const done = await succeededTask(context, submitted);
+        if (done === undefined) return reply;
         return reply
           .header('x-tessera-task-id', record.id)
-          .header(VERIFICATION_HEADER, event.record.result?.check ?? 'unverified')
-          .send(chatResponse(event.record));
+          .header(VERIFICATION_HEADER, done.result?.check ?? 'unverified')
+          .send(chatResponse(done));
       }
 
       // Server-sent events, written straight to the socket: fastify's serializer has no place in a stream.

@@ -8,7 +8,7 @@ import { minTierFrom } from './min-tier-header.ts';
 import { ANONYMOUS_PRIORITY } from './priorities.ts';
 import { terminalError } from './terminal-error.ts';
 
-/** What every route of the other APIs (completions, responses, Anthropic, Ollama) needs to run a task. */
+/** What every API route (OpenAI's, completions, responses, Anthropic, Ollama) needs to run a task. */
 export interface ApiTaskOptions {
   tasks: TaskSubmitter;
   /** `Idempotency-Key`: a retry gets the task its first request created. */
@@ -26,7 +26,7 @@ export interface SubmittedApiTask {
 }
 
 /**
- * Submits a request's task exactly as `/v1/chat/completions` does: fail fast (the dispatcher refuses a model no
+ * Submits a request's task the one way every API route does: fail fast (the dispatcher refuses a model no
  * tab serves), `Idempotency-Key` through `submitOnce`, and cancelled when the caller leaves. The tasks are the
  * chat and embeddings tasks of the OpenAI routes (`api` says which shape `GET /api/v1/tasks/{id}` shows).
  */
