@@ -8,6 +8,7 @@ export * from './openai/embedding.ts';
 export * from './openai/model-list.ts';
 export * from './openai/tessera-extension.ts';
 export * from './model-catalog.ts';
+export * from './model-id-list.ts';
 export * from './model-catalog-file.ts';
 export * from './model-files.ts';
 export * from './model-dtype.ts';

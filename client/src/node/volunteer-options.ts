@@ -1,4 +1,4 @@
-import { TINY_BERT_ID, TINY_GPT2_ID, backendSchema } from '@tessera/shared';
+import { TINY_BERT_ID, TINY_GPT2_ID, backendSchema, modelIdListSchema } from '@tessera/shared';
 import type { Backend, WorkerRole } from '@tessera/shared';
 import { z } from 'zod';
 import type { IdentityMode } from '../identity/tab-identity.ts';
@@ -39,15 +39,7 @@ export const MAX_CONCURRENT_TASKS = 16;
 const flagSchema = z
   .enum(['1', 'true', 'yes', '0', 'false', 'no'])
   .transform((value) => value === '1' || value === 'true' || value === 'yes');
-const modelsSchema = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((id) => id.trim())
-      .filter((id) => id.length > 0),
-  )
-  .pipe(z.array(z.string().max(200)).min(1).max(64));
+const modelsSchema = modelIdListSchema(64);
 const originSchema = z.url({ protocol: /^https?$/ }).transform((value) => new URL(value).origin);
 const maxConcurrentSchema = z.coerce.number().int().min(1).max(MAX_CONCURRENT_TASKS);
 const identitySchema = z.enum(['persistent', 'ephemeral']);

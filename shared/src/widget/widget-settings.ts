@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelIdListSchema } from '../model-id-list.ts';
 
 /** What the widget does for the visitor: lend the browser, chat with the network, or both. */
 export const widgetModeSchema = z.enum(['contribute', 'chat', 'both']);
@@ -46,15 +47,7 @@ export const WIDGET_ATTRIBUTES = ['mode', 'models', 'model', 'site-key', 'theme'
 export type WidgetAttribute = (typeof WIDGET_ATTRIBUTES)[number];
 
 const modelIdSchema = z.string().trim().min(1).max(200);
-const modelsSchema = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((id) => id.trim())
-      .filter((id) => id.length > 0),
-  )
-  .pipe(z.array(modelIdSchema).min(1).max(16));
+const modelsSchema = modelIdListSchema(16);
 const maxCpuSchema = z.coerce.number().min(0.05).max(1);
 const langSchema = z
   .string()
