@@ -66,6 +66,13 @@ export const modelCatalogEntrySchema = z.object({
   backends: z.array(backendSchema).min(1),
   /** `chat-template`: the tokenizer's template formats messages; `plain`: contents joined by newlines. */
   promptFormat: z.enum(['chat-template', 'plain']),
+  /**
+   * How the model writes tool calls, when its chat template renders tools: `hermes` is
+   * `<tool_call>\n{"name": …, "arguments": {…}}\n</tool_call>` (Qwen2.5, Hermes, the tiny chat model). Null: the
+   * model is not offered tools (`tools` answers 400 `unsupported_parameter`). Defaults to null so operators'
+   * catalogs from before the field still load.
+   */
+  toolFormat: z.enum(['hermes']).nullable().default(null),
   contextLength: z.number().int().min(1),
   embeddingDimensions: z.number().int().min(1).nullable(),
   /** Approximate bytes a tab downloads to serve the model, for progress and device fit. */
@@ -98,6 +105,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     dtype: { wasm: 'fp32', webgpu: 'fp32' },
     backends: ['wasm', 'webgpu'],
     promptFormat: 'plain',
+    toolFormat: null,
     contextLength: TINY_MODEL_FILES[TINY_GPT2_ID].contextLength,
     embeddingDimensions: null,
     downloadBytes: sumBytes(TINY_MODEL_FILES[TINY_GPT2_ID].files),
@@ -116,6 +124,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     dtype: { wasm: 'fp32', webgpu: 'fp32' },
     backends: ['wasm', 'webgpu'],
     promptFormat: 'plain',
+    toolFormat: null,
     contextLength: TINY_MODEL_FILES[TINY_BERT_ID].contextLength,
     embeddingDimensions: TINY_MODEL_FILES[TINY_BERT_ID].embeddingDimensions,
     downloadBytes: sumBytes(TINY_MODEL_FILES[TINY_BERT_ID].files),
@@ -134,6 +143,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     dtype: { wasm: 'q4', webgpu: 'q4f16' },
     backends: ['wasm', 'webgpu'],
     promptFormat: 'chat-template',
+    toolFormat: 'hermes',
     contextLength: 32_768,
     embeddingDimensions: null,
     downloadBytes: 483_000_000,
@@ -152,6 +162,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     dtype: { wasm: 'fp32', webgpu: 'fp32' },
     backends: ['wasm', 'webgpu'],
     promptFormat: 'plain',
+    toolFormat: null,
     contextLength: 512,
     embeddingDimensions: 384,
     downloadBytes: 90_000_000,
@@ -170,6 +181,7 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     dtype: { webgpu: 'q4f16' },
     backends: ['webgpu'],
     promptFormat: 'chat-template',
+    toolFormat: null,
     contextLength: 4096,
     embeddingDimensions: null,
     downloadBytes: 278_000_000,
