@@ -45,7 +45,11 @@ export default defineConfig({
             },
           ]
         : []),
-      { test: { name: 'client', include: ['client/src/**/*.test.ts'], environment: 'node' } },
+      {
+        // XGrammar's UMD bundle cannot load as an ES module in Node; the alias evaluates it as CommonJS.
+        resolve: { alias: { '@mlc-ai/web-xgrammar': new URL('./client/test-support/web-xgrammar-node.ts', import.meta.url).pathname } },
+        test: { name: 'client', include: ['client/src/**/*.test.ts'], environment: 'node' },
+      },
       // The repository's own tooling: the lint boundaries of eslint.config.js.
       { test: { name: 'tooling', include: ['scripts/**/*.test.ts'], environment: 'node' } },
       {

@@ -15,6 +15,7 @@ export * from './model-dtype.ts';
 export * from './model-attest.ts';
 export * from './known-answers.ts';
 export * from './task.ts';
+export * from './tools/tool-schemas.ts';
 export * from './chat-prompt.ts';
 export * from './socket-events.ts';
 export * from './socket-messages.ts';

@@ -1,14 +1,20 @@
 import { z } from 'zod';
 import { CHAT_LIMITS } from './openai/chat-completion.ts';
 import { EMBEDDING_LIMITS } from './openai/embedding.ts';
+import { TOOL_LIMITS, taskResponseFormatSchema, taskToolCallSchema, taskToolChoiceSchema, taskToolSchema } from './tools/tool-schemas.ts';
 
 export const taskKindSchema = z.enum(['chat', 'embeddings']);
 export type TaskKind = z.infer<typeof taskKindSchema>;
 
-/** A chat message after the API flattened content parts to text. */
+/**
+ * A chat message after the API flattened content parts to text. An assistant turn may carry the tool calls
+ * it made; a `tool` turn answers one of them (`toolCallId`).
+ */
 export const taskMessageSchema = z.strictObject({
-  role: z.enum(['system', 'developer', 'user', 'assistant']),
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: z.string().max(CHAT_LIMITS.maxContentChars),
+  toolCalls: z.array(taskToolCallSchema).min(1).max(TOOL_LIMITS.maxTools).optional(),
+  toolCallId: z.string().min(1).max(128).optional(),
 });
 export type TaskMessage = z.infer<typeof taskMessageSchema>;
 
@@ -19,6 +25,17 @@ export const chatParamsSchema = z.strictObject({
   topP: z.number().gt(0).max(1),
   seed: z.number().int().nullable(),
   stop: z.array(z.string().min(1)).max(CHAT_LIMITS.maxStopSequences),
+  /**
+   * The rest shape the logits before a token is chosen; tabs and guards apply them identically
+   * (client/src/engine/logits-shaping.ts). Absent means neutral, as in tasks stored before they existed.
+   * `logitBias`: token id → bias added to its logit, as OpenAI's `logit_bias`.
+   */
+  logitBias: z.record(z.string().regex(/^\d{1,7}$/), z.number().min(-100).max(100)).optional(),
+  /** OpenAI's penalties: logit − count × frequencyPenalty − (count > 0) × presencePenalty, counted over generated tokens. */
+  frequencyPenalty: z.number().min(-2).max(2).optional(),
+  presencePenalty: z.number().min(-2).max(2).optional(),
+  /** Return each token's log probability and this many alternatives (0–20); absent: no log probabilities. */
+  topLogprobs: z.number().int().min(0).max(20).optional(),
 });
 export type ChatParams = z.infer<typeof chatParamsSchema>;
 
@@ -29,6 +46,12 @@ export const taskSpecSchema = z.discriminatedUnion('kind', [
     model: z.string().min(1),
     messages: z.array(taskMessageSchema).min(1).max(CHAT_LIMITS.maxMessages),
     params: chatParamsSchema,
+    /** Tools rendered into the prompt by the model's template; tool calls are constrained to their schemas. */
+    tools: z.array(taskToolSchema).min(1).max(TOOL_LIMITS.maxTools).optional(),
+    toolChoice: taskToolChoiceSchema.optional(),
+    /** False: at most one tool call (OpenAI's `parallel_tool_calls`); absent or true: any number. */
+    parallelToolCalls: z.boolean().optional(),
+    responseFormat: taskResponseFormatSchema.optional(),
   }),
   z.strictObject({
     kind: z.literal('embeddings'),
@@ -40,6 +63,13 @@ export type TaskSpec = z.infer<typeof taskSpecSchema>;
 export type ChatTaskSpec = Extract<TaskSpec, { kind: 'chat' }>;
 export type EmbeddingsTaskSpec = Extract<TaskSpec, { kind: 'embeddings' }>;
 
+/** A generated token's natural-log probability under the shaped logits, with the `topLogprobs` best `[tokenId, logprob]`. */
+export const tokenLogprobSchema = z.strictObject({
+  logprob: z.number().max(0),
+  top: z.array(z.tuple([z.number().int().min(0), z.number().max(0)])).max(20),
+});
+export type TokenLogprob = z.infer<typeof tokenLogprobSchema>;
+
 export const taskOutputSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('chat'),
@@ -47,6 +77,8 @@ export const taskOutputSchema = z.discriminatedUnion('kind', [
     finishReason: z.enum(['stop', 'length']),
     /** Generated token ids, so a guard can re-score them in one forward pass (issue 3). */
     tokenIds: z.array(z.number().int().min(0)).max(CHAT_LIMITS.maxTokens),
+    /** When the task asked for them: per token, its log probability and the top alternatives, checked by guards. */
+    logprobs: z.array(tokenLogprobSchema).max(CHAT_LIMITS.maxTokens).optional(),
   }),
   z.strictObject({
     kind: z.literal('embeddings'),
@@ -77,6 +109,12 @@ export function isTerminalStatus(status: TaskStatus): boolean {
 
 /** Whether the output matches the kind of task it claims to answer (a hostile tab may send another). */
 export function outputMatchesSpec(spec: TaskSpec, output: TaskOutput): boolean {
-  if (spec.kind === 'chat') return output.kind === 'chat' && output.tokenIds.length <= spec.params.maxTokens;
+  if (spec.kind === 'chat') {
+    if (output.kind !== 'chat' || output.tokenIds.length > spec.params.maxTokens) return false;
+    const top = spec.params.topLogprobs;
+    // Log probabilities come exactly when asked for: one per token, each with the asked number of alternatives.
+    if (top === undefined) return output.logprobs === undefined;
+    return output.logprobs?.length === output.tokenIds.length && output.logprobs.every((entry) => entry.top.length <= top);
+  }
   return output.kind === 'embeddings' && output.vectors.length === spec.texts.length;
 }

@@ -1,6 +1,6 @@
 import type { TextGenerationPipeline } from '@huggingface/transformers';
 import { decodeGenerated as sharedDecodeGenerated, promptTokenIds as sharedPromptTokenIds } from '@tessera/shared';
-import type { ModelCatalogEntry, TaskMessage } from '@tessera/shared';
+import type { ModelCatalogEntry, TaskMessage, TaskTool } from '@tessera/shared';
 
 /**
  * A loaded transformers.js text-generation model, as both generation (workers) and one-pass scoring
@@ -22,8 +22,8 @@ export function causalLm(entry: ModelCatalogEntry, pipe: TextGenerationPipeline)
  * The prompt's token ids, built by the shared `promptTokenIds`: the coordinator counts prompt tokens with
  * the same function and the same tokenizer files, so the tab's prompt is the one it is paid for.
  */
-export function promptTokenIds(lm: CausalLm, messages: readonly TaskMessage[]): number[] {
-  return sharedPromptTokenIds(lm.pipe.tokenizer, lm.entry.promptFormat, messages);
+export function promptTokenIds(lm: CausalLm, messages: readonly TaskMessage[], tools?: readonly TaskTool[]): number[] {
+  return sharedPromptTokenIds(lm.pipe.tokenizer, lm.entry.promptFormat, messages, tools);
 }
 
 /**

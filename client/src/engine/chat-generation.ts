@@ -1,11 +1,14 @@
-import { LogitsProcessor, LogitsProcessorList, StoppingCriteria, Tensor, TextStreamer, random } from '@huggingface/transformers';
+import { LogitsProcessorList, StoppingCriteria, Tensor, TextStreamer, random } from '@huggingface/transformers';
 import { TesseraError } from '@tessera/shared';
 import { decodeGenerated, promptTokenIds } from './causal-lm.ts';
 import type { CausalLm } from './causal-lm.ts';
 import { finishReason } from './finish-reason.ts';
 import { GeneratedTextStream, findStop } from './generated-text-stream.ts';
 import type { ChatRun, GenerateRequest } from './inference-engine.ts';
-import { nucleusFilter } from './nucleus-filter.ts';
+import { DecodingStep } from './decoding-step.ts';
+import { logitsShaping } from './logits-shaping.ts';
+import { outputGrammar } from './output-grammar.ts';
+import { TokenConstraint } from './token-constraint.ts';
 
 /** Ends generation when a stop sequence matched or the run was cancelled (checked after each token). */
 class FlagStoppingCriteria extends StoppingCriteria {
@@ -19,21 +22,6 @@ class FlagStoppingCriteria extends StoppingCriteria {
   override _call(inputIds: number[][]): boolean[] {
     const stop = this.#shouldStop();
     return inputIds.map(() => stop);
-  }
-}
-
-class NucleusLogitsProcessor extends LogitsProcessor {
-  readonly #topP: number;
-
-  constructor(topP: number) {
-    super();
-    this.#topP = topP;
-  }
-
-  override _call(_inputIds: bigint[][], logits: Tensor): Tensor {
-    const vocabSize = logits.dims.at(-1);
-    if (logits.data instanceof Float32Array && vocabSize !== undefined) nucleusFilter(logits.data, vocabSize, this.#topP);
-    return logits;
   }
 }
 
@@ -53,7 +41,7 @@ function cancelled(): TesseraError {
  */
 export async function generateChat(lm: CausalLm, { task, onDelta, signal }: GenerateRequest): Promise<ChatRun> {
   if (signal?.aborted) throw cancelled();
-  const promptIds = promptTokenIds(lm, task.messages);
+  const promptIds = promptTokenIds(lm, task.messages, task.tools);
   const room = lm.entry.contextLength - promptIds.length;
   if (room < 1) {
     throw new TesseraError(
@@ -62,17 +50,41 @@ export async function generateChat(lm: CausalLm, { task, onDelta, signal }: Gene
     );
   }
   const maxNewTokens = Math.min(task.params.maxTokens, room);
+  const grammar = outputGrammar(task, lm.entry.toolFormat);
+  const constraint = grammar === null ? null : await TokenConstraint.create(lm, grammar);
+  try {
+    return await generateWith(lm, { task, onDelta, signal }, promptIds, maxNewTokens, constraint);
+  } finally {
+    constraint?.dispose();
+  }
+}
+
+async function generateWith(
+  lm: CausalLm,
+  { task, onDelta, signal }: GenerateRequest,
+  promptIds: number[],
+  maxNewTokens: number,
+  constraint: TokenConstraint | null,
+): Promise<ChatRun> {
+  const greedy = task.params.temperature === 0;
+  const step = new DecodingStep({
+    shaping: logitsShaping(task.params),
+    constraint,
+    topLogprobs: task.params.topLogprobs ?? null,
+    temperature: task.params.temperature,
+    topP: task.params.topP,
+  });
   const generated: number[] = [];
   const stream = new GeneratedTextStream(task.params.stop);
   const onToken = (tokenId: number): void => {
+    step.chose(tokenId);
     generated.push(tokenId);
     const { delta } = stream.push(decodeGenerated(lm, generated));
     if (delta) onDelta?.(delta);
   };
 
-  const greedy = task.params.temperature === 0;
   const logitsProcessor = new LogitsProcessorList();
-  if (!greedy && task.params.topP < 1) logitsProcessor.push(new NucleusLogitsProcessor(task.params.topP));
+  if (DecodingStep.needed(step.options)) logitsProcessor.push(step);
   // Sampling draws from transformers.js's global generator; seeding it makes a seeded request
   // repeatable when the tab runs one task at a time.
   if (!greedy) random.seed(task.params.seed ?? undefined);
@@ -88,9 +100,12 @@ export async function generateChat(lm: CausalLm, { task, onDelta, signal }: Gene
     attention_mask: new Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]),
     max_new_tokens: maxNewTokens,
     do_sample: !greedy,
-    ...(greedy ? {} : { temperature: task.params.temperature, top_k: 0 }),
+    // The decoding step applies the temperature itself, after shaping and the grammar mask, as guards do.
+    ...(greedy ? {} : { temperature: 1, top_k: 0 }),
     repetition_penalty: 1,
     logits_processor: logitsProcessor,
+    // Between tokens, while the model computes the next logits, the grammar computes the next mask (see
+    // TokenConstraint); stopping criteria run right after each token is chosen.
     stopping_criteria: new FlagStoppingCriteria(() => stream.stopped || signal?.aborted === true),
     // Only its token callback is used: the text is decoded in full after each token (see onToken),
     // which handles stop sequences and split characters; its own word-wise text goes nowhere.
@@ -108,6 +123,7 @@ export async function generateChat(lm: CausalLm, { task, onDelta, signal }: Gene
   const last = generated.at(-1);
   const endedWithEos = last !== undefined && lm.eosTokenIds.has(last);
   const tokenIds = endedWithEos ? generated.slice(0, -1) : generated;
+  const logprobs = task.params.topLogprobs === undefined ? undefined : step.logprobs.slice(0, tokenIds.length);
   const decoded = decodeGenerated(lm, tokenIds);
   const { delta } = stream.finish(decoded);
   if (delta) onDelta?.(delta);
@@ -121,6 +137,7 @@ export async function generateChat(lm: CausalLm, { task, onDelta, signal }: Gene
       text,
       finishReason: finishReason({ generatedTokens: tokenIds.length, maxNewTokens, stoppedBySequence: stopAt !== null, endedWithEos }),
       tokenIds,
+      ...(logprobs === undefined ? {} : { logprobs }),
     },
     usage: { promptTokens: promptIds.length, completionTokens: tokenIds.length },
   };

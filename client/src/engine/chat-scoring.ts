@@ -1,9 +1,13 @@
 import { Tensor } from '@huggingface/transformers';
 import { TesseraError } from '@tessera/shared';
-import type { ChatEvidence, TokenScore } from '@tessera/shared';
+import type { ChatEvidence, TokenLogprob, TokenScore } from '@tessera/shared';
 import { decodeGenerated, promptTokenIds, vocabularySize } from './causal-lm.ts';
 import type { CausalLm } from './causal-lm.ts';
 import type { ScoreRequest } from './inference-engine.ts';
+import { logitsShaping, shapeRow, TokenCounts } from './logits-shaping.ts';
+import { outputGrammar } from './output-grammar.ts';
+import { TokenConstraint } from './token-constraint.ts';
+import { RowLogprobs } from './token-logprobs.ts';
 import { bestTokenScore, scoreToken } from './token-score.ts';
 
 function cancelled(): TesseraError {
@@ -37,10 +41,14 @@ function decodeClaim(lm: CausalLm, tokenIds: readonly number[]): string {
  * context leaves room for) is refused with `invalid_request` before any work; a guard turns that into an
  * `invalid` verdict. Anything the engine itself gets wrong (non-finite logits, a failed session run) is
  * `inference_failed`: the guard could not check.
+ *
+ * Each row is first shaped as generation shaped it (logit bias, penalties over the claimed tokens before
+ * it, the task's grammar mask: see DecodingStep), so a greedy token must be the best *allowed* token, and a
+ * token the grammar forbids makes the claim invalid outright.
  */
 export async function scoreChat(lm: CausalLm, { task, tokenIds, signal }: ScoreRequest): Promise<ChatEvidence> {
   if (signal?.aborted) throw cancelled();
-  const promptIds = promptTokenIds(lm, task.messages);
+  const promptIds = promptTokenIds(lm, task.messages, task.tools);
   const promptLength = promptIds.length;
   if (promptLength === 0)
     throw new TesseraError('invalid_request', 'The prompt encodes to no tokens; there is nothing to predict the first token from.');
@@ -88,12 +96,49 @@ export async function scoreChat(lm: CausalLm, { task, tokenIds, signal }: ScoreR
       return data.subarray(index * vocab, (index + 1) * vocab);
     };
     const temperature = task.params.temperature;
-    const scores = tokenIds.map((tokenId, i) => scoreToken(row(promptLength - 1 + i), tokenId, temperature));
-    const endScore = bestTokenScore(row(length - 1), lm.eosTokenIds, temperature);
-    if (!scores.every(finite) || (endScore !== null && !finite(endScore))) {
-      throw new TesseraError('inference_failed', 'The model produced non-finite logits on this device.');
+    const shaping = logitsShaping(task.params);
+    const topLogprobs = task.params.topLogprobs;
+    const grammar = outputGrammar(task, lm.entry.toolFormat);
+    const constraint = grammar === null ? null : await TokenConstraint.create(lm, grammar);
+    const counts = new TokenCounts();
+    const shaped = (position: number): Float32Array => {
+      const copy = row(position).slice();
+      if (shaping !== null) shapeRow(copy, shaping, counts);
+      constraint?.maskRow(copy);
+      return copy;
+    };
+    try {
+      const scores: TokenScore[] = [];
+      const logprobs: TokenLogprob[] = [];
+      for (const [i, tokenId] of tokenIds.entries()) {
+        if (constraint !== null && !constraint.allows(tokenId))
+          throw new TesseraError('invalid_request', `Claimed token ${i} (id ${tokenId}) is not allowed by the task's output grammar.`);
+        const logits = shaped(promptLength - 1 + i);
+        scores.push(scoreToken(logits, tokenId, temperature));
+        if (topLogprobs !== undefined) logprobs.push(new RowLogprobs(logits).entry(tokenId, topLogprobs));
+        counts.add(tokenId);
+        if (constraint !== null) {
+          constraint.accept(tokenId);
+          await constraint.ready();
+        }
+        if (signal?.aborted) throw cancelled();
+      }
+      const endIds = [...lm.eosTokenIds].filter((id) => constraint === null || constraint.allows(id));
+      const endScore = bestTokenScore(shaped(length - 1), endIds, temperature);
+      if (!scores.every(finite) || (endScore !== null && !finite(endScore))) {
+        throw new TesseraError('inference_failed', 'The model produced non-finite logits on this device.');
+      }
+      return {
+        kind: 'chat',
+        scores,
+        decodedText: decodeClaim(lm, tokenIds),
+        endScore,
+        promptTokens: promptLength,
+        ...(topLogprobs === undefined ? {} : { logprobs }),
+      };
+    } finally {
+      constraint?.dispose();
     }
-    return { kind: 'chat', scores, decodedText: decodeClaim(lm, tokenIds), endScore, promptTokens: promptLength };
   } finally {
     // WebGPU sessions keep their key/value outputs in GPU buffers; free them now, not at garbage collection.
     for (const tensor of produced) if (tensor.location === 'gpu-buffer') tensor.dispose();

@@ -34,6 +34,9 @@ function toWebLlmMessages(messages: readonly TaskMessage[]): ChatCompletionMessa
         return { role: 'user', content: message.content };
       case 'assistant':
         return { role: 'assistant', content: message.content };
+      case 'tool':
+        // The API offers web-llm models no tools, so a tool turn here is history from another model: text to it.
+        return { role: 'user', content: message.content };
     }
   });
 }

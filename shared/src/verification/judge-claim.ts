@@ -31,6 +31,40 @@ export function sampledLikelihoodZ(scores: readonly TokenScore[]): number | null
   return variance > 0 ? (observed - expected) / Math.sqrt(variance) : null;
 }
 
+/**
+ * Whether reported log probabilities are the model's: exactly when asked, one per token, each within the
+ * tolerance of the guard's; an alternative the guard also ranks among its best must agree in value, and one
+ * it does not may only be a near-tie with the guard's last (kernels may order near-equal tokens differently).
+ */
+function logprobsMismatch(
+  spec: ChatTaskSpec,
+  claim: Extract<TaskOutput, { kind: 'chat' }>,
+  evidence: ChatEvidence,
+  tolerance: number,
+): string | null {
+  const asked = spec.params.topLogprobs;
+  if (asked === undefined) return claim.logprobs === undefined ? null : 'log probabilities were reported but not asked for';
+  const claimed = claim.logprobs;
+  const own = evidence.logprobs;
+  if (claimed === undefined || claimed.length !== claim.tokenIds.length)
+    return 'log probabilities were asked for but not reported for every token';
+  if (own === undefined || own.length !== claimed.length) return 'the guard computed no log probabilities to compare';
+  for (const [index, entry] of claimed.entries()) {
+    const guard = own[index];
+    if (guard === undefined || Math.abs(entry.logprob - guard.logprob) > tolerance)
+      return `token ${index}'s log probability ${entry.logprob.toFixed(4)} is not the model's (${guard?.logprob.toFixed(4) ?? '?'})`;
+    if (entry.top.length !== guard.top.length) return `token ${index} lists ${entry.top.length} alternatives, not ${asked}`;
+    const guardValues = new Map(guard.top);
+    const lowest = guard.top.at(-1)?.[1] ?? -Infinity;
+    for (const [tokenId, logprob] of entry.top) {
+      const value = guardValues.get(tokenId);
+      const agrees = value === undefined ? logprob <= lowest + tolerance : Math.abs(value - logprob) <= tolerance;
+      if (!agrees) return `token ${index}'s alternative ${tokenId} (${logprob.toFixed(4)}) is not among the model's best`;
+    }
+  }
+  return null;
+}
+
 export interface JudgeOptions {
   /** The model's context window: generation may stop short of max_tokens when it fills. */
   contextLength?: number;
@@ -80,6 +114,8 @@ export function judgeChatClaim(
       `token ${mismatch} (id ${claim.tokenIds[mismatch]}) is not the model's choice (rank ${score?.rank}, ${score ? (score.maxLogit - score.chosenLogit).toFixed(3) : '?'} logits below the best)`,
     );
   }
+  const logprobs = logprobsMismatch(spec, claim, evidence, tolerances.logprobTolerance);
+  if (logprobs !== null) return invalid(logprobs);
   if (temperature > 0) {
     const z = sampledLikelihoodZ(evidence.scores);
     if (z !== null && z < tolerances.sampledMinZ)

@@ -15,6 +15,11 @@ export const VERIFICATION_TOLERANCES = {
   sampledMinZ: -6,
   /** ...and no single token may be this improbable (the mass of all such tokens is below V × 1e-12). */
   sampledMinProbability: 1e-12,
+  /**
+   * A reported log probability passes within this of the guard's (natural log): fp16 kernels move logits by
+   * a few hundredths, and a log-softmax adds the error of the whole row's sum.
+   */
+  logprobTolerance: 0.1,
   /** Each embedding must have at least this cosine to the guard's own. */
   embeddingMinCosine: 0.9999,
 } as const;

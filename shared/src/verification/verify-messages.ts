@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHAT_LIMITS } from '../openai/chat-completion.ts';
 import { EMBEDDING_LIMITS } from '../openai/embedding.ts';
-import { taskOutputSchema, taskSpecSchema } from '../task.ts';
+import { taskOutputSchema, taskSpecSchema, tokenLogprobSchema } from '../task.ts';
 import { errorCodeSchema } from '../error-codes.ts';
 import { signatureSchema } from '../signing/signed-payloads.ts';
 
@@ -52,6 +52,8 @@ export const chatEvidenceSchema = z.strictObject({
   /** Score of the end-of-sequence token right after the last claimed token; null if the model has none. */
   endScore: tokenScoreSchema.nullable(),
   promptTokens: z.number().int().min(0),
+  /** When the task asked for log probabilities: the guard's own, for the claimed tokens, from the same shaped rows. */
+  logprobs: z.array(tokenLogprobSchema).max(CHAT_LIMITS.maxTokens).optional(),
 });
 export type ChatEvidence = z.infer<typeof chatEvidenceSchema>;
 

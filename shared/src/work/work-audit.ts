@@ -20,7 +20,7 @@ export function auditChatWork(
   model: Pick<ModelCatalogEntry, 'promptFormat' | 'contextLength' | 'engine'>,
 ): WorkAudit {
   const { maxTokens, stop } = spec.params;
-  const promptTokens = promptTokenIds(tokenizer, model.promptFormat, spec.messages).length;
+  const promptTokens = promptTokenIds(tokenizer, model.promptFormat, spec.messages, spec.tools).length;
   let completionTokens: number;
   if (output.tokenIds.length === 0 && output.text !== '') {
     if (model.engine !== 'web-llm') return refused('the result has text but no token ids');
