@@ -184,7 +184,8 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   await app.register(workerSocketPlugin, { gateway: core.gateway, cluster: core.cluster?.sockets, developers: core.developerStream });
   const { idempotency } = core;
   const { abandonGraceMs } = config;
-  await app.register(chatCompletionsRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs: config.keepAliveMs });
+  const tokenTexts = (modelId: string): Promise<((tokenId: number) => string) | null> => core.counter.tokenText(modelId);
+  await app.register(chatCompletionsRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs: config.keepAliveMs, tokenTexts });
   await app.register(embeddingsRoute, { catalog, tasks, idempotency, abandonGraceMs });
   // The same tasks through other APIs' shapes (src/api/submit-api-task.ts).
   const keepAliveMs = config.keepAliveMs;

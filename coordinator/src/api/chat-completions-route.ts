@@ -6,7 +6,8 @@ import { roomForBody } from './room-for-body.ts';
 import { VERIFICATION_HEADER } from './verification-header.ts';
 import { waitForTask } from '../tasks/wait-for-task.ts';
 import { terminalError } from './terminal-error.ts';
-import { chatChunk, chatRequestToSpec, chatResponse } from './openai-mapping.ts';
+import { chatAnswer, chatChunk, chatLogprobs, chatRequestToSpec, chatResponse, type TokenText } from './openai-mapping.ts';
+import { ToolCallTextFilter } from './tool-call-parsing.ts';
 import { IDEMPOTENT_REPLAYED_HEADER } from './idempotency-keys.ts';
 import { submitApiTask, succeededTask, type ApiTaskOptions } from './submit-api-task.ts';
 
@@ -15,6 +16,8 @@ export interface ChatCompletionsOptions extends ApiTaskOptions {
   catalog: readonly ModelCatalogEntry[];
   /** How often a waiting stream gets a keep-alive comment. */
   keepAliveMs: number;
+  /** Token texts of a model, for log probabilities (null: its tokenizer cannot be loaded now). */
+  tokenTexts: (modelId: string) => Promise<TokenText | null>;
 }
 
 export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = async (app, context) => {
@@ -33,6 +36,7 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
       const spec = chatRequestToSpec(context.catalog, request.body);
       const submitted = submitApiTask(context, request, reply, { api: 'chat.completion', spec });
       const { record, replayed, signal } = submitted;
+      const tokenText = spec.params.topLogprobs === undefined ? null : await context.tokenTexts(spec.model);
 
       if (request.body.stream !== true) {
         const done = await succeededTask(context, submitted);
@@ -40,7 +44,7 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
         return reply
           .header('x-tessera-task-id', record.id)
           .header(VERIFICATION_HEADER, done.result?.check ?? 'unverified')
-          .send(chatResponse(done));
+          .send(chatResponse(done, tokenText));
       }
 
       // Server-sent events, written straight to the socket: fastify's serializer has no place in a stream.
@@ -64,6 +68,8 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
         if (!raw.writableEnded) raw.write(': keep-alive\n\n');
       }, context.keepAliveMs);
       let forwarded = '';
+      // With tools, text that may be a tool call is held back: calls go out as `tool_calls` once complete.
+      const filter = spec.tools === undefined ? null : new ToolCallTextFilter();
       const event = await waitForTask(
         context.tasks,
         record,
@@ -72,19 +78,30 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
         replayed
           ? undefined
           : (delta) => {
-              forwarded += delta;
-              send(chatChunk(record, { content: delta }, null));
+              const text = filter === null ? delta : filter.push(delta);
+              if (text === '') return;
+              forwarded += text;
+              send(chatChunk(record, { content: text }, null));
             },
         signal,
       ).finally(() => clearInterval(keepAlive));
       if (event === undefined) return reply;
       if (event.type === 'succeeded' && event.record.result?.output.kind === 'chat') {
-        const { output, usage } = event.record.result;
-        if (output.text.startsWith(forwarded)) {
+        const { usage } = event.record.result;
+        const answer = chatAnswer(event.record);
+        const content = answer.content ?? '';
+        if (content.startsWith(forwarded)) {
           // The tab may send fewer chunks than its final text (or none): the result is authoritative.
-          const rest = output.text.slice(forwarded.length);
+          const rest = content.slice(forwarded.length);
           if (rest.length > 0) send(chatChunk(record, { content: rest }, null));
-          send({ ...chatChunk(record, {}, output.finishReason), tessera: { verification: event.record.result.check } });
+          if (answer.toolCalls.length > 0) {
+            const calls = answer.toolCalls.map((call, index) => ({ index, ...call }));
+            send(chatChunk(record, { tool_calls: calls }, null));
+          }
+          // Log probabilities come with the checked result, so they follow the text in one chunk.
+          const logprobs = chatLogprobs(event.record, tokenText);
+          if (logprobs !== null) send(chatChunk(record, { content: '' }, null, logprobs));
+          send({ ...chatChunk(record, {}, answer.finishReason), tessera: { verification: event.record.result.check } });
           if (request.body.stream_options?.include_usage === true) {
             send({
               ...chatChunk(record, {}, null),

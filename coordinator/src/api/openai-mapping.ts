@@ -1,6 +1,9 @@
 import { TesseraError, encodeEmbeddingBase64, findModel } from '@tessera/shared';
 import type {
   ChatCompletionChunk,
+  ChatLogprobs,
+  ChatToolCall,
+  FinishReason,
   ChatCompletionRequest,
   ChatCompletionResponse,
   ChatTaskSpec,
@@ -9,11 +12,14 @@ import type {
   EmbeddingsTaskSpec,
   ModelCatalogEntry,
   ModelTask,
+  TaskMessage,
   TaskView,
 } from '@tessera/shared';
 import { openAIErrorBody } from '@tessera/shared';
 import type { TaskRecord } from '../tasks/task-record.ts';
 import { assertSupportedChatParameters } from './unsupported-chat-parameters.ts';
+import { chatFeatures, shapingParams } from './chat-features-mapping.ts';
+import { parseHermesToolCalls } from './tool-call-parsing.ts';
 
 export const DEFAULT_MAX_TOKENS = 256;
 
@@ -28,21 +34,44 @@ function requireModel(catalog: readonly ModelCatalogEntry[], id: string, task: M
   return model;
 }
 
+function flatten(content: string | { text: string }[] | null | undefined): string {
+  if (content === null || content === undefined) return '';
+  return typeof content === 'string' ? content : content.map((part) => part.text).join('');
+}
+
+function taskMessage(message: ChatCompletionRequest['messages'][number]): TaskMessage {
+  switch (message.role) {
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: flatten(message.content),
+        ...(message.tool_calls === undefined
+          ? {}
+          : {
+              toolCalls: message.tool_calls.map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments })),
+            }),
+      };
+    case 'tool':
+      return { role: 'tool', content: flatten(message.content), toolCallId: message.tool_call_id };
+    default:
+      return { role: message.role, content: flatten(message.content) };
+  }
+}
+
 /** Turns a validated OpenAI chat request into the task a tab runs, refusing what we cannot honour. */
 export function chatRequestToSpec(catalog: readonly ModelCatalogEntry[], request: ChatCompletionRequest): ChatTaskSpec {
   const model = requireModel(catalog, request.model, 'text-generation', '/v1/chat/completions');
   if ((request.n ?? 1) !== 1)
     throw new TesseraError('unsupported_parameter', 'Only n=1 is supported; send several requests for several choices.', 'n');
-  assertSupportedChatParameters(request);
+  assertSupportedChatParameters(request, model);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, model.contextLength);
   return {
     kind: 'chat',
     model: model.id,
-    messages: request.messages.map((message) => ({
-      role: message.role,
-      content: typeof message.content === 'string' ? message.content : message.content.map((part) => part.text).join(''),
-    })),
+    messages: request.messages.map(taskMessage),
+    ...chatFeatures(request),
     params: {
+      ...shapingParams(request),
       maxTokens,
       temperature: request.temperature ?? 1,
       topP: request.top_p ?? 1,
@@ -74,9 +103,47 @@ function fingerprint(record: TaskRecord): string | null {
   return record.result === null ? null : `tessera-${record.result.nodeId.slice(0, 8)}`;
 }
 
-export function chatResponse(record: TaskRecord): ChatCompletionResponse {
+/** The text of one token, as the model's tokenizer decodes it alone (log probabilities name tokens by text). */
+export type TokenText = (tokenId: number) => string;
+
+const utf8 = new TextEncoder();
+
+function tokenEntry(tokenId: number, logprob: number, tokenText: TokenText): { token: string; logprob: number; bytes: number[] } {
+  const token = tokenText(tokenId);
+  return { token, logprob, bytes: [...utf8.encode(token)] };
+}
+
+/** OpenAI's `logprobs` of a choice from the tab's checked log probabilities, or null when none were asked for. */
+export function chatLogprobs(record: TaskRecord, tokenText: TokenText | null): ChatLogprobs | null {
+  const output = record.result?.output;
+  if (output?.kind !== 'chat' || output.logprobs === undefined || tokenText === null) return null;
+  return {
+    content: output.logprobs.map((entry, index) => ({
+      ...tokenEntry(output.tokenIds[index] ?? 0, entry.logprob, tokenText),
+      top_logprobs: entry.top.map(([tokenId, logprob]) => tokenEntry(tokenId, logprob, tokenText)),
+    })),
+    refusal: null,
+  };
+}
+
+/** The answer as a chat message: tool calls parsed out of the text when the task offered tools. */
+export function chatAnswer(record: TaskRecord): { content: string | null; toolCalls: ChatToolCall[]; finishReason: FinishReason } {
   const result = record.result;
   if (result === null || result.output.kind !== 'chat') throw new TesseraError('internal_error', 'The task has no chat result.');
+  const { text, finishReason } = result.output;
+  if (record.spec.kind !== 'chat' || record.spec.tools === undefined) return { content: text, toolCalls: [], finishReason };
+  const parsed = parseHermesToolCalls(text, `call_${record.id}`);
+  return {
+    content: parsed.content,
+    toolCalls: parsed.toolCalls,
+    finishReason: parsed.toolCalls.length > 0 && finishReason === 'stop' ? 'tool_calls' : finishReason,
+  };
+}
+
+export function chatResponse(record: TaskRecord, tokenText: TokenText | null = null): ChatCompletionResponse {
+  const result = record.result;
+  if (result === null || result.output.kind !== 'chat') throw new TesseraError('internal_error', 'The task has no chat result.');
+  const answer = chatAnswer(record);
   return {
     id: completionId(record),
     object: 'chat.completion',
@@ -86,9 +153,14 @@ export function chatResponse(record: TaskRecord): ChatCompletionResponse {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: result.output.text, refusal: null },
-        logprobs: null,
-        finish_reason: result.output.finishReason,
+        message: {
+          role: 'assistant',
+          content: answer.content,
+          refusal: null,
+          ...(answer.toolCalls.length > 0 ? { tool_calls: answer.toolCalls } : {}),
+        },
+        logprobs: chatLogprobs(record, tokenText),
+        finish_reason: answer.finishReason,
       },
     ],
     usage: {
@@ -103,7 +175,8 @@ export function chatResponse(record: TaskRecord): ChatCompletionResponse {
 export function chatChunk(
   record: TaskRecord,
   delta: ChatCompletionChunk['choices'][number]['delta'],
-  finishReason: 'stop' | 'length' | null,
+  finishReason: FinishReason | null,
+  logprobs: ChatLogprobs | null = null,
 ): ChatCompletionChunk {
   return {
     id: completionId(record),
@@ -111,7 +184,7 @@ export function chatChunk(
     created: seconds(record.createdAt),
     model: record.spec.model,
     system_fingerprint: fingerprint(record),
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    choices: [{ index: 0, delta, logprobs, finish_reason: finishReason }],
   };
 }
 

@@ -58,6 +58,21 @@ export class WorkCounter {
     return { ok: false, reason: `a ${output.kind} result for a ${spec.kind} task` };
   }
 
+  /**
+   * Each token's text as the model's tokenizer decodes it alone, special tokens included (log probabilities
+   * name tokens by text); null when the model is unknown or its tokenizer cannot be loaded now.
+   */
+  async tokenText(modelId: string): Promise<((tokenId: number) => string) | null> {
+    const model = findModel(this.#options.catalog, modelId);
+    if (model === undefined) return null;
+    try {
+      const tokenizer = await this.#tokenizer(model);
+      return (tokenId) => tokenizer.decode([tokenId], { skip_special_tokens: false });
+    } catch {
+      return null;
+    }
+  }
+
   #tokenizer(model: ModelCatalogEntry): Promise<WorkTokenizer> {
     const known = this.#tokenizers.get(model.id);
     if (known !== undefined && !this.#failures.has(model.id)) return known;
