@@ -16,6 +16,7 @@ import { modelsRoute } from './api/models-route.ts';
 import { ollamaRoutes } from './api/ollama-routes.ts';
 import { ResponseStore } from './api/response-store.ts';
 import { responsesRoute } from './api/responses-route.ts';
+import { storedResponsesRoute } from './api/stored-responses-route.ts';
 import { networkRoute, networkSnapshot } from './api/network-route.ts';
 import { tasksRoute } from './api/tasks-route.ts';
 import { currentApiKey, installApiKeyAuth } from './keys/api-key-auth.ts';
@@ -92,6 +93,9 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   const app = Fastify({
     logger: typeof logger === 'object' && logger !== null ? { ...logger, serializers: { req: redactedRequest } } : logger,
     bodyLimit: config.bodyLimitBytes,
+    // Past fastify's default of 100 characters a path parameter makes the route not found; the routes' own
+    // bounds (a response id ≤ 200) then answer with a 400 naming the parameter. No route has a regex parameter.
+    routerOptions: { maxParamLength: 1000 },
     // Pages and tabs poll: a line per request would bury the one line per task (events/task-lifecycle-log.ts).
     logController: new LogController({ disableRequestLogging: true }),
     // The same trust as the tab sockets' (workers/admission-address.ts): one client address for both.
@@ -192,6 +196,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   await app.register(completionsRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs });
   const responses = new ResponseStore({ db });
   await app.register(responsesRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs, responses });
+  await app.register(storedResponsesRoute, { responses });
   await app.register(anthropicMessagesRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs });
   await app.register(ollamaRoutes, { catalog, tasks, availability: core.availability, idempotency, abandonGraceMs, keepAliveMs });
   await app.register(modelsRoute, { catalog, availability: core.availability, startedAt: core.startedAt });

@@ -1,4 +1,12 @@
-import { TINY_BERT_ID, TINY_GPT2_ID, openAIErrorBodySchema, responseObjectSchema, responseStreamEventSchema } from '@tessera/shared';
+import {
+  TINY_BERT_ID,
+  TINY_GPT2_ID,
+  createApiKeyRequestSchema,
+  openAIErrorBodySchema,
+  responseDeletedSchema,
+  responseObjectSchema,
+  responseStreamEventSchema,
+} from '@tessera/shared';
 import type { TaskAssign } from '@tessera/shared';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -84,6 +92,7 @@ describe('OpenAI Responses API (POST /v1/responses) with the official openai cli
     await first.server.app.close();
 
     const second = await serving(dataDir);
+    expect(await second.client.responses.retrieve(opening.id)).toEqual(opening);
     const followUp = await second.client.responses.create({ model: TINY_GPT2_ID, input: 'second turn', previous_response_id: opening.id });
     expect(followUp.output_text).toBe('echo: second turn');
     expect(followUp.previous_response_id).toBe(opening.id);
@@ -108,6 +117,7 @@ describe('OpenAI Responses API (POST /v1/responses) with the official openai cli
 
     const unstored = await second.client.responses.create({ model: TINY_GPT2_ID, input: 'forget me', store: false });
     const before = await metric(second.server, SUBMITTED);
+    await expect(second.client.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     const missing = second.client.responses.create({ model: TINY_GPT2_ID, input: 'x', previous_response_id: unstored.id });
     await expect(missing).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(missing).rejects.toMatchObject({ status: 404, code: 'response_not_found', param: 'previous_response_id' });
@@ -240,5 +250,85 @@ describe('OpenAI Responses API (POST /v1/responses) with the official openai cli
       expect({ body, status: response.status, code: error.code, param: error.param }).toEqual({ body, status, code, param });
     }
     expect(await metric(server, SUBMITTED)).toBe(before);
+  });
+  it('retrieves a stored response as POST answered it, streamed or not; deleting it leaves GET and previous_response_id 404', async () => {
+    const { server, client } = await serving();
+    const created = await client.responses.create({
+      model: TINY_GPT2_ID,
+      input: 'keep me',
+      instructions: 'Briefly.',
+      metadata: { a: 'b' },
+    });
+    const retrieved = await client.responses.retrieve(created.id);
+    responseObjectSchema.strict().parse(JSON.parse(JSON.stringify({ ...retrieved, output_text: undefined })));
+    expect(retrieved).toEqual(created);
+    expect(retrieved.output_text).toBe('echo: keep me');
+
+    const stream = await client.responses.create({ model: TINY_GPT2_ID, input: 'streamed', stream: true });
+    let completed: unknown;
+    for await (const event of stream) if (event.type === 'response.completed') completed = event.response;
+    const streamed = responseObjectSchema.parse(completed);
+    expect(responseObjectSchema.parse(await client.responses.retrieve(streamed.id))).toEqual(streamed);
+
+    const before = await metric(server, SUBMITTED);
+    const deleted: unknown = await client.responses.delete(created.id);
+    expect(responseDeletedSchema.strict().parse(deleted)).toEqual({ id: created.id, object: 'response.deleted', deleted: true });
+    const gone = client.responses.retrieve(created.id);
+    await expect(gone).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(gone).rejects.toMatchObject({ status: 404, code: 'response_not_found', param: 'response_id' });
+    await expect(client.responses.delete(created.id)).rejects.toMatchObject({ status: 404, code: 'response_not_found' });
+    const followUp = client.responses.create({ model: TINY_GPT2_ID, input: 'and then?', previous_response_id: created.id });
+    await expect(followUp).rejects.toMatchObject({ status: 404, code: 'response_not_found', param: 'previous_response_id' });
+    expect(await metric(server, SUBMITTED)).toBe(before);
+    // Only that one is gone.
+    expect((await client.responses.retrieve(streamed.id)).id).toBe(streamed.id);
+  });
+
+  it('keeps a keyed response to its key: another key or an anonymous caller can neither read, continue nor delete it', async () => {
+    const { server, client: anonymous } = await serving();
+    const { keys } = server.app.tessera;
+    const [mine, theirs] = [
+      keys.create(createApiKeyRequestSchema.parse({ name: 'mine' })),
+      keys.create(createApiKeyRequestSchema.parse({ name: 'theirs' })),
+    ];
+    const as = (key: string) => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
+    const owner = as(mine.key);
+    const other = as(theirs.key);
+    const keyed = await owner.responses.create({ model: TINY_GPT2_ID, input: 'private' });
+    for (const stranger of [other, anonymous]) {
+      await expect(stranger.responses.retrieve(keyed.id)).rejects.toMatchObject({ status: 404, code: 'response_not_found' });
+      await expect(stranger.responses.delete(keyed.id)).rejects.toMatchObject({ status: 404, code: 'response_not_found' });
+      const followUp = stranger.responses.create({ model: TINY_GPT2_ID, input: 'x', previous_response_id: keyed.id });
+      await expect(followUp).rejects.toMatchObject({ status: 404, code: 'response_not_found' });
+    }
+    expect(await owner.responses.retrieve(keyed.id)).toEqual(keyed);
+    const continued = await owner.responses.create({ model: TINY_GPT2_ID, input: 'mine', previous_response_id: keyed.id });
+    expect(continued.previous_response_id).toBe(keyed.id);
+    // An anonymous response is anyone's who has its id, as before keys.
+    const open = await anonymous.responses.create({ model: TINY_GPT2_ID, input: 'public' });
+    expect((await other.responses.retrieve(open.id)).id).toBe(open.id);
+    expect(await owner.responses.delete(keyed.id)).toMatchObject({ deleted: true });
+    await expect(owner.responses.retrieve(keyed.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('refuses malformed retrievals and deletions with 4xx naming the field, and deletes nothing', async () => {
+    const { server, client } = await serving();
+    const kept = await client.responses.create({ model: TINY_GPT2_ID, input: 'still here' });
+    const long = `resp_${'x'.repeat(200)}`;
+    const cases: Array<{ method: string; path: string; status: number; code: string; param: string | null }> = [
+      { method: 'GET', path: `/v1/responses/${long}`, status: 400, code: 'invalid_request', param: 'response_id' },
+      { method: 'DELETE', path: `/v1/responses/${long}`, status: 400, code: 'invalid_request', param: 'response_id' },
+      { method: 'GET', path: `/v1/responses/${kept.id}?stream=true`, status: 400, code: 'unsupported_parameter', param: 'stream' },
+      { method: 'GET', path: `/v1/responses/${kept.id}?stream=yes`, status: 400, code: 'invalid_request', param: 'stream' },
+      { method: 'GET', path: '/v1/responses/resp_unknown', status: 404, code: 'response_not_found', param: 'response_id' },
+      { method: 'DELETE', path: '/v1/responses/resp_unknown', status: 404, code: 'response_not_found', param: 'response_id' },
+      { method: 'DELETE', path: `/v1/responses/${kept.id.toUpperCase()}`, status: 404, code: 'response_not_found', param: 'response_id' },
+    ];
+    for (const { method, path, status, code, param } of cases) {
+      const response = await fetch(`${server.url}${path}`, { method });
+      const error = openAIErrorBodySchema.parse(await response.json()).error;
+      expect({ path, status: response.status, code: error.code, param: error.param }).toEqual({ path, status, code, param });
+    }
+    expect(await client.responses.retrieve(kept.id)).toEqual(kept);
   });
 });

@@ -51,6 +51,7 @@ export * from './widget/widget-messages.ts';
 export * from './widget/sites-api.ts';
 export * from './openai/completion.ts';
 export * from './openai/responses-schemas.ts';
+export * from './openai/stored-responses.ts';
 export * from './anthropic/anthropic-messages.ts';
 export * from './anthropic/anthropic-error-body.ts';
 export * from './ollama/ollama-api.ts';

@@ -6,7 +6,15 @@ import { roomForBody } from './room-for-body.ts';
 import { VERIFICATION_HEADER } from './verification-header.ts';
 import { waitForTask } from '../tasks/wait-for-task.ts';
 import { terminalError } from './terminal-error.ts';
-import { chatAnswer, chatChunk, chatLogprobs, chatRequestToSpec, chatResponse, type TokenText } from './openai-mapping.ts';
+import {
+  chatAnswer,
+  chatChunk,
+  chatLogprobs,
+  chatRequestToSpec,
+  chatResponse,
+  fannedOutChatResponse,
+  type TokenText,
+} from './openai-mapping.ts';
 import { ToolCallTextFilter } from './tool-call-parsing.ts';
 import { IDEMPOTENT_REPLAYED_HEADER } from './idempotency-keys.ts';
 import { submitApiTask, succeededTask, type ApiTaskOptions } from './submit-api-task.ts';
@@ -34,6 +42,26 @@ export const chatCompletionsRoute: FastifyPluginAsync<ChatCompletionsOptions> = 
     },
     async (request, reply) => {
       const spec = chatRequestToSpec(context.catalog, request.body);
+      const choices = request.body.n ?? 1;
+      if (choices > 1) {
+        // `n`: one task per choice, each placed on its own, so several tabs answer at once.
+        const parts = Array.from({ length: choices }, (_, part) =>
+          submitApiTask(context, request, reply, { api: 'chat.completion', spec, part }),
+        );
+        const tokenText = spec.params.topLogprobs === undefined ? null : await context.tokenTexts(spec.model);
+        const done = await Promise.all(parts.map((part) => succeededTask(context, part))).catch((error: unknown) => {
+          // One choice failed, so the answer has failed: its other tasks need no tab any more.
+          for (const part of parts) context.tasks.cancel(part.record.id, 'another choice of the same request failed');
+          throw error;
+        });
+        if (done.some((record) => record === undefined)) return reply;
+        const records = done.filter((record) => record !== undefined);
+        const response = fannedOutChatResponse(records, tokenText);
+        return reply
+          .header('x-tessera-task-id', records.map((record) => record.id).join(','))
+          .header(VERIFICATION_HEADER, response.tessera?.verification ?? 'unverified')
+          .send(response);
+      }
       const submitted = submitApiTask(context, request, reply, { api: 'chat.completion', spec });
       const { record, replayed, signal } = submitted;
       const tokenText = spec.params.topLogprobs === undefined ? null : await context.tokenTexts(spec.model);

@@ -22,6 +22,8 @@ import { chatFeatures, shapingParams } from './chat-features-mapping.ts';
 import { parseHermesToolCalls } from './tool-call-parsing.ts';
 
 export const DEFAULT_MAX_TOKENS = 256;
+/** `n` fans a request out to this many tasks at most (each may go to another tab). */
+export const MAX_CHOICES = 8;
 
 function requireModel(catalog: readonly ModelCatalogEntry[], id: string, task: ModelTask, endpoint: string): ModelCatalogEntry {
   const model = findModel(catalog, id);
@@ -61,8 +63,11 @@ function taskMessage(message: ChatCompletionRequest['messages'][number]): TaskMe
 /** Turns a validated OpenAI chat request into the task a tab runs, refusing what we cannot honour. */
 export function chatRequestToSpec(catalog: readonly ModelCatalogEntry[], request: ChatCompletionRequest): ChatTaskSpec {
   const model = requireModel(catalog, request.model, 'text-generation', '/v1/chat/completions');
-  if ((request.n ?? 1) !== 1)
-    throw new TesseraError('unsupported_parameter', 'Only n=1 is supported; send several requests for several choices.', 'n');
+  const n = request.n ?? 1;
+  if (n > MAX_CHOICES)
+    throw new TesseraError('unsupported_parameter', `At most n=${MAX_CHOICES}: each choice is a task for a tab of its own.`, 'n');
+  if (n > 1 && request.stream === true)
+    throw new TesseraError('unsupported_parameter', 'n > 1 is not supported with stream: true yet; ask without streaming.', 'n');
   assertSupportedChatParameters(request, model);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, model.contextLength);
   return {
@@ -137,6 +142,27 @@ export function chatAnswer(record: TaskRecord): { content: string | null; toolCa
     content: parsed.content,
     toolCalls: parsed.toolCalls,
     finishReason: parsed.toolCalls.length > 0 && finishReason === 'stop' ? 'tool_calls' : finishReason,
+  };
+}
+
+/** One response for the tasks of an `n` fan-out, choice `i` from task `i`; usage summed, the prompt counted once. */
+export function fannedOutChatResponse(records: readonly TaskRecord[], tokenText: TokenText | null): ChatCompletionResponse {
+  const responses = records.map((record) => chatResponse(record, tokenText));
+  const [first] = responses;
+  if (first === undefined) throw new TesseraError('internal_error', 'A fan-out with no tasks.');
+  const completionTokens = responses.reduce((total, response) => total + response.usage.completion_tokens, 0);
+  const strength = ['unverified', 'unchecked', 'passed'] as const;
+  const weakest = Math.min(...responses.map((response) => strength.indexOf(response.tessera?.verification ?? 'unverified')));
+  return {
+    ...first,
+    choices: responses.flatMap((response, index) => response.choices.map((choice) => ({ ...choice, index }))),
+    usage: {
+      prompt_tokens: first.usage.prompt_tokens,
+      completion_tokens: completionTokens,
+      total_tokens: first.usage.prompt_tokens + completionTokens,
+    },
+    // The weakest check among the choices is what the whole answer can claim.
+    tessera: { verification: strength[weakest] ?? 'unverified' },
   };
 }
 

@@ -1,7 +1,8 @@
 import { TesseraError, responseObjectSchema, responseRequestSchema } from '@tessera/shared';
-import type { ModelCatalogEntry, ResponseStreamEvent } from '@tessera/shared';
+import type { ModelCatalogEntry, ResponseObject, ResponseStreamEvent } from '@tessera/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { currentApiKey } from '../keys/api-key-auth.ts';
 import type { ResponseStore } from './response-store.ts';
 import { responseMessageId, responseObject, responseOutputMessage, responseRequestToTask } from './responses-mapping.ts';
 import { roomForBody } from './room-for-body.ts';
@@ -36,30 +37,28 @@ export const responsesRoute: FastifyPluginAsync<ResponsesOptions> = async (app, 
     },
     async (request, reply) => {
       const body = request.body;
+      // Read now: a streamed answer is kept from the tab's result, outside this request's context.
+      const owner = currentApiKey()?.id ?? null;
       const previousId = body.previous_response_id ?? null;
-      const previous = previousId === null ? undefined : context.responses.get(previousId);
+      const previous = previousId === null ? undefined : context.responses.get(previousId, owner);
       if (previousId !== null && previous === undefined)
         throw new TesseraError('response_not_found', `Previous response with id '${previousId}' not found.`, 'previous_response_id');
       const { spec, conversation } = responseRequestToTask(context.catalog, body, previous);
       const submitted = submitApiTask(context, request, reply, { api: 'chat.completion', spec });
       const { record } = submitted;
-      const keep = (result: ChatTaskResult): void => {
+      const keep = (result: ChatTaskResult, response: ResponseObject): void => {
         if (body.store === false) return;
-        context.responses.save(`resp_${record.id}`, {
-          model: spec.model,
-          conversation: [...conversation, { role: 'assistant', content: result.output.text }],
-        });
+        const answer = { role: 'assistant' as const, content: result.output.text };
+        context.responses.save(response.id, { model: spec.model, conversation: [...conversation, answer], response }, owner);
       };
 
       if (body.stream !== true) {
         const done = await succeededTask(context, submitted);
         if (done === undefined) return reply;
         const result = requireChatResult(done);
-        keep(result);
-        return reply
-          .header('x-tessera-task-id', record.id)
-          .header(VERIFICATION_HEADER, result.check)
-          .send(responseObject(done, body, spec, { result }));
+        const response = responseObject(done, body, spec, { result });
+        keep(result, response);
+        return reply.header('x-tessera-task-id', record.id).header(VERIFICATION_HEADER, result.check).send(response);
       }
 
       let sequence = 0;
@@ -88,8 +87,8 @@ export const responsesRoute: FastifyPluginAsync<ResponsesOptions> = async (app, 
           },
           delta: (delta) => event({ type: 'response.output_text.delta', sequence_number: sequence++, ...at, delta, logprobs: [] }),
           done: (result) => {
-            keep(result);
             const response = responseObject(record, body, spec, { result });
+            keep(result, response);
             const text = result.output.text;
             return (
               event({ type: 'response.output_text.done', sequence_number: sequence++, ...at, text, logprobs: [] }) +

@@ -34,9 +34,14 @@ export function submitApiTask(
   options: ApiTaskOptions,
   request: FastifyRequest,
   reply: FastifyReply,
-  task: { api: TaskApi; spec: TaskSpec },
+  task: {
+    api: TaskApi;
+    spec: TaskSpec;
+    /** Tells apart the tasks of one request (`n` choices) under one Idempotency-Key. */ part?: number;
+  },
 ): SubmittedApiTask {
-  const key = request.headers[IDEMPOTENCY_KEY_HEADER];
+  const header = request.headers[IDEMPOTENCY_KEY_HEADER];
+  const key = header === undefined || task.part === undefined ? header : `${String(header)}#${task.part}`;
   const { record, replayed } = options.idempotency.submitOnce({ client: request.ip, key, route: request.url, body: request.body }, () =>
     options.tasks.submit({
       api: task.api,

@@ -231,4 +231,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    ) STRICT`,
   `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`,
   `CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries (finished_at) WHERE status <> 'pending'`,
+  // `GET` and `DELETE /v1/responses/{id}` (src/api/response-store.ts): the response object as POST answered it
+  // (NULL for one stored before: its conversation still continues), and the API key that made it (NULL: anonymous).
+  `ALTER TABLE responses ADD COLUMN response TEXT`,
+  `ALTER TABLE responses ADD COLUMN key_id TEXT`,
 ];

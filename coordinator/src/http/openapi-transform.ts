@@ -31,6 +31,8 @@ const KNOWN_IDS: Record<string, string> = {
   'POST /v1/embeddings': 'createEmbedding',
   'POST /v1/completions': 'createCompletion',
   'POST /v1/responses': 'createResponse',
+  'GET /v1/responses/:response_id': 'getResponse',
+  'DELETE /v1/responses/:response_id': 'deleteResponse',
   'GET /v1/models': 'listModels',
   'GET /v1/models/:model': 'retrieveModel',
   'POST /v1/messages': 'createMessage',
