@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
 import { catalogRoute } from './api/catalog-route.ts';
+import { anthropicCountTokensRoute } from './api/anthropic-count-tokens-route.ts';
 import { anthropicMessagesRoute } from './api/anthropic-messages-route.ts';
 import { chatCompletionsRoute } from './api/chat-completions-route.ts';
 import { completionsRoute } from './api/completions-route.ts';
@@ -198,6 +199,7 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
   await app.register(responsesRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs, responses });
   await app.register(storedResponsesRoute, { responses });
   await app.register(anthropicMessagesRoute, { catalog, tasks, idempotency, abandonGraceMs, keepAliveMs });
+  await app.register(anthropicCountTokensRoute, { catalog, counter: core.counter });
   await app.register(ollamaRoutes, { catalog, tasks, availability: core.availability, idempotency, abandonGraceMs, keepAliveMs });
   await app.register(modelsRoute, { catalog, availability: core.availability, startedAt: core.startedAt });
   await app.register(catalogRoute, { catalog, hubUrl: config.hubUrl });

@@ -27,6 +27,7 @@ import type { Verifier } from './verification/verifier.ts';
 import type { WalletLinkService } from './wallet/wallet-link-service.ts';
 import type { WorkerGateway } from './workers/worker-gateway.ts';
 import type { WorkerRegistry } from './workers/worker-registry.ts';
+import type { WorkCounter } from './work/work-counter.ts';
 
 /**
  * The coordinator's parts, built once by `createCoordinatorCore`; `app.ts` hands each plugin the few it
@@ -72,5 +73,7 @@ export interface CoordinatorContext {
   webhookDeliveries: WebhookDeliveries;
   /** `Idempotency-Key` on the API's POSTs. */
   idempotency: IdempotencyKeys;
+  /** The coordinator's own count of tokens, with each model's tokenizer: results' usage, and prompts before they run. */
+  counter: WorkCounter;
   startedAt: number;
 }

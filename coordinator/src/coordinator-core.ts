@@ -335,6 +335,7 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     cluster,
     scaleOut,
     idempotency: new IdempotencyKeys({ db, task: (id) => dispatcher.get(id) }),
+    counter,
     keys,
     developerStream,
     webhooks,

@@ -1,12 +1,19 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { TINY_BERT_ID, TINY_GPT2_ID, anthropicErrorBodySchema, anthropicStreamEventSchema } from '@tessera/shared';
+import {
+  TINY_BERT_ID,
+  TINY_GPT2_ID,
+  anthropicErrorBodySchema,
+  anthropicStreamEventSchema,
+  anthropicTokensCountSchema,
+  formatPlainPrompt,
+} from '@tessera/shared';
 import type { TaskAssign } from '@tessera/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerHonestly, echoText } from './support/honest-answers.ts';
 import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { assignsFor, cancelsFor, metric } from './support/task-observations.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
-import { chatOutput } from './support/tiny-tokens.ts';
+import { chatOutput, tinyGpt2Tokenizer } from './support/tiny-tokens.ts';
 
 const SUBMITTED = 'tessera_tasks_submitted_total{kind="chat"}';
 
@@ -218,6 +225,81 @@ describe('Anthropic Messages API (POST /v1/messages) with the official @anthropi
       const error = anthropicErrorBodySchema.parse(await response.json());
       expect({ status: response.status, type: error.error.type, code: error.tessera?.code }).toEqual({
         status,
+        type: 'invalid_request_error',
+        code,
+      });
+      expect(`${error.error.message} ${error.tessera?.param ?? ''}`).toContain(mentions);
+    }
+    expect(await metric(server, SUBMITTED)).toBe(before);
+  });
+  it('counts input tokens (messages.countTokens) as /v1/messages counts them into usage, without a task', async () => {
+    const system = 'Be brief.';
+    const messages = [
+      { role: 'user' as const, content: 'first' },
+      { role: 'assistant' as const, content: 'ok' },
+      {
+        role: 'user' as const,
+        content: [
+          { type: 'text' as const, text: 'count ' },
+          { type: 'text' as const, text: 'these' },
+        ],
+      },
+    ];
+    const before = await metric(server, SUBMITTED);
+    const counted = await client.messages.countTokens({ model: TINY_GPT2_ID, system, messages });
+    expect(anthropicTokensCountSchema.strict().parse(counted)).toEqual(counted);
+    expect(await metric(server, SUBMITTED)).toBe(before);
+    // The tiny model's prompt is its messages joined by newlines, encoded with its tokenizer (a plain model).
+    const prompt = formatPlainPrompt([
+      { role: 'system', content: system },
+      { role: 'user', content: 'first' },
+      { role: 'assistant', content: 'ok' },
+      { role: 'user', content: 'count these' },
+    ]);
+    expect(counted.input_tokens).toBe(tinyGpt2Tokenizer.encode(prompt).length);
+    const message = await client.messages.create({ model: TINY_GPT2_ID, max_tokens: 32, system, messages });
+    expect(counted.input_tokens).toBe(message.usage.input_tokens);
+    // The system prompt is counted; a longer prompt has more tokens.
+    const bare = await client.messages.countTokens({ model: TINY_GPT2_ID, messages });
+    expect(bare.input_tokens).toBeLessThan(counted.input_tokens);
+  });
+
+  it('refuses malformed and unservable token counts with a clear 4xx in Anthropic shape, storing no task', async () => {
+    const missing = client.messages.countTokens({ model: 'no/such-model', messages: [{ role: 'user', content: 'x' }] });
+    await expect(missing).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(missing).rejects.toMatchObject({ status: 404, error: { type: 'error', error: { type: 'not_found_error' } } });
+    const before = await metric(server, SUBMITTED);
+    const user = [{ role: 'user', content: 'hi' }];
+    const base = { model: TINY_GPT2_ID, messages: user };
+    const cases: Array<{ body: unknown; code: string; mentions: string }> = [
+      { body: { model: TINY_GPT2_ID }, code: 'invalid_request', mentions: 'messages' },
+      { body: { messages: user }, code: 'invalid_request', mentions: 'model' },
+      { body: { ...base, model: 7 }, code: 'invalid_request', mentions: 'model' },
+      { body: { ...base, model: 'm'.repeat(201) }, code: 'invalid_request', mentions: 'model' },
+      { body: { ...base, messages: 'hi' }, code: 'invalid_request', mentions: 'messages' },
+      { body: { ...base, messages: [] }, code: 'invalid_request', mentions: 'messages' },
+      { body: { ...base, messages: [{ role: 'system', content: 'x' }] }, code: 'invalid_request', mentions: 'role' },
+      { body: { ...base, system: 5 }, code: 'invalid_request', mentions: 'system' },
+      { body: { ...base, tools: [{ name: 'f', input_schema: { type: 'object' } }] }, code: 'unsupported_parameter', mentions: 'tools' },
+      { body: { ...base, thinking: { type: 'enabled', budget_tokens: 1024 } }, code: 'unsupported_parameter', mentions: 'thinking' },
+      {
+        body: { ...base, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', data: 'x' } }] }] },
+        code: 'unsupported_parameter',
+        mentions: 'messages.0.content.0.type',
+      },
+      { body: { ...base, model: TINY_BERT_ID }, code: 'model_kind_mismatch', mentions: 'model' },
+      { body: '{"model": ', code: 'invalid_json', mentions: 'JSON' },
+    ];
+    for (const { body, code, mentions } of cases) {
+      const response = await fetch(`${server.url}/v1/messages/count_tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const error = anthropicErrorBodySchema.parse(await response.json());
+      expect({ body, status: response.status, type: error.error.type, code: error.tessera?.code }).toEqual({
+        body,
+        status: 400,
         type: 'invalid_request_error',
         code,
       });

@@ -54,6 +54,7 @@ export * from './openai/responses-schemas.ts';
 export * from './openai/stored-responses.ts';
 export * from './anthropic/anthropic-messages.ts';
 export * from './anthropic/anthropic-error-body.ts';
+export * from './anthropic/anthropic-count-tokens.ts';
 export * from './ollama/ollama-api.ts';
 export * from './keys/api-keys.ts';
 export * from './developer-stream.ts';

@@ -21,9 +21,22 @@ function blocksText(content: string | NonNullable<Blocks>, param: string): strin
     .join('');
 }
 
-/** An Anthropic Messages request as the chat task the OpenAI route would make of the same conversation. */
-export function anthropicRequestToSpec(catalog: readonly ModelCatalogEntry[], request: AnthropicMessagesRequest): ChatTaskSpec {
-  const model = requireTextModel(catalog, request.model, '/v1/messages');
+/** What `/v1/messages` and its `count_tokens` share: the model and the prompt, without the sampling. */
+export type AnthropicPromptRequest = Pick<
+  AnthropicMessagesRequest,
+  'model' | 'messages' | 'system' | 'tools' | 'tool_choice' | 'thinking' | 'output_config'
+>;
+
+/**
+ * A request's model and the messages of its task, the system prompt first; what a text model cannot honour
+ * is refused here, so that `count_tokens` refuses what `/v1/messages` would and counts the prompt it would run.
+ */
+export function anthropicPrompt(
+  catalog: readonly ModelCatalogEntry[],
+  request: AnthropicPromptRequest,
+  endpoint: string,
+): { model: ModelCatalogEntry; messages: TaskMessage[] } {
+  const model = requireTextModel(catalog, request.model, endpoint);
   if (request.tools !== undefined && request.tools.length > 0)
     throw new TesseraError('unsupported_parameter', 'Tools are not supported.', 'tools');
   if (request.tool_choice !== undefined) throw new TesseraError('unsupported_parameter', 'tool_choice is not supported.', 'tool_choice');
@@ -32,7 +45,6 @@ export function anthropicRequestToSpec(catalog: readonly ModelCatalogEntry[], re
   const format = request.output_config?.format;
   if (format !== undefined && format !== null)
     throw new TesseraError('unsupported_parameter', 'Structured output (output_config.format) is not supported.', 'output_config.format');
-  if (request.top_k !== undefined) throw new TesseraError('unsupported_parameter', 'top_k is not supported; use top_p.', 'top_k');
   const system = request.system === undefined ? '' : blocksText(request.system, 'system');
   const messages: TaskMessage[] = [
     ...(system === '' ? [] : [{ role: 'system' as const, content: system }]),
@@ -41,6 +53,13 @@ export function anthropicRequestToSpec(catalog: readonly ModelCatalogEntry[], re
       content: blocksText(message.content, `messages.${index}.content`),
     })),
   ];
+  return { model, messages };
+}
+
+/** An Anthropic Messages request as the chat task the OpenAI route would make of the same conversation. */
+export function anthropicRequestToSpec(catalog: readonly ModelCatalogEntry[], request: AnthropicMessagesRequest): ChatTaskSpec {
+  const { model, messages } = anthropicPrompt(catalog, request, '/v1/messages');
+  if (request.top_k !== undefined) throw new TesseraError('unsupported_parameter', 'top_k is not supported; use top_p.', 'top_k');
   return {
     kind: 'chat',
     model: model.id,

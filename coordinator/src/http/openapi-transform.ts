@@ -36,12 +36,13 @@ const KNOWN_IDS: Record<string, string> = {
   'GET /v1/models': 'listModels',
   'GET /v1/models/:model': 'retrieveModel',
   'POST /v1/messages': 'createMessage',
+  'POST /v1/messages/count_tokens': 'countMessageTokens',
 };
 
 const KEYED = ['/v1/', '/api/v1/tasks', '/api/v1/usage', '/api/chat', '/api/generate', '/api/embed', '/api/tags'];
 
 function errorBodyFor(url: string): z.ZodType {
-  if (url === '/v1/messages') return anthropicErrorBodySchema;
+  if (url === '/v1/messages' || url.startsWith('/v1/messages/')) return anthropicErrorBodySchema;
   if (url.startsWith('/api/') && !url.startsWith('/api/v1/')) return ollamaErrorBodySchema;
   return openAIErrorBodySchema;
 }

@@ -1,5 +1,5 @@
-import { auditChatWork, auditEmbeddingWork, findModel } from '@tessera/shared';
-import type { ModelCatalogEntry, TaskOutput, TaskSpec, WorkAudit, WorkTokenizer } from '@tessera/shared';
+import { auditChatWork, auditEmbeddingWork, findModel, promptTokenIds } from '@tessera/shared';
+import type { ChatTaskSpec, ModelCatalogEntry, TaskOutput, TaskSpec, WorkAudit, WorkTokenizer } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 
 export interface WorkCounterOptions {
@@ -13,6 +13,9 @@ export interface WorkCounterOptions {
 
 /** A count, or the coordinator could not count at all (no fault of the tab's). */
 export type CountOutcome = WorkAudit | { ok: false; uncountable: string };
+
+/** A prompt's tokens, or why the model's cannot be counted now. */
+export type PromptCount = { ok: true; tokens: number } | { ok: false; uncountable: string };
 
 /**
  * The coordinator counts the work in every result itself, with each model's tokenizer: the usage
@@ -56,6 +59,25 @@ export class WorkCounter {
     if (spec.kind === 'chat' && output.kind === 'chat') return auditChatWork(spec, output, tokenizer, model);
     if (spec.kind === 'embeddings' && output.kind === 'embeddings') return auditEmbeddingWork(spec, output, tokenizer);
     return { ok: false, reason: `a ${output.kind} result for a ${spec.kind} task` };
+  }
+
+  /**
+   * The tokens of a chat task's prompt, built and counted as its result's `promptTokens` will be
+   * (`promptTokenIds`, as `auditChatWork`), before any tab runs it: Anthropic's `count_tokens`.
+   */
+  async promptTokens(spec: Pick<ChatTaskSpec, 'model' | 'messages' | 'tools'>): Promise<PromptCount> {
+    const model = findModel(this.#options.catalog, spec.model);
+    if (model === undefined) return { ok: false, uncountable: `${spec.model} is not in the catalog` };
+    // A tokenizer that just failed is not fetched again for every count, as for every task.
+    const recent = this.uncountable(model.id);
+    if (recent !== undefined) return { ok: false, uncountable: recent };
+    let tokenizer: WorkTokenizer;
+    try {
+      tokenizer = await this.#tokenizer(model);
+    } catch (error) {
+      return { ok: false, uncountable: `its tokenizer did not load (${error instanceof Error ? error.message : String(error)})` };
+    }
+    return { ok: true, tokens: promptTokenIds(tokenizer, model.promptFormat, spec.messages, spec.tools).length };
   }
 
   /**
