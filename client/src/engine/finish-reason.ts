@@ -1,4 +1,7 @@
-import type { FinishReason } from '@tessera/shared';
+import type { TaskOutput } from '@tessera/shared';
+
+/** What a tab reports: tool calls are read out of the text by the coordinator. */
+type FinishReason = Extract<TaskOutput, { kind: 'chat' }>['finishReason'];
 
 export interface GenerationEnd {
   generatedTokens: number;

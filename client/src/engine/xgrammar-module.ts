@@ -13,9 +13,10 @@ let loading: Promise<XGrammarModule> | null = null;
  */
 export function loadXGrammar(): Promise<XGrammarModule> {
   loading ??= import('@mlc-ai/web-xgrammar').then((imported: unknown) => {
-    const fromGlobal: unknown = Reflect.get(globalThis, 'xgrammar');
-    const candidate = typeof fromGlobal === 'object' && fromGlobal !== null ? fromGlobal : imported;
-    if (typeof candidate !== 'object' || candidate === null || !('GrammarMatcher' in candidate)) {
+    // Depending on the bundler the exports are on the module, on its default (CommonJS interop), or global.
+    const candidates: unknown[] = [imported, Reflect.get(Object(imported), 'default'), Reflect.get(globalThis, 'xgrammar')];
+    const candidate = candidates.find((value) => typeof value === 'object' && value !== null && 'GrammarMatcher' in value);
+    if (candidate === undefined) {
       throw new TesseraError('internal_error', 'The grammar engine (XGrammar) did not load.');
     }
     return candidate as XGrammarModule;
