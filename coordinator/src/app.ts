@@ -68,7 +68,7 @@ export type CoordinatorApp = FastifyInstance;
 
 const API_PREFIXES = ['/v1/', '/api/'];
 /** Where developers call with API keys; the pages' own reads (network, rewards, wallet…) take none. */
-const KEYED_PREFIXES = ['/v1/', '/api/v1/tasks', '/api/v1/usage', '/api/chat', '/api/generate', '/api/embed', '/api/tags'];
+const KEYED_PREFIXES = ['/v1/', '/api/v1/tasks', '/api/v1/usage', '/api/chat', '/api/generate', '/api/embed', '/api/tags', '/api/show'];
 
 /** Query parameters that may carry secrets (a development wallet key) never reach the log. */
 export function redactUrl(url: string): string {

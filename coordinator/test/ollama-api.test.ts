@@ -1,4 +1,13 @@
-import { TINY_BERT_ID, TINY_GPT2_ID, ollamaChatResponseSchema, ollamaErrorBodySchema, ollamaGenerateResponseSchema } from '@tessera/shared';
+import {
+  MODEL_CATALOG,
+  TINY_BERT_ID,
+  TINY_GPT2_ID,
+  findModel,
+  ollamaChatResponseSchema,
+  ollamaErrorBodySchema,
+  ollamaGenerateResponseSchema,
+  ollamaShowResponseSchema,
+} from '@tessera/shared';
 import type { TaskAssign } from '@tessera/shared';
 import { Ollama } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +30,7 @@ async function submitted(server: TestApp): Promise<number> {
   );
 }
 
-describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags) with the official ollama client', () => {
+describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show) with the official ollama client', () => {
   let server: TestApp;
   let tab: ScriptedTab;
   let ollama: Ollama;
@@ -124,6 +133,49 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags) with the 
     expect(models.map((model) => model.name).sort()).toEqual([TINY_BERT_ID, TINY_GPT2_ID].sort());
   });
 
+  it("shows a catalog model's details, context length and capabilities, served now or not; an unknown one is Ollama's 404", async () => {
+    const chat = await ollama.show({ model: TINY_GPT2_ID });
+    ollamaShowResponseSchema.strict().parse(chat);
+    const gpt2 = findModel(MODEL_CATALOG, TINY_GPT2_ID);
+    expect(chat.capabilities).toEqual(['completion']);
+    expect(chat.details).toMatchObject({ format: 'onnx', family: 'text-generation', quantization_level: 'fp32' });
+    // Where clients look for the context length: under the architecture `model_info` names.
+    const architecture = String(chat.model_info['general.architecture' as keyof typeof chat.model_info]);
+    expect(chat.model_info[`${architecture}.context_length` as keyof typeof chat.model_info]).toBe(gpt2?.contextLength);
+    const { models } = await ollama.list();
+    expect(chat.details).toEqual(models.find((model) => model.name === TINY_GPT2_ID)?.details);
+
+    const embed = await ollama.show({ model: `${TINY_BERT_ID}:latest` });
+    expect(embed.capabilities).toEqual(['embedding']);
+    expect(embed.model_info['text-generation.context_length' as keyof typeof embed.model_info]).toBeUndefined();
+    expect(embed.model_info['feature-extraction.embedding_length' as keyof typeof embed.model_info]).toBe(
+      findModel(MODEL_CATALOG, TINY_BERT_ID)?.embeddingDimensions,
+    );
+    // A catalog model no tab serves has details all the same; older clients name it `name`.
+    const byName = await fetch(`${server.url}/api/show`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'onnx-community/Qwen2.5-0.5B-Instruct' }),
+    });
+    expect(byName.status).toBe(200);
+    expect(ollamaShowResponseSchema.parse(await byName.json()).model_info).toMatchObject({ 'text-generation.context_length': 32_768 });
+
+    const before = await submitted(server);
+    await expect(ollama.show({ model: 'no-such-model' })).rejects.toMatchObject({
+      name: 'ResponseError',
+      status_code: 404,
+      error: "model 'no-such-model' not found",
+    });
+    // As `curl -d` sends it (form-encoded), which Ollama reads as JSON.
+    const raw = await fetch(`${server.url}/api/show`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: JSON.stringify({ model: 'nope:latest' }),
+    });
+    expect({ status: raw.status, body: await raw.json() }).toEqual({ status: 404, body: { error: "model 'nope:latest' not found" } });
+    expect(await submitted(server)).toBe(before);
+  });
+
   it('cancels the task when a streaming caller leaves (the client aborts)', async () => {
     const stream = await ollama.chat({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'wait [silent]' }], stream: true });
     const iterator = stream[Symbol.asyncIterator]();
@@ -176,6 +228,12 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags) with the 
       { path: '/api/embed', body: { model: TINY_GPT2_ID, input: 'x' }, status: 400, mentions: 'embedding model' },
       { path: '/api/embed', body: { model: 'nope', input: 'x' }, status: 404, mentions: 'nope' },
       { path: '/api/chat', body: '{"model": ', status: 400, mentions: 'JSON' },
+      { path: '/api/show', body: {}, status: 400, mentions: 'model' },
+      { path: '/api/show', body: { model: 7 }, status: 400, mentions: 'model' },
+      { path: '/api/show', body: { name: ['x'] }, status: 400, mentions: 'name' },
+      { path: '/api/show', body: { model: 'x'.repeat(201) }, status: 400, mentions: 'model' },
+      { path: '/api/show', body: { model: TINY_GPT2_ID, verbose: 'yes' }, status: 400, mentions: 'verbose' },
+      { path: '/api/show', body: '[1]', status: 400, mentions: 'body' },
     ];
     for (const { path, body, status, mentions } of cases) {
       const response = await fetch(`${server.url}${path}`, {

@@ -44,5 +44,14 @@ describe('the OpenAPI document at /docs/json', () => {
     expect(Object.keys(chat?.responses?.['200']?.content ?? {})).toEqual(['application/json', 'text/event-stream']);
     expect(chat?.responses?.['4XX']).toBeDefined();
     expect(chat?.responses?.['5XX']).toBeDefined();
+    const stored = document.paths['/v1/responses/{response_id}'];
+    expect([stored?.get?.operationId, stored?.delete?.operationId]).toEqual(['getResponse', 'deleteResponse']);
+    // count_tokens answers errors in Anthropic's shape, as /v1/messages does; /api/show in Ollama's.
+    const errorOf = (operation: { responses?: Record<string, { content?: Record<string, unknown> }> } | undefined) =>
+      JSON.stringify(operation?.responses?.['4XX']?.content?.['application/json']);
+    const countTokens = document.paths['/v1/messages/count_tokens']?.post;
+    expect(countTokens?.operationId).toBe('countMessageTokens');
+    expect(errorOf(countTokens)).toBe(errorOf(document.paths['/v1/messages']?.post));
+    expect(errorOf(document.paths['/api/show']?.post)).toBe(errorOf(document.paths['/api/chat']?.post));
   });
 });

@@ -56,6 +56,7 @@ export * from './anthropic/anthropic-messages.ts';
 export * from './anthropic/anthropic-error-body.ts';
 export * from './anthropic/anthropic-count-tokens.ts';
 export * from './ollama/ollama-api.ts';
+export * from './ollama/ollama-show.ts';
 export * from './keys/api-keys.ts';
 export * from './developer-stream.ts';
 export * from './webhooks.ts';

@@ -6,14 +6,25 @@ import {
   ollamaErrorBody,
   ollamaGenerateRequestSchema,
   ollamaGenerateResponseSchema,
+  ollamaShowRequestSchema,
+  ollamaShowResponseSchema,
   ollamaTagsResponseSchema,
+  TesseraError,
+  findModel,
 } from '@tessera/shared';
-import type { ModelCatalogEntry, OllamaChatResponse, OllamaGenerateResponse, OllamaTagsResponse } from '@tessera/shared';
+import type {
+  ModelCatalogEntry,
+  OllamaChatResponse,
+  OllamaGenerateResponse,
+  OllamaShowResponse,
+  OllamaTagsResponse,
+} from '@tessera/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { installOpenAIErrorHandler } from '../http/openai-error-handler.ts';
 import type { ModelAvailability } from '../placement/model-availability.ts';
-import { ollamaChatToSpec, ollamaEmbedToSpec, ollamaFinal, ollamaGenerateToSpec } from './ollama-mapping.ts';
+import { catalogId, ollamaChatToSpec, ollamaEmbedToSpec, ollamaFinal, ollamaGenerateToSpec } from './ollama-mapping.ts';
+import { ollamaModelDetails, ollamaShowResponse } from './ollama-show.ts';
 import { roomForBody } from './room-for-body.ts';
 import { requireChatResult, streamTaskText, type ChatTaskResult } from './stream-task-text.ts';
 import { submitApiTask, succeededTask, type ApiTaskOptions } from './submit-api-task.ts';
@@ -86,9 +97,9 @@ async function answer<T>(
 
 /**
  * Ollama's native API, so clients built for a local Ollama (its `ollama` npm and Python packages, Open WebUI,
- * editors) can use the network: `/api/chat`, `/api/generate`, `/api/embed`, `/api/tags`, `/api/version`. They
- * sit beside the native `/api/v1/…` routes without clashing (no Ollama route has a `v1` segment). Errors are
- * Ollama's `{error}`.
+ * editors) can use the network: `/api/chat`, `/api/generate`, `/api/embed`, `/api/tags`, `/api/show`,
+ * `/api/version`. They sit beside the native `/api/v1/…` routes without clashing (no Ollama route has a `v1`
+ * segment). Errors are Ollama's `{error}`.
  */
 export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app, context) => {
   installOpenAIErrorHandler(app, ollamaErrorBody);
@@ -182,16 +193,28 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
           modified_at: new Date(0).toISOString(),
           size: model.downloadBytes,
           digest: model.files[0]?.sha256 ?? '',
-          details: {
-            parent_model: '',
-            format: model.engine === 'web-llm' ? 'mlc' : 'onnx',
-            family: model.task,
-            families: null,
-            parameter_size: '',
-            quantization_level: model.dtype.webgpu ?? model.dtype.wasm ?? '',
-          },
+          details: ollamaModelDetails(model),
         })),
     }),
+  );
+
+  typed.post(
+    '/api/show',
+    {
+      schema: {
+        tags: ['Ollama'],
+        summary: "A catalog model's details, context length and capabilities (Ollama API; served now or not)",
+        body: ollamaShowRequestSchema,
+        response: { 200: ollamaShowResponseSchema },
+      },
+    },
+    async (request): Promise<OllamaShowResponse> => {
+      const name = request.body.model ?? request.body.name ?? '';
+      const model = findModel(context.catalog, catalogId(name));
+      // Ollama's own words, which its clients show as they are: no field appended.
+      if (model === undefined) throw new TesseraError('model_not_found', `model '${name}' not found`, null);
+      return ollamaShowResponse(model);
+    },
   );
 
   typed.get('/api/version', { schema: { tags: ['Ollama'], summary: 'The Ollama API version these routes follow' } }, async () => ({

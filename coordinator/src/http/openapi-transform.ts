@@ -39,7 +39,7 @@ const KNOWN_IDS: Record<string, string> = {
   'POST /v1/messages/count_tokens': 'countMessageTokens',
 };
 
-const KEYED = ['/v1/', '/api/v1/tasks', '/api/v1/usage', '/api/chat', '/api/generate', '/api/embed', '/api/tags'];
+const KEYED = ['/v1/', '/api/v1/tasks', '/api/v1/usage', '/api/chat', '/api/generate', '/api/embed', '/api/tags', '/api/show'];
 
 function errorBodyFor(url: string): z.ZodType {
   if (url === '/v1/messages' || url.startsWith('/v1/messages/')) return anthropicErrorBodySchema;

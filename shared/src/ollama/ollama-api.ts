@@ -111,20 +111,24 @@ export const ollamaEmbedResponseSchema = z.object({
 });
 export type OllamaEmbedResponse = z.infer<typeof ollamaEmbedResponseSchema>;
 
+/** `details` of `/api/tags` and `/api/show`: what the catalog knows of the model's files. */
+export const ollamaModelDetailsSchema = z.object({
+  parent_model: z.string(),
+  format: z.string(),
+  family: z.string(),
+  families: z.array(z.string()).nullable(),
+  parameter_size: z.string(),
+  quantization_level: z.string(),
+});
+export type OllamaModelDetails = z.infer<typeof ollamaModelDetailsSchema>;
+
 export const ollamaModelSchema = z.object({
   name: z.string(),
   model: z.string(),
   modified_at: z.string(),
   size: z.number().int(),
   digest: z.string(),
-  details: z.object({
-    parent_model: z.string(),
-    format: z.string(),
-    family: z.string(),
-    families: z.array(z.string()).nullable(),
-    parameter_size: z.string(),
-    quantization_level: z.string(),
-  }),
+  details: ollamaModelDetailsSchema,
 });
 
 /** `GET /api/tags`: the catalog's models that a connected tab serves now. */
