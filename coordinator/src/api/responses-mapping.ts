@@ -1,10 +1,12 @@
 import { CHAT_LIMITS, TesseraError } from '@tessera/shared';
-import type { ChatTaskSpec, ModelCatalogEntry, ResponseObject, ResponseRequest, TaskMessage } from '@tessera/shared';
+import type { ChatTaskSpec, ModelCatalogEntry, ResponseObject, ResponseOutputItem, ResponseRequest, TaskMessage } from '@tessera/shared';
 import type { TaskRecord } from '../tasks/task-record.ts';
 import { requireTextModel } from './completions-mapping.ts';
 import { DEFAULT_MAX_TOKENS } from './openai-mapping.ts';
 import type { StoredResponse } from './response-store.ts';
 import type { ChatTaskResult } from './stream-task-text.ts';
+import { chatAnswer } from './openai-mapping.ts';
+import { responseFeatures, toolItemMessage } from './responses-tools-mapping.ts';
 
 /** The task of a Responses request, and the conversation to store with its answer for a follow-up. */
 export interface ResponseTask {
@@ -19,12 +21,6 @@ function refuse(param: string, what: string): never {
 
 /** What a stateless text model cannot serve, refused by name before anything is stored. */
 function refuseUnserved(request: ResponseRequest): void {
-  if (request.tools !== undefined && request.tools !== null && request.tools.length > 0)
-    refuse('tools', 'Tools (functions and built-in tools)');
-  if (typeof request.tool_choice === 'object' && request.tool_choice !== null) refuse('tool_choice', 'Forcing a tool');
-  if (request.tool_choice === 'required') refuse('tool_choice', 'Requiring a tool call');
-  const format = request.text?.format?.type;
-  if (format !== undefined && format !== 'text') refuse('text.format', `Structured output ('${format}')`);
   if (request.background === true) refuse('background', 'Background mode');
   if (request.conversation !== undefined && request.conversation !== null) refuse('conversation', 'The Conversations API');
   if (request.prompt !== undefined && request.prompt !== null) refuse('prompt', 'Prompt templates');
@@ -32,7 +28,17 @@ function refuseUnserved(request: ResponseRequest): void {
 
 function inputMessages(input: ResponseRequest['input']): TaskMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
-  return input.map((item, index): TaskMessage => {
+  const messages: TaskMessage[] = [];
+  for (const [index, item] of input.entries()) {
+    const fromTool = toolItemMessage(item, messages);
+    if (fromTool === 'merged') continue;
+    messages.push(fromTool ?? inputMessage(item, index));
+  }
+  return messages;
+}
+
+function inputMessage(item: Exclude<ResponseRequest['input'], string>[number], index: number): TaskMessage {
+  {
     if (!('role' in item)) refuse(`input.${index}.type`, `Input items of type '${item.type}'`);
     const content =
       typeof item.content === 'string'
@@ -44,7 +50,7 @@ function inputMessages(input: ResponseRequest['input']): TaskMessage[] {
             })
             .join('');
     return { role: item.role, content };
-  });
+  }
 }
 
 export function responseRequestToTask(
@@ -54,6 +60,7 @@ export function responseRequestToTask(
 ): ResponseTask {
   const model = requireTextModel(catalog, request.model, '/v1/responses');
   refuseUnserved(request);
+  const features = responseFeatures(request, model);
   const conversation = [...(previous?.conversation ?? []), ...inputMessages(request.input)];
   const instructions = request.instructions ?? '';
   const messages: TaskMessage[] = [...(instructions === '' ? [] : [{ role: 'system' as const, content: instructions }]), ...conversation];
@@ -69,6 +76,7 @@ export function responseRequestToTask(
       kind: 'chat',
       model: model.id,
       messages,
+      ...features,
       params: {
         maxTokens: request.max_output_tokens ?? Math.min(DEFAULT_MAX_TOKENS, model.contextLength),
         temperature: request.temperature ?? 1,
@@ -94,6 +102,31 @@ export function responseOutputMessage(record: TaskRecord, text: string, status: 
   };
 }
 
+export const responseFunctionCallId = (record: TaskRecord, index: number): string => `fc_${record.id}_${index}`;
+
+/** The answer's output items: its text as a message (none when it is tool calls only), then each tool call. */
+export function responseOutputItems(record: TaskRecord, status: 'completed' | 'incomplete'): ResponseOutputItem[] {
+  const answer = chatAnswer(record);
+  const message = answer.content === null ? [] : [responseOutputMessage(record, answer.content, status)];
+  return [
+    ...message,
+    ...answer.toolCalls.map((call, index) => ({
+      type: 'function_call' as const,
+      id: responseFunctionCallId(record, index),
+      call_id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+      status: 'completed' as const,
+    })),
+  ];
+}
+
+function responseToolChoice(spec: ChatTaskSpec): ResponseObject['tool_choice'] {
+  if (spec.tools === undefined) return 'none';
+  const choice = spec.toolChoice ?? 'auto';
+  return typeof choice === 'object' ? { type: 'function', name: choice.name } : choice;
+}
+
 /** The response object at a stage of the task: in progress (no result yet), finished (`result`), or failed. */
 export function responseObject(
   record: TaskRecord,
@@ -114,15 +147,21 @@ export function responseObject(
     instructions: request.instructions ?? null,
     max_output_tokens: request.max_output_tokens ?? null,
     model: spec.model,
-    output: result === undefined ? [] : [responseOutputMessage(record, result.output.text, cut ? 'incomplete' : 'completed')],
-    parallel_tool_calls: false,
+    output: result === undefined ? [] : responseOutputItems(record, cut ? 'incomplete' : 'completed'),
+    parallel_tool_calls: spec.tools !== undefined && spec.parallelToolCalls !== false,
     previous_response_id: request.previous_response_id ?? null,
     store: request.store !== false,
     temperature: spec.params.temperature,
     top_p: spec.params.topP,
-    text: { format: { type: 'text' } },
-    tool_choice: 'none',
-    tools: [],
+    text: { format: request.text?.format ?? { type: 'text' } },
+    tool_choice: responseToolChoice(spec),
+    tools: (spec.tools ?? []).map((tool) => ({
+      type: 'function' as const,
+      name: tool.name,
+      description: tool.description ?? null,
+      parameters: tool.parameters ?? null,
+      strict: false,
+    })),
     truncation: 'disabled',
     usage:
       result === undefined

@@ -8,6 +8,7 @@ import { responseMessageId, responseObject, responseOutputMessage, responseReque
 import { roomForBody } from './room-for-body.ts';
 import { requireChatResult, sseEvent, streamTaskText, type ChatTaskResult } from './stream-task-text.ts';
 import { submitApiTask, succeededTask, type ApiTaskOptions } from './submit-api-task.ts';
+import { ToolCallTextFilter } from './tool-call-parsing.ts';
 import { VERIFICATION_HEADER } from './verification-header.ts';
 
 export interface ResponsesOptions extends ApiTaskOptions {
@@ -48,7 +49,15 @@ export const responsesRoute: FastifyPluginAsync<ResponsesOptions> = async (app, 
       const { record } = submitted;
       const keep = (result: ChatTaskResult, response: ResponseObject): void => {
         if (body.store === false) return;
-        const answer = { role: 'assistant' as const, content: result.output.text };
+        const calls = response.output.flatMap((item) =>
+          item.type === 'function_call' ? [{ id: item.call_id, name: item.name, arguments: item.arguments }] : [],
+        );
+        const text = response.output.flatMap((item) => (item.type === 'message' ? item.content.map((part) => part.text) : [])).join('');
+        const answer = {
+          role: 'assistant' as const,
+          content: calls.length > 0 ? text : result.output.text,
+          ...(calls.length > 0 ? { toolCalls: calls } : {}),
+        };
         context.responses.save(response.id, { model: spec.model, conversation: [...conversation, answer], response }, owner);
       };
 
@@ -62,6 +71,8 @@ export const responsesRoute: FastifyPluginAsync<ResponsesOptions> = async (app, 
       }
 
       let sequence = 0;
+      // With tools, text that may be a tool call is held back: calls go out as function_call items at the end.
+      const filter = spec.tools === undefined ? null : new ToolCallTextFilter();
       const event = (data: ResponseStreamEvent): string => sseEvent(data.type, data);
       const at = { output_index: 0, item_id: responseMessageId(record), content_index: 0 };
       const part = (text: string) => ({ type: 'output_text' as const, text, annotations: [] });
@@ -85,11 +96,18 @@ export const responsesRoute: FastifyPluginAsync<ResponsesOptions> = async (app, 
               event({ type: 'response.content_part.added', sequence_number: sequence++, ...at, part: part('') })
             );
           },
-          delta: (delta) => event({ type: 'response.output_text.delta', sequence_number: sequence++, ...at, delta, logprobs: [] }),
+          delta: (delta) => {
+            const text = filter === null ? delta : filter.push(delta);
+            return text === ''
+              ? ''
+              : event({ type: 'response.output_text.delta', sequence_number: sequence++, ...at, delta: text, logprobs: [] });
+          },
           done: (result) => {
             const response = responseObject(record, body, spec, { result });
             keep(result, response);
-            const text = result.output.text;
+            const message = response.output.find((item) => item.type === 'message');
+            const text = message?.content.map((part) => part.text).join('') ?? '';
+            const calls = response.output.filter((item) => item.type === 'function_call');
             return (
               event({ type: 'response.output_text.done', sequence_number: sequence++, ...at, text, logprobs: [] }) +
               event({ type: 'response.content_part.done', sequence_number: sequence++, ...at, part: part(text) }) +
@@ -97,8 +115,27 @@ export const responsesRoute: FastifyPluginAsync<ResponsesOptions> = async (app, 
                 type: 'response.output_item.done',
                 sequence_number: sequence++,
                 output_index: 0,
-                item: response.output[0] ?? responseOutputMessage(record, text, 'completed'),
+                item: message ?? responseOutputMessage(record, text, 'completed'),
               }) +
+              calls
+                .map(
+                  (item, index) =>
+                    event({
+                      type: 'response.output_item.added',
+                      sequence_number: sequence++,
+                      output_index: index + 1,
+                      item: { ...item, status: 'in_progress' },
+                    }) +
+                    event({
+                      type: 'response.function_call_arguments.done',
+                      sequence_number: sequence++,
+                      output_index: index + 1,
+                      item_id: item.id,
+                      arguments: item.arguments,
+                    }) +
+                    event({ type: 'response.output_item.done', sequence_number: sequence++, output_index: index + 1, item }),
+                )
+                .join('') +
               event({
                 type: response.status === 'incomplete' ? 'response.incomplete' : 'response.completed',
                 sequence_number: sequence++,

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { CHAT_LIMITS } from './chat-completion.ts';
 import { tesseraExtensionSchema } from './tessera-extension.ts';
+import { jsonSchemaObjectSchema, TOOL_LIMITS, toolNameSchema } from '../tools/tool-schemas.ts';
 
 // OpenAI's Responses API (`POST /v1/responses`), the subset a stateless text model can serve: text input,
-// instructions, sampling, streaming, and `previous_response_id` (the coordinator keeps each response's
-// conversation). Tools, built-in tools, images and files parse here so that the mapping can refuse them
-// with `unsupported_parameter` naming the field.
+// instructions, sampling, streaming, function tools and structured output (`text.format`), and
+// `previous_response_id` (the coordinator keeps each response's conversation). Built-in tools, images and
+// files parse here so that the mapping can refuse them with `unsupported_parameter` naming the field.
 
 const TEXT = z.string().max(CHAT_LIMITS.maxContentChars);
 const TEXT_PART_TYPES = ['input_text', 'output_text'];
@@ -25,15 +26,69 @@ export const responseInputMessageSchema = z.object({
       .max(CHAT_LIMITS.maxMessages),
   ]),
 });
-/** Any other input item (`function_call`, `function_call_output`, `item_reference`…): refused by the mapping. */
-const responseOtherItemSchema = z.object({ type: z.string().min(1).max(64) }).refine((item) => item.type !== 'message');
+/** A tool call the model made earlier, sent back as history. */
+export const responseFunctionCallInputSchema = z.object({
+  type: z.literal('function_call'),
+  call_id: z.string().min(1).max(128),
+  name: toolNameSchema,
+  arguments: z.string().max(TOOL_LIMITS.maxArgumentsChars),
+  id: z.string().max(200).optional(),
+  status: z.string().max(32).optional(),
+});
+
+/** The caller's result of a tool call. */
+export const responseFunctionCallOutputSchema = z.object({
+  type: z.literal('function_call_output'),
+  call_id: z.string().min(1).max(128),
+  output: z.union([
+    TEXT,
+    z
+      .array(responseTextPartSchema.or(z.object({ type: z.literal('input_text'), text: TEXT })))
+      .min(1)
+      .max(64),
+  ]),
+  id: z.string().max(200).optional(),
+});
+
+const KNOWN_ITEM_TYPES = ['message', 'function_call', 'function_call_output'];
+/** Any other input item (`item_reference`, built-in tool calls…): refused by the mapping. */
+const responseOtherItemSchema = z.object({ type: z.string().min(1).max(64) }).refine((item) => !KNOWN_ITEM_TYPES.includes(item.type));
+
+export const responseFunctionToolSchema = z.object({
+  type: z.literal('function'),
+  name: toolNameSchema,
+  description: z.string().max(4_000).nullish(),
+  parameters: jsonSchemaObjectSchema.nullish(),
+  strict: z.boolean().nullish(),
+});
+/** Built-in tools (`web_search`, `file_search`…): refused by the mapping. */
+const responseOtherToolSchema = z.object({ type: z.string().min(1).max(64) }).refine((tool) => tool.type !== 'function');
+
+export const responseToolChoiceSchema = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), name: toolNameSchema }),
+]);
+
+export const responseTextFormatSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
+    schema: jsonSchemaObjectSchema,
+    description: z.string().max(4_000).nullish(),
+    strict: z.boolean().nullish(),
+  }),
+]);
 
 export const responseRequestSchema = z.object({
   model: z.string().min(1).max(200),
   input: z.union([
     TEXT.min(1),
     z
-      .array(z.union([responseInputMessageSchema, responseOtherItemSchema]))
+      .array(
+        z.union([responseInputMessageSchema, responseFunctionCallInputSchema, responseFunctionCallOutputSchema, responseOtherItemSchema]),
+      )
       .min(1)
       .max(CHAT_LIMITS.maxMessages),
   ]),
@@ -45,9 +100,13 @@ export const responseRequestSchema = z.object({
   previous_response_id: z.string().min(1).max(200).nullish(),
   /** Whether the coordinator keeps the conversation for a `previous_response_id` (default true, as OpenAI). */
   store: z.boolean().nullish(),
-  tools: z.array(z.unknown()).nullish(),
-  tool_choice: z.unknown().optional(),
-  text: z.object({ format: z.object({ type: z.string() }).optional() }).nullish(),
+  tools: z
+    .array(z.union([responseFunctionToolSchema, responseOtherToolSchema]))
+    .max(TOOL_LIMITS.maxTools)
+    .nullish(),
+  tool_choice: z.union([responseToolChoiceSchema, z.object({ type: z.string().max(64) })]).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  text: z.object({ format: responseTextFormatSchema.optional() }).nullish(),
   background: z.boolean().nullish(),
   conversation: z.unknown().optional(),
   prompt: z.unknown().optional(),
@@ -70,6 +129,19 @@ export const responseOutputMessageSchema = z.object({
   content: z.array(responseOutputTextSchema),
 });
 
+/** A tool call the model made: the caller runs it and sends a `function_call_output` with its `call_id`. */
+export const responseFunctionCallSchema = z.object({
+  type: z.literal('function_call'),
+  id: z.string(),
+  call_id: z.string(),
+  name: z.string(),
+  arguments: z.string(),
+  status: z.enum(['in_progress', 'completed', 'incomplete']),
+});
+
+export const responseOutputItemSchema = z.discriminatedUnion('type', [responseOutputMessageSchema, responseFunctionCallSchema]);
+export type ResponseOutputItem = z.infer<typeof responseOutputItemSchema>;
+
 export const responseUsageSchema = z.object({
   input_tokens: z.number().int().min(0),
   input_tokens_details: z.object({ cached_tokens: z.number().int().min(0) }),
@@ -88,15 +160,15 @@ export const responseObjectSchema = z.object({
   instructions: z.string().nullable(),
   max_output_tokens: z.number().int().nullable(),
   model: z.string(),
-  output: z.array(responseOutputMessageSchema),
+  output: z.array(responseOutputItemSchema),
   parallel_tool_calls: z.boolean(),
   previous_response_id: z.string().nullable(),
   store: z.boolean(),
   temperature: z.number(),
   top_p: z.number(),
-  text: z.object({ format: z.object({ type: z.literal('text') }) }),
-  tool_choice: z.literal('none'),
-  tools: z.array(z.never()),
+  text: z.object({ format: responseTextFormatSchema }),
+  tool_choice: responseToolChoiceSchema,
+  tools: z.array(responseFunctionToolSchema),
   truncation: z.literal('disabled'),
   usage: responseUsageSchema.nullable(),
   metadata: z.record(z.string(), z.string()),
@@ -115,7 +187,7 @@ export const responseStreamEventSchema = z.discriminatedUnion('type', [
     type: z.literal('response.output_item.added'),
     sequence_number: z.number().int(),
     output_index: z.number().int(),
-    item: responseOutputMessageSchema,
+    item: responseOutputItemSchema,
   }),
   z.object({ type: z.literal('response.content_part.added'), sequence_number: z.number().int(), ...at, part: responseOutputTextSchema }),
   z.object({
@@ -134,10 +206,17 @@ export const responseStreamEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('response.content_part.done'), sequence_number: z.number().int(), ...at, part: responseOutputTextSchema }),
   z.object({
+    type: z.literal('response.function_call_arguments.done'),
+    sequence_number: z.number().int(),
+    output_index: z.number().int(),
+    item_id: z.string(),
+    arguments: z.string(),
+  }),
+  z.object({
     type: z.literal('response.output_item.done'),
     sequence_number: z.number().int(),
     output_index: z.number().int(),
-    item: responseOutputMessageSchema,
+    item: responseOutputItemSchema,
   }),
   z.object({ type: z.literal('response.completed'), sequence_number: z.number().int(), response: responseObjectSchema }),
   z.object({ type: z.literal('response.incomplete'), sequence_number: z.number().int(), response: responseObjectSchema }),
