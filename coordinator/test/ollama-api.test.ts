@@ -79,6 +79,20 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show
     });
   });
 
+  it('format "json" or a schema reaches the tab as the task\'s output format (its grammar), on chat and generate', async () => {
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] };
+    await ollama.chat({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'format json' }], format: 'json' });
+    await ollama.generate({ model: TINY_GPT2_ID, prompt: 'format schema', format: schema, stream: false });
+    const formats = tab.received.flatMap((message) =>
+      message.event === 'task:assign' &&
+      message.payload.task.kind === 'chat' &&
+      message.payload.task.messages.at(-1)?.content.startsWith('format ')
+        ? [message.payload.task.responseFormat]
+        : [],
+    );
+    expect(formats).toEqual([{ type: 'json_object' }, { type: 'json_schema', schema }]);
+  });
+
   it('streams a chat as newline-delimited JSON, the last object done', async () => {
     const stream = await ollama.chat({ model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'one two three' }], stream: true });
     const parts = [];
@@ -212,7 +226,14 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show
       { path: '/api/chat', body: { ...chat, messages: [{ role: 'robot', content: 'x' }] }, status: 400, mentions: 'role' },
       { path: '/api/chat', body: { ...chat, options: { temperature: 'hot' } }, status: 400, mentions: 'temperature' },
       { path: '/api/chat', body: { ...chat, tools: [{ type: 'function', function: { name: 'f' } }] }, status: 400, mentions: 'tools' },
-      { path: '/api/chat', body: { ...chat, format: 'json' }, status: 400, mentions: 'format' },
+      { path: '/api/chat', body: { ...chat, format: 'xml' }, status: 400, mentions: 'format' },
+      { path: '/api/chat', body: { ...chat, format: ['json'] }, status: 400, mentions: 'format' },
+      {
+        path: '/api/chat',
+        body: { ...chat, model: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC', format: 'json' },
+        status: 400,
+        mentions: 'format',
+      },
       {
         path: '/api/chat',
         body: { ...chat, messages: [{ role: 'user', content: 'x', images: ['AA=='] }] },

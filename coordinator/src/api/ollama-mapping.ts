@@ -24,10 +24,17 @@ function refuse(field: string, what: string): never {
   throw new TesseraError('unsupported_parameter', `${what} is not supported: Tessera's models read and write plain text.`, field);
 }
 
-function refuseUnserved(request: { format?: unknown; tools?: unknown[] | undefined; think?: unknown }): void {
-  if (request.format !== undefined && request.format !== '') refuse('format', 'format (JSON mode, a schema)');
+function refuseUnserved(request: { tools?: unknown[] | undefined; think?: unknown }): void {
   if (request.tools !== undefined && request.tools.length > 0) refuse('tools', 'Tools');
   if (request.think !== undefined && request.think !== false) refuse('think', 'think');
+}
+
+/** `format` as the task's output format; refused for a web-llm model, whose answers guards could not replay. */
+function responseFormat(model: ModelCatalogEntry, format: OllamaChatRequest['format']): Pick<ChatTaskSpec, 'responseFormat'> {
+  if (format === undefined || format === '') return {};
+  if (model.engine === 'web-llm')
+    throw new TesseraError('unsupported_parameter', `format is not supported for ${model.id}: its engine reports no token ids.`, 'format');
+  return { responseFormat: format === 'json' ? { type: 'json_object' } : { type: 'json_schema', schema: format } };
 }
 
 function params(model: ModelCatalogEntry, options: OllamaChatRequest['options']): ChatTaskSpec['params'] {
@@ -54,7 +61,7 @@ export function ollamaChatToSpec(catalog: readonly ModelCatalogEntry[], request:
     if (message.tool_calls !== undefined && message.tool_calls.length > 0) refuse(`messages.${index}.tool_calls`, 'Tool calls');
     return { role: message.role, content: message.content };
   });
-  return { kind: 'chat', model: model.id, messages, params: params(model, request.options) };
+  return { kind: 'chat', model: model.id, messages, ...responseFormat(model, request.format), params: params(model, request.options) };
 }
 
 /** `/api/generate`: the optional system prompt, then the prompt as a user message (as `/v1/completions`). */
@@ -71,6 +78,7 @@ export function ollamaGenerateToSpec(catalog: readonly ModelCatalogEntry[], requ
     kind: 'chat',
     model: model.id,
     messages: [...(system === '' ? [] : [{ role: 'system' as const, content: system }]), { role: 'user', content: request.prompt }],
+    ...responseFormat(model, request.format),
     params: params(model, request.options),
   };
 }

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { CHAT_LIMITS } from '../openai/chat-completion.ts';
 import { EMBEDDING_LIMITS } from '../openai/embedding.ts';
 import { tesseraExtensionSchema } from '../openai/tessera-extension.ts';
+import { jsonSchemaObjectSchema } from '../tools/tool-schemas.ts';
 
 // Ollama's native API (https://github.com/ollama/ollama/blob/main/docs/api.md), the subset a text model on a
 // tab can serve. As on the OpenAI routes, unknown fields are ignored and known ones that cannot be honoured
-// (tools, images, format, a raw template, a token context) are refused with `unsupported_parameter`.
+// (tools, images, a raw template, a token context) are refused with `unsupported_parameter`.
 
 /** `options`: the model parameters Ollama takes per request; the ones a task has are used, others ignored. */
 export const ollamaOptionsSchema = z.object({
@@ -24,9 +25,12 @@ export const ollamaMessageSchema = z.object({
   tool_calls: z.array(z.unknown()).optional(),
 });
 
-/** `format` (JSON mode or a schema), `tools` and images need what a tab's text model has not. */
+/** `format`: `"json"` (any JSON) or a JSON schema the answer must follow, by constrained decoding in the tab. */
+export const ollamaFormatSchema = z.union([z.literal(''), z.literal('json'), jsonSchemaObjectSchema]);
+
+/** `tools` and `think` need what the Ollama routes do not offer yet (tools are on the OpenAI routes). */
 const ollamaUnservedFields = {
-  format: z.unknown().optional(),
+  format: ollamaFormatSchema.optional(),
   tools: z.array(z.unknown()).optional(),
   keep_alive: z.union([z.string(), z.number()]).optional(),
   think: z.unknown().optional(),
