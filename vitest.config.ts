@@ -53,6 +53,8 @@ export default defineConfig({
       // The repository's own tooling: the lint boundaries of eslint.config.js.
       { test: { name: 'tooling', include: ['scripts/**/*.test.ts'], environment: 'node' } },
       {
+        // The Node guard of the scenarios runs the client's scoring, grammar masks included (see the client project).
+        resolve: { alias: { '@mlc-ai/web-xgrammar': new URL('./client/test-support/web-xgrammar-node.ts', import.meta.url).pathname } },
         test: {
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],

@@ -11,7 +11,10 @@ import { ScriptedTab, loaded } from './support/scripted-tab.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const snippet = (file: string): string => readFileSync(new URL(`./snippets/${file}`, import.meta.url), 'utf8');
+/** A snippet file: `name.ts` from coordinator/test/snippets/, or a path from here (the e2e snippets run against real tabs). */
+const snippet = (file: string): string => readFileSync(new URL(file.includes('/') ? file : `./snippets/${file}`, import.meta.url), 'utf8');
+/** Run by e2e/tools-structured-output.test.ts against a tab serving the tiny chat model. */
+const E2E_SNIPPETS = ['../../e2e/snippets/openai-tools.ts', '../../e2e/snippets/langchain.ts', '../../e2e/snippets/ai-sdk.ts'];
 
 /** The README's block for a TypeScript snippet: its imports, the address, then the code between its markers. */
 function readmeBlock(file: string): string {
@@ -64,7 +67,8 @@ describe('"Use it from your stack": the README snippets are the code run here, a
   });
 
   it('the README shows each snippet verbatim', () => {
-    for (const file of ['openai-node.ts', 'anthropic-sdk.ts', 'ollama-client.ts']) expect(README).toContain(readmeBlock(file));
+    for (const file of ['openai-node.ts', 'anthropic-sdk.ts', 'ollama-client.ts', ...E2E_SNIPPETS])
+      expect(README, file).toContain(readmeBlock(file));
     const curl = snippet('curl.sh').split('\n').slice(1).join('\n').trimEnd();
     expect(README).toContain(['```sh', curl, '```'].join('\n'));
   });
