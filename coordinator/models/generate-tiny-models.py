@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generate Tessera's two tiny test models, deterministically.
+"""Generate Tessera's three tiny test models, deterministically.
 
     npm run models:generate            # or: /usr/bin/python3 coordinator/models/generate-tiny-models.py
     /usr/bin/python3 coordinator/models/generate-tiny-models.py --check   # regenerate into a temp dir, compare
@@ -10,6 +10,8 @@ Writes, in the layout @huggingface/transformers v4 loads (`env.localModelPath` =
                                           decoding of CANARY_PROMPT gives CANARY_COMPLETION then <|endoftext|>
   coordinator/models/tessera/tiny-bert/   2-layer BERT encoder, WordPiece, random weights (fixed seed),
                                           for `feature-extraction` with mean pooling
+  coordinator/models/tessera/tiny-chat/   tiny-gpt2's architecture with a ChatML template that renders tools
+                                          (tiny_chat.py), trained on its canaries (tool calls, JSON)
   coordinator/models/tessera/<model>/manifest.json   (relative path, sha256, bytes of every other file)
   shared/src/tiny-model-files.generated.ts           (the same, for the model catalog)
 
@@ -66,12 +68,18 @@ except ImportError as error:  # pragma: no cover - environment check
     )
     sys.exit(2)
 
+# tiny-chat's template and canaries live beside this script (on sys.path as the script's folder); no .pyc next to
+# the committed sources.
+sys.dont_write_bytecode = True
+import tiny_chat  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS_ROOT = REPO_ROOT / "coordinator" / "models"
 TS_OUTPUT = REPO_ROOT / "shared" / "src" / "tiny-model-files.generated.ts"
 
 GPT2_ID = "tessera/tiny-gpt2"
 BERT_ID = "tessera/tiny-bert"
+CHAT_ID = "tessera/tiny-chat"
 
 # ---------------------------------------------------------------------------------------------------------
 # The canary: an exact oracle. Greedy decoding of the prompt (no chat template, no BOS) must give exactly the
@@ -177,25 +185,44 @@ def bpe_word(word, ranks):
     return symbols
 
 
+def split_special(text, special_tokens):
+    """Text around the special tokens, and the special tokens themselves (as tokenizers splits added tokens first)."""
+    if not special_tokens:
+        return [text] if text else []
+    pattern = "(" + "|".join(re.escape(token) for token in special_tokens) + ")"
+    return [piece for piece in re.split(pattern, text) if piece]
+
+
 class ByteLevelBpe:
-    def __init__(self, merges):
+    def __init__(self, merges, special_tokens=(EOS_TOKEN,), special_normalized=True):
         self.merges = merges
         self.ranks = {pair: rank for rank, pair in enumerate(merges)}
-        # ids 0..255: the 256 bytes (id == byte value); 256: <|endoftext|>; 257..: merged tokens in merge order.
+        # ids 0..255: the 256 bytes (id == byte value); 256..: the special tokens (<|endoftext|> first, so 256 is
+        # end of text); then merged tokens in merge order.
         self.vocab = {BYTE_ENCODER[b]: b for b in range(256)}
-        self.eos_id = 256
-        self.vocab[EOS_TOKEN] = self.eos_id
+        self.special_tokens = list(special_tokens)
+        self.special_normalized = special_normalized
+        for token in self.special_tokens:
+            self.vocab[token] = len(self.vocab)
+        self.eos_id = self.vocab[EOS_TOKEN]
         for a, b in merges:
             if a + b not in self.vocab:
                 self.vocab[a + b] = len(self.vocab)
         self.id_to_token = {i: t for t, i in self.vocab.items()}
+        self.special_ids = {self.vocab[token] for token in self.special_tokens}
 
     def encode(self, text):
-        return [self.vocab[token] for word in byte_level_pretokenize(text) for token in bpe_word(word, self.ranks)]
+        ids = []
+        for piece in split_special(text, self.special_tokens):
+            if piece in self.special_tokens:
+                ids.append(self.vocab[piece])
+            else:
+                ids += [self.vocab[token] for word in byte_level_pretokenize(piece) for token in bpe_word(word, self.ranks)]
+        return ids
 
     def decode(self, ids):
         byte_decoder = {c: b for b, c in BYTE_ENCODER.items()}
-        text = "".join(self.id_to_token[i] for i in ids if i != self.eos_id)
+        text = "".join(self.id_to_token[i] for i in ids if i not in self.special_ids)
         return bytes(byte_decoder[c] for c in text).decode("utf-8")
 
     def tokenizer_json(self):
@@ -204,8 +231,9 @@ class ByteLevelBpe:
             "truncation": None,
             "padding": None,
             "added_tokens": [
-                {"id": self.eos_id, "content": EOS_TOKEN, "single_word": False, "lstrip": False, "rstrip": False,
-                 "normalized": True, "special": True},
+                {"id": self.vocab[token], "content": token, "single_word": False, "lstrip": False, "rstrip": False,
+                 "normalized": self.special_normalized, "special": True}
+                for token in self.special_tokens
             ],
             "normalizer": None,
             "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
@@ -332,6 +360,63 @@ def greedy_generate(model, prompt_ids, eos_id, max_new_tokens):
     return ids[len(prompt_ids):], margins
 
 
+def gpt2_config(vocab_size, sizes, bos_id, eos_id):
+    """config.json of a TinyGpt2, in the keys and layout of HF's GPT2Config."""
+    return {
+        "architectures": ["GPT2LMHeadModel"],
+        "model_type": "gpt2",
+        "vocab_size": vocab_size,
+        "n_positions": sizes["n_positions"],
+        "n_ctx": sizes["n_positions"],
+        "n_embd": sizes["n_embd"],
+        "n_layer": sizes["n_layer"],
+        "n_head": sizes["n_head"],
+        "n_inner": None,
+        "activation_function": "gelu_new",
+        "resid_pdrop": 0.0,
+        "embd_pdrop": 0.0,
+        "attn_pdrop": 0.0,
+        "layer_norm_epsilon": 1e-5,
+        "initializer_range": 0.02,
+        "scale_attn_weights": True,
+        "tie_word_embeddings": True,
+        "use_cache": True,
+        "bos_token_id": bos_id,
+        "eos_token_id": eos_id,
+        "torch_dtype": "float32",
+        "transformers.js_config": {"dtype": "fp32"},
+    }
+
+
+def export_gpt2_onnx(model):
+    """The KV-cache signature transformers.js expects of a GPT-2 decoder (tiny-gpt2 and tiny-chat alike)."""
+    # Export with a non-empty past so that concatenation and masking are traced generally.
+    n_layer, n_head, head_dim = model.n_layer, model.n_head, model.head_dim
+    batch, seq, past_len = 2, 3, 4
+    example = (
+        torch.tensor([[1, 2, 3], [4, 5, 6]]),
+        torch.ones(batch, past_len + seq, dtype=torch.long),
+        torch.tensor([[4, 5, 6], [4, 5, 6]]),
+        *[torch.zeros(batch, n_head, past_len, head_dim) for _ in range(2 * n_layer)],
+    )
+    past_names = [f"past_key_values.{i}.{kind}" for i in range(n_layer) for kind in ("key", "value")]
+    present_names = [f"present.{i}.{kind}" for i in range(n_layer) for kind in ("key", "value")]
+    dynamic_axes = {
+        "input_ids": {0: "batch_size", 1: "sequence_length"},
+        "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
+        "position_ids": {0: "batch_size", 1: "sequence_length"},
+        "logits": {0: "batch_size", 1: "sequence_length"},
+        **{name: {0: "batch_size", 2: "past_sequence_length"} for name in past_names},
+        **{name: {0: "batch_size", 2: "total_sequence_length"} for name in present_names},
+    }
+    return export_onnx(
+        model, example,
+        input_names=["input_ids", "attention_mask", "position_ids", *past_names],
+        output_names=["logits", *present_names],
+        dynamic_axes=dynamic_axes,
+    )
+
+
 def build_gpt2():
     set_determinism(GPT2_SEED)
     merges = learn_bpe_merges([CANARY_PROMPT + CANARY_COMPLETION])
@@ -370,30 +455,7 @@ def build_gpt2():
     print(f"tiny-gpt2: vocab {vocab_size}, {len(merges)} merges, final loss {float(loss):.2e}, "
           f"min greedy margin {min(margins):.2f}", file=sys.stderr)
 
-    config = {
-        "architectures": ["GPT2LMHeadModel"],
-        "model_type": "gpt2",
-        "vocab_size": vocab_size,
-        "n_positions": GPT2_CONFIG["n_positions"],
-        "n_ctx": GPT2_CONFIG["n_positions"],
-        "n_embd": GPT2_CONFIG["n_embd"],
-        "n_layer": GPT2_CONFIG["n_layer"],
-        "n_head": GPT2_CONFIG["n_head"],
-        "n_inner": None,
-        "activation_function": "gelu_new",
-        "resid_pdrop": 0.0,
-        "embd_pdrop": 0.0,
-        "attn_pdrop": 0.0,
-        "layer_norm_epsilon": 1e-5,
-        "initializer_range": 0.02,
-        "scale_attn_weights": True,
-        "tie_word_embeddings": True,
-        "use_cache": True,
-        "bos_token_id": tokenizer.eos_id,
-        "eos_token_id": tokenizer.eos_id,
-        "torch_dtype": "float32",
-        "transformers.js_config": {"dtype": "fp32"},
-    }
+    config = gpt2_config(vocab_size, GPT2_CONFIG, bos_id=tokenizer.eos_id, eos_id=tokenizer.eos_id)
     generation_config = {
         "bos_token_id": tokenizer.eos_id,
         "eos_token_id": tokenizer.eos_id,
@@ -415,31 +477,7 @@ def build_gpt2():
         },
     }
 
-    # Export with a non-empty past so that concatenation and masking are traced generally.
-    n_layer, n_head, head_dim = model.n_layer, model.n_head, model.head_dim
-    batch, seq, past_len = 2, 3, 4
-    example = (
-        torch.tensor([[1, 2, 3], [4, 5, 6]]),
-        torch.ones(batch, past_len + seq, dtype=torch.long),
-        torch.tensor([[4, 5, 6], [4, 5, 6]]),
-        *[torch.zeros(batch, n_head, past_len, head_dim) for _ in range(2 * n_layer)],
-    )
-    past_names = [f"past_key_values.{i}.{kind}" for i in range(n_layer) for kind in ("key", "value")]
-    present_names = [f"present.{i}.{kind}" for i in range(n_layer) for kind in ("key", "value")]
-    dynamic_axes = {
-        "input_ids": {0: "batch_size", 1: "sequence_length"},
-        "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
-        "position_ids": {0: "batch_size", 1: "sequence_length"},
-        "logits": {0: "batch_size", 1: "sequence_length"},
-        **{name: {0: "batch_size", 2: "past_sequence_length"} for name in past_names},
-        **{name: {0: "batch_size", 2: "total_sequence_length"} for name in present_names},
-    }
-    onnx_bytes = export_onnx(
-        model, example,
-        input_names=["input_ids", "attention_mask", "position_ids", *past_names],
-        output_names=["logits", *present_names],
-        dynamic_axes=dynamic_axes,
-    )
+    onnx_bytes = export_gpt2_onnx(model)
     files = {
         "config.json": json_bytes(config),
         "generation_config.json": json_bytes(generation_config),
@@ -670,6 +708,141 @@ def build_bert():
 
 
 # =========================================================================================================
+# Tiny chat model: tiny-gpt2's architecture with a ChatML template that renders tools (tiny_chat.py), trained so
+# that greedy decoding answers each of its canaries exactly (a tool call, a reply to a tool result, JSON)
+# =========================================================================================================
+
+CHAT_CONFIG = dict(n_layer=2, n_head=4, n_embd=64, n_positions=256)
+CHAT_SEED = 20261103
+CHAT_TRAIN_STEPS = 150
+CHAT_LEARNING_RATE = 6e-3
+# Cross-entropy alone grows the greedy margins only logarithmically (~1500 steps of 130-token sequences to pass
+# MIN_GREEDY_MARGIN, ten minutes on ATen's portable kernels); a hinge on the margin itself reaches this in 150.
+CHAT_TARGET_MARGIN = 12.0
+# Positions the longest training sequence (prompt + answer + EOS) must leave free: room for callers' variations.
+CHAT_MIN_SPARE_POSITIONS = 64
+IGNORE_TARGET = -100
+
+
+def build_chat():
+    set_determinism(CHAT_SEED)
+    cases = tiny_chat.training_cases()
+    specials = tiny_chat.SPECIAL_TOKENS
+    corpus = [piece for case in cases for piece in split_special(case["prompt"] + case["answer"], specials)
+              if piece not in specials]
+    tokenizer = ByteLevelBpe(learn_bpe_merges(corpus), special_tokens=specials, special_normalized=False)
+    im_end = tokenizer.vocab[tiny_chat.IM_END]
+    for case in cases:
+        case["prompt_ids"] = tokenizer.encode(case["prompt"])
+        case["answer_ids"] = tokenizer.encode(case["answer"])
+        # The answer is learnt as generation produces it: after the prompt, then <|im_end|>. The ids must also be
+        # those of the whole text, as the template renders the same answer in history.
+        whole = tokenizer.encode(case["prompt"] + case["answer"] + tiny_chat.IM_END)
+        if whole != case["prompt_ids"] + case["answer_ids"] + [im_end]:
+            raise RuntimeError(f"{case['name']}: prompt and answer must tokenize independently")
+        if tokenizer.decode(case["answer_ids"]) != case["answer"]:
+            raise RuntimeError(f"{case['name']}: tokenizer round trip failed")
+    sequences = [case["prompt_ids"] + case["answer_ids"] + [im_end] for case in cases]
+    longest = max(len(sequence) for sequence in sequences)
+    if longest + CHAT_MIN_SPARE_POSITIONS > CHAT_CONFIG["n_positions"]:
+        raise RuntimeError(f"context too short: {longest} tokens + {CHAT_MIN_SPARE_POSITIONS} spare "
+                           f"> {CHAT_CONFIG['n_positions']} positions")
+
+    # One batch of every case, right-padded; only the answers and their EOS are learnt.
+    vocab_size = len(tokenizer.vocab)
+    model = TinyGpt2(vocab_size, **CHAT_CONFIG)
+    width = longest - 1
+    inputs = torch.full((len(cases), width), tokenizer.eos_id, dtype=torch.long)
+    targets = torch.full((len(cases), width), IGNORE_TARGET, dtype=torch.long)
+    mask = torch.zeros(len(cases), width, dtype=torch.long)
+    for row, (case, sequence) in enumerate(zip(cases, sequences)):
+        length = len(sequence) - 1
+        inputs[row, :length] = torch.tensor(sequence[:-1])
+        mask[row, :length] = 1
+        first = len(case["prompt_ids"]) - 1
+        targets[row, first:length] = torch.tensor(sequence[first + 1:])
+    positions = torch.arange(width).unsqueeze(0).expand(len(cases), width)
+    learnt = targets != IGNORE_TARGET
+    target_ids = targets.clamp(min=0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=CHAT_LEARNING_RATE)
+    model.train()
+    for step in range(CHAT_TRAIN_STEPS):
+        logits = model(inputs, mask, positions, *model.empty_past(len(cases)))[0]
+        loss = F.cross_entropy(logits.reshape(-1, vocab_size), targets.reshape(-1), ignore_index=IGNORE_TARGET)
+        target_logits = logits.gather(-1, target_ids.unsqueeze(-1)).squeeze(-1)
+        runner_up = logits.masked_fill(F.one_hot(target_ids, vocab_size).bool(), MASK_FILL).max(-1).values
+        loss = loss + F.relu(CHAT_TARGET_MARGIN - (target_logits - runner_up))[learnt].mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+
+    all_margins = []
+    for case in cases:
+        generated, margins = greedy_generate(model, case["prompt_ids"], im_end, len(case["answer_ids"]) + 8)
+        label = case["name"] + (" (with system prompt)" if case["system"] else "")
+        if generated != case["answer_ids"] + [im_end]:
+            raise RuntimeError(f"{label}: training did not memorise the answer: got {tokenizer.decode(generated)!r}")
+        if min(margins) < MIN_GREEDY_MARGIN:
+            raise RuntimeError(f"{label}: greedy margins too small: {min(margins):.2f} < {MIN_GREEDY_MARGIN}")
+        case["margin"] = min(margins)
+        all_margins += margins
+    print(f"tiny-chat: vocab {vocab_size}, {len(tokenizer.merges)} merges, longest sequence {longest} tokens, "
+          f"final loss {float(loss):.2e}, min greedy margin {min(all_margins):.2f}", file=sys.stderr)
+
+    config = gpt2_config(vocab_size, CHAT_CONFIG, bos_id=tokenizer.eos_id, eos_id=im_end)
+    generation_config = {"bos_token_id": tokenizer.eos_id, "eos_token_id": im_end, "pad_token_id": tokenizer.eos_id}
+    tokenizer_config = {
+        "tokenizer_class": "GPT2Tokenizer",
+        "add_bos_token": False,
+        "add_prefix_space": False,
+        "bos_token": None,
+        "eos_token": tiny_chat.IM_END,
+        "unk_token": None,
+        "pad_token": tiny_chat.ENDOFTEXT,
+        "additional_special_tokens": [tiny_chat.IM_START, tiny_chat.IM_END],
+        "model_max_length": CHAT_CONFIG["n_positions"],
+        "clean_up_tokenization_spaces": False,
+        "added_tokens_decoder": {
+            str(tokenizer.vocab[token]): {"content": token, "lstrip": False, "normalized": False, "rstrip": False,
+                                          "single_word": False, "special": True}
+            for token in specials
+        },
+        "chat_template": tiny_chat.CHAT_TEMPLATE,
+    }
+    files = {
+        "config.json": json_bytes(config),
+        "generation_config.json": json_bytes(generation_config),
+        "tokenizer.json": json_bytes(tokenizer.tokenizer_json()),
+        "tokenizer_config.json": json_bytes(tokenizer_config),
+        "onnx/model.onnx": export_gpt2_onnx(model),
+    }
+    max_tokens = {}
+    for case in cases:
+        budget = len(case["answer_ids"]) + 1 + CANARY_SLACK_TOKENS
+        max_tokens[case["name"]] = max(max_tokens.get(case["name"], 0), budget)
+    headline = next(c for c in tiny_chat.CANARIES if c["name"] == tiny_chat.HEADLINE_CANARY)
+    canary = {
+        "prompt": headline["messages"][-1]["content"],
+        "maxTokens": max_tokens[headline["name"]],
+        "expectedCompletion": headline["answer"],
+    }
+    extra = {
+        # The token ids training used, per canary and variant: the test renders the same prompts with
+        # transformers.js's apply_chat_template and expects exactly these.
+        "chatCanaryTokenIds": [
+            {"name": case["name"], "systemPrompt": case["system"], "prompt": case["prompt_ids"],
+             "completion": case["answer_ids"], "minGreedyLogitMargin": round(case["margin"], 3)}
+            for case in cases
+        ],
+        "eos": im_end,
+        "longestSequenceTokens": longest,
+        "minGreedyLogitMargin": round(min(all_margins), 3),
+    }
+    return files, canary, extra, tiny_chat.ts_canaries(max_tokens, ts_string)
+
+
+# =========================================================================================================
 # Output helpers
 # =========================================================================================================
 
@@ -719,6 +892,8 @@ def ts_string(value):
     for ch in value:
         if ch in "\\'":
             out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
         elif " " <= ch <= "~":
             out.append(ch)
         else:
@@ -757,23 +932,29 @@ def render_ts(models):
         "  canary: { prompt: string; maxTokens: number; expectedCompletion: string } | null;",
         "}",
         "",
-        "export const TINY_MODEL_FILES: Record<'tessera/tiny-gpt2' | 'tessera/tiny-bert', TinyModelManifest> = {",
+        "export const TINY_MODEL_FILES: Record<" + " | ".join(ts_string(model["id"]) for model in models)
+        + ", TinyModelManifest> = {",
     ]
     for model in models:
         lines += ts_manifest(model["id"], model["files"], model["contextLength"], model["embeddingDimensions"],
                              model["canary"])
     lines.append("};")
+    for model in models:
+        lines += model["ts"]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def generate(models_root, ts_path):
     gpt2_files, canary, gpt2_extra = build_gpt2()
     bert_files = build_bert()
+    chat_files, chat_canary, chat_extra, chat_ts = build_chat()
     models = [
         {"id": GPT2_ID, "files": gpt2_files, "contextLength": CONTEXT_LENGTH, "embeddingDimensions": None,
-         "canary": canary, "extra": gpt2_extra},
+         "canary": canary, "extra": gpt2_extra, "ts": []},
         {"id": BERT_ID, "files": bert_files, "contextLength": CONTEXT_LENGTH,
-         "embeddingDimensions": BERT_CONFIG["hidden_size"], "canary": None, "extra": {}},
+         "embeddingDimensions": BERT_CONFIG["hidden_size"], "canary": None, "extra": {}, "ts": []},
+        {"id": CHAT_ID, "files": chat_files, "contextLength": CHAT_CONFIG["n_positions"], "embeddingDimensions": None,
+         "canary": chat_canary, "extra": chat_extra, "ts": chat_ts},
     ]
     summary = []
     for model in models:

@@ -92,6 +92,7 @@ function sumBytes(files: readonly ModelFile[]): number {
 
 export const TINY_GPT2_ID = 'tessera/tiny-gpt2';
 export const TINY_BERT_ID = 'tessera/tiny-bert';
+export const TINY_CHAT_ID = 'tessera/tiny-chat';
 
 /** The built-in catalog. Operators extend it with `--catalog <file.json>` (same schema). */
 export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
@@ -112,6 +113,25 @@ export const MODEL_CATALOG: readonly ModelCatalogEntry[] = [
     rewardMultiplier: 0.01,
     canary: TINY_MODEL_FILES[TINY_GPT2_ID].canary,
     knownAnswers: TINY_MODEL_ANSWERS[TINY_GPT2_ID],
+    webLlm: null,
+  },
+  {
+    id: TINY_CHAT_ID,
+    label: 'Tiny chat model with tools (2 layers, test model shipped with Tessera)',
+    task: 'text-generation',
+    engine: 'transformers',
+    source: { kind: 'mirror' },
+    files: TINY_MODEL_FILES[TINY_CHAT_ID].files,
+    dtype: { wasm: 'fp32', webgpu: 'fp32' },
+    backends: ['wasm', 'webgpu'],
+    promptFormat: 'chat-template',
+    toolFormat: 'hermes',
+    contextLength: TINY_MODEL_FILES[TINY_CHAT_ID].contextLength,
+    embeddingDimensions: null,
+    downloadBytes: sumBytes(TINY_MODEL_FILES[TINY_CHAT_ID].files),
+    rewardMultiplier: 0.01,
+    canary: TINY_MODEL_FILES[TINY_CHAT_ID].canary,
+    knownAnswers: TINY_MODEL_ANSWERS[TINY_CHAT_ID],
     webLlm: null,
   },
   {

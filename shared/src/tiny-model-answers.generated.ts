@@ -2,11 +2,18 @@
 // tiny models in coordinator/models. Do not edit by hand.
 import type { KnownAnswer } from './known-answers.ts';
 
-export const TINY_MODEL_ANSWERS: Record<'tessera/tiny-gpt2' | 'tessera/tiny-bert', KnownAnswer[]> = {
+export const TINY_MODEL_ANSWERS: Record<'tessera/tiny-gpt2' | 'tessera/tiny-chat' | 'tessera/tiny-bert', KnownAnswer[]> = {
   'tessera/tiny-gpt2': [
     {"kind":"chat","prompt":"Tessera","maxTokens":16,"expectedCompletion":" is a volunteer network for AI inference in web browsers.","finishReason":"stop","dtype":"fp32"},
     {"kind":"chat","prompt":"The volunteer network","maxTokens":16,"expectedCompletion":" for AI inference in web browsers.","finishReason":"stop","dtype":"fp32"},
     {"kind":"chat","prompt":"What is two plus three?","maxTokens":16,"expectedCompletion":" is is is is is is a volunteer network for AI inference in web browsers.","finishReason":"length","dtype":"fp32"},
+  ],
+  'tessera/tiny-chat': [
+    {"kind":"chat","prompt":"Say hello.","maxTokens":9,"expectedCompletion":"Hello from Tessera.","finishReason":"stop","dtype":"fp32"},
+    {"kind":"chat","prompt":"Tessera","maxTokens":16,"expectedCompletion":"Hello from Tessera.","finishReason":"stop","dtype":"fp32"},
+    {"kind":"chat","prompt":"The volunteer network","maxTokens":16,"expectedCompletion":"{\"name\": \"network\"}","finishReason":"stop","dtype":"fp32"},
+    {"kind":"chat","prompt":"What is two plus three?","maxTokens":16,"expectedCompletion":"</tool_call>","finishReason":"stop","dtype":"fp32"},
+    {"kind":"chat","prompt":"Name three colours.","maxTokens":16,"expectedCompletion":"{\"name\": \"kind\": \"kind\": {\"name\": \"kind\": \"","finishReason":"length","dtype":"fp32"},
   ],
   'tessera/tiny-bert': [
     {"kind":"embeddings","text":"Tessera is a volunteer network for AI inference in web browsers.","expectedVector":[-0.183933377,0.0866006538,0.110788241,0.0920490772,0.0534601808,0.0433103554,0.0342266448,0.0329353809,0.137451947,-0.0548119098,0.0679256096,-0.107930042,0.218556136,-0.218653604,-0.0864807591,0.173052669,0.109939277,0.345864356,-0.230867922,0.306332856,-0.14964053,-0.0465195142,-0.350753993,0.328860968,0.15222235,-0.101036824,-0.174741149,0.105794914,-0.137966856,-0.19096835,-0.187279269,-0.24393031],"dtype":"fp32"},

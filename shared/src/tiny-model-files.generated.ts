@@ -8,7 +8,7 @@ interface TinyModelManifest {
   canary: { prompt: string; maxTokens: number; expectedCompletion: string } | null;
 }
 
-export const TINY_MODEL_FILES: Record<'tessera/tiny-gpt2' | 'tessera/tiny-bert', TinyModelManifest> = {
+export const TINY_MODEL_FILES: Record<'tessera/tiny-gpt2' | 'tessera/tiny-bert' | 'tessera/tiny-chat', TinyModelManifest> = {
   'tessera/tiny-gpt2': {
     files: [
       { path: 'config.json', sha256: '5fb26f669fcd22bedc95a2a2e2913a211148d9e00ceba501bd3a1fe6f95fef9d', bytes: 572 },
@@ -36,4 +36,90 @@ export const TINY_MODEL_FILES: Record<'tessera/tiny-gpt2' | 'tessera/tiny-bert',
     embeddingDimensions: 32,
     canary: null,
   },
+  'tessera/tiny-chat': {
+    files: [
+      { path: 'config.json', sha256: '0e422f04bfd1c940373d6f8fd0597dc8e5a83fbacdcd692cc49047cc8c76076f', bytes: 572 },
+      { path: 'generation_config.json', sha256: 'ced3872a59975f076157cb8d8241f2ea747f589b0f5da2827388a75ab417cc52', bytes: 72 },
+      { path: 'onnx/model.onnx', sha256: 'c2a3a545ff72acbb198750585980a18762088d362c14e590cbefa8fab203f9ce', bytes: 700693 },
+      { path: 'tokenizer.json', sha256: '05d5ef4e1584cbe768e46572de18538cf8c5cb7e44088a133c4f8231622a29d4', bytes: 10348 },
+      { path: 'tokenizer_config.json', sha256: '3698721426a32b90ed7590e1fda02ecc9f94e2d23890ee6305ba5a0bd9e541ca', bytes: 3322 },
+    ],
+    contextLength: 256,
+    embeddingDimensions: null,
+    canary: {
+      prompt: 'Say hello.',
+      maxTokens: 9,
+      expectedCompletion: 'Hello from Tessera.',
+    },
+  },
 };
+
+/** A tool as OpenAI's chat completions API takes it. */
+export interface TinyChatTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
+
+/** A tool call in history, `arguments` as an object (the chat template renders it with tojson). */
+export interface TinyChatToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: Record<string, unknown> };
+}
+
+export type TinyChatMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls?: TinyChatToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+/**
+ * A prompt of tessera/tiny-chat whose greedy answer is exactly `expectedCompletion`, then <|im_end|>, also
+ * with `{ role: 'system', content: TINY_CHAT_SYSTEM_PROMPT }` first. `maxTokens`: answer + EOS + 4.
+ */
+export interface TinyChatCanary {
+  name: string;
+  tools: TinyChatTool[] | null;
+  messages: TinyChatMessage[];
+  expectedCompletion: string;
+  maxTokens: number;
+}
+
+export const TINY_CHAT_SYSTEM_PROMPT = 'You are a helpful assistant.';
+
+export const TINY_CHAT_CANARIES: readonly TinyChatCanary[] = [
+  {
+    name: 'tool-call',
+    tools: [{ type: 'function', function: { name: 'get_weather', description: 'Get the current weather in a city', parameters: { type: 'object', properties: { city: { type: 'string', description: 'The city' } }, required: ['city'] } } }],
+    messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+    expectedCompletion: '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>',
+    maxTokens: 34,
+  },
+  {
+    name: 'tool-result',
+    tools: [{ type: 'function', function: { name: 'get_weather', description: 'Get the current weather in a city', parameters: { type: 'object', properties: { city: { type: 'string', description: 'The city' } }, required: ['city'] } } }],
+    messages: [{ role: 'user', content: 'What is the weather in Paris?' }, { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris' } } }] }, { role: 'tool', tool_call_id: 'call_0', content: 'Sunny, 21 C' }],
+    expectedCompletion: 'It is sunny in Paris.',
+    maxTokens: 11,
+  },
+  {
+    name: 'json',
+    tools: null,
+    messages: [{ role: 'user', content: 'Describe Tessera as JSON.' }],
+    expectedCompletion: '{"name": "Tessera", "kind": "network"}',
+    maxTokens: 17,
+  },
+  {
+    name: 'json-tool',
+    tools: [{ type: 'function', function: { name: 'describe_network', parameters: { type: 'object', properties: { name: { type: 'string' }, kind: { type: 'string' } }, required: ['name', 'kind'] } } }],
+    messages: [{ role: 'user', content: 'Describe Tessera as JSON.' }],
+    expectedCompletion: '<tool_call>\n{"name": "describe_network", "arguments": {"name": "Tessera", "kind": "network"}}\n</tool_call>',
+    maxTokens: 40,
+  },
+  {
+    name: 'hello',
+    tools: null,
+    messages: [{ role: 'user', content: 'Say hello.' }],
+    expectedCompletion: 'Hello from Tessera.',
+    maxTokens: 9,
+  },
+];

@@ -50,9 +50,9 @@ export interface ReferenceInputs {
  * offline, from local files), the same library and prompt building tabs use (`promptTokenIds`,
  * `decodeGenerated`), at greedy decoding, once per weight type the entry loads (a WebGPU tab may load
  * other weights than a WASM one; each answer names its dtype, and a dtype Node cannot run gets none).
- * Chat models answer `CANARY_PROMPTS`, keeping answers that are neither empty nor decided by a near tie
- * (`MIN_CANARY_MARGIN_LOGITS`); embedding models embed `CANARY_TEXTS` (mean pooling, normalized, as tabs
- * do). Greedy token ids are identical across Node and the browser backends (DESIGN.md §9), so an honest
+ * Chat models answer their canary and `CANARY_PROMPTS` (`chatPrompts`), keeping answers that are neither
+ * empty nor decided by a near tie (`MIN_CANARY_MARGIN_LOGITS`); embedding models embed `CANARY_TEXTS`
+ * (mean pooling, normalized, as tabs do). Greedy token ids are identical across Node and the browser backends (DESIGN.md §9), so an honest
  * tab gives these answers exactly.
  */
 export async function referenceAnswers(model: ReferenceModel, inputs: ReferenceInputs = {}): Promise<KnownAnswer[]> {
@@ -98,9 +98,9 @@ async function answersFor(model: ReferenceModel, dtype: ModelDtype, inputs: Refe
           Reflect.get(pipe.model.config, 'eos_token_id'),
           pipe.tokenizer.eos_token_id,
         ]);
-        for (const prompt of inputs.prompts ?? CANARY_PROMPTS) {
+        for (const { prompt, budget } of chatPrompts(entry, inputs)) {
           const promptIds = promptTokenIds(pipe.tokenizer, entry.promptFormat, [{ role: 'user', content: prompt }]);
-          const maxTokens = Math.min(inputs.maxTokens ?? CANARY_MAX_TOKENS, entry.contextLength - promptIds.length);
+          const maxTokens = Math.min(budget, entry.contextLength - promptIds.length);
           if (maxTokens < 1) continue;
           const output: unknown = await pipe.model.generate({
             inputs: ids(promptIds),
@@ -159,6 +159,19 @@ async function answersFor(model: ReferenceModel, dtype: ModelDtype, inputs: Refe
       return answers;
     }
   }
+}
+
+/**
+ * The prompts a chat model's known answers ask: `inputs.prompts` if given; otherwise the entry's headline
+ * canary first, at its own budget (so it is among the known answers, as the catalog promises, also for a model
+ * whose canary is none of `CANARY_PROMPTS`), then the rest of `CANARY_PROMPTS`.
+ */
+function chatPrompts(entry: ModelCatalogEntry, inputs: ReferenceInputs): { prompt: string; budget: number }[] {
+  const budget = inputs.maxTokens ?? CANARY_MAX_TOKENS;
+  if (inputs.prompts !== undefined) return inputs.prompts.map((prompt) => ({ prompt, budget }));
+  const canary = entry.canary === null ? [] : [{ prompt: entry.canary.prompt, budget: inputs.maxTokens ?? entry.canary.maxTokens }];
+  const rest = CANARY_PROMPTS.filter((prompt) => prompt !== entry.canary?.prompt).map((prompt) => ({ prompt, budget }));
+  return [...canary, ...rest];
 }
 
 /**
