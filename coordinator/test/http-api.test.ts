@@ -165,7 +165,7 @@ describe('OpenAI-compatible API with a scripted tab', () => {
         'model_kind_mismatch',
         'model',
       ],
-      ['n > 1', () => post(`${server.url}/v1/chat/completions`, chatBody('x', { n: 2 })), 400, 'unsupported_parameter', 'n'],
+      ['n above 8', () => post(`${server.url}/v1/chat/completions`, chatBody('x', { n: 9 })), 400, 'unsupported_parameter', 'n'],
       [
         'body over the limit',
         () => post(`${server.url}/v1/chat/completions`, chatBody('x'.repeat(70 * 1024))),
