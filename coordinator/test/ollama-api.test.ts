@@ -1,6 +1,7 @@
 import {
   MODEL_CATALOG,
   TINY_BERT_ID,
+  TINY_CHAT_ID,
   TINY_GPT2_ID,
   findModel,
   ollamaChatResponseSchema,
@@ -8,19 +9,62 @@ import {
   ollamaGenerateResponseSchema,
   ollamaShowResponseSchema,
 } from '@tessera/shared';
-import type { TaskAssign } from '@tessera/shared';
+import type { ChatTaskSpec, TaskAssign } from '@tessera/shared';
 import { Ollama } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerHonestly, vectorFor } from './support/honest-answers.ts';
-import { ScriptedTab, loaded } from './support/scripted-tab.ts';
+import { chatOutput } from './support/tiny-tokens.ts';
+import { ScriptedTab, canaryAsked, loaded } from './support/scripted-tab.ts';
 import { assignsFor, cancelsFor, metric } from './support/task-observations.ts';
 import { eventually, startTestApp, type TestApp } from './support/test-app.ts';
+import { tinyChatOutput } from './support/tiny-chat-tokens.ts';
+
+const WEATHER_TOOL = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Get the current weather in a city',
+    parameters: { type: 'object', properties: { city: { type: 'string', description: 'The city' } }, required: ['city'] },
+  },
+};
+const WEATHER_QUESTION = 'What is the weather in Paris?';
+const CALL = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>';
+const PARIS_CALL = { name: 'get_weather', arguments: { city: 'Paris' } };
 
 /** Honest, except that a prompt containing "[silent]" is accepted and never answered. */
 function answer(assign: TaskAssign, tab: ScriptedTab): void {
   if (assign.task.kind === 'chat' && (assign.task.messages.at(-1)?.content ?? '').includes('[silent]'))
     return void tab.socket.emit('task:accept', { taskId: assign.taskId });
+  // A JSON task gets JSON, as a real tab's grammar makes it (the coordinator refuses prose for it).
+  if (assign.task.kind === 'chat' && assign.task.responseFormat !== undefined)
+    return tab.sendResult(assign.taskId, chatOutput(JSON.stringify({ ok: true })));
   answerHonestly(assign, tab);
+}
+
+/**
+ * tiny-chat as a script, in its own tokens: a Hermes call for a question about the weather (after a sentence
+ * when told to think first), else an echo, streamed in pieces small enough to split a call; checks answered right.
+ */
+function answerTinyChat(assign: TaskAssign, tab: ScriptedTab): void {
+  const canary = canaryAsked(assign);
+  if (canary?.kind === 'chat') return void tab.sendResult(assign.taskId, tinyChatOutput(canary.expectedCompletion, canary.finishReason));
+  if (assign.task.kind !== 'chat') return;
+  tab.socket.emit('task:accept', { taskId: assign.taskId });
+  const last = assign.task.messages.at(-1)?.content ?? '';
+  const output = tinyChatOutput(last.includes('weather') ? `${last.includes('think') ? 'Let me check.\n' : ''}${CALL}` : `echo: ${last}`);
+  (output.text.match(/[\s\S]{1,4}/g) ?? []).forEach((delta, seq) => tab.socket.emit('task:chunk', { taskId: assign.taskId, seq, delta }));
+  tab.sendResult(assign.taskId, output);
+}
+
+/** The last chat task a tab was given whose last message is `content`. */
+function assignedChat(tab: ScriptedTab, content: string): ChatTaskSpec | undefined {
+  return tab.received
+    .flatMap((message) =>
+      message.event === 'task:assign' && message.payload.task.kind === 'chat' && message.payload.task.messages.at(-1)?.content === content
+        ? [message.payload.task]
+        : [],
+    )
+    .at(-1);
 }
 
 async function submitted(server: TestApp): Promise<number> {
@@ -33,19 +77,23 @@ async function submitted(server: TestApp): Promise<number> {
 describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show) with the official ollama client', () => {
   let server: TestApp;
   let tab: ScriptedTab;
+  let chatTab: ScriptedTab;
   let ollama: Ollama;
 
   beforeAll(async () => {
     server = await startTestApp({ keepAliveMs: 50 });
     tab = new ScriptedTab({ url: server.url, models: [loaded(TINY_GPT2_ID), loaded(TINY_BERT_ID)], onAssign: answer });
-    await tab.ready();
+    chatTab = new ScriptedTab({ url: server.url, models: [loaded(TINY_CHAT_ID)], passCanary: false, onAssign: answerTinyChat });
+    await Promise.all([tab.ready(), chatTab.ready()]);
     // A tab's models become servable a moment after its welcome.
     const { availability } = server.app.tessera;
-    await eventually(() => (availability.online(TINY_GPT2_ID) > 0 && availability.online(TINY_BERT_ID) > 0 ? true : undefined));
+    const served = [TINY_GPT2_ID, TINY_BERT_ID, TINY_CHAT_ID];
+    await eventually(() => (served.every((id) => availability.online(id) > 0) ? true : undefined));
     ollama = new Ollama({ host: server.url });
   });
   afterAll(async () => {
     tab.close();
+    chatTab.close();
     await server.close();
   });
 
@@ -118,6 +166,98 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show
     expect(lines.at(-1)?.done).toBe(true);
   });
 
+  it('tools: a call in the answer is message.tool_calls, arguments an object, content empty; the task carries the tools', async () => {
+    const response = await ollama.chat({
+      model: TINY_CHAT_ID,
+      messages: [{ role: 'user', content: WEATHER_QUESTION }],
+      tools: [WEATHER_TOOL],
+      options: { temperature: 0 },
+      stream: false,
+    });
+    ollamaChatResponseSchema.strict().parse(response);
+    expect(response.message).toEqual({
+      role: 'assistant',
+      content: '',
+      tool_calls: [{ id: expect.stringMatching(/^call_/), function: { index: 0, ...PARIS_CALL } }],
+    });
+    expect(response).toMatchObject({ done: true, done_reason: 'stop' });
+    const task = assignedChat(chatTab, WEATHER_QUESTION);
+    expect(task?.tools).toEqual([WEATHER_TOOL.function]);
+    expect(task?.toolChoice).toBeUndefined();
+    expect(task?.params.temperature).toBe(0);
+
+    // Text before the call is the message's content, trimmed.
+    const thinking = await ollama.chat({
+      model: TINY_CHAT_ID,
+      messages: [{ role: 'user', content: `${WEATHER_QUESTION} think first` }],
+      tools: [WEATHER_TOOL],
+    });
+    expect(thinking.message.content).toBe('Let me check.');
+    expect(thinking.message.tool_calls?.map((call) => call.function)).toEqual([{ index: 0, ...PARIS_CALL }]);
+  });
+
+  it('tools, streamed: text as it comes, never a piece of a call; the calls in one piece just before the last', async () => {
+    for (const question of [WEATHER_QUESTION, `${WEATHER_QUESTION} think first`]) {
+      const stream = await ollama.chat({
+        model: TINY_CHAT_ID,
+        messages: [{ role: 'user', content: question }],
+        tools: [WEATHER_TOOL],
+        stream: true,
+      });
+      const parts = [];
+      for await (const part of stream) parts.push(ollamaChatResponseSchema.strict().parse(part));
+      const content = parts.map((part) => part.message.content).join('');
+      expect(content.trim()).toBe(question === WEATHER_QUESTION ? '' : 'Let me check.');
+      const withCalls = parts.flatMap((part, index) => (part.message.tool_calls === undefined ? [] : [{ part, index }]));
+      expect(withCalls).toHaveLength(1);
+      expect(withCalls[0]?.index).toBe(parts.length - 2);
+      expect(withCalls[0]?.part.done).toBe(false);
+      expect(withCalls[0]?.part.message.tool_calls?.map((call) => call.function)).toEqual([{ index: 0, ...PARIS_CALL }]);
+      expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'stop', message: { content: '' } });
+    }
+  });
+
+  it('tools in the history: calls without ids get call_<n>, a tool message answers its call (by id, or the next of its tool)', async () => {
+    const result = 'Sunny, 21 C';
+    const response = await ollama.chat({
+      model: TINY_CHAT_ID,
+      tools: [WEATHER_TOOL],
+      messages: [
+        { role: 'user', content: WEATHER_QUESTION },
+        { role: 'assistant', content: '', tool_calls: [{ function: PARIS_CALL }] },
+        { role: 'tool', content: 'Sunny', tool_name: 'get_weather' },
+        { role: 'user', content: 'And Rome and Oslo?' },
+        {
+          role: 'assistant',
+          content: 'Checking.',
+          tool_calls: [
+            { function: { name: 'get_weather', arguments: { city: 'Rome' } } },
+            { id: 'oslo', function: { name: 'get_weather', arguments: { city: 'Oslo' } } },
+          ] as never,
+        },
+        { role: 'tool', content: 'Snow', tool_call_id: 'oslo' } as never,
+        { role: 'tool', content: result },
+      ],
+    });
+    expect(response.message).toEqual({ role: 'assistant', content: `echo: ${result}` });
+    expect(assignedChat(chatTab, result)?.messages).toEqual([
+      { role: 'user', content: WEATHER_QUESTION },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'call_0', name: 'get_weather', arguments: '{"city":"Paris"}' }] },
+      { role: 'tool', content: 'Sunny', toolCallId: 'call_0' },
+      { role: 'user', content: 'And Rome and Oslo?' },
+      {
+        role: 'assistant',
+        content: 'Checking.',
+        toolCalls: [
+          { id: 'call_1', name: 'get_weather', arguments: '{"city":"Rome"}' },
+          { id: 'oslo', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+        ],
+      },
+      { role: 'tool', content: 'Snow', toolCallId: 'oslo' },
+      { role: 'tool', content: result, toolCallId: 'call_1' },
+    ]);
+  });
+
   it('generates from a prompt and a system prompt, streaming and not', async () => {
     const whole = await ollama.generate({ model: TINY_GPT2_ID, prompt: 'complete this', system: 'You complete.' });
     ollamaGenerateResponseSchema.parse(whole);
@@ -144,7 +284,7 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show
 
   it('lists the models a connected tab serves, and only those', async () => {
     const { models } = await ollama.list();
-    expect(models.map((model) => model.name).sort()).toEqual([TINY_BERT_ID, TINY_GPT2_ID].sort());
+    expect(models.map((model) => model.name).sort()).toEqual([TINY_BERT_ID, TINY_CHAT_ID, TINY_GPT2_ID].sort());
   });
 
   it("shows a catalog model's details, context length and capabilities, served now or not; an unknown one is Ollama's 404", async () => {
@@ -221,11 +361,45 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show
   it('refuses malformed and unservable bodies with a clear 4xx in Ollama shape, storing no task', async () => {
     const before = await submitted(server);
     const chat = { model: TINY_GPT2_ID, messages: [{ role: 'user', content: 'hi' }], stream: false };
+    const tinyChat = { ...chat, model: TINY_CHAT_ID };
+    const withCall = (call: unknown) => ({ ...tinyChat, messages: [{ role: 'assistant', content: '', tool_calls: [{ function: call }] }] });
     const cases: Array<{ path: string; body: unknown; status: number; mentions: string }> = [
       { path: '/api/chat', body: { model: TINY_GPT2_ID }, status: 400, mentions: 'messages' },
       { path: '/api/chat', body: { ...chat, messages: [{ role: 'robot', content: 'x' }] }, status: 400, mentions: 'role' },
       { path: '/api/chat', body: { ...chat, options: { temperature: 'hot' } }, status: 400, mentions: 'temperature' },
+      // Tools for a model without a tool format, malformed tools and calls, calls where no call can be.
       { path: '/api/chat', body: { ...chat, tools: [{ type: 'function', function: { name: 'f' } }] }, status: 400, mentions: 'tools' },
+      {
+        path: '/api/chat',
+        body: { ...tinyChat, tools: [{ type: 'function', function: { name: 'not a name!' } }] },
+        status: 400,
+        mentions: 'tools',
+      },
+      { path: '/api/chat', body: { ...tinyChat, tools: [{ type: 'retrieval', function: { name: 'f' } }] }, status: 400, mentions: 'tools' },
+      {
+        path: '/api/chat',
+        body: { ...tinyChat, tools: [{ ...WEATHER_TOOL, function: { name: 'f', parameters: 'x' } }] },
+        status: 400,
+        mentions: 'tools',
+      },
+      { path: '/api/chat', body: { ...tinyChat, tools: [WEATHER_TOOL, WEATHER_TOOL] }, status: 400, mentions: 'tools' },
+      { path: '/api/chat', body: { ...tinyChat, tools: [WEATHER_TOOL], format: 'json' }, status: 400, mentions: 'format' },
+      {
+        path: '/api/chat',
+        body: { ...chat, model: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC', tools: [WEATHER_TOOL] },
+        status: 400,
+        mentions: 'tools',
+      },
+      { path: '/api/chat', body: withCall({ name: 'get_weather', arguments: '{"city": "Paris"}' }), status: 400, mentions: 'tool_calls' },
+      { path: '/api/chat', body: withCall({ name: 'get_weather' }), status: 400, mentions: 'tool_calls' },
+      { path: '/api/chat', body: withCall({ name: 'no name', arguments: {} }), status: 400, mentions: 'tool_calls' },
+      {
+        path: '/api/chat',
+        body: { ...tinyChat, messages: [{ role: 'user', content: 'x', tool_calls: [{ function: PARIS_CALL }] }] },
+        status: 400,
+        mentions: 'tool_calls',
+      },
+      { path: '/api/generate', body: { model: TINY_CHAT_ID, prompt: 'x', tools: [WEATHER_TOOL] }, status: 400, mentions: '/api/chat' },
       { path: '/api/chat', body: { ...chat, format: 'xml' }, status: 400, mentions: 'format' },
       { path: '/api/chat', body: { ...chat, format: ['json'] }, status: 400, mentions: 'format' },
       {

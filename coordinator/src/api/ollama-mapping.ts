@@ -6,10 +6,10 @@ import type {
   OllamaChatRequest,
   OllamaEmbedRequest,
   OllamaGenerateRequest,
-  TaskMessage,
 } from '@tessera/shared';
 import type { TaskRecord } from '../tasks/task-record.ts';
 import { requireTextModel } from './completions-mapping.ts';
+import { ollamaTaskMessages, ollamaTools } from './ollama-tools.ts';
 import type { ChatTaskResult } from './stream-task-text.ts';
 
 /** Ollama's default when `num_predict` is not given is "until done"; a task needs a bound. */
@@ -24,8 +24,7 @@ function refuse(field: string, what: string): never {
   throw new TesseraError('unsupported_parameter', `${what} is not supported: Tessera's models read and write plain text.`, field);
 }
 
-function refuseUnserved(request: { tools?: unknown[] | undefined; think?: unknown }): void {
-  if (request.tools !== undefined && request.tools.length > 0) refuse('tools', 'Tools');
+function refuseThinking(request: { think?: unknown }): void {
   if (request.think !== undefined && request.think !== false) refuse('think', 'think');
 }
 
@@ -54,20 +53,27 @@ function params(model: ModelCatalogEntry, options: OllamaChatRequest['options'])
 
 export function ollamaChatToSpec(catalog: readonly ModelCatalogEntry[], request: OllamaChatRequest): ChatTaskSpec {
   const model = requireTextModel(catalog, catalogId(request.model), '/api/chat');
-  refuseUnserved(request);
-  const messages = request.messages.map((message, index): TaskMessage => {
-    if (message.role === 'tool') refuse(`messages.${index}.role`, 'A tool message');
+  refuseThinking(request);
+  request.messages.forEach((message, index) => {
     if (message.images !== undefined && message.images.length > 0) refuse(`messages.${index}.images`, 'Images');
-    if (message.tool_calls !== undefined && message.tool_calls.length > 0) refuse(`messages.${index}.tool_calls`, 'Tool calls');
-    return { role: message.role, content: message.content };
   });
-  return { kind: 'chat', model: model.id, messages, ...responseFormat(model, request.format), params: params(model, request.options) };
+  return {
+    kind: 'chat',
+    model: model.id,
+    messages: ollamaTaskMessages(request.messages),
+    // Tools first: with them, `format` is refused by name before it is read.
+    ...ollamaTools(model, request),
+    ...responseFormat(model, request.format),
+    params: params(model, request.options),
+  };
 }
 
 /** `/api/generate`: the optional system prompt, then the prompt as a user message (as `/v1/completions`). */
 export function ollamaGenerateToSpec(catalog: readonly ModelCatalogEntry[], request: OllamaGenerateRequest): ChatTaskSpec {
   const model = requireTextModel(catalog, catalogId(request.model), '/api/generate');
-  refuseUnserved(request);
+  refuseThinking(request);
+  if (request.tools !== undefined && request.tools.length > 0)
+    throw new TesseraError('unsupported_parameter', "Ollama's /api/generate takes no tools: send them to /api/chat.", 'tools');
   if (request.images !== undefined && request.images.length > 0) refuse('images', 'Images');
   if (request.suffix !== undefined && request.suffix !== '') refuse('suffix', 'suffix (fill in the middle)');
   if (request.template !== undefined && request.template !== '') refuse('template', 'A prompt template');

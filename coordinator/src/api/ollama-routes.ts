@@ -25,6 +25,7 @@ import { installOpenAIErrorHandler } from '../http/openai-error-handler.ts';
 import type { ModelAvailability } from '../placement/model-availability.ts';
 import { catalogId, ollamaChatToSpec, ollamaEmbedToSpec, ollamaFinal, ollamaGenerateToSpec } from './ollama-mapping.ts';
 import { ollamaModelDetails, ollamaShowResponse } from './ollama-show.ts';
+import { OllamaToolStream, ollamaAnswerMessage, type OllamaAnswerMessage } from './ollama-tools.ts';
 import { roomForBody } from './room-for-body.ts';
 import { requireChatResult, streamTaskText, type ChatTaskResult } from './stream-task-text.ts';
 import { submitApiTask, succeededTask, type ApiTaskOptions } from './submit-api-task.ts';
@@ -41,21 +42,22 @@ export interface OllamaRoutesOptions extends ApiTaskOptions {
   keepAliveMs: number;
 }
 
-/** Builds one object of a chat or generate answer: a piece of text, or the last with `final` fields. */
-type OllamaObject<T> = (record: TaskRecord, text: string, final?: ReturnType<typeof ollamaFinal>) => T;
+/** Builds one object of a chat or generate answer: a piece of the message, or the last with `final` fields. */
+type OllamaObject<T> = (record: TaskRecord, message: OllamaAnswerMessage, final?: ReturnType<typeof ollamaFinal>) => T;
 
-const chatObject: OllamaObject<OllamaChatResponse> = (record, text, final) => ({
+const chatObject: OllamaObject<OllamaChatResponse> = (record, message, final) => ({
   model: record.spec.model,
   created_at: new Date().toISOString(),
-  message: { role: 'assistant', content: text },
+  message: { role: 'assistant', ...message },
   done: final !== undefined,
   ...final,
 });
 
-const generateObject: OllamaObject<OllamaGenerateResponse> = (record, text, final) => ({
+// A generate task has no tools, so its message is text only.
+const generateObject: OllamaObject<OllamaGenerateResponse> = (record, message, final) => ({
   model: record.spec.model,
   created_at: new Date().toISOString(),
-  response: text,
+  response: message.content,
   done: final !== undefined,
   ...final,
 });
@@ -76,9 +78,11 @@ async function answer<T>(
     return reply
       .header('x-tessera-task-id', record.id)
       .header(VERIFICATION_HEADER, result.check)
-      .send(build(done, result.output.text, ollamaFinal(done, result)));
+      .send(build(done, ollamaAnswerMessage(done.spec, done.id, result.output.text), ollamaFinal(done, result)));
   }
   const line = (value: unknown): string => `${JSON.stringify(value)}\n`;
+  // With tools, text that may be a tool call is held back: the calls go out in one piece before the last.
+  const tools = record.spec.kind === 'chat' && record.spec.tools !== undefined ? new OllamaToolStream() : null;
   return streamTaskText(
     context.tasks,
     reply,
@@ -86,10 +90,18 @@ async function answer<T>(
     {
       contentType: 'application/x-ndjson',
       open: () => '',
-      delta: (text) => line(build(record, text)),
-      done: (result) => line(build(record, '', ollamaFinal(record, result))),
+      delta: (delta) => {
+        if (tools === null) return line(build(record, { content: delta }));
+        const text = tools.text(delta);
+        return text === '' ? '' : line(build(record, { content: text }));
+      },
+      done: (result) => {
+        const last = line(build(record, { content: '' }, ollamaFinal(record, result)));
+        const calls = tools?.end(ollamaAnswerMessage(record.spec, record.id, result.output.text));
+        return calls === undefined ? last : line(build(record, calls)) + last;
+      },
       error: (error) => line(ollamaErrorBody(error.code, error.message)),
-      keepAlive: () => line(build(record, '')),
+      keepAlive: () => line(build(record, { content: '' })),
     },
     context.keepAliveMs,
   );

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { CHAT_LIMITS } from '../openai/chat-completion.ts';
 import { EMBEDDING_LIMITS } from '../openai/embedding.ts';
 import { tesseraExtensionSchema } from '../openai/tessera-extension.ts';
-import { jsonSchemaObjectSchema } from '../tools/tool-schemas.ts';
+import { TOOL_LIMITS, jsonSchemaObjectSchema, toolNameSchema } from '../tools/tool-schemas.ts';
 
 // Ollama's native API (https://github.com/ollama/ollama/blob/main/docs/api.md), the subset a text model on a
 // tab can serve. As on the OpenAI routes, unknown fields are ignored and known ones that cannot be honoured
-// (tools, images, a raw template, a token context) are refused with `unsupported_parameter`.
+// (images, a raw template, a token context, tools for a model without a tool format) are refused with
+// `unsupported_parameter`.
 
 /** `options`: the model parameters Ollama takes per request; the ones a task has are used, others ignored. */
 export const ollamaOptionsSchema = z.object({
@@ -18,20 +19,54 @@ export const ollamaOptionsSchema = z.object({
   stop: z.array(z.string().min(1)).max(CHAT_LIMITS.maxStopSequences).optional(),
 });
 
+/** Tool arguments as Ollama carries them: a JSON object, never its text. */
+const ollamaToolArgumentsSchema = z
+  .record(z.string(), z.unknown())
+  .refine((value) => JSON.stringify(value).length <= TOOL_LIMITS.maxArgumentsChars, {
+    message: `tool arguments are at most ${TOOL_LIMITS.maxArgumentsChars} characters of JSON`,
+  });
+
+/**
+ * A tool call, in an assistant message of the history and in an answer. Ollama's ids are optional (older
+ * servers send none), and `index` is the call's place in its message.
+ */
+export const ollamaToolCallSchema = z.object({
+  id: z.string().min(1).max(128).optional(),
+  function: z.object({
+    index: z.number().int().min(0).optional(),
+    name: toolNameSchema,
+    arguments: ollamaToolArgumentsSchema,
+  }),
+});
+export type OllamaToolCall = z.infer<typeof ollamaToolCallSchema>;
+
+/** A tool the model may call, as `/api/chat` takes it (OpenAI's shape; Ollama has no `tool_choice`). */
+export const ollamaToolSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: toolNameSchema,
+    description: z.string().max(4_000).optional(),
+    parameters: jsonSchemaObjectSchema.optional(),
+  }),
+});
+
 export const ollamaMessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.string().max(CHAT_LIMITS.maxContentChars),
   images: z.array(z.string()).optional(),
-  tool_calls: z.array(z.unknown()).optional(),
+  /** An assistant turn's calls. */
+  tool_calls: z.array(ollamaToolCallSchema).max(TOOL_LIMITS.maxTools).optional(),
+  /** A tool turn's answer names the tool it ran, and (newer clients) the call's id. */
+  tool_name: toolNameSchema.optional(),
+  tool_call_id: z.string().min(1).max(128).optional(),
 });
 
 /** `format`: `"json"` (any JSON) or a JSON schema the answer must follow, by constrained decoding in the tab. */
 export const ollamaFormatSchema = z.union([z.literal(''), z.literal('json'), jsonSchemaObjectSchema]);
 
-/** `tools` and `think` need what the Ollama routes do not offer yet (tools are on the OpenAI routes). */
-const ollamaUnservedFields = {
+/** Fields chat and generate share; `think` is refused unless false (no model here thinks aloud). */
+const ollamaCommonFields = {
   format: ollamaFormatSchema.optional(),
-  tools: z.array(z.unknown()).optional(),
   keep_alive: z.union([z.string(), z.number()]).optional(),
   think: z.unknown().optional(),
 };
@@ -42,7 +77,8 @@ export const ollamaChatRequestSchema = z.object({
   /** Ollama streams unless told `false`. */
   stream: z.boolean().optional(),
   options: ollamaOptionsSchema.optional(),
-  ...ollamaUnservedFields,
+  tools: z.array(ollamaToolSchema).max(TOOL_LIMITS.maxTools).optional(),
+  ...ollamaCommonFields,
 });
 export type OllamaChatRequest = z.infer<typeof ollamaChatRequestSchema>;
 
@@ -57,7 +93,9 @@ export const ollamaGenerateRequestSchema = z.object({
   context: z.array(z.number()).optional(),
   stream: z.boolean().optional(),
   options: ollamaOptionsSchema.optional(),
-  ...ollamaUnservedFields,
+  /** Ollama's generate takes no tools: any sent are refused, pointing to `/api/chat`. */
+  tools: z.array(z.unknown()).optional(),
+  ...ollamaCommonFields,
 });
 export type OllamaGenerateRequest = z.infer<typeof ollamaGenerateRequestSchema>;
 
@@ -91,7 +129,12 @@ const ollamaFinalFields = {
 export const ollamaChatResponseSchema = z.object({
   model: z.string(),
   created_at: z.string(),
-  message: z.object({ role: z.literal('assistant'), content: z.string() }),
+  /** `content` is the text outside tool calls ('' when the answer is calls only); the calls come in one piece. */
+  message: z.object({
+    role: z.literal('assistant'),
+    content: z.string(),
+    tool_calls: z.array(ollamaToolCallSchema).optional(),
+  }),
   done: z.boolean(),
   ...ollamaFinalFields,
 });
