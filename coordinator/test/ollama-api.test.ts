@@ -299,6 +299,11 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show
     const { models } = await ollama.list();
     expect(chat.details).toEqual(models.find((model) => model.name === TINY_GPT2_ID)?.details);
 
+    // `tools` where /api/chat takes them: a tool format, and an engine whose token ids guards replay.
+    expect((await ollama.show({ model: TINY_CHAT_ID })).capabilities).toEqual(['completion', 'tools']);
+    expect((await ollama.show({ model: 'onnx-community/Qwen2.5-0.5B-Instruct' })).capabilities).toEqual(['completion', 'tools']);
+    expect((await ollama.show({ model: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC' })).capabilities).toEqual(['completion']);
+
     const embed = await ollama.show({ model: `${TINY_BERT_ID}:latest` });
     expect(embed.capabilities).toEqual(['embedding']);
     expect(embed.model_info['text-generation.context_length' as keyof typeof embed.model_info]).toBeUndefined();

@@ -12,10 +12,15 @@ export function ollamaModelDetails(model: ModelCatalogEntry): OllamaModelDetails
   };
 }
 
+function callsTools(model: ModelCatalogEntry): boolean {
+  return model.toolFormat !== null && model.engine !== 'web-llm';
+}
+
 /**
  * `POST /api/show` of a catalog model. Clients read the context length from `model_info` under
  * `<general.architecture>.context_length`, so the family stands in for the architecture the catalog does not
- * name; `capabilities` say whether it serves `/api/chat` and `/api/generate` or `/api/embed`.
+ * name; `capabilities` say whether it serves `/api/chat` and `/api/generate` or `/api/embed`, and whether
+ * `/api/chat` takes its `tools` (the rules of `ollamaTools`: a tool format, and token ids guards can replay).
  */
 export function ollamaShowResponse(model: ModelCatalogEntry): OllamaShowResponse {
   const details = ollamaModelDetails(model);
@@ -34,7 +39,7 @@ export function ollamaShowResponse(model: ModelCatalogEntry): OllamaShowResponse
       [`${architecture}.context_length`]: model.contextLength,
       ...(model.embeddingDimensions === null ? {} : { [`${architecture}.embedding_length`]: model.embeddingDimensions }),
     },
-    capabilities: [embedding ? 'embedding' : 'completion'],
+    capabilities: embedding ? ['embedding'] : ['completion', ...(callsTools(model) ? (['tools'] as const) : [])],
     modified_at: new Date(0).toISOString(),
   };
 }

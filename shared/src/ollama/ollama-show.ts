@@ -20,8 +20,8 @@ export const ollamaShowRequestSchema = z
   });
 export type OllamaShowRequest = z.infer<typeof ollamaShowRequestSchema>;
 
-/** Ollama's capability names for what a model does: `completion` (chat, generate) or `embedding`. */
-export const ollamaCapabilitySchema = z.enum(['completion', 'embedding']);
+/** Ollama's capability names for what a model does: `completion` (chat, generate), `tools` (calls tools) or `embedding`. */
+export const ollamaCapabilitySchema = z.enum(['completion', 'tools', 'embedding']);
 
 export const ollamaShowResponseSchema = z.object({
   /** No Modelfile, parameters, template or system prompt: a tab runs the catalog's files with their own template. */
