@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { anthropicMessagesRequestSchema } from './anthropic-messages.ts';
 
 /**
- * `POST /v1/messages/count_tokens`: the prompt part of a Messages request (no `max_tokens`, no sampling).
- * Fields a text model cannot honour (`tools`, `tool_choice`, enabled `thinking`, `output_config.format`,
- * non-text blocks) are refused as `/v1/messages` refuses them, so a count is never of a prompt it would not run.
+ * `POST /v1/messages/count_tokens`: the prompt part of a Messages request (no `max_tokens`, no sampling), its
+ * tools included. What the model cannot honour (tools for a model without a tool format, server tools, enabled
+ * `thinking`, `output_config.format`, image and other blocks) is refused as `/v1/messages` refuses it, so a
+ * count is never of a prompt it would not run.
  */
 export const anthropicCountTokensRequestSchema = anthropicMessagesRequestSchema.pick({
   model: true,
