@@ -13,7 +13,7 @@ export interface AnthropicCountTokensOptions {
 
 /**
  * Anthropic's `POST /v1/messages/count_tokens` (`client.messages.countTokens`): the prompt a `/v1/messages`
- * request would run, built and counted by the coordinator's tokenizer exactly as that request's
+ * request would run, its tools included, built and counted by the coordinator's tokenizer exactly as that request's
  * `usage.input_tokens` will be. No task and no tab: it answers for any catalog text model whose tokenizer loads.
  */
 export const anthropicCountTokensRoute: FastifyPluginAsync<AnthropicCountTokensOptions> = async (app, context) => {
@@ -29,8 +29,13 @@ export const anthropicCountTokensRoute: FastifyPluginAsync<AnthropicCountTokensO
       },
     },
     async (request): Promise<AnthropicTokensCount> => {
-      const { model, messages } = anthropicPrompt(context.catalog, request.body, '/v1/messages/count_tokens');
-      const count = await context.counter.promptTokens({ model: model.id, messages });
+      const { model, messages, tools } = anthropicPrompt(context.catalog, request.body, '/v1/messages/count_tokens');
+      // The tools are part of the prompt: the model's template renders them, as it will for the task.
+      const count = await context.counter.promptTokens({
+        model: model.id,
+        messages,
+        ...(tools.tools === undefined ? {} : { tools: tools.tools }),
+      });
       if (!count.ok)
         throw new TesseraError('model_unavailable', `Tessera cannot count tokens for ${model.id} now: ${count.uncountable}.`, 'model');
       return { input_tokens: count.tokens };

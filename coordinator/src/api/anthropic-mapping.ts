@@ -1,12 +1,13 @@
-import { TesseraError } from '@tessera/shared';
+import { CHAT_LIMITS, TesseraError } from '@tessera/shared';
 import type { AnthropicMessage, AnthropicMessagesRequest, ChatTaskSpec, ModelCatalogEntry, TaskMessage } from '@tessera/shared';
 import type { TaskRecord } from '../tasks/task-record.ts';
+import { anthropicAnswer, anthropicTaskMessages, anthropicToolFeatures, type AnthropicToolFeatures } from './anthropic-tools-mapping.ts';
 import { requireTextModel } from './completions-mapping.ts';
 import type { ChatTaskResult } from './stream-task-text.ts';
 
 type Blocks = AnthropicMessagesRequest['system'];
 
-/** Text blocks joined; any other block (image, document, tool use…) is refused, naming where it is. */
+/** The system prompt's text blocks joined; any other block (image, document, tool use…) is refused, naming where it is. */
 function blocksText(content: string | NonNullable<Blocks>, param: string): string {
   if (typeof content === 'string') return content;
   return content
@@ -28,18 +29,17 @@ export type AnthropicPromptRequest = Pick<
 >;
 
 /**
- * A request's model and the messages of its task, the system prompt first; what a text model cannot honour
- * is refused here, so that `count_tokens` refuses what `/v1/messages` would and counts the prompt it would run.
+ * A request's model, the messages of its task (the system prompt first, tool calls and results as the chat
+ * route's) and its tools; what the model cannot honour is refused here, so that `count_tokens` refuses what
+ * `/v1/messages` would and counts the prompt it would run.
  */
 export function anthropicPrompt(
   catalog: readonly ModelCatalogEntry[],
   request: AnthropicPromptRequest,
   endpoint: string,
-): { model: ModelCatalogEntry; messages: TaskMessage[] } {
+): { model: ModelCatalogEntry; messages: TaskMessage[]; tools: AnthropicToolFeatures } {
   const model = requireTextModel(catalog, request.model, endpoint);
-  if (request.tools !== undefined && request.tools.length > 0)
-    throw new TesseraError('unsupported_parameter', 'Tools are not supported.', 'tools');
-  if (request.tool_choice !== undefined) throw new TesseraError('unsupported_parameter', 'tool_choice is not supported.', 'tool_choice');
+  const tools = anthropicToolFeatures(request, model);
   if (request.thinking !== undefined && request.thinking.type !== 'disabled')
     throw new TesseraError('unsupported_parameter', 'Extended thinking is not supported.', 'thinking');
   const format = request.output_config?.format;
@@ -48,22 +48,26 @@ export function anthropicPrompt(
   const system = request.system === undefined ? '' : blocksText(request.system, 'system');
   const messages: TaskMessage[] = [
     ...(system === '' ? [] : [{ role: 'system' as const, content: system }]),
-    ...request.messages.map((message, index) => ({
-      role: message.role,
-      content: blocksText(message.content, `messages.${index}.content`),
-    })),
+    ...request.messages.flatMap((message, index) => anthropicTaskMessages(message, `messages.${index}.content`)),
   ];
-  return { model, messages };
+  if (messages.length > CHAT_LIMITS.maxMessages)
+    throw new TesseraError(
+      'invalid_request',
+      `The conversation makes ${messages.length} task messages (the system prompt and each tool result one), more than the ${CHAT_LIMITS.maxMessages} a task may carry.`,
+      'messages',
+    );
+  return { model, messages, tools };
 }
 
 /** An Anthropic Messages request as the chat task the OpenAI route would make of the same conversation. */
 export function anthropicRequestToSpec(catalog: readonly ModelCatalogEntry[], request: AnthropicMessagesRequest): ChatTaskSpec {
-  const { model, messages } = anthropicPrompt(catalog, request, '/v1/messages');
+  const { model, messages, tools } = anthropicPrompt(catalog, request, '/v1/messages');
   if (request.top_k !== undefined) throw new TesseraError('unsupported_parameter', 'top_k is not supported; use top_p.', 'top_k');
   return {
     kind: 'chat',
     model: model.id,
     messages,
+    ...tools,
     params: {
       maxTokens: request.max_tokens,
       temperature: request.temperature ?? 1,
@@ -78,27 +82,20 @@ export function anthropicMessageId(record: TaskRecord): string {
   return `msg_${record.id}`;
 }
 
-/**
- * The task's finish as Anthropic's stop reason. A tab reports `stop` for both its end of text and a stop
- * sequence: without telling them apart, both are `end_turn` (and `stop_sequence` null).
- */
-export function anthropicStopReason(result: ChatTaskResult): 'end_turn' | 'max_tokens' {
-  return result.output.finishReason === 'length' ? 'max_tokens' : 'end_turn';
-}
-
 export function anthropicUsage(result: ChatTaskResult | undefined): AnthropicMessage['usage'] {
   return { input_tokens: result?.usage.promptTokens ?? 0, output_tokens: result?.usage.completionTokens ?? 0 };
 }
 
 /** The whole answer (`result`), or the empty message that opens a stream. */
 export function anthropicMessage(record: TaskRecord, result?: ChatTaskResult): AnthropicMessage {
+  const answer = result === undefined || record.spec.kind !== 'chat' ? undefined : anthropicAnswer(record.id, record.spec, result);
   return {
     id: anthropicMessageId(record),
     type: 'message',
     role: 'assistant',
     model: record.spec.model,
-    content: result === undefined ? [] : [{ type: 'text', text: result.output.text }],
-    stop_reason: result === undefined ? null : anthropicStopReason(result),
+    content: answer?.content ?? [],
+    stop_reason: answer?.stopReason ?? null,
     stop_sequence: null,
     usage: anthropicUsage(result),
     ...(result === undefined ? {} : { tessera: { verification: result.check } }),

@@ -3,7 +3,9 @@ import type { AnthropicStreamEvent, ModelCatalogEntry } from '@tessera/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { installOpenAIErrorHandler } from '../http/openai-error-handler.ts';
-import { anthropicMessage, anthropicRequestToSpec, anthropicStopReason, anthropicUsage } from './anthropic-mapping.ts';
+import { anthropicMessage, anthropicRequestToSpec, anthropicUsage } from './anthropic-mapping.ts';
+import { anthropicAnswer } from './anthropic-tools-mapping.ts';
+import { AnthropicContentStream } from './anthropic-tools-stream.ts';
 import { roomForBody } from './room-for-body.ts';
 import { requireChatResult, sseEvent, streamTaskText } from './stream-task-text.ts';
 import { submitApiTask, succeededTask, type ApiTaskOptions } from './submit-api-task.ts';
@@ -44,25 +46,28 @@ export const anthropicMessagesRoute: FastifyPluginAsync<AnthropicMessagesOptions
         const result = requireChatResult(done);
         return reply.header('x-tessera-task-id', record.id).header(VERIFICATION_HEADER, result.check).send(anthropicMessage(done, result));
       }
+      const content = new AnthropicContentStream(spec, event);
       return streamTaskText(
         context.tasks,
         reply,
         submitted,
         {
           contentType: 'text/event-stream; charset=utf-8',
-          open: () =>
-            event({ type: 'message_start', message: anthropicMessage(record) }) +
-            event({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-          delta: (text) => event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
-          done: (result) =>
-            event({ type: 'content_block_stop', index: 0 }) +
-            event({
-              type: 'message_delta',
-              delta: { stop_reason: anthropicStopReason(result), stop_sequence: null },
-              usage: anthropicUsage(result),
-              tessera: { verification: result.check },
-            }) +
-            event({ type: 'message_stop' }),
+          open: () => event({ type: 'message_start', message: anthropicMessage(record) }) + content.open(),
+          delta: (text) => content.delta(text),
+          done: (result) => {
+            const answer = anthropicAnswer(record.id, spec, result);
+            return (
+              content.done(answer) +
+              event({
+                type: 'message_delta',
+                delta: { stop_reason: answer.stopReason, stop_sequence: null },
+                usage: anthropicUsage(result),
+                tessera: { verification: result.check },
+              }) +
+              event({ type: 'message_stop' })
+            );
+          },
           error: (error) => event({ type: 'error', error: anthropicErrorBody(error.code, error.message).error }),
           // Anthropic's own keep-alive: its SDK skips pings.
           keepAlive: () => event({ type: 'ping' }),
