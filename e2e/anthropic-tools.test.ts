@@ -19,6 +19,11 @@ const WEATHER_TOOL = {
 const WEATHER_QUESTION = 'What is the weather in Paris?';
 const WEATHER_RESULT = 'Sunny, 21 C';
 const WEATHER_ANSWER = 'It is sunny in Paris.';
+/**
+ * Greedy decoding, which the model's answers are trained for. The SDK's latest types dropped `temperature`
+ * (newer Claude models fix it); its older callers send it, and Tessera honours it: passed as a variable.
+ */
+const GREEDY = { model: TINY_CHAT_ID, max_tokens: 64, temperature: 0, tools: [WEATHER_TOOL] };
 
 describe('Anthropic tool use through @anthropic-ai/sdk, against a real tab', () => {
   let coordinator: RunningCoordinator;
@@ -40,13 +45,7 @@ describe('Anthropic tool use through @anthropic-ai/sdk, against a real tab', () 
   });
 
   it('messages.create: the call comes back as a tool_use block, which a Node guard replaying the grammar finds valid; its result gets the answer', async () => {
-    const message = await client.messages.create({
-      model: TINY_CHAT_ID,
-      max_tokens: 64,
-      temperature: 0,
-      tools: [WEATHER_TOOL],
-      messages: [{ role: 'user', content: WEATHER_QUESTION }],
-    });
+    const message = await client.messages.create({ ...GREEDY, messages: [{ role: 'user', content: WEATHER_QUESTION }] });
     expect(message.stop_reason).toBe('tool_use');
     expect(message.content).toHaveLength(1);
     const call = message.content[0];
@@ -56,10 +55,7 @@ describe('Anthropic tool use through @anthropic-ai/sdk, against a real tab', () 
     expect(await judgeInNode(coordinator, message.id.replace(/^msg_/, ''))).toMatchObject({ verdict: 'valid' });
 
     const answer = await client.messages.create({
-      model: TINY_CHAT_ID,
-      max_tokens: 64,
-      temperature: 0,
-      tools: [WEATHER_TOOL],
+      ...GREEDY,
       messages: [
         { role: 'user', content: WEATHER_QUESTION },
         { role: 'assistant', content: message.content },
@@ -72,10 +68,7 @@ describe('Anthropic tool use through @anthropic-ai/sdk, against a real tab', () 
 
   it('messages.stream: finalMessage() assembles the same tool_use from its input_json_delta; count_tokens counts the tools as usage does', async () => {
     const stream = client.messages.stream({
-      model: TINY_CHAT_ID,
-      max_tokens: 64,
-      temperature: 0,
-      tools: [WEATHER_TOOL],
+      ...GREEDY,
       tool_choice: { type: 'any' },
       messages: [{ role: 'user', content: WEATHER_QUESTION }],
     });
