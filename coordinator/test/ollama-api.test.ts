@@ -227,6 +227,7 @@ describe('Ollama API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show
         { role: 'assistant', content: '', tool_calls: [{ function: PARIS_CALL }] },
         { role: 'tool', content: 'Sunny', tool_name: 'get_weather' },
         { role: 'user', content: 'And Rome and Oslo?' },
+        // Call ids and tool_call_id are newer Ollama's than the client's types (0.6): `as never` lets them through.
         {
           role: 'assistant',
           content: 'Checking.',
