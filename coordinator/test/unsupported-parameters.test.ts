@@ -5,6 +5,8 @@ import { closeAfterEach } from './support/cleanup.ts';
 import { metric } from './support/task-observations.ts';
 import { servingTab } from './support/serving-tab.ts';
 import { startTestApp } from './support/test-app.ts';
+import { answerHonestly, echoText } from './support/honest-answers.ts';
+import { chatOutput } from './support/tiny-tokens.ts';
 
 const track = closeAfterEach();
 const messages = [{ role: 'user' as const, content: 'plain text only' }];
@@ -72,7 +74,13 @@ describe('chat parameters a model cannot honour are refused by name, never dropp
 
   it('neutral values pass as plain text; JSON output and shaped logits are accepted for a transformers.js model', async () => {
     const server = track(await startTestApp());
-    await servingTab(server, track);
+    // Honest, and for a JSON task a JSON answer (a real tab's grammar makes one; the coordinator checks it).
+    await servingTab(server, track, {
+      onAssign: (assign, tab) => {
+        if (assign.task.kind !== 'chat' || assign.task.responseFormat === undefined) return answerHonestly(assign, tab);
+        tab.sendResult(assign.taskId, chatOutput(JSON.stringify({ echo: echoText(assign) })));
+      },
+    });
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const neutral = await client.chat.completions.create({
       model: TINY_GPT2_ID,
@@ -96,6 +104,6 @@ describe('chat parameters a model cannot honour are refused by name, never dropp
       logit_bias: { '50': -5 },
       frequency_penalty: 0.5,
     });
-    expect(shaped.choices[0]?.message.content).toBe('echo: plain text only');
+    expect(JSON.parse(shaped.choices[0]?.message.content ?? '')).toEqual({ echo: 'echo: plain text only' });
   });
 });

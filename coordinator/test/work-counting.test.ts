@@ -105,6 +105,23 @@ describe('the coordinator counts the work itself', () => {
     expect(app.app.tessera.ledger.history(liar.identity.publicKey)).toEqual([]);
   });
 
+  it('refuses prose for a JSON task on every result, sampled or not (tool calls: src/work/answer-format-audit.test.ts)', async () => {
+    const app = await start();
+    const liar = await tab(app, (assign, scripted) => scripted.sendResult(assign.taskId, chatOutput(echoText(assign))));
+    const schema = { type: 'object', properties: { echo: { type: 'string' } }, required: ['echo'] };
+    const answer = chat(app, 'json please', { response_format: { type: 'json_schema', json_schema: { name: 'e', schema } } });
+    const refusal = await eventually(() =>
+      liar.received.find((message) => message.event === 'protocol:error' && message.payload.error.code === 'result_refused'),
+    );
+    expect(refusal.event === 'protocol:error' && refusal.payload.error.message).toContain('not JSON');
+    // The honest tab decodes under the grammar; here it answers with JSON that fits the schema.
+    await tab(app, (assign, scripted) => scripted.sendResult(assign.taskId, chatOutput('{"echo": "json please"}')));
+    const { status, body } = await answer;
+    expect(status).toBe(200);
+    expect(JSON.parse(body.choices[0].message.content)).toEqual({ echo: 'json please' });
+    expect(app.app.tessera.reputation.get(liar.identity.publicKey)).toMatchObject({ invalidChecks: 1 });
+  });
+
   it('measures speed by its own clock: a tab that claims to be instant is not believed', async () => {
     const app = await start();
     const slow = await tab(app, (assign, scripted) => {

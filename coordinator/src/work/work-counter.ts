@@ -1,4 +1,5 @@
-import { auditChatWork, auditEmbeddingWork, findModel, promptTokenIds } from '@tessera/shared';
+import { auditChatWork, auditEmbeddingWork, decodeGenerated, findModel, promptTokenIds } from '@tessera/shared';
+import { auditAnswerFormat } from './answer-format-audit.ts';
 import type { ChatTaskSpec, ModelCatalogEntry, TaskOutput, TaskSpec, WorkAudit, WorkTokenizer } from '@tessera/shared';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -56,7 +57,14 @@ export class WorkCounter {
     } catch (error) {
       return { ok: false, uncountable: `its tokenizer did not load (${error instanceof Error ? error.message : String(error)})` };
     }
-    if (spec.kind === 'chat' && output.kind === 'chat') return auditChatWork(spec, output, tokenizer, model);
+    if (spec.kind === 'chat' && output.kind === 'chat') {
+      const audit = auditChatWork(spec, output, tokenizer, model);
+      if (!audit.ok) return audit;
+      // Cut by a stop sequence: the text is shorter than its tokens' decoding, and cannot be a whole answer.
+      const cut = output.tokenIds.length > 0 && decodeGenerated(tokenizer, output.tokenIds) !== output.text;
+      const format = auditAnswerFormat(spec, output, cut);
+      return format === null ? audit : { ok: false, reason: format };
+    }
     if (spec.kind === 'embeddings' && output.kind === 'embeddings') return auditEmbeddingWork(spec, output, tokenizer);
     return { ok: false, reason: `a ${output.kind} result for a ${spec.kind} task` };
   }
