@@ -1,10 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { TINY_CHAT_ID } from '@tessera/shared';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openVolunteerTab, pageLogs } from './support/browser.ts';
-import { startCoordinator, type RunningCoordinator } from './support/coordinator.ts';
-import { waitForServingTabs } from './support/network-state.ts';
+import type { RunningCoordinator } from './support/coordinator.ts';
+import { TINY_CHAT, startTinyChatTab, type TinyChatTab } from './support/tiny-chat-tab.ts';
 import { judgeInNode } from './support/node-guard.ts';
 
 /**
@@ -12,13 +10,11 @@ import { judgeInNode } from './support/node-guard.ts';
  * get_weather for the question, the sentence for its result. The tab's grammar keeps the call well-formed.
  */
 const WEATHER_TOOL = {
-  name: 'get_weather',
-  description: 'Get the current weather in a city',
-  input_schema: { type: 'object' as const, properties: { city: { type: 'string', description: 'The city' } }, required: ['city'] },
+  name: TINY_CHAT.weatherTool.function.name,
+  description: TINY_CHAT.weatherTool.function.description,
+  input_schema: { ...TINY_CHAT.weatherTool.function.parameters, type: 'object' as const },
 };
-const WEATHER_QUESTION = 'What is the weather in Paris?';
-const WEATHER_RESULT = 'Sunny, 21 C';
-const WEATHER_ANSWER = 'It is sunny in Paris.';
+const { weatherQuestion: WEATHER_QUESTION, weatherResult: WEATHER_RESULT, weatherAnswer: WEATHER_ANSWER } = TINY_CHAT;
 /**
  * Greedy decoding, which the model's answers are trained for. The SDK's latest types dropped `temperature`
  * (newer Claude models fix it); its older callers send it, and Tessera honours it: passed as a variable.
@@ -26,22 +22,18 @@ const WEATHER_ANSWER = 'It is sunny in Paris.';
 const GREEDY = { model: TINY_CHAT_ID, max_tokens: 64, temperature: 0, tools: [WEATHER_TOOL] };
 
 describe('Anthropic tool use through @anthropic-ai/sdk, against a real tab', () => {
+  let tab: TinyChatTab;
   let coordinator: RunningCoordinator;
-  let browser: Browser;
   let client: Anthropic;
 
   beforeAll(async () => {
-    coordinator = await startCoordinator();
-    browser = await launchChromium();
-    const context = await browser.newContext();
-    const tab = await openVolunteerTab(context, coordinator.url, { models: [TINY_CHAT_ID] });
-    await waitForServingTabs(coordinator.url, 1, [TINY_CHAT_ID], 120_000, () => pageLogs(tab));
+    tab = await startTinyChatTab();
+    coordinator = tab.coordinator;
     client = new Anthropic({ baseURL: coordinator.url, apiKey: 'not-needed', maxRetries: 0 });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await coordinator?.close();
+    await tab?.close();
   });
 
   it('messages.create: the call comes back as a tool_use block, which a Node guard replaying the grammar finds valid; its result gets the answer', async () => {

@@ -1,30 +1,16 @@
 import { TINY_CHAT_ID } from '@tessera/shared';
 import { Ollama, type ChatResponse, type Message, type ToolCall } from 'ollama';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openVolunteerTab, pageLogs } from './support/browser.ts';
-import { startCoordinator, type RunningCoordinator } from './support/coordinator.ts';
-import { waitForServingTabs } from './support/network-state.ts';
+import { TINY_CHAT, startTinyChatTab, type TinyChatTab } from './support/tiny-chat-tab.ts';
 
 /**
  * The tiny chat model is trained (coordinator/models/) so that greedy decoding gives these answers; the
  * tab's grammar (XGrammar) keeps tool calls and JSON well-formed. Here they go through Ollama's /api/chat,
  * as the official `ollama` client sends and reads it.
  */
-const WEATHER_TOOL = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Get the current weather in a city',
-    parameters: { type: 'object', properties: { city: { type: 'string', description: 'The city' } }, required: ['city'] },
-  },
-};
-const WEATHER_QUESTION = 'What is the weather in Paris?';
-const WEATHER_RESULT = 'Sunny, 21 C';
-const WEATHER_ANSWER = 'It is sunny in Paris.';
-const PARIS_CALL = { name: 'get_weather', arguments: { city: 'Paris' } };
-const NETWORK_SCHEMA = { type: 'object', properties: { name: { type: 'string' }, kind: { type: 'string' } }, required: ['name', 'kind'] };
-const NETWORK = { name: 'Tessera', kind: 'network' };
+const { weatherTool: WEATHER_TOOL, weatherQuestion: WEATHER_QUESTION, weatherResult: WEATHER_RESULT } = TINY_CHAT;
+const { weatherAnswer: WEATHER_ANSWER, networkSchema: NETWORK_SCHEMA, network: NETWORK } = TINY_CHAT;
+const PARIS_CALL = { name: WEATHER_TOOL.function.name, arguments: TINY_CHAT.parisArguments };
 const GREEDY = { temperature: 0 };
 
 /** A streamed answer as one: its text joined, its calls gathered, its pieces kept. */
@@ -39,22 +25,16 @@ async function gathered(stream: AsyncIterable<ChatResponse>): Promise<{ content:
 }
 
 describe('Ollama /api/chat tools and format against a real tab, through the ollama client', () => {
-  let coordinator: RunningCoordinator;
-  let browser: Browser;
+  let tab: TinyChatTab;
   let ollama: Ollama;
 
   beforeAll(async () => {
-    coordinator = await startCoordinator();
-    browser = await launchChromium();
-    const context = await browser.newContext();
-    const tab = await openVolunteerTab(context, coordinator.url, { models: [TINY_CHAT_ID] });
-    await waitForServingTabs(coordinator.url, 1, [TINY_CHAT_ID], 120_000, () => pageLogs(tab));
-    ollama = new Ollama({ host: coordinator.url });
+    tab = await startTinyChatTab();
+    ollama = new Ollama({ host: tab.coordinator.url });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await coordinator?.close();
+    await tab?.close();
   });
 
   it('show lists the tools capability; a call comes back as message.tool_calls with its arguments as an object', async () => {

@@ -1,32 +1,15 @@
 import { TINY_CHAT_ID, taskIdSchema } from '@tessera/shared';
 import OpenAI from 'openai';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aiSdk } from './snippets/ai-sdk.ts';
 import { langchain } from './snippets/langchain.ts';
 import { openaiTools } from './snippets/openai-tools.ts';
-import { launchChromium, openVolunteerTab, pageLogs } from './support/browser.ts';
-import { startCoordinator, type RunningCoordinator } from './support/coordinator.ts';
-import { waitForServingTabs } from './support/network-state.ts';
+import type { RunningCoordinator } from './support/coordinator.ts';
 import { judgeInNode } from './support/node-guard.ts';
+import { TINY_CHAT, startTinyChatTab, type TinyChatTab } from './support/tiny-chat-tab.ts';
 
-/**
- * The tiny chat model is trained (coordinator/models/) so that greedy decoding gives these answers; the
- * tab's grammar (XGrammar) keeps tool calls and JSON well-formed, and a Node guard replays the same mask.
- */
-const WEATHER_TOOL = {
-  type: 'function' as const,
-  function: {
-    name: 'get_weather',
-    description: 'Get the current weather in a city',
-    parameters: { type: 'object', properties: { city: { type: 'string', description: 'The city' } }, required: ['city'] },
-  },
-};
-const WEATHER_QUESTION = 'What is the weather in Paris?';
-const WEATHER_RESULT = 'Sunny, 21 C';
-const WEATHER_ANSWER = 'It is sunny in Paris.';
-const JSON_QUESTION = 'Describe Tessera as JSON.';
-const NETWORK = { name: 'Tessera', kind: 'network' };
+const { weatherTool: WEATHER_TOOL, weatherQuestion: WEATHER_QUESTION, weatherResult: WEATHER_RESULT } = TINY_CHAT;
+const { weatherAnswer: WEATHER_ANSWER, jsonQuestion: JSON_QUESTION, network: NETWORK } = TINY_CHAT;
 
 /** What a snippet prints with console.log, in order. */
 async function logged(run: () => Promise<void>): Promise<unknown[]> {
@@ -43,24 +26,20 @@ async function logged(run: () => Promise<void>): Promise<unknown[]> {
 }
 
 describe('tool calling and structured output through the clients developers use, against a real tab', () => {
+  // The tiny chat model answers these questions under greedy decoding (support/tiny-chat-tab.ts); the tab's
+  // grammar (XGrammar) keeps tool calls and JSON well-formed, and a Node guard replays the same mask.
+  let tab: TinyChatTab;
   let coordinator: RunningCoordinator;
-  let browser: Browser;
   let client: OpenAI;
-  let baseURL: string;
 
   beforeAll(async () => {
-    coordinator = await startCoordinator();
-    browser = await launchChromium();
-    const context = await browser.newContext();
-    const tab = await openVolunteerTab(context, coordinator.url, { models: [TINY_CHAT_ID] });
-    await waitForServingTabs(coordinator.url, 1, [TINY_CHAT_ID], 120_000, () => pageLogs(tab));
-    baseURL = `${coordinator.url}/v1`;
-    client = new OpenAI({ baseURL, apiKey: 'not-needed', maxRetries: 0 });
+    tab = await startTinyChatTab();
+    coordinator = tab.coordinator;
+    client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: 'not-needed', maxRetries: 0 });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await coordinator?.close();
+    await tab?.close();
   });
 
   it('openai: a tool call comes back as tool_calls, and a Node guard replaying the grammar finds it valid', async () => {

@@ -215,8 +215,18 @@ describe('OpenAI Responses API (POST /v1/responses) with the official openai cli
       { body: { ...base, tools: [{ type: 'web_search' }] }, status: 400, code: 'unsupported_parameter', param: 'tools.0.type' },
       { body: { ...base, tool_choice: 'required' }, status: 400, code: 'invalid_request', param: 'tool_choice' },
       { body: { ...base, tool_choice: { type: 'file_search' } }, status: 400, code: 'unsupported_parameter', param: 'tool_choice' },
-      { body: { ...base, input: [{ type: 'item_reference', id: 'msg_1' }] }, status: 400, code: 'unsupported_parameter', param: 'input.0.type' },
-      { body: { ...base, text: { format: { type: 'json_schema', name: 'x' } } }, status: 400, code: 'invalid_request', param: 'text.format.schema' },
+      {
+        body: { ...base, input: [{ type: 'item_reference', id: 'msg_1' }] },
+        status: 400,
+        code: 'unsupported_parameter',
+        param: 'input.0.type',
+      },
+      {
+        body: { ...base, text: { format: { type: 'json_schema', name: 'x' } } },
+        status: 400,
+        code: 'invalid_request',
+        param: 'text.format.schema',
+      },
       {
         body: { ...base, input: [{ role: 'user', content: [image] }] },
         status: 400,
