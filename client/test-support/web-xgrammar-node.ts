@@ -20,4 +20,6 @@ new Function('exports', 'module', 'require', '__filename', 'nodeModule', source)
 );
 
 export const { CompiledGrammar, Grammar, GrammarCompiler, GrammarMatcher, StructuralTagItem, Testings, TokenizerInfo } = module.exports;
+// Scripts run with tsx have no alias: the engine takes the module from the global when it is there.
+Reflect.set(globalThis, 'xgrammar', module.exports);
 export default module.exports;

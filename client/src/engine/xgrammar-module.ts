@@ -12,6 +12,9 @@ let loading: Promise<XGrammarModule> | null = null;
  * a CommonJS loader, client/test-support/web-xgrammar-node.ts).
  */
 export function loadXGrammar(): Promise<XGrammarModule> {
+  const loaded: unknown = Reflect.get(globalThis, 'xgrammar');
+  // Already on the global (Node benchmarks load it as CommonJS first: client/test-support/web-xgrammar-node.ts).
+  if (typeof loaded === 'object' && loaded !== null && 'GrammarMatcher' in loaded) loading ??= Promise.resolve(loaded as XGrammarModule);
   loading ??= import('@mlc-ai/web-xgrammar').then((imported: unknown) => {
     // Depending on the bundler the exports are on the module, on its default (CommonJS interop), or global.
     const candidates: unknown[] = [imported, Reflect.get(Object(imported), 'default'), Reflect.get(globalThis, 'xgrammar')];
