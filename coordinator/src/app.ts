@@ -7,6 +7,7 @@ import type { ModelCatalogEntry } from '@tessera/shared';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
+import type { Server as SocketServer } from 'socket.io';
 import { catalogRoute } from './api/catalog-route.ts';
 import { anthropicCountTokensRoute } from './api/anthropic-count-tokens-route.ts';
 import { anthropicMessagesRoute } from './api/anthropic-messages-route.ts';
@@ -37,6 +38,8 @@ import { securityHeaders } from './http/security-headers.ts';
 import { registerApiCors } from './http/api-cors.ts';
 import { registerStaticHosting } from './http/static-hosting.ts';
 import { workerSocketPlugin } from './http/worker-socket-plugin.ts';
+import { ObserverHistoryStore } from './observers/observer-history.ts';
+import { OBSERVER_KEEP_MS, ObserverStream } from './observers/observer-stream.ts';
 import type { AccountDirectory } from './rewards/account-directory.ts';
 import { rewardsRoutes } from './rewards/rewards-routes.ts';
 import { sitesRoutes } from './sites/sites-routes.ts';
@@ -186,7 +189,17 @@ export async function buildApp(options: BuildAppOptions): Promise<CoordinatorApp
 
   const { registry, metrics } = core;
   const tasks = keyedTasks(core.dispatcher, core.keys, (keyId, record) => core.developerStream.keySubmitted(keyId, record));
-  await app.register(workerSocketPlugin, { gateway: core.gateway, cluster: core.cluster?.sockets, developers: core.developerStream });
+  const observers = new ObserverStream({
+    events: core.events,
+    history: new ObserverHistoryStore(db, OBSERVER_KEEP_MS),
+    snapshot: () => networkSnapshot(core),
+    logger: app.log,
+    ...(core.scaleOut === undefined ? {} : { samples: () => core.scaleOut?.isLeader() === true }),
+  });
+  core.lifecycle.add(observers);
+  // The dashboard's `/observers` namespace rides on the same socket.io server as the developers' `/api`.
+  const developers = { listen: (io: SocketServer) => [core.developerStream, observers].forEach((part) => part.listen(io)) };
+  await app.register(workerSocketPlugin, { gateway: core.gateway, cluster: core.cluster?.sockets, developers });
   const { idempotency } = core;
   const { abandonGraceMs } = config;
   const tokenTexts = (modelId: string): Promise<((tokenId: number) => string) | null> => core.counter.tokenText(modelId);

@@ -23,6 +23,7 @@ export * from './cluster-messages.ts';
 export * from './peer/index.ts';
 export * from './tasks-api.ts';
 export * from './network-api.ts';
+export * from './observer-stream.ts';
 export * from './engine-messages.ts';
 export * from './tiny-model-files.generated.ts';
 export * from './tiny-model-answers.generated.ts';

@@ -235,4 +235,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // (NULL for one stored before: its conversation still continues), and the API key that made it (NULL: anonymous).
   `ALTER TABLE responses ADD COLUMN response TEXT`,
   `ALTER TABLE responses ADD COLUMN key_id TEXT`,
+  // The dashboard's history (src/observers/): one sample per interval as JSON, pruned past 24 h.
+  `CREATE TABLE observer_samples (
+     at INTEGER PRIMARY KEY,
+     sample TEXT NOT NULL
+   ) STRICT`,
 ];
