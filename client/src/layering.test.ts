@@ -21,6 +21,8 @@ const RANK: Record<string, number> = {
   volunteer: 5,
   playground: 5,
   dashboard: 5,
+  // The guard page is the volunteer runtime in the guard role: it reuses the volunteer page's components.
+  guard: 5.5,
   app: 6,
   // The embeddable widget's frame and element: a composition root of its own, beside app/.
   widget: 6,

@@ -2,6 +2,7 @@ import { fetchNetworkSnapshot } from '../api/network-client.ts';
 import { OpenAIClient } from '../api/openai-client.ts';
 import { DashboardState } from '../dashboard/dashboard-state.svelte.ts';
 import { NetworkRewardsState } from '../dashboard/network-rewards-state.svelte.ts';
+import { GuardOutlook } from '../guard/guard-outlook.svelte.ts';
 import { identityProofBits } from '../identity/identity-proof.ts';
 import { loadTabIdentity } from '../identity/identity-store.browser.ts';
 import { CacheModelFileStore } from '../model-files/model-file-store.browser.ts';
@@ -30,6 +31,8 @@ import { Router } from './router.svelte.ts';
 export interface TesseraApp {
   router: Router;
   volunteer: VolunteerState;
+  /** The guard page's view of the network (why no check comes). */
+  guardOutlook: GuardOutlook;
   wallet: WalletLinkState;
   rewards: RewardsState;
   playground: PlaygroundState;
@@ -56,8 +59,9 @@ export async function createApp(): Promise<TesseraApp> {
     hubUrl: options.hubUrl ?? catalog.hubUrl,
     userAgent: navigator.userAgent,
     probeDevice,
-    // Workers and guards prove work for their key at the difficulty the coordinator publishes.
-    loadIdentity: (mode) => loadTabIdentity(mode, () => identityProofBits(origin)),
+    // Workers and guards prove work for their key at the difficulty the coordinator publishes. Each role
+    // has its own key, so a guard tab can check the worker tab of its own browser profile.
+    loadIdentity: (mode) => loadTabIdentity(mode, () => identityProofBits(origin), undefined, options.role),
     startEngine: startEngineWorker,
     modelFileStore: CacheModelFileStore.available() ? new CacheModelFileStore() : null,
     createPeerNetwork: options.peers ? createBrowserPeerNetwork : null,
@@ -70,6 +74,7 @@ export async function createApp(): Promise<TesseraApp> {
   return {
     router: new Router(),
     volunteer: new VolunteerState(node, standing),
+    guardOutlook: new GuardOutlook((signal) => fetchNetworkSnapshot(origin, signal)),
     wallet,
     rewards: new RewardsState(
       new RewardsTracker({

@@ -1,20 +1,11 @@
-import { proveIdentity, storedIdentityProofSchema, type StoredIdentityProof } from './identity-proof.ts';
-import {
-  Ed25519UnsupportedError,
-  ephemeralTabIdentity,
-  generateTabKeyPair,
-  isTabKeyPair,
-  tabIdentityFromKeyPair,
-  withIdentityProof,
-} from './tab-identity.ts';
+import { proveIdentity } from './identity-proof.ts';
+import { persistentRoleIdentity } from './role-identity.ts';
+import type { KeyRecordStore, KeyRole } from './role-identity.ts';
+import { Ed25519UnsupportedError, ephemeralTabIdentity, isTabKeyPair, withIdentityProof } from './tab-identity.ts';
 import type { IdentityMode, LoadedIdentity, TabIdentity } from './tab-identity.ts';
 
 const DATABASE = 'tessera-identity';
 const STORE = 'keys';
-/** One key per origin and browser profile: every tab of this profile is the same identity. */
-const RECORD = 'tab-key';
-/** The key's proof of work, beside it: made once, when the key is (or, for a key older than proofs, once more). */
-const PROOF_RECORD = 'identity-proof';
 
 function request<Value>(req: IDBRequest<Value>): Promise<Value> {
   return new Promise((resolve, reject) => {
@@ -29,25 +20,20 @@ function openDatabase(name: string): Promise<IDBDatabase> {
   return request(open);
 }
 
-async function readKeyPair(db: IDBDatabase): Promise<CryptoKeyPair | null> {
-  const value: unknown = await request(db.transaction(STORE, 'readonly').objectStore(STORE).get(RECORD));
-  return isTabKeyPair(value) ? value : null;
-}
-
 /**
  * Keeps `candidate` unless another tab stored a key first: the check and the write happen in one
  * transaction, so tabs opened together still end up with one key.
  */
-function keepFirstKeyPair(db: IDBDatabase, candidate: CryptoKeyPair): Promise<CryptoKeyPair> {
+function keepFirstKeyPair(db: IDBDatabase, record: string, candidate: CryptoKeyPair): Promise<CryptoKeyPair> {
   return new Promise((resolve, reject) => {
     const transaction = db.transaction(STORE, 'readwrite');
     const store = transaction.objectStore(STORE);
     let kept = candidate;
-    const existing = store.get(RECORD);
+    const existing = store.get(record);
     existing.addEventListener('success', () => {
       const value: unknown = existing.result;
       if (isTabKeyPair(value)) kept = value;
-      else store.put(candidate, RECORD);
+      else store.put(candidate, record);
     });
     transaction.addEventListener('complete', () => resolve(kept));
     transaction.addEventListener('error', () => reject(transaction.error ?? new Error('IndexedDB transaction failed')));
@@ -55,24 +41,21 @@ function keepFirstKeyPair(db: IDBDatabase, candidate: CryptoKeyPair): Promise<Cr
   });
 }
 
-async function readProof(db: IDBDatabase): Promise<StoredIdentityProof | null> {
-  const value: unknown = await request(db.transaction(STORE, 'readonly').objectStore(STORE).get(PROOF_RECORD));
-  const parsed = storedIdentityProofSchema.safeParse(value);
-  return parsed.success ? parsed.data : null;
+/** One role's records in this origin's IndexedDB: one key per role, origin and browser profile. */
+function indexedDbRecords(db: IDBDatabase): KeyRecordStore {
+  return {
+    read: (record) => request<unknown>(db.transaction(STORE, 'readonly').objectStore(STORE).get(record)),
+    keepFirst: (record, candidate) => keepFirstKeyPair(db, record, candidate),
+    write: async (record, value) => {
+      await request(db.transaction(STORE, 'readwrite').objectStore(STORE).put(value, record));
+    },
+  };
 }
 
-async function persistentIdentity(proofBits: (() => Promise<number>) | undefined, database: string): Promise<TabIdentity> {
+async function persistentIdentity(proofBits: (() => Promise<number>) | undefined, database: string, role: KeyRole): Promise<TabIdentity> {
   const db = await openDatabase(database);
   try {
-    const keyPair = (await readKeyPair(db)) ?? (await keepFirstKeyPair(db, await generateTabKeyPair()));
-    const identity = await tabIdentityFromKeyPair(keyPair, 'persistent');
-    if (proofBits === undefined) return identity;
-    const stored = await readProof(db);
-    const proof = await proveIdentity(identity.publicKey, await proofBits(), stored);
-    // Keeping it is worth a second of CPU on the next visit, but a tab that cannot store it still has it now.
-    if (proof !== stored)
-      await request(db.transaction(STORE, 'readwrite').objectStore(STORE).put(proof, PROOF_RECORD)).catch(() => undefined);
-    return withIdentityProof(identity, proof.nonce);
+    return await persistentRoleIdentity(indexedDbRecords(db), role, proofBits);
   } finally {
     db.close();
   }
@@ -96,11 +79,18 @@ async function ephemeralIdentity(proofBits: (() => Promise<number>) | undefined)
  * Rejects with `Ed25519UnsupportedError` when WebCrypto has no Ed25519. When IndexedDB is unusable
  * (some private modes), falls back to an ephemeral key and says so in `warning`. `database` names the
  * IndexedDB database (the widget keeps one key per site it is embedded in, apart from the volunteer page's).
+ * `role` picks the key within it: a worker and a guard of one profile are two identities, so the guard can
+ * check the worker's results (a key never checks its own); a profile's key from before keeps being the worker's.
  */
-export async function loadTabIdentity(mode: IdentityMode, proofBits?: () => Promise<number>, database = DATABASE): Promise<LoadedIdentity> {
+export async function loadTabIdentity(
+  mode: IdentityMode,
+  proofBits?: () => Promise<number>,
+  database = DATABASE,
+  role: KeyRole = 'worker',
+): Promise<LoadedIdentity> {
   if (mode === 'ephemeral') return { identity: await ephemeralIdentity(proofBits), warning: null };
   try {
-    return { identity: await persistentIdentity(proofBits, database), warning: null };
+    return { identity: await persistentIdentity(proofBits, database, role), warning: null };
   } catch (error) {
     if (error instanceof Ed25519UnsupportedError) throw error;
     const reason = error instanceof Error ? error.message : 'unknown failure';
