@@ -1,48 +1,66 @@
-import type { NetworkSnapshot } from '@tessera/shared';
-import { describeError } from '../api/api-error.ts';
-import { ChainedPoller } from '../api/chained-poller.ts';
-import { fetchNetworkSnapshot } from '../api/network-client.ts';
+import type { NetworkSnapshot, ObserverSample } from '@tessera/shared';
+import { capacityByModel, tabsByTier } from './network-tables.ts';
+import { openObserverFeed, type CreateObserverSocket } from './observer-feed.ts';
 
-export const POLL_INTERVAL_MS = 2000;
-/** Throughput samples kept for the sparkline: two minutes at one per poll. */
-const HISTORY_LENGTH = 60;
+/** Samples kept on the page: the coordinator's 24 h at one per 10 s, and a little slack. */
+const MAX_SAMPLES = 9000;
 
-/** Polls `GET /api/v1/network` while the dashboard is on screen. */
+/**
+ * The dashboard's live view of the network, pushed by the coordinator over `/observers` while the page is
+ * on screen (no polling): the latest snapshot, and the sampled history the charts draw, which the
+ * coordinator sends whole on every (re)connect so a reload loses nothing.
+ */
 export class DashboardState {
   snapshot = $state.raw<NetworkSnapshot | null>(null);
+  samples = $state.raw<ObserverSample[]>([]);
+  sampleMs = $state(10_000);
+  connected = $state(false);
   error = $state<string | null>(null);
   updatedAt = $state<number | null>(null);
-  /** Recent network tokens/s, oldest first. */
-  history = $state.raw<number[]>([]);
 
   readonly workers = $derived(this.snapshot?.nodes.filter((node) => node.role === 'worker').length ?? 0);
   readonly guards = $derived(this.snapshot?.nodes.filter((node) => node.role === 'guard').length ?? 0);
+  readonly capacity = $derived(this.snapshot === null ? [] : capacityByModel(this.snapshot));
+  readonly tiers = $derived(this.snapshot === null ? [] : tabsByTier(this.snapshot));
 
   readonly #origin: string;
-  readonly #poller = new ChainedPoller({ intervalMs: POLL_INTERVAL_MS, poll: (signal) => this.#poll(signal) });
+  readonly #createSocket: CreateObserverSocket | undefined;
+  #close: (() => void) | null = null;
 
-  constructor(origin: string) {
+  constructor(origin: string, createSocket?: CreateObserverSocket) {
     this.#origin = origin;
+    this.#createSocket = createSocket;
   }
 
   start(): void {
-    this.#poller.start();
+    if (this.#close !== null) return;
+    this.#close = openObserverFeed(
+      this.#origin,
+      {
+        history: (history) => {
+          this.sampleMs = history.sampleMs;
+          this.samples = history.samples.slice(-MAX_SAMPLES);
+        },
+        sample: (sample) => {
+          this.samples = [...this.samples.filter((kept) => kept.at < sample.at), sample].slice(-MAX_SAMPLES);
+        },
+        snapshot: (snapshot) => {
+          this.snapshot = snapshot;
+          this.updatedAt = Date.now();
+          this.error = null;
+        },
+        connection: (connected, error) => {
+          this.connected = connected;
+          if (error !== undefined) this.error = error;
+        },
+      },
+      this.#createSocket,
+    );
   }
 
   stop(): void {
-    this.#poller.stop();
-  }
-
-  async #poll(signal: AbortSignal): Promise<void> {
-    try {
-      const snapshot = await fetchNetworkSnapshot(this.#origin, signal);
-      this.snapshot = snapshot;
-      this.updatedAt = Date.now();
-      this.error = null;
-      this.history = [...this.history, snapshot.throughput.tokensPerSecond].slice(-HISTORY_LENGTH);
-    } catch (error) {
-      if (!this.#poller.running) return;
-      this.error = describeError(error);
-    }
+    this.#close?.();
+    this.#close = null;
+    this.connected = false;
   }
 }
