@@ -1,6 +1,17 @@
-import type { EpochView } from '@tessera/shared';
+import { creditFor } from '@tessera/shared';
+import type { CreditEntry, EpochView } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
-import { formatTimeLeft, formatTsra, openEpoch, settledEpochs, shortHex } from './rewards-text.ts';
+import {
+  EARNINGS_FLOW,
+  earningsEstimate,
+  formatTimeLeft,
+  formatTsra,
+  lowPayNote,
+  openEpoch,
+  rateFromHistory,
+  settledEpochs,
+  shortHex,
+} from './rewards-text.ts';
 
 describe('formatTsra', () => {
   it('shows smallest units (8 decimals) as TSRA, exactly', () => {
@@ -51,5 +62,67 @@ describe('epoch lists', () => {
   it('lists the settled ones newest first, at most `limit`', () => {
     expect(settledEpochs(epochs).map((e) => e.epoch)).toEqual([3, 2, 1]);
     expect(settledEpochs(epochs, 2).map((e) => e.epoch)).toEqual([3, 2]);
+  });
+});
+
+describe('earnings estimate', () => {
+  const credit = (model: string, units: number, amount: bigint): CreditEntry => ({
+    taskId: `t-${model}-${units}`,
+    epoch: 1,
+    model,
+    units: String(units),
+    amount: amount.toString(),
+    status: 'escrow',
+    createdAt: 0,
+  });
+  const multipliers: Record<string, number> = { tiny: 0.01, big: 1 };
+  const multiplierOf = (model: string): number | null => multipliers[model] ?? null;
+
+  it("reads the coordinator's rate back from this key's credit, undoing model and tier multipliers", () => {
+    const rate = 2500n;
+    const history = [
+      credit('tiny', 3, creditFor({ units: 3n, ratePerUnit: rate, modelMultiplier: 0.01, tier: 'veteran' })),
+      credit('tiny', 97, creditFor({ units: 97n, ratePerUnit: rate, modelMultiplier: 0.01, tier: 'veteran' })),
+      credit('gone', 500, 1n),
+    ];
+    expect(rateFromHistory(history, multiplierOf, 'veteran')).toBe(rate);
+    expect(rateFromHistory([credit('gone', 5, 10n)], multiplierOf, 'trusted')).toBeNull();
+    expect(rateFromHistory([], multiplierOf, 'trusted')).toBeNull();
+    expect(rateFromHistory(history, multiplierOf, 'banned')).toBeNull();
+  });
+
+  it('estimates TSRA per hour from the measured speed, two significant digits', () => {
+    // 10 tok/s × 3600 s × 1000 units × ×1 = 36,000,000 units = 0.36 TSRA.
+    expect(earningsEstimate({ tokensPerSecond: 10, ratePerUnit: 1000n, modelMultipliers: [1], tier: 'trusted' })).toBe(
+      "About 0.36 TSRA/hour at the current rate for the models you chose, while kept busy at this device's 10.0 tokens/s.",
+    );
+    // A tiny test model pays a hundredth; a veteran ×1.2: 12.3 × 3600 × 1000 × 0.01 × 1.2 = 531,360 → 530,000.
+    expect(earningsEstimate({ tokensPerSecond: 12.3, ratePerUnit: null, modelMultipliers: [0.01], tier: 'veteran' })).toContain(
+      "About 0.0053 TSRA/hour at the coordinator's default rate",
+    );
+  });
+
+  it('gives a per-1,000-token figure before the speed is known, and asks for a model without one', () => {
+    expect(earningsEstimate({ tokensPerSecond: null, ratePerUnit: null, modelMultipliers: [1, 0.2], tier: 'probation' })).toContain(
+      'About 0.006 TSRA per 1,000 tokens served',
+    );
+    expect(earningsEstimate({ tokensPerSecond: 5, ratePerUnit: 1000n, modelMultipliers: [], tier: 'trusted' })).toBe(
+      'Choose a model to see what lending it would earn.',
+    );
+  });
+
+  it('says why a test model pays little, and nothing for full-rate models', () => {
+    expect(lowPayNote([{ id: 'tessera/tiny-gpt2', rewardMultiplier: 0.01 }])).toContain(
+      'tessera/tiny-gpt2 pays ×0.01: tiny test models exist to check that the network works',
+    );
+    expect(lowPayNote([{ id: 'x', rewardMultiplier: 0.2 }])).toContain('x pays ×0.2: small models');
+    expect(lowPayNote([{ id: 'y', rewardMultiplier: 1 }])).toBeNull();
+  });
+
+  it('explains escrow → credited → claimable in that order', () => {
+    const at = (word: string): number => EARNINGS_FLOW.indexOf(word);
+    expect(at('escrow')).toBeGreaterThanOrEqual(0);
+    expect(at('escrow')).toBeLessThan(at('credited'));
+    expect(at('credited')).toBeLessThan(at('claimable'));
   });
 });

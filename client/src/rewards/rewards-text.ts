@@ -1,5 +1,5 @@
-import { formatAmount } from '@tessera/shared';
-import type { CreditStatus, EpochView, RewardsView } from '@tessera/shared';
+import { TIER_REWARD_MULTIPLIER, formatAmount } from '@tessera/shared';
+import type { CreditEntry, CreditStatus, EpochView, RewardsView, Tier } from '@tessera/shared';
 
 /** The token's symbol on every page. */
 export const TOKEN_SYMBOL = 'TSRA';
@@ -58,3 +58,78 @@ export function settledEpochs(epochs: readonly EpochView[], limit = 8): EpochVie
     .sort((a, b) => b.epoch - a.epoch)
     .slice(0, limit);
 }
+
+/**
+ * The coordinator's default `rewardPerUnit` (smallest units per generated token or embedded input,
+ * before multipliers). No endpoint tells the page the rate, so it is read back from this key's own credit
+ * (`rateFromHistory`) once there is some, and this default stands in until then.
+ */
+export const DEFAULT_RATE_PER_UNIT = 1000n;
+
+/**
+ * The base rate the coordinator paid this key, undoing the model and tier multipliers of its largest
+ * credit entry (the largest, so the rounding down of `creditFor` weighs least). Null without usable credit.
+ */
+export function rateFromHistory(
+  history: readonly CreditEntry[],
+  modelMultiplier: (model: string) => number | null,
+  tier: Tier,
+): bigint | null {
+  let best: { units: bigint; amount: bigint; multiplier: number } | null = null;
+  for (const entry of history) {
+    const multiplier = modelMultiplier(entry.model);
+    const units = BigInt(entry.units);
+    if (multiplier === null || multiplier <= 0 || units === 0n) continue;
+    if (best === null || units > best.units) best = { units, amount: BigInt(entry.amount), multiplier };
+  }
+  const tierMultiplier = TIER_REWARD_MULTIPLIER[tier];
+  if (best === null || tierMultiplier <= 0) return null;
+  const rate = Number(best.amount) / (Number(best.units) * best.multiplier * tierMultiplier);
+  return Number.isFinite(rate) ? BigInt(Math.round(rate)) : null;
+}
+
+/** `n` rounded to two significant digits, so an estimate does not pretend to eight decimals. */
+function roughly(n: number): bigint {
+  if (n <= 0 || !Number.isFinite(n)) return 0n;
+  const scale = 10 ** Math.max(0, Math.floor(Math.log10(n)) - 1);
+  return BigInt(Math.round(n / scale) * scale);
+}
+
+export interface EarningsEstimateInput {
+  /** This device's measured generation speed, null before it served anything. */
+  tokensPerSecond: number | null;
+  /** From `rateFromHistory`, or null to use `DEFAULT_RATE_PER_UNIT`. */
+  ratePerUnit: bigint | null;
+  /** The catalog's `rewardMultiplier` of each model chosen. */
+  modelMultipliers: readonly number[];
+  tier: Tier;
+}
+
+/**
+ * One sentence a volunteer can act on: about how much lending this device earns, in TSRA, for the
+ * models chosen, assuming it is kept busy (the network decides how busy).
+ */
+export function earningsEstimate(input: EarningsEstimateInput): string {
+  if (input.modelMultipliers.length === 0) return 'Choose a model to see what lending it would earn.';
+  const average = input.modelMultipliers.reduce((sum, m) => sum + m, 0) / input.modelMultipliers.length;
+  const perToken = Number(input.ratePerUnit ?? DEFAULT_RATE_PER_UNIT) * average * TIER_REWARD_MULTIPLIER[input.tier];
+  const rate = input.ratePerUnit === null ? "at the coordinator's default rate" : 'at the current rate';
+  if (input.tokensPerSecond === null || input.tokensPerSecond <= 0) {
+    return `About ${formatTsra(roughly(perToken * 1000))} ${TOKEN_SYMBOL} per 1,000 tokens served ${rate} for the models you chose; an hourly figure follows once this device has served a task and its speed is measured.`;
+  }
+  const perHour = perToken * input.tokensPerSecond * 3600;
+  return `About ${formatTsra(roughly(perHour))} ${TOKEN_SYMBOL}/hour ${rate} for the models you chose, while kept busy at this device's ${input.tokensPerSecond.toFixed(1)} tokens/s.`;
+}
+
+/** Why a chosen model pays less than the full rate, or null when none does. */
+export function lowPayNote(models: readonly { id: string; rewardMultiplier: number }[]): string | null {
+  const low = models.filter((model) => model.rewardMultiplier < 1);
+  if (low.length === 0) return null;
+  const list = low.map((model) => `${model.id} pays ×${model.rewardMultiplier}`).join(', ');
+  const tiny = low.some((model) => model.rewardMultiplier <= 0.01);
+  return `${list}${tiny ? ': tiny test models exist to check that the network works, and their answers are worth little' : ': small models do less work per token'}. Choose a larger model to earn more.`;
+}
+
+/** How an answer's pay moves, in the order it happens. */
+export const EARNINGS_FLOW =
+  'Each answer you serve is paid into escrow until a guard confirms it or the epoch closes; then it is credited (safe). When the epoch settles on chain, credit becomes claimable by your linked wallet.';

@@ -1,7 +1,7 @@
 import { tierSchema } from '@tessera/shared';
 import type { NetworkNode, NetworkSnapshot } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
-import { TIER_EXPLANATIONS, TIER_TONES, findNode } from './reputation-text.ts';
+import { TIER_EXPLANATIONS, TIER_TONES, checksText, findNode } from './reputation-text.ts';
 
 function node(nodeId: string): NetworkNode {
   return {
@@ -45,5 +45,11 @@ describe('reputation text', () => {
     };
     expect(findNode(snapshot, 'b')?.nodeId).toBe('b');
     expect(findNode(snapshot, 'c')).toBeNull();
+  });
+
+  it('says accuracy as checks passed, and nothing before the first check', () => {
+    expect(checksText({ validChecks: 0, invalidChecks: 0 })).toBe('no checks yet');
+    expect(checksText({ validChecks: 1, invalidChecks: 0 })).toBe('1 of 1 check passed');
+    expect(checksText({ validChecks: 7, invalidChecks: 2 })).toBe('7 of 9 checks passed');
   });
 });

@@ -30,3 +30,13 @@ export const TIER_TONES: Record<Tier, 'ok' | 'info' | 'warn' | 'bad'> = {
 export function findNode(snapshot: NetworkSnapshot, nodeId: string): NetworkNode | null {
   return snapshot.nodes.find((node) => node.nodeId === nodeId) ?? null;
 }
+
+/**
+ * Accuracy as the checks behind it: the coordinator's `accuracy` starts at a prior of 0.5, so a
+ * percentage before any check would report a score nobody earned.
+ */
+export function checksText(reputation: Pick<NetworkNode['reputation'], 'validChecks' | 'invalidChecks'>): string {
+  const total = reputation.validChecks + reputation.invalidChecks;
+  if (total === 0) return 'no checks yet';
+  return `${reputation.validChecks} of ${total} ${total === 1 ? 'check' : 'checks'} passed`;
+}
