@@ -11,10 +11,13 @@ export interface ChartSpec {
   title: string;
   /** The y axis's unit, shown on the axis and after each value in the legend. */
   unit: string;
+  /** Counts (tabs, tasks): the y axis ticks whole numbers only. */
+  whole: boolean;
   series: ChartSeries[];
   data: [number[], ...(number | null)[][]];
 }
 
+const WHOLE_UNITS = new Set(['tabs', 'tasks', 'per sample']);
 const PALETTE = ['#4f7cff', '#e8663d', '#2fa36b', '#b25fd6', '#d4a017', '#17a2b8', '#d6456b', '#7a8699'];
 
 function colored(labels: readonly string[]): ChartSeries[] {
@@ -32,6 +35,7 @@ function chart(
     id,
     title,
     unit,
+    whole: WHOLE_UNITS.has(unit),
     series: colored(lines.map(([label]) => label)),
     data: [samples.map((sample) => sample.at / 1000), ...lines.map(([, value]) => samples.map(value))],
   };

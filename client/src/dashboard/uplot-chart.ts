@@ -4,6 +4,8 @@ import 'uplot/dist/uPlot.min.css';
 import type { ChartSpec } from './dashboard-charts.ts';
 
 const HEIGHT = 180;
+/** Tick steps for counts: uPlot's defaults would label 0.5 of a tab. */
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 100_000];
 
 function formatValue(value: number | null | undefined, unit: string): string {
   if (value === null || value === undefined) return '–';
@@ -21,7 +23,13 @@ function options(spec: ChartSpec, width: number): uPlot.Options {
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
     axes: [
       { stroke: 'currentColor', grid: { stroke: 'rgba(127,127,127,0.15)' } },
-      { stroke: 'currentColor', label: spec.unit, size: 56, grid: { stroke: 'rgba(127,127,127,0.15)' } },
+      {
+        stroke: 'currentColor',
+        label: spec.unit,
+        size: 56,
+        grid: { stroke: 'rgba(127,127,127,0.15)' },
+        ...(spec.whole ? { incrs: WHOLE_STEPS } : {}),
+      },
     ],
     series: [
       { label: 'time' },
