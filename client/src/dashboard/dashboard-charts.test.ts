@@ -1,6 +1,6 @@
 import type { NetworkSnapshot, ObserverSample } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
-import { dashboardCharts } from './dashboard-charts.ts';
+import { dashboardCharts, epochCreditChart } from './dashboard-charts.ts';
 import { capacityByModel, tabsByTier } from './network-tables.ts';
 import { openObserverFeed, type ObserverSocket } from './observer-feed.ts';
 
@@ -138,5 +138,27 @@ describe('openObserverFeed', () => {
     expect(got).toEqual(['connected true', 'history 1', 'sample 2', 'snapshot 1']);
     close();
     expect(closed).toBe(true);
+  });
+});
+
+describe('epochCreditChart', () => {
+  it('plots each closed epoch’s total in TSRA at its end, leaving the open one out', () => {
+    const epoch = (n: number, total: string | null) => ({
+      epoch: n,
+      startedAt: n * 3_600_000,
+      endsAt: (n + 1) * 3_600_000,
+      status: total === null ? ('open' as const) : ('closed' as const),
+      root: null,
+      total,
+      accounts: 1,
+      txHash: null,
+      hcsSequence: null,
+    });
+    const chart = epochCreditChart([epoch(3, null), epoch(2, '150000000'), epoch(1, '120000')]);
+    expect(chart.unit).toBe('TSRA');
+    expect(chart.data).toEqual([
+      [7200, 10_800],
+      [0.0012, 1.5],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { ObserverSample } from '@tessera/shared';
+import { formatAmount, type EpochView, type ObserverSample } from '@tessera/shared';
 
 export interface ChartSeries {
   label: string;
@@ -87,4 +87,20 @@ export function dashboardCharts(samples: readonly ObserverSample[]): ChartSpec[]
       ['caught', (s) => s.caught],
     ]),
   ];
+}
+
+/**
+ * Credit per closed epoch, in TSRA, at each epoch's end: from `GET /api/v1/epochs`, which the Rewards section
+ * already reads. The open epoch is left out: its total is not known until it closes.
+ */
+export function epochCreditChart(epochs: readonly EpochView[]): ChartSpec {
+  const closed = epochs.filter((epoch) => epoch.total !== null).sort((a, b) => a.endsAt - b.endsAt);
+  return {
+    id: 'credit',
+    title: 'Credit per epoch',
+    unit: 'TSRA',
+    whole: false,
+    series: colored(['credited']),
+    data: [closed.map((epoch) => epoch.endsAt / 1000), closed.map((epoch) => Number(formatAmount(BigInt(epoch.total ?? '0'))))],
+  };
 }
