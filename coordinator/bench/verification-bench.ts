@@ -13,10 +13,13 @@
  *   owner holds k of n guards, under the shipped guard rule and the one before it.
  * - Sybil identities (sybil-simulation.ts): guard compute per new identity, and what an attacker with N
  *   addresses earns per hour before its identities are caught, under the shipped admission limits.
+ * - Lazy guards (guard-honesty-simulation.ts): real checks until a planted check catches one, planted ÷ real
+ *   checks of an honest guard, and all verification as a share of the workers' compute.
  */
 import { DEFAULT_REPLICATION_POLICY, checkProbabilityFor, emptyReputation, judgeChatClaim, recordCheck, tierOf } from '@tessera/shared';
 import type { ChatTaskSpec, ReplicationPolicy, TokenScore } from '@tessera/shared';
 import { printCollusionFigures } from './collusion-simulation.ts';
+import { printGuardHonestyFigures } from './guard-honesty-simulation.ts';
 import { printPatientCheaterFigures } from './patient-cheater.ts';
 import { printSybilFigures } from './sybil-simulation.ts';
 
@@ -245,6 +248,7 @@ function main(): void {
   printCollusionFigures({ trials: Math.min(options.trials, 2000), random });
   printPatientCheaterFigures({ trials: options.trials, random });
   printSybilFigures({ hours: options.sybilHours, tasksPerHour: options.tasksPerHour, tokensPerTask: options.outputTokens, random });
+  printGuardHonestyFigures({ trials: Math.min(options.trials, 2000), random });
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 

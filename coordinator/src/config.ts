@@ -164,6 +164,19 @@ export const CONFIG_FIELDS = {
     help: 'mean time between repeated known-answer checks of each model a tab serves (random, exponential); 0: only on join',
     schema: z.coerce.number().int().min(0).default(600_000),
   },
+  plantedChecks: {
+    env: 'TESSERA_PLANTED_CHECKS',
+    help: 'now and then hand a guard a claim whose verdict is known (a result two guards confirmed, or a copy with one token swapped), at the rate a worker of its record is checked; a guard that answers it wrongly is caught like a cheating worker',
+    schema: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((value) => value === 'true'),
+  },
+  plantedCheckDelayMs: {
+    env: 'TESSERA_PLANTED_CHECK_DELAY_MS',
+    help: 'a planted check reaches its guard within this long (uniform) after the real check it was drawn beside',
+    schema: z.coerce.number().int().min(0).default(30_000),
+  },
   guardsFromOtherNetworks: {
     env: 'TESSERA_GUARDS_FROM_OTHER_NETWORKS',
     help: 'a guard must connect from another network (/24 or /64) than the worker it checks and than the other guards of that check; false only where all tabs share one address (local testing)',

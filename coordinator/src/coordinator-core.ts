@@ -49,6 +49,7 @@ import { ModelTrustMetrics } from './models/model-trust-metrics.ts';
 import { CanaryBook } from './verification/canary-book.ts';
 import { KnownAnswerChecks } from './verification/known-answer-checks.ts';
 import { CoAppearanceWatch } from './verification/co-appearance-watch.ts';
+import { PlantedChecks } from './verification/planted-checks.ts';
 import { Verifier } from './verification/verifier.ts';
 import { createWalletLinkService } from './wallet/wallet-link-service.ts';
 import { AdmissionControl } from './workers/admission-control.ts';
@@ -142,6 +143,10 @@ export async function createCoordinatorCore(options: CoordinatorCoreOptions): Pr
     guardLeaseMs: config.guardLeaseMs,
     checkTimeoutMs: config.checkTimeoutMs,
     guardsFromOtherNetworks: config.guardsFromOtherNetworks,
+    // Guards are checked too: known claims, planted at the rate a worker of the guard's record is checked.
+    planted: config.plantedChecks
+      ? new PlantedChecks({ decode: (model, tokenIds) => counter.decode(model, tokenIds), delayMs: config.plantedCheckDelayMs, logger })
+      : undefined,
     raisedFloor: (workerKey) => behaviour.raisedFloor(workerKey),
     // One owner's keys (one linked Hedera account, or tabs one script starts and stops) never check each other.
     related: (guardKey, workerKey) => {

@@ -79,6 +79,8 @@ export const modelCatalogEntrySchema = z.object({
   downloadBytes: z.number().int().min(0),
   /** Weight of one unit of this model's work in rewards (issue 4). */
   rewardMultiplier: z.number().min(0),
+  /** Weight of one unit a guard re-scores (`guardRewardMultiplierOf`); absent: a share of `rewardMultiplier`. */
+  guardRewardMultiplier: z.number().min(0).optional(),
   canary: modelCanarySchema.nullable(),
   /** Known-answer checks from a trusted reference run (`npm run models:hash`): coordinators ask them of tabs, rotated. */
   knownAnswers: z.array(knownAnswerSchema).max(32),

@@ -24,6 +24,10 @@ export interface CoordinatorEvents {
   'task:cancelled': { record: TaskRecord; queued: number };
   /** A guard's check of a worker's result ended with a verdict (not `unverified`). */
   'verify:checked': { workerKey: string; verdict: 'valid' | 'invalid'; reason: string };
+  /** A guard completed a check (its verdict agreed with its evidence): `units` re-scored, paid whether the check was planted or real. */
+  'guard:checked': { guardKey: string; jobId: string; model: string; units: number };
+  /** A guard answered a planted check (`PlantedChecks`): `passed` when its verdict was the one the coordinator knew. */
+  'guard:tested': { guardKey: string; passed: boolean; reason: string };
   /** A guard's verdict was overruled or contradicted its own evidence. */
   'guard:penalized': { guardKey: string; why: string };
   /** A tab passed admission and was welcomed. */

@@ -13,6 +13,7 @@ import { movingAverage, type ReputationBook } from './reputation-book.ts';
  *   own message ended it: an error, a wrong or caught result);
  * - a guard's verdict on a result: a valid or invalid check (this drives tiers and check rates);
  * - a guard overruled or contradicting its own evidence: an invalid check against the guard;
+ * - a guard's answer to a planted check: a valid or invalid check of the guard;
  * - a tab leaving: its connected time added to its uptime.
  */
 export function keepReputation(events: CoordinatorEventBus, book: ReputationBook): void {
@@ -35,6 +36,10 @@ export function keepReputation(events: CoordinatorEventBus, book: ReputationBook
   });
   events.on('verify:checked', ({ workerKey, verdict }) => {
     book.update(workerKey, (stats) => recordCheck(stats, verdict));
+  });
+  // A planted check is to a guard what a guard's check is to a worker.
+  events.on('guard:tested', ({ guardKey, passed }) => {
+    book.update(guardKey, (stats) => recordCheck(stats, passed ? 'valid' : 'invalid'));
   });
   events.on('guard:penalized', ({ guardKey }) => {
     book.update(guardKey, (stats) => recordCheck(stats, 'invalid'));

@@ -1,4 +1,4 @@
-import { creditFor, findModel, guardsCanCheck, workUnits } from '@tessera/shared';
+import { creditFor, findModel, guardRewardMultiplierOf, guardsCanCheck, workUnits } from '@tessera/shared';
 import type { ModelCatalogEntry, Tier } from '@tessera/shared';
 import type { TaskRecord, TaskResultRecord } from '../tasks/task-record.ts';
 
@@ -48,5 +48,41 @@ export function creditPolicy(input: {
     units,
     amount: creditFor({ units, ratePerUnit: input.ratePerUnit, modelMultiplier, tier }),
     escrow: result.check !== 'passed',
+  };
+}
+
+/** Ledger key of a guard's pay for one check: one row per job and guard key, so a check is never paid twice. */
+export function guardCreditKey(jobId: string, guardKey: string): string {
+  return `${jobId}~guard~${guardKey}`;
+}
+
+/**
+ * What a completed check earns its guard: the tokens (chat) or inputs (embeddings) it re-scored × the base
+ * rate × the model's guard multiplier (`guardRewardMultiplierOf`) × the guard's tier multiplier. Always held
+ * in escrow until its epoch closes: a guard's verdict is only ever tested by planted checks, at random, so
+ * what it earned is forfeited if one catches it first. Planted checks are paid the same, or pay would tell
+ * them apart.
+ */
+export function guardCreditPolicy(input: {
+  guardKey: string;
+  jobId: string;
+  model: string;
+  units: number;
+  tier: Tier;
+  catalog: readonly ModelCatalogEntry[];
+  ratePerUnit: bigint;
+}): CreditEntry {
+  const model = findModel(input.catalog, input.model);
+  const units = BigInt(input.units);
+  return {
+    taskId: guardCreditKey(input.jobId, input.guardKey),
+    publicKey: input.guardKey,
+    model: input.model,
+    units,
+    amount:
+      model === undefined
+        ? 0n
+        : creditFor({ units, ratePerUnit: input.ratePerUnit, modelMultiplier: guardRewardMultiplierOf(model), tier: input.tier }),
+    escrow: true,
   };
 }

@@ -6,6 +6,7 @@ import type {
   TaskOutput,
   TaskSpec,
   VerifyError,
+  VerifyEvidence,
   VerifyJobId,
   VerifyVerdict,
 } from '@tessera/shared';
@@ -19,6 +20,7 @@ import type { WorkerSession } from '../workers/worker-session.ts';
 import type { CheckDecision, CheckOutcome, ResultChecker } from './check-outcome.ts';
 import { finalConsensus, guardConsensus, type Consensus, type GuardVote } from './guard-consensus.ts';
 import { GUARD_WEIGHT, pickWeighted } from './pick-weighted.ts';
+import type { PlantedChecks, PlantedClaim } from './planted-checks.ts';
 
 export interface VerifierOptions {
   registry: WorkerRegistry;
@@ -49,6 +51,8 @@ export interface VerifierOptions {
    * delivered unverified while the network has a guard for it.
    */
   elsewhere?: GuardsElsewhere;
+  /** Checks of the guards themselves (`PlantedChecks`); none when absent. */
+  planted?: PlantedChecks;
   /** Uniform [0, 1); injectable so simulations and tests are reproducible. */
   random?: () => number;
   now?: () => number;
@@ -80,6 +84,10 @@ interface Job {
   /** Agreeing guards needed to confirm: two for a newcomer's or a just-promoted tab's work. */
   required: number;
   votes: GuardVote[];
+  /** Each accepted verdict's evidence: a result confirmed with room to spare may become a planted check. */
+  evidence: Array<{ guardKey: string; evidence: VerifyEvidence }>;
+  /** A planted check (`PlantedChecks`): the verdict the coordinator knows is right. Never re-dispatched. */
+  planted?: PlantedClaim['truth'];
   asked: Set<NodeId>;
   guard: WorkerSession | undefined;
   guardTimer: NodeJS.Timeout | undefined;
@@ -166,6 +174,7 @@ export class Verifier implements ResultChecker {
         workerNetwork: request.workerNetwork,
         required: this.#confirmationsFor(request.workerKey),
         votes: [],
+        evidence: [],
         minTier: request.minTier,
         asked: new Set(),
         guard: undefined,
@@ -215,6 +224,21 @@ export class Verifier implements ResultChecker {
     }
     if (verdict.verdict === 'valid') guard.verdicts.valid++;
     else guard.verdicts.invalid++;
+    // Paid per check it completed, planted or real alike, before any consequence of the check.
+    this.#options.events.emit('guard:checked', {
+      guardKey: guard.key.publicKey,
+      jobId: job.id,
+      model: job.spec.model,
+      units: job.claim.kind === 'chat' ? job.claim.tokenIds.length : job.claim.vectors.length,
+    });
+    if (job.planted !== undefined) {
+      const passed = verdict.verdict === job.planted;
+      this.#dropPlanted(job);
+      if (!passed) this.#options.logger.warn({ guard: guard.key.fingerprint }, `guard failed a planted check: ${judged.reason}`);
+      this.#options.events.emit('guard:tested', { guardKey: guard.key.publicKey, passed, reason: judged.reason });
+      return { ok: true };
+    }
+    job.evidence.push({ guardKey: guard.key.publicKey, evidence: verdict.evidence });
     job.votes.push({ guardKey: guard.key.publicKey, network: guard.network, verdict: verdict.verdict, reason: judged.reason });
     const consensus = guardConsensus(job.votes, job.required);
     if (consensus.kind !== 'ask-another') return this.#conclude(job, consensus);
@@ -249,17 +273,25 @@ export class Verifier implements ResultChecker {
   }
 
   stop(): void {
+    this.#options.planted?.stop();
     for (const job of [...this.#jobs.values()]) this.#finish(job, { verdict: 'unverified', reason: 'the coordinator is shutting down' });
   }
 
   #dispatch(job: Job): void {
     if (!this.#jobs.has(job.id)) return;
+    // A planted check is its one guard's alone: one that did not answer it is not given to another.
+    if (job.planted !== undefined) return this.#dropPlanted(job);
     const guard = this.#pickGuard(job);
     if (guard === undefined) {
       if (this.#anyGuardCouldCheck(job)) this.#waiting.push(job);
       else this.#conclude(job, finalConsensus(job.votes));
       return;
     }
+    this.#assign(job, guard);
+    this.#maybePlant(guard, job.spec.model);
+  }
+
+  #assign(job: Job, guard: WorkerSession): void {
     job.guard = guard;
     job.asked.add(guard.nodeId);
     guard.activeJobs.add(job.id);
@@ -274,6 +306,46 @@ export class Verifier implements ResultChecker {
       event: 'verify:assign',
       payload: { jobId: job.id, leaseMs: this.#options.guardLeaseMs, task: job.spec, claim: job.claim },
     });
+  }
+
+  /** Whether a planted check follows this real job to its guard, a random while later (`PlantedChecks.plantBeside`). */
+  #maybePlant(guard: WorkerSession, model: string): void {
+    const guardKey = guard.key.publicKey;
+    this.#options.planted?.plantBeside(guardKey, this.#options.reputation.get(guardKey), model, (plant) => this.#sendPlanted(guard, plant));
+  }
+
+  /** Sends a planted check to a guard still connected with a free slot; a busy or gone guard is spared it. */
+  #sendPlanted(guard: WorkerSession, plant: PlantedClaim): void {
+    if (this.#options.registry.get(guard.nodeId) !== guard) return;
+    if (guard.activeJobs.size >= guard.capabilities.maxConcurrentTasks) return;
+    const id = jobIdSchema.parse(crypto.randomUUID());
+    const job: Job = {
+      id,
+      spec: plant.spec,
+      claim: plant.claim,
+      workerKey: '',
+      workerNetwork: '',
+      required: 1,
+      votes: [],
+      evidence: [],
+      planted: plant.truth,
+      minTier: null,
+      asked: new Set([guard.nodeId]),
+      guard: undefined,
+      guardTimer: undefined,
+      // Timed out as a real job is (`verify:cancel`, 'check timed out'), and then simply forgotten.
+      deadlineTimer: setTimeout(() => this.#timeOut(job), this.#options.checkTimeoutMs),
+      resolve: () => undefined,
+    };
+    job.deadlineTimer.unref();
+    this.#jobs.set(id, job);
+    this.#assign(job, guard);
+  }
+
+  #dropPlanted(job: Job): void {
+    clearTimeout(job.deadlineTimer);
+    this.#releaseGuard(job);
+    this.#jobs.delete(job.id);
   }
 
   /**
@@ -358,6 +430,9 @@ export class Verifier implements ResultChecker {
     const waitingIndex = this.#waiting.indexOf(job);
     if (waitingIndex !== -1) this.#waiting.splice(waitingIndex, 1);
     this.counts.pending = this.#jobs.size;
+    if (outcome.verdict === 'valid' && job.votes.every((vote) => vote.verdict === 'valid')) {
+      this.#options.planted?.recordConfirmed(job.spec, job.claim, job.workerKey, job.evidence);
+    }
     if (outcome.verdict === 'valid' || outcome.verdict === 'invalid') {
       this.counts.checked++;
       if (outcome.verdict === 'invalid') this.counts.caught++;

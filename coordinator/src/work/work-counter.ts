@@ -103,6 +103,17 @@ export class WorkCounter {
     }
   }
 
+  /** The text a tab's answer of `tokenIds` decodes to (`decodeGenerated`); null when the tokenizer cannot be loaded now. */
+  async decode(modelId: string, tokenIds: readonly number[]): Promise<string | null> {
+    const model = findModel(this.#options.catalog, modelId);
+    if (model === undefined) return null;
+    try {
+      return decodeGenerated(await this.#tokenizer(model), tokenIds);
+    } catch {
+      return null;
+    }
+  }
+
   #tokenizer(model: ModelCatalogEntry): Promise<WorkTokenizer> {
     const known = this.#tokenizers.get(model.id);
     if (known !== undefined && !this.#failures.has(model.id)) return known;

@@ -59,6 +59,9 @@ export class AdmissionControl {
       if (verdict === 'invalid') this.#store.caught(workerKey);
     });
     options.events.on('guard:penalized', ({ guardKey }) => this.#store.caught(guardKey));
+    options.events.on('guard:tested', ({ guardKey, passed }) => {
+      if (!passed) this.#store.caught(guardKey);
+    });
     this.#now = options.now ?? Date.now;
     this.#shared = options.shared !== undefined;
     this.#counts =

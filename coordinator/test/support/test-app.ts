@@ -42,7 +42,17 @@ export async function startTestApp(
   const databaseUrl = await testDatabaseUrl(dir);
   const config = loadConfig(
     {},
-    { port: 0, dataDir: dir, databaseUrl, logLevel: 'silent', rateLimitPerMinute: 0, ...OPEN_ADMISSION, ...overrides },
+    {
+      port: 0,
+      dataDir: dir,
+      databaseUrl,
+      logLevel: 'silent',
+      rateLimitPerMinute: 0,
+      // Planted checks would add jobs other tests count; guard-pay.test.ts turns them on.
+      plantedChecks: 'false',
+      ...OPEN_ADMISSION,
+      ...overrides,
+    },
   );
   const app = await buildApp({ config, logger });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });

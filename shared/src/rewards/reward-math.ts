@@ -39,3 +39,15 @@ export function formatAmount(amount: bigint, decimals = TOKEN_DECIMALS): string 
   const fraction = (amount % scale).toString().padStart(decimals, '0').replace(/0+$/, '');
   return fraction.length > 0 ? `${whole}.${fraction}` : whole.toString();
 }
+
+/**
+ * A guard's share of a worker's pay per unit when the catalog names none: re-scoring is one batched prefill
+ * pass, several times cheaper per token in time than generating, so a quarter pays a guard's minute about
+ * as well as a worker's.
+ */
+export const GUARD_REWARD_SHARE = 0.25;
+
+/** The multiplier a guard's check of a model's work is paid at: the catalog's, else `GUARD_REWARD_SHARE` of the worker's. */
+export function guardRewardMultiplierOf(model: { rewardMultiplier: number; guardRewardMultiplier?: number | undefined }): number {
+  return model.guardRewardMultiplier ?? model.rewardMultiplier * GUARD_REWARD_SHARE;
+}
