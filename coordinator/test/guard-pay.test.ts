@@ -67,6 +67,31 @@ describe('guards are paid per check and checked themselves', () => {
     expect(ledger.balances(guard.identity.publicKey, undefined).slashed).toBe(0n);
   });
 
+  it('a verify:error earns nothing; a verdict sent again after its job was decided is not paid twice', async () => {
+    const server = track(await startTestApp());
+    const failing = tab(server, 'guard', (assign, guard) => {
+      guard.socket.emit('verify:error', { jobId: assign.jobId, code: 'model_unavailable', message: 'not loaded' });
+    });
+    const repeating = tab(server, 'guard', (assign, guard) => {
+      guardHonestly(assign, guard);
+      setTimeout(() => guardHonestly(assign, guard), 20);
+    });
+    for (const guard of [failing, repeating]) await guard.ready();
+    await tab(server, 'worker').ready();
+    for (let i = 0; i < 2; i++) await chat(server, `twice ${i}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { ledger } = server.app.tessera;
+    expect(failing.received.some((message) => message.event === 'verify:assign')).toBe(true);
+    expect(ledger.history(failing.identity.publicKey)).toHaveLength(0);
+    const jobs = new Set(
+      repeating.received
+        .filter((message) => message.event === 'verify:assign')
+        .map((message) => verifyAssignSchema.parse(message.payload).jobId),
+    );
+    expect(jobs.size).toBeGreaterThanOrEqual(2);
+    expect(ledger.history(repeating.identity.publicKey)).toHaveLength(jobs.size);
+  });
+
   it('a lazy guard that passes everything is caught by planted checks; honest guards never are; planted jobs look like real ones', async () => {
     const server = track(await startTestApp({ plantedChecks: 'true', plantedCheckDelayMs: 0 }));
     const { ledger, reputation, events } = server.app.tessera;
