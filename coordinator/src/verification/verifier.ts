@@ -339,6 +339,8 @@ export class Verifier implements ResultChecker {
     };
     job.deadlineTimer.unref();
     this.#jobs.set(id, job);
+    // Counted as pending like a real job: a guard watching the network's figures sees no difference.
+    this.counts.pending = this.#jobs.size;
     this.#assign(job, guard);
   }
 
@@ -346,6 +348,7 @@ export class Verifier implements ResultChecker {
     clearTimeout(job.deadlineTimer);
     this.#releaseGuard(job);
     this.#jobs.delete(job.id);
+    this.counts.pending = this.#jobs.size;
   }
 
   /**
