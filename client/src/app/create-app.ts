@@ -5,6 +5,7 @@ import { NetworkRewardsState } from '../dashboard/network-rewards-state.svelte.t
 import { GuardOutlook } from '../guard/guard-outlook.svelte.ts';
 import { identityProofBits } from '../identity/identity-proof.ts';
 import { loadTabIdentity } from '../identity/identity-store.browser.ts';
+import type { KeyRole } from '../identity/role-identity.ts';
 import { CacheModelFileStore } from '../model-files/model-file-store.browser.ts';
 import { fetchNetworkCatalog } from '../model-files/network-catalog.ts';
 import { probeDevice } from '../node/device-probe.browser.ts';
@@ -70,7 +71,7 @@ export async function createApp(): Promise<TesseraApp> {
   // A closing tab offers its tasks to neighbours; whatever they do not take returns to the queue.
   addEventListener('pagehide', () => node.leaveNow());
   const standing = new NodeStanding((signal) => fetchNetworkSnapshot(origin, signal));
-  const wallet = createWalletLinkState(node, origin);
+  const wallet = createWalletLinkState(node, origin, options.role);
   return {
     router: new Router(),
     volunteer: new VolunteerState(node, standing),
@@ -94,11 +95,11 @@ export async function createApp(): Promise<TesseraApp> {
   };
 }
 
-function createWalletLinkState(keys: TabKeyHolder, origin: string): WalletLinkState {
+function createWalletLinkState(keys: TabKeyHolder, origin: string, role: KeyRole): WalletLinkState {
   const { localWallet, warnings } = parseWalletOptions(location.search, location.hash);
   return new WalletLinkState({
     api: createWalletApi(origin),
-    identity: storedLinkIdentity(keys),
+    identity: storedLinkIdentity(keys, role),
     localWallet,
     warnings,
     // Loaded on the first click: @hashgraph/sdk and hashconnect would add megabytes to every page load.
