@@ -9,6 +9,7 @@ import { keccak256, toHex, type Abi, type AbiParameter } from 'viem';
 export const exportedContracts = [
   { contractName: 'RewardToken', exportPrefix: 'rewardToken' },
   { contractName: 'RewardDistributor', exportPrefix: 'rewardDistributor' },
+  { contractName: 'NodeRegistry', exportPrefix: 'nodeRegistry' },
 ] as const;
 
 /** Roles whose ids `src/index.ts` exports (`keccak256(name)`, as the contracts define them). */

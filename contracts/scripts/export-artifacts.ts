@@ -1,5 +1,5 @@
 // Compiles the contracts and writes their committed ABIs and bytecode:
-//   artifacts-export/RewardToken.json, artifacts-export/RewardDistributor.json  (abi, bytecode, solc version)
+//   artifacts-export/{RewardToken,RewardDistributor,NodeRegistry}.json        (abi, bytecode, solc version)
 //   src/index.ts                                                                 (the workspace's public entry)
 // Run from contracts/: `npm run export` (= hardhat run scripts/export-artifacts.ts, which builds first).
 import { mkdir, writeFile } from 'node:fs/promises';

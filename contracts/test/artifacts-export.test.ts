@@ -25,6 +25,7 @@ describe('committed artifacts (artifacts-export/, src/index.ts)', () => {
     // `hardhat test` has just built the sources; render what the export script would write.
     const files = renderExportFiles(await readCompiledContracts(hre.artifacts));
     assert.deepEqual([...files.keys()].sort(), [
+      'artifacts-export/NodeRegistry.json',
       'artifacts-export/RewardDistributor.json',
       'artifacts-export/RewardToken.json',
       'src/index.ts',
