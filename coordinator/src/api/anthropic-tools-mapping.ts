@@ -1,3 +1,4 @@
+import { assertDistinctToolNames, assertModelTakesTools } from './tool-offer.ts';
 import { TOOL_LIMITS, TesseraError } from '@tessera/shared';
 import type {
   AnthropicMessagesRequest,
@@ -41,11 +42,9 @@ export function anthropicToolFeatures(
   if (choice.type === 'tool' && !tools.some((tool) => tool.name === choice.name))
     invalid('tool_choice.name', `tool_choice names '${choice.name}', which is not among the tools.`);
   const names = tools.map((tool) => tool.name);
-  if (new Set(names).size !== names.length) invalid('tools', 'Two tools have the same name.');
+  assertDistinctToolNames(names);
   if (tools.length === 0 || choice.type === 'none') return {};
-  if (model.engine === 'web-llm')
-    refuse('tools', `${model.id} runs on web-llm, which reports no token ids: guards could not check tool calls.`);
-  if (model.toolFormat === null) refuse('tools', `${model.id} is not offered tools: its chat template defines no tool-call format.`);
+  assertModelTakesTools(model);
   return {
     tools: tools.map((tool) => ({
       name: tool.name,

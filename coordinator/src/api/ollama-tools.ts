@@ -1,3 +1,4 @@
+import { assertDistinctToolNames, assertModelTakesTools } from './tool-offer.ts';
 import { TesseraError } from '@tessera/shared';
 import type {
   ChatTaskSpec,
@@ -27,20 +28,8 @@ export interface OllamaAnswerMessage {
 export function ollamaTools(model: ModelCatalogEntry, request: Pick<OllamaChatRequest, 'tools' | 'format'>): Pick<ChatTaskSpec, 'tools'> {
   const tools = request.tools ?? [];
   if (tools.length === 0) return {};
-  if (model.engine === 'web-llm')
-    throw new TesseraError(
-      'unsupported_parameter',
-      `tools are not supported for ${model.id}: its engine (web-llm) reports no token ids, so guards could not check them.`,
-      'tools',
-    );
-  if (model.toolFormat === null)
-    throw new TesseraError(
-      'unsupported_parameter',
-      `${model.id} is not offered tools: its chat template defines no tool-call format.`,
-      'tools',
-    );
-  const names = tools.map((tool) => tool.function.name);
-  if (new Set(names).size !== names.length) throw new TesseraError('invalid_request', 'Two tools have the same name.', 'tools');
+  assertModelTakesTools(model);
+  assertDistinctToolNames(tools.map((tool) => tool.function.name));
   if (request.format !== undefined && request.format !== '')
     throw new TesseraError('unsupported_parameter', 'format cannot be combined with tools yet: send one or the other.', 'format');
   return {

@@ -1,3 +1,4 @@
+import { assertModelTakesTools } from './tool-offer.ts';
 import { TesseraError } from '@tessera/shared';
 import type { ChatTaskSpec, ModelCatalogEntry, ResponseRequest, TaskMessage, TaskToolCall } from '@tessera/shared';
 
@@ -41,7 +42,7 @@ export function responseFeatures(request: ResponseRequest, model: ModelCatalogEn
       `${model.id} runs on web-llm, which reports no token ids: guards could not check tools or formats.`,
     );
   if (offersTools) {
-    if (model.toolFormat === null) refuse('tools', `${model.id} is not offered tools: its chat template defines no tool-call format.`);
+    assertModelTakesTools(model);
     if (shaped) refuse('text.format', 'text.format cannot be combined with tools yet: send one or the other.');
     features.tools = tools.map((tool) => ({
       name: tool.name,

@@ -1,3 +1,4 @@
+import { assertDistinctToolNames, assertModelTakesTools } from './tool-offer.ts';
 import { TesseraError, type ChatCompletionRequest, type ModelCatalogEntry } from '@tessera/shared';
 
 /** Whether the request asks for anything past plain text: tools, JSON, log probabilities or shaped logits. */
@@ -38,14 +39,12 @@ export function assertSupportedChatParameters(request: ChatCompletionRequest, mo
   }
   const tools = request.tools ?? [];
   const choice = request.tool_choice;
-  if (tools.length > 0 && choice !== 'none' && model.toolFormat === null)
-    refuse('tools', `${model.id} is not offered tools: its chat template defines no tool-call format.`);
+  if (tools.length > 0 && choice !== 'none') assertModelTakesTools(model);
   if (tools.length === 0 && (choice === 'required' || (typeof choice === 'object' && choice !== null)))
     invalid('tool_choice', 'tool_choice asks for a tool call, but no tools are given.');
   if (typeof choice === 'object' && choice !== null && !tools.some((tool) => tool.function.name === choice.function.name))
     invalid('tool_choice', `tool_choice names '${choice.function.name}', which is not among the tools.`);
-  const names = tools.map((tool) => tool.function.name);
-  if (new Set(names).size !== names.length) invalid('tools', 'Two tools have the same name.');
+  assertDistinctToolNames(tools.map((tool) => tool.function.name));
   if (asked.includes('tools') && asked.includes('response_format'))
     refuse('response_format', 'response_format cannot be combined with tools yet: send one or the other.');
   if ((request.top_logprobs ?? 0) > 0 && request.logprobs !== true) invalid('top_logprobs', 'top_logprobs needs logprobs: true.');
